@@ -1,0 +1,19 @@
+# hupbench reference boot script (2.x): imports resinOS_uEnv.txt from resin-boot, boots the kernel and
+# initramfs from the root partition it names. @VARS@ are filled in by the image builder.
+echo "[boot.scr] hupbench 2.x boot script"
+if test -z "${devtype}"; then setenv devtype @UBOOT_DEVTYPE@; setenv devnum @UBOOT_DEVNUM@; fi
+setenv resin_root_part 2
+setenv upgrade_available 0
+if fatload ${devtype} ${devnum}:1 ${scriptaddr} resinOS_uEnv.txt; then
+  env import -t ${scriptaddr} ${filesize}
+fi
+# A corrupt env file must not leave the board unbootable: anything but 2 or 3 means root A.
+if test "${resin_root_part}" != 2 -a "${resin_root_part}" != 3; then
+  echo "[boot.scr] WARNING: invalid resin_root_part '${resin_root_part}', falling back to 2"
+  setenv resin_root_part 2
+fi
+echo "[boot.scr] resin_root_part=${resin_root_part} upgrade_available=${upgrade_available}"
+load ${devtype} ${devnum}:${resin_root_part} ${kernel_addr_r} /boot/vmlinuz
+load ${devtype} ${devnum}:${resin_root_part} ${ramdisk_addr_r} /boot/initrd.img
+setenv bootargs "console=@CONSOLE@,115200 root=@PARTITION_PREFIX@${resin_root_part} rootwait panic=5"
+@BOOT_COMMAND@ ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${fdtcontroladdr}

@@ -1,0 +1,118 @@
+// Reference image builder: `npm run images [-- --device-type T] [--release V]`.
+// Builds a sparse SD-card image per release and device type from Debian's packages for the target
+// architecture, cached under .cache/images/ by a hash of its inputs.
+import { $ } from 'zx';
+import { mkdir, readFile, rm, writeFile, copyFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deviceTypeProfile, deviceTypes, type DeviceTypeProfile } from './device-types.ts';
+import { cacheDir, fileExists, hashInputs, projectRoot } from './lib/cache.ts';
+import { download, extract, resolveMetapackage, resolveWithDependencies } from './lib/debian-packages.ts';
+import { buildInitramfs, findKernel } from './lib/kernel.ts';
+import { linkBusyboxApplets, prune, writeReleaseFiles } from './lib/rootfs.ts';
+import { assembleCard } from './lib/disk.ts';
+import { CARD_SIZE_BYTES, placePartitions, type PlacedPartition } from './lib/layout.ts';
+import { loadReleases, type Release } from './lib/releases.ts';
+import { ensureDeviceKey } from './lib/keys.ts';
+
+const imagesDir = path.join(projectRoot, 'images');
+const userlandPackages = ['busybox-static', 'dropbear-bin', 'e2fsprogs'];
+// Taken without their dependency closure (util-linux's pulls in dpkg and PAM): blkid and lsblk and
+// the libraries those two need.
+const userlandPackagesNoDeps = ['util-linux', 'libmount1', 'libsmartcols1', 'libudev1', 'libselinux1', 'libpcre2-8-0'];
+
+export interface BuiltImage {
+  path: string;
+  hash: string;
+  version: string;
+  deviceType: string;
+  layout: Release['layout'];
+  partitions: PlacedPartition[];
+}
+
+export async function ensureImage(release: Release, deviceType: string, log = (_: string) => {}): Promise<BuiltImage> {
+  const profile = deviceTypeProfile(deviceType);
+  if (release.layout !== '2.x') throw new Error(`Release ${release.version}: the ${release.layout} layout is not built yet`);
+  const key = await ensureDeviceKey();
+  const userland = await download([...(await resolveWithDependencies(userlandPackages, profile.arch)), ...userlandPackagesNoDeps], profile.arch, cacheDir);
+  const kernelDeb = await download([await resolveMetapackage(profile.kernelPackage, profile.arch)], profile.arch, cacheDir);
+  const hash = await hashInputs(
+    [path.join(imagesDir, 'lib'), path.join(imagesDir, 'rootfs-overlay'), path.join(imagesDir, 'boot'), path.join(imagesDir, 'initramfs'), path.join(imagesDir, 'build.ts'), path.join(imagesDir, 'device-types.ts')],
+    [release, deviceType, userland.map((d) => path.basename(d)), kernelDeb.map((d) => path.basename(d)), key.publicKey],
+  );
+  const outDir = path.join(cacheDir, 'images', deviceType, release.version);
+  const output = path.join(outDir, `${hash}.img`);
+  const meta: BuiltImage = { path: output, hash, version: release.version, deviceType, layout: release.layout, partitions: placePartitions(release.layout, CARD_SIZE_BYTES) };
+  if (await fileExists(output)) return meta;
+
+  log(`building ${deviceType} ${release.version} (${hash})`);
+  const work = path.join(cacheDir, 'work', `${deviceType}-${release.version}-${process.pid}`);
+  await rm(work, { recursive: true, force: true });
+  try {
+    const rootfs = path.join(work, 'rootfs');
+    await extract(userland, rootfs);
+    await prune(rootfs);
+    await linkBusyboxApplets(rootfs, profile);
+    await writeReleaseFiles({ tree: rootfs, deviceType, profile, version: release.version, layout: release.layout, overlayDir: path.join(imagesDir, 'rootfs-overlay'), authorizedKey: key.publicKey });
+
+    const kernelTree = path.join(work, 'kernel');
+    await extract(kernelDeb, kernelTree);
+    const kernel = await findKernel(kernelTree);
+    await mkdir(path.join(rootfs, 'boot'), { recursive: true });
+    await copyFile(kernel.vmlinuz, path.join(rootfs, 'boot/vmlinuz'));
+    await buildInitramfs({ kernel, modules: profile.modules, busybox: path.join(rootfs, 'bin/busybox'), initScript: path.join(imagesDir, 'initramfs/init'), workDir: work, output: path.join(rootfs, 'boot/initrd.img') });
+
+    const boot = path.join(work, 'boot');
+    await writeBootPartition(boot, profile);
+
+    await mkdir(outDir, { recursive: true });
+    const tmp = `${output}.partial`;
+    await assembleCard({ layout: release.layout, output: tmp, cardBytes: CARD_SIZE_BYTES, workDir: work, contents: { 'resin-boot': { from: boot }, 'resin-rootA': { from: rootfs } } });
+    // Keep one build per release: drop the ones whose inputs have since changed.
+    for (const old of await readdir(outDir)) if (!old.endsWith('.partial')) await rm(path.join(outDir, old), { force: true });
+    await $`mv ${tmp} ${output}`;
+    await writeFile(path.join(outDir, `${hash}.json`), JSON.stringify(meta, null, 2));
+    log(`built ${path.relative(projectRoot, output)}`);
+    return meta;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** resin-boot: the compiled boot script and the boot environment naming root A. */
+async function writeBootPartition(dir: string, profile: DeviceTypeProfile): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const script = (await readFile(path.join(imagesDir, 'boot/boot.cmd'), 'utf8'))
+    .replaceAll('@UBOOT_DEVTYPE@', profile.ubootDevice.type)
+    .replaceAll('@UBOOT_DEVNUM@', String(profile.ubootDevice.num))
+    .replaceAll('@CONSOLE@', profile.consoleTty)
+    .replaceAll('@PARTITION_PREFIX@', profile.partitionPrefix)
+    .replaceAll('@BOOT_COMMAND@', profile.bootCommand);
+  await writeFile(path.join(dir, 'boot.cmd'), script);
+  await $`mkimage -A arm -T script -C none -n hupbench -d ${path.join(dir, 'boot.cmd')} ${path.join(dir, 'boot.scr')}`;
+  await writeFile(path.join(dir, 'resinOS_uEnv.txt'), 'resin_root_part=2\nupgrade_available=0\n');
+}
+
+export async function ensureAllImages(filter: { deviceType?: string; release?: string } = {}, log = console.log): Promise<BuiltImage[]> {
+  const built: BuiltImage[] = [];
+  for (const release of await loadReleases()) {
+    if (filter.release && release.version !== filter.release) continue;
+    if (release.layout !== '2.x') continue;
+    for (const deviceType of Object.keys(deviceTypes)) {
+      if (filter.deviceType && deviceType !== filter.deviceType) continue;
+      built.push(await ensureImage(release, deviceType, log));
+    }
+  }
+  return built;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const started = Date.now();
+  const images = await ensureAllImages({ deviceType: arg('--device-type'), release: arg('--release') });
+  for (const image of images) console.log(`${image.deviceType}\t${image.version}\t${path.relative(projectRoot, image.path)}`);
+  console.log(`${images.length} image(s) ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}

@@ -1,0 +1,48 @@
+// Fetches Debian packages for a foreign architecture and unpacks them, without chroot or root tricks:
+// `apt-get download` + `dpkg-deb -x`. Downloads are cached under .cache/debs/<arch>/.
+import { $ } from 'zx';
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+$.verbose = false;
+
+/** Resolves `packages` and everything they (pre-)depend on, for `arch` only. */
+export async function resolveWithDependencies(packages: string[], arch: string): Promise<string[]> {
+  const qualified = packages.map((p) => `${p}:${arch}`);
+  const out = await $`apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances ${qualified}`;
+  const names = out.stdout
+    .split('\n')
+    .filter((line) => line && !line.startsWith(' ') && line.endsWith(`:${arch}`));
+  return [...new Set(names)].sort();
+}
+
+/** Downloads the named packages (already arch-qualified or not) into the cache; returns .deb paths. */
+export async function download(packages: string[], arch: string, cacheDir: string): Promise<string[]> {
+  const dir = path.join(cacheDir, 'debs', arch);
+  await mkdir(dir, { recursive: true });
+  const qualified = packages.map((p) => (p.includes(':') ? p : `${p}:${arch}`));
+  // Note: apt-get download skips nothing by itself; ask apt for the exact file names first so a cached
+  // .deb is reused and a new point release of a package is fetched.
+  const uris = await $`apt-get download --print-uris ${qualified}`;
+  const wanted = uris.stdout
+    .split('\n')
+    .map((line) => line.match(/^'[^']+' (\S+\.deb) /)?.[1])
+    .filter((f): f is string => Boolean(f));
+  const have = new Set(await readdir(dir));
+  const missing = wanted.filter((f) => !have.has(f)).map((f) => `${f.split('_')[0]}:${arch}`);
+  if (missing.length) await $({ cwd: dir })`apt-get -o APT::Sandbox::User=root download ${missing}`;
+  return wanted.map((f) => path.join(dir, f));
+}
+
+export async function extract(debs: string[], into: string): Promise<void> {
+  await mkdir(into, { recursive: true });
+  for (const deb of debs) await $`dpkg-deb -x ${deb} ${into}`;
+}
+
+/** The real package a metapackage such as linux-image-armmp points at. */
+export async function resolveMetapackage(name: string, arch: string): Promise<string> {
+  const out = await $`apt-cache depends ${name}:${arch}`;
+  const dep = out.stdout.match(/Depends: (linux-image-[^\s:]+)/)?.[1];
+  if (!dep) throw new Error(`Cannot resolve ${name}:${arch} to a kernel package (apt-cache depends gave none). Run apt-get update with ${arch} enabled.`);
+  return dep;
+}

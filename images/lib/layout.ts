@@ -1,0 +1,66 @@
+// The SD-card layouts of DESIGN.md, as data: the builder writes them, the device model checks them.
+export type LayoutName = '1.x' | '2.x';
+export type Filesystem = 'vfat' | 'ext4' | 'btrfs';
+
+export interface PartitionSpec {
+  number: number;
+  label: string;
+  fs: Filesystem;
+  /** Size in MiB; undefined = the rest of the card. */
+  sizeMiB?: number;
+}
+
+const MiB = 1024 * 1024;
+export const CARD_SIZE_BYTES = 1024 * MiB;
+
+export const layouts: Record<LayoutName, PartitionSpec[]> = {
+  '2.x': [
+    { number: 1, label: 'resin-boot', fs: 'vfat', sizeMiB: 40 },
+    { number: 2, label: 'resin-rootA', fs: 'ext4', sizeMiB: 180 },
+    { number: 3, label: 'resin-rootB', fs: 'ext4', sizeMiB: 180 },
+    { number: 5, label: 'resin-state', fs: 'ext4', sizeMiB: 20 },
+    { number: 6, label: 'resin-data', fs: 'ext4' },
+  ],
+  '1.x': [
+    { number: 1, label: 'resin-boot', fs: 'vfat', sizeMiB: 40 },
+    { number: 2, label: 'resin-root', fs: 'ext4', sizeMiB: 180 },
+    { number: 3, label: 'resin-updt', fs: 'ext4', sizeMiB: 180 },
+    { number: 5, label: 'resin-conf', fs: 'ext4', sizeMiB: 20 },
+    { number: 6, label: 'resin-data', fs: 'btrfs' },
+  ],
+};
+
+export interface PlacedPartition extends PartitionSpec {
+  startBytes: number;
+  sizeBytes: number;
+}
+
+/**
+ * Places a layout on a card: primaries 1-3, extended 4 over the rest, logicals 5 and 6 each after
+ * a 1 MiB gap for their EBR. The first partition starts at 4 MiB (room for a raw bootloader).
+ */
+export function placePartitions(layout: LayoutName, cardBytes = CARD_SIZE_BYTES): PlacedPartition[] {
+  let cursor = 4 * MiB;
+  const placed: PlacedPartition[] = [];
+  for (const part of layouts[layout]) {
+    if (part.number >= 5) cursor += MiB; // EBR gap
+    const sizeBytes = part.sizeMiB ? part.sizeMiB * MiB : cardBytes - cursor;
+    placed.push({ ...part, startBytes: cursor, sizeBytes });
+    cursor += sizeBytes;
+  }
+  return placed;
+}
+
+/** An sfdisk script for the placed layout (MBR). */
+export function sfdiskScript(parts: PlacedPartition[]): string {
+  const sectors = (bytes: number) => bytes / 512;
+  const lines = ['label: dos', 'unit: sectors', ''];
+  const logicalStart = parts.find((p) => p.number === 5)!.startBytes - MiB;
+  for (const p of parts) {
+    if (p.number === 5) lines.push(`start=${sectors(logicalStart)}, type=5`);
+    const type = p.fs === 'vfat' ? 'c' : '83';
+    const bootable = p.number === 1 ? ', bootable' : '';
+    lines.push(`start=${sectors(p.startBytes)}, size=${sectors(p.sizeBytes)}, type=${type}${bootable}`);
+  }
+  return lines.join('\n') + '\n';
+}

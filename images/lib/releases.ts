@@ -1,0 +1,51 @@
+// images/releases.yaml: the release catalogue, validated.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { projectRoot } from './cache.ts';
+
+const releaseSchema = z.object({
+  version: z.string().regex(/^\d+\.\d+\.\d+(\+rev\d+)?$/, 'a version like 2.9.7+rev1'),
+  layout: z.enum(['1.x', '2.x']),
+  supervisor: z.string().regex(/^\d+\.\d+\.\d+$/, 'a supervisor version like 7.4.3'),
+});
+const catalogueSchema = z.object({ releases: z.array(releaseSchema).min(1) });
+
+export type Release = z.infer<typeof releaseSchema>;
+
+export const releasesFile = path.join(projectRoot, 'images/releases.yaml');
+
+export async function loadReleases(file = releasesFile): Promise<Release[]> {
+  const parsed = catalogueSchema.safeParse(parse(await readFile(file, 'utf8')));
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`${file} is not a valid release catalogue:\n${issues}`);
+  }
+  return parsed.data.releases;
+}
+
+export async function findRelease(version: string, file = releasesFile): Promise<Release> {
+  const releases = await loadReleases(file);
+  const release = releases.find((r) => r.version === version);
+  if (!release) {
+    throw new Error(`Unknown OS version "${version}". ${path.relative(projectRoot, file)} knows: ${releases.map((r) => r.version).join(', ')}`);
+  }
+  return release;
+}
+
+/** Registry tags use `_` where versions have `+`. */
+export function registryTag(version: string, deviceType: string): string {
+  return `${version.replace(/\+/g, '_')}-${deviceType}`;
+}
+
+/** Numeric comparison of `1.2.3+rev4` versions; negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.match(/\d+/g)!.map(Number);
+  const pa = parts(a), pb = parts(b);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d) return d;
+  }
+  return 0;
+}

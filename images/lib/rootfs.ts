@@ -1,0 +1,88 @@
+// Assembles the reference OS root filesystem tree on the host (no chroot): Debian userland packages,
+// busybox applet links, the overlay from images/rootfs-overlay, and the per-release files.
+import { $ } from 'zx';
+import { cp, mkdir, rm, symlink, writeFile, lstat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DeviceTypeProfile } from '../device-types.ts';
+
+const qemuUser: Record<DeviceTypeProfile['arch'], string> = { armhf: 'qemu-arm-static', arm64: 'qemu-aarch64-static' };
+
+export interface RootfsSpec {
+  tree: string;
+  deviceType: string;
+  profile: DeviceTypeProfile;
+  version: string;
+  layout: '1.x' | '2.x';
+  overlayDir: string;
+  authorizedKey: string;
+}
+
+/** Removes what a device never reads: documentation, manuals, locales. */
+export async function prune(tree: string): Promise<void> {
+  for (const d of ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/lintian', 'usr/share/info', 'usr/share/bug']) {
+    await rm(path.join(tree, d), { recursive: true, force: true });
+  }
+}
+
+/** Creates a link for every busybox applet, never replacing a real binary from a package. */
+export async function linkBusyboxApplets(tree: string, profile: DeviceTypeProfile): Promise<void> {
+  // Note: the applet list is asked of the target binary itself (under qemu-user), so it always
+  // matches the busybox actually shipped.
+  const out = await $`${qemuUser[profile.arch]} ${path.join(tree, 'bin/busybox')} --list-full`;
+  for (const applet of out.stdout.split('\n').filter(Boolean)) {
+    const target = path.join(tree, applet);
+    if (await exists(target)) continue;
+    await mkdir(path.dirname(target), { recursive: true });
+    await symlink('/bin/busybox', target);
+  }
+}
+
+export async function writeReleaseFiles(spec: RootfsSpec): Promise<void> {
+  const { tree, profile } = spec;
+  await cp(spec.overlayDir, tree, { recursive: true });
+  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'var', 'mnt/boot', 'mnt/state', 'mnt/data', 'root/.ssh', 'etc/dropbear']) {
+    await mkdir(path.join(tree, d), { recursive: true });
+  }
+  const versionId = spec.version.split('+')[0];
+  const files: Record<string, string> = {
+    'etc/os-release': [
+      'ID="resin-os"',
+      'NAME="resinOS"',
+      `VERSION="${spec.version}"`,
+      `VERSION_ID="${versionId}"`,
+      `PRETTY_NAME="resinOS ${spec.version}"`,
+      `MACHINE="${spec.deviceType}"`,
+      `RESIN_LAYOUT="${spec.layout}"`,
+      '',
+    ].join('\n'),
+    'etc/hostname': `${spec.deviceType}\n`,
+    'etc/inittab': [
+      '::sysinit:/etc/init.d/rcS',
+      `${profile.consoleTty}::respawn:/sbin/getty -L 115200 ${profile.consoleTty} vt100`,
+      '::ctrlaltdel:/sbin/reboot',
+      '::shutdown:/bin/umount -a -r',
+      '',
+    ].join('\n'),
+    'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n',
+    // Development image: root logs in on the console without a password; SSH is key-only.
+    'etc/shadow': 'root::19000:0:99999:7:::\n',
+    'etc/group': 'root:x:0:\n',
+    'etc/shells': '/bin/sh\n',
+    'root/.ssh/authorized_keys': spec.authorizedKey.trim() + '\n',
+  };
+  for (const [file, text] of Object.entries(files)) await writeFile(path.join(tree, file), text);
+  await rm(path.join(tree, 'etc/resolv.conf'), { force: true });
+  await symlink('/run/resolv.conf', path.join(tree, 'etc/resolv.conf'));
+  await $`chmod 700 ${path.join(tree, 'root')} ${path.join(tree, 'root/.ssh')}`;
+  await $`chmod 600 ${path.join(tree, 'etc/shadow')} ${path.join(tree, 'root/.ssh/authorized_keys')}`;
+  await $`chown -R 0:0 ${tree}`;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
