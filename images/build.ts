@@ -14,13 +14,9 @@ import { assembleCard } from './lib/disk.ts';
 import { CARD_SIZE_BYTES, placePartitions, type PlacedPartition } from './lib/layout.ts';
 import { loadReleases, type Release } from './lib/releases.ts';
 import { ensureDeviceKey } from './lib/keys.ts';
+import { userlandPackages, userlandPackagesNoDeps } from './lib/userland.ts';
 
 const imagesDir = path.join(projectRoot, 'images');
-const userlandPackages = ['busybox-static', 'dropbear-bin', 'e2fsprogs'];
-// Taken without their dependency closure (util-linux's pulls in dpkg and PAM): blkid and lsblk and
-// the libraries those two need.
-const userlandPackagesNoDeps = ['util-linux', 'libmount1', 'libsmartcols1', 'libudev1', 'libselinux1', 'libpcre2-8-0'];
-
 export interface BuiltImage {
   path: string;
   hash: string;

@@ -1,0 +1,8 @@
+// The Debian packages that make up the reference OS userland (same for every device type).
+/** Installed with their whole dependency closure. */
+export const userlandPackages = ['busybox-static', 'dropbear-bin', 'e2fsprogs'];
+/**
+ * Taken without their dependency closure (util-linux's pulls in dpkg and PAM): blkid and lsblk and
+ * the libraries those two need.
+ */
+export const userlandPackagesNoDeps = ['util-linux', 'libmount1', 'libsmartcols1', 'libudev1', 'libselinux1', 'libpcre2-8-0'];
