@@ -1,0 +1,45 @@
+// Puts into a registry what a device and an update path need: the hostOS image of a release
+// (one layer: the release's root filesystem), its supervisor, and the user app.
+import { readFile } from 'node:fs/promises';
+import { ensureImage, type BuiltImage } from '../../images/build.ts';
+import { appImage, platformOf, supervisorImage, type ContainerImage } from '../../images/containers/container-images.ts';
+import { hostOsArchive } from '../../images/lib/hostos-archive.ts';
+import { findRelease, registryTag } from '../../images/lib/releases.ts';
+import type { PushedImage, RegistryClient } from './client.ts';
+
+export function hostOsReference(version: string, deviceType: string): string {
+  return `resin/resinos:${registryTag(version, deviceType)}`;
+}
+
+export async function pushHostOs(client: RegistryClient, image: BuiltImage): Promise<PushedImage> {
+  const layer = await readFile(await hostOsArchive(image));
+  const platform = platformOf(image.deviceType);
+  return client.pushImage(hostOsReference(image.version, image.deviceType), {
+    layers: [{ gzip: layer }],
+    config: {
+      architecture: platform.architecture,
+      variant: platform.variant,
+      os: 'linux',
+      config: { Cmd: ['/bin/sh'], Labels: { 'io.resin.os.version': image.version, 'io.resin.device-type': image.deviceType } },
+    },
+  });
+}
+
+async function pushContainer(client: RegistryClient, image: ContainerImage): Promise<PushedImage> {
+  return client.pushImage(image.reference, { layers: [{ gzip: await readFile(image.layerPath) }], config: image.config });
+}
+
+export async function pushSupervisor(client: RegistryClient, deviceType: string, version: string): Promise<PushedImage> {
+  return pushContainer(client, await supervisorImage(deviceType, version));
+}
+
+export async function pushApp(client: RegistryClient, deviceType: string): Promise<PushedImage> {
+  return pushContainer(client, await appImage(deviceType));
+}
+
+/** Everything a device of `deviceType` at or going to `version` pulls: hostOS, supervisor, app. */
+export async function publishRelease(client: RegistryClient, version: string, deviceType: string): Promise<PushedImage[]> {
+  const release = await findRelease(version);
+  const built = await ensureImage(release, deviceType);
+  return [await pushHostOs(client, built), await pushSupervisor(client, deviceType, release.supervisor), await pushApp(client, deviceType)];
+}

@@ -1,0 +1,34 @@
+// The hostOS image's single layer: the release's root filesystem tree as a tar.gz, read out of the
+// built card's root A partition with debugfs (no loop mount). Cached next to the card it came from.
+import { $ } from 'zx';
+import { mkdir, rm, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { BuiltImage } from '../build.ts';
+import { cacheDir, fileExists } from './cache.ts';
+
+const MiB = 1024 * 1024;
+
+export async function hostOsArchive(image: BuiltImage): Promise<string> {
+  const output = path.join(cacheDir, 'hostos', image.deviceType, image.version, `${image.hash}.tar.gz`);
+  if (await fileExists(output)) return output;
+  const root = image.partitions.find((p) => p.label === 'resin-rootA' || p.label === 'resin-root');
+  if (!root) throw new Error(`${image.path} has no root partition in its layout (${image.partitions.map((p) => p.label).join(', ')})`);
+  const work = path.join(cacheDir, 'work', `hostos-${image.deviceType}-${image.version}-${process.pid}`);
+  await rm(work, { recursive: true, force: true });
+  await mkdir(path.join(work, 'tree'), { recursive: true });
+  try {
+    const fs = path.join(work, 'root.fs');
+    await $`dd if=${image.path} of=${fs} bs=1M skip=${root.startBytes / MiB} count=${root.sizeBytes / MiB} conv=sparse status=none`;
+    // rdump keeps owners and modes when run as root; rdump of / writes the tree into tree/.
+    const dump = await $`debugfs -R ${`rdump / ${path.join(work, 'tree')}`} ${fs}`.nothrow();
+    if (dump.exitCode !== 0) throw new Error(`debugfs could not dump ${image.path} partition ${root.number}: ${dump.stderr}`);
+    await rm(path.join(work, 'tree/lost+found'), { recursive: true, force: true });
+    await mkdir(path.dirname(output), { recursive: true });
+    const partial = `${output}.partial`;
+    await $`tar --numeric-owner --sort=name -C ${path.join(work, 'tree')} -cf - . | gzip -n -6 > ${partial}`;
+    await rename(partial, output);
+    return output;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
