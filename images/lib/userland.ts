@@ -1,6 +1,7 @@
 // The Debian packages that make up the reference OS userland (same for every device type).
 /** Installed with their whole dependency closure. */
-export const userlandPackages = ['busybox-static', 'dropbear-bin', 'e2fsprogs'];
+// jq: the engine reads registry manifests and config.json with it.
+export const userlandPackages = ['busybox-static', 'dropbear-bin', 'e2fsprogs', 'jq'];
 /**
  * Taken without their dependency closure (util-linux's pulls in dpkg and PAM): blkid and lsblk and
  * the libraries those two need.
