@@ -14,7 +14,7 @@ export async function makeFilesystem(part: PlacedPartition, file: string, conten
   await rm(file, { force: true });
   if (part.fs === 'vfat') {
     // Note: resinOS labels its boot partition in lower case; mkfs.vfat warns but keeps it so.
-    await $`mkfs.vfat -n ${part.label} -C ${file} ${part.sizeBytes / 1024}`;
+    await $`mkfs.vfat -n ${part.label} -C ${file} ${part.sizeBytes / 1024}`.quiet();
     if (content.from) {
       const entries = (await readdir(content.from)).map((e) => path.join(content.from!, e));
       if (entries.length) await $`mcopy -s -i ${file} ${entries} ::/`;

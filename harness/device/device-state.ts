@@ -1,0 +1,121 @@
+// The device's OS as one typed value: partitions, active root, boot environment, os-release, free
+// space. Gathered by one shell script (busybox + blkid) and parsed here, so parsing is unit-tested.
+export interface PartitionState {
+  device: string;
+  number: number;
+  label?: string;
+  fs?: string;
+  startSector: number;
+  sizeBytes: number;
+  mountpoint?: string;
+}
+
+export interface FilesystemUsage {
+  mountpoint: string;
+  sizeKiB: number;
+  usedKiB: number;
+  availableKiB: number;
+}
+
+export interface DeviceState {
+  partitions: PartitionState[];
+  activeRoot: { device: string; partition: number; label?: string };
+  /** resinOS_uEnv.txt on resin-boot, as key=value pairs. */
+  bootEnv: Record<string, string>;
+  osRelease: Record<string, string>;
+  filesystems: FilesystemUsage[];
+  /** Files under /mnt/state (breadcrumbs and the like). */
+  stateFiles: string[];
+}
+
+export const snapshotScript = [
+  "echo '=== cmdline'; cat /proc/cmdline",
+  "echo '=== mounts'; cat /proc/mounts",
+  "echo '=== blkid'; blkid",
+  "echo '=== partitions'; for p in /sys/class/block/*; do [ -f $p/partition ] && echo \"${p##*/} $(cat $p/partition) $(cat $p/start) $(cat $p/size)\"; done",
+  "echo '=== os-release'; cat /etc/os-release",
+  "echo '=== boot-env'; cat /mnt/boot/resinOS_uEnv.txt 2>/dev/null",
+  "echo '=== df'; df -k / /mnt/boot /mnt/state /mnt/data 2>/dev/null",
+  "echo '=== state-files'; ls -1A /mnt/state 2>/dev/null",
+  'true',
+].join('\n');
+
+export function parseSnapshot(output: string): DeviceState {
+  const sections = splitSections(output);
+  const mounts = new Map<string, string>();
+  let rootDevice = '';
+  for (const line of sections.get('mounts') ?? []) {
+    const [dev, where] = line.split(/\s+/);
+    if (!dev || !where) continue;
+    if (where === '/' && dev.startsWith('/dev/')) rootDevice = dev;
+    if (dev.startsWith('/dev/')) mounts.set(dev, where);
+  }
+  const cmdlineRoot = (sections.get('cmdline') ?? []).join(' ').match(/\broot=(\S+)/)?.[1];
+  rootDevice ||= cmdlineRoot ?? '';
+
+  const probed = new Map<string, Record<string, string>>();
+  for (const line of sections.get('blkid') ?? []) {
+    const m = line.match(/^(\/dev\/\S+):\s*(.*)$/);
+    if (m) probed.set(m[1]!, keyValues(m[2]!));
+  }
+  const partitions: PartitionState[] = (sections.get('partitions') ?? [])
+    .map((line) => line.split(/\s+/))
+    .filter((f) => f.length === 4)
+    .map(([name, number, start, size]) => {
+      const device = `/dev/${name}`;
+      const info = probed.get(device) ?? {};
+      return {
+        device,
+        number: Number(number),
+        label: info.LABEL,
+        fs: info.TYPE,
+        startSector: Number(start),
+        sizeBytes: Number(size) * 512,
+        mountpoint: mounts.get(device),
+      };
+    })
+    .sort((a, b) => a.number - b.number);
+  const rootPartition = partitions.find((p) => p.device === rootDevice);
+
+  const filesystems: FilesystemUsage[] = (sections.get('df') ?? [])
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length >= 6)
+    .map((f) => ({ mountpoint: f[5]!, sizeKiB: Number(f[1]), usedKiB: Number(f[2]), availableKiB: Number(f[3]) }));
+
+  return {
+    partitions,
+    activeRoot: { device: rootDevice, partition: rootPartition?.number ?? Number(rootDevice.match(/(\d+)$/)?.[1] ?? 0), label: rootPartition?.label },
+    bootEnv: envFile(sections.get('boot-env') ?? []),
+    osRelease: envFile(sections.get('os-release') ?? []),
+    filesystems,
+    stateFiles: (sections.get('state-files') ?? []).filter((f) => f && f !== 'lost+found'),
+  };
+}
+
+function splitSections(output: string): Map<string, string[]> {
+  const sections = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of output.split('\n')) {
+    const header = line.match(/^=== (\S+)$/);
+    if (header) sections.set(header[1]!, (current = []));
+    else if (current && line.trim()) current.push(line.trimEnd());
+  }
+  return sections;
+}
+
+function keyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/(\w+)="([^"]*)"/g)) out[m[1]!] = m[2]!;
+  return out;
+}
+
+/** KEY=value lines (os-release, uEnv files); quotes stripped. */
+export function envFile(lines: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const m = line.match(/^\s*([A-Za-z_][\w]*)=(.*)$/);
+    if (m) out[m[1]!] = m[2]!.trim().replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+/**
+ * The rig failed, not the product: QEMU would not start, the console went silent, SSH never came up.
+ * Reports put these in their own category, and only these are worth a retry.
+ */
+export class InfraError extends Error {
+  override name = 'InfraError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A wait ran out. Names what it waited for, for how long, and what was seen meanwhile. */
+export class WaitTimeoutError extends InfraError {
+  override name = 'WaitTimeoutError';
+}

@@ -1,0 +1,11 @@
+// The harness's public face: suites import from here only.
+export { test } from './fixtures.ts';
+export { expect } from './device/matchers.ts';
+export { Device } from './device/device.ts';
+export type { DeviceState, PartitionState } from './device/device-state.ts';
+export { powerOnToLogin, powerOnToSsh, waitForLoginPrompt, type BootTimes } from './device/boot.ts';
+export { InfraError, WaitTimeoutError } from './errors.ts';
+export type { CommandResult } from './command-result.ts';
+export type { Rig } from './rig/rig.ts';
+export { loadReleases, findRelease, compareVersions, registryTag, type Release } from '../images/lib/releases.ts';
+export { withRootBCopiedFromRootA } from './image/card-image.ts';

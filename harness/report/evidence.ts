@@ -1,0 +1,16 @@
+// What every test carries: the serial console it saw (timestamped from power-on) and the boot
+// events parsed from it.
+import type { TestInfo } from '@playwright/test';
+import type { Rig } from '../rig/rig.ts';
+
+export async function attachConsoleEvidence(testInfo: TestInfo, rig: Rig, firstLine: number, firstEvent: number): Promise<void> {
+  try {
+    const transcript = rig.console.transcript(firstLine);
+    await testInfo.attach('serial-console.log', { body: transcript || '(console silent during this test)', contentType: 'text/plain' });
+    const events = rig.console.bootEvents.events.slice(firstEvent);
+    await testInfo.attach('boot-events.json', { body: JSON.stringify(events, null, 2), contentType: 'application/json' });
+  } catch (error) {
+    // Note: evidence collection must never turn a result into a different one.
+    console.warn(`Could not attach console evidence for ${testInfo.title}: ${(error as Error).message}`);
+  }
+}

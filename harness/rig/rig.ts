@@ -1,0 +1,30 @@
+// What every rig offers a test: one board and its wiring. QEMU rigs and bench rigs implement it.
+import type { SerialConsole } from '../console/serial-console.ts';
+import type { SshEndpoint } from '../ssh/ssh-client.ts';
+import type { RigConfig } from './rig-config.ts';
+
+export interface PowerSwitch {
+  on(): Promise<void>;
+  /** Power removed. On every rig this is as abrupt as a cut: boards have no soft-off line. */
+  off(): Promise<void>;
+  /** Power removed mid-operation, on purpose: nothing is synced. */
+  cut(): Promise<void>;
+}
+
+export interface NetworkLink {
+  up(): Promise<void>;
+  down(): Promise<void>;
+}
+
+export interface Rig extends AsyncDisposable {
+  readonly config: RigConfig;
+  readonly deviceType: string;
+  readonly power: PowerSwitch;
+  readonly console: SerialConsole;
+  readonly network: NetworkLink;
+  /** Writes a card image to the board's SD card (power must be off). */
+  flash(imagePath: string): Promise<void>;
+  /** Where the device's SSH server is reachable from the host. */
+  sshEndpoint(): SshEndpoint;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,106 @@
+// SSH to the device with ssh2: exec with exit codes, SFTP upload, and reconnect across reboots.
+import { readFile } from 'node:fs/promises';
+import { Client, type ConnectConfig } from 'ssh2';
+import type { CommandResult } from '../command-result.ts';
+import { InfraError } from '../errors.ts';
+import { waitFor } from '../wait.ts';
+
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  username: string;
+  privateKeyPath: string;
+}
+
+export class DeviceSsh {
+  private client?: Client;
+
+  constructor(readonly endpoint: SshEndpoint) {}
+
+  get where(): string {
+    return `${this.endpoint.username}@${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  /** Connects, retrying with backoff until the device answers or the timeout runs out. */
+  async waitReachable(timeoutMs: number, details?: () => string): Promise<void> {
+    await this.close();
+    this.client = await waitFor(() => this.connectOnce(), { timeoutMs, what: `SSH on ${this.where}`, details, intervalMs: 250 });
+  }
+
+  async exec(command: string, opts: { timeoutMs?: number; onStdout?: (chunk: string) => void } = {}): Promise<CommandResult> {
+    const client = this.requireClient();
+    const started = Date.now();
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    return new Promise((resolve, reject) => {
+      client.exec(command, (err, stream) => {
+        if (err) return reject(new InfraError(`SSH exec on ${this.where} failed: ${err.message}`));
+        let stdout = '';
+        let stderr = '';
+        const timer = setTimeout(() => {
+          stream.close();
+          reject(new InfraError(`\`${command}\` did not finish on ${this.where} within ${timeoutMs}ms. Output so far:\n${stdout.slice(-2000)}`));
+        }, timeoutMs);
+        stream.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          opts.onStdout?.(d.toString());
+        });
+        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        stream.on('close', (code: number | null, signal?: string) => {
+          clearTimeout(timer);
+          // Note: no exit code means the connection dropped (a reboot or power cut mid-command).
+          resolve({ command, exitCode: code ?? (signal ? 128 : 255), stdout, stderr, durationMs: Date.now() - started });
+        });
+      });
+    });
+  }
+
+  async put(localPath: string, remotePath: string, mode = 0o755): Promise<void> {
+    const client = this.requireClient();
+    const data = await readFile(localPath);
+    await new Promise<void>((resolve, reject) => {
+      client.sftp((err, sftp) => {
+        if (err) return reject(new InfraError(`SFTP to ${this.where} failed: ${err.message}. Does the image ship an sftp-server?`));
+        sftp.writeFile(remotePath, data, { mode }, (werr) => {
+          sftp.end();
+          if (werr) reject(new InfraError(`Upload of ${localPath} to ${remotePath} on ${this.where} failed: ${werr.message}`));
+          else resolve();
+        });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.client?.end();
+    this.client = undefined;
+  }
+
+  private requireClient(): Client {
+    if (!this.client) throw new InfraError(`Not connected to ${this.where}: call waitReachable() first`);
+    return this.client;
+  }
+
+  private async connectOnce(): Promise<Client> {
+    const privateKey = await readFile(this.endpoint.privateKeyPath);
+    const config: ConnectConfig = {
+      host: this.endpoint.host,
+      port: this.endpoint.port,
+      username: this.endpoint.username,
+      privateKey,
+      readyTimeout: 5000,
+      keepaliveInterval: 2000,
+      keepaliveCountMax: 3,
+    };
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      client.once('ready', () => resolve(client));
+      client.once('error', (err) => {
+        client.end();
+        reject(err);
+      });
+      client.on('close', () => {
+        if (this.client === client) this.client = undefined;
+      });
+      client.connect(config);
+    });
+  }
+}
