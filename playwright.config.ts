@@ -17,7 +17,8 @@ function rigProjects(): Project[] {
     .filter(({ rig }) => !rig.example || process.env.HUPBENCH_RIGS?.split(',').includes(rig.name ?? ''))
     .map(({ file }) => {
       const name = file.replace(/\.yaml$/, '');
-      return { name, testDir: 'suites', use: { rigName: name } };
+      // `npm test` (HUPBENCH_SMOKE=1) runs only the @smoke subset of the HIL suites.
+      return { name, testDir: 'suites', use: { rigName: name }, grep: process.env.HUPBENCH_SMOKE ? /@smoke/ : undefined };
     });
 }
 

@@ -1,0 +1,53 @@
+// `npm run bench:boot [-- --rig R] [--boots N]`: image build times (cold and cached) and
+// power-on → login prompt / → SSH ready over N boots, per rig.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ensureImage } from '../images/build.ts';
+import { cacheDir } from '../images/lib/cache.ts';
+import { loadReleases } from '../images/lib/releases.ts';
+import { Device } from '../harness/device/device.ts';
+import { powerOnToSsh } from '../harness/device/boot.ts';
+import { createRig } from '../harness/rig/create-rig.ts';
+import { listRigFiles, loadRigConfig } from '../harness/rig/rig-config.ts';
+import { summarize } from './stats.ts';
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const boots = Number(arg('--boots') ?? 5);
+const rigNames = arg('--rig')?.split(',') ?? (await Promise.all((await listRigFiles()).map(loadRigConfig))).filter((r) => !r.example && r.kind === 'qemu').map((r) => r.name);
+const release = (await loadReleases()).filter((r) => r.layout === '2.x').at(-1)!;
+
+console.log(`hupbench boot benchmark — release ${release.version}, ${boots} boots per rig`);
+for (const rigName of rigNames) {
+  const config = await loadRigConfig(rigName);
+  // Cold: the image is rebuilt from the cached .deb files (downloads are not part of the figure).
+  await rm(path.join(cacheDir, 'images', config.deviceType, release.version), { recursive: true, force: true });
+  let t = Date.now();
+  await ensureImage(release, config.deviceType);
+  const cold = Date.now() - t;
+  t = Date.now();
+  const image = await ensureImage(release, config.deviceType);
+  const cached = Date.now() - t;
+  console.log(`${rigName}: image build cold ${(cold / 1000).toFixed(1)} s, cached ${(cached / 1000).toFixed(1)} s`);
+
+  const rig = createRig(config, path.join(cacheDir, 'rigs', `bench-${rigName}-${process.pid}`));
+  const login: number[] = [];
+  const ssh: number[] = [];
+  try {
+    for (let i = 0; i < boots; i++) {
+      await rig.flash(image.path);
+      const device = new Device(rig);
+      const times = await powerOnToSsh(rig, device);
+      login.push(times.loginPromptMs);
+      ssh.push(times.sshReadyMs!);
+      await device.disconnect();
+      await rig.power.off();
+    }
+  } finally {
+    await rig.dispose();
+  }
+  console.log(`${rigName}: power-on → login prompt ${summarize(login)}`);
+  console.log(`${rigName}: power-on → SSH ready    ${summarize(ssh)}`);
+}
