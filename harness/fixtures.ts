@@ -3,10 +3,9 @@
 // every test, passed or failed.
 import { test as base } from '@playwright/test';
 import path from 'node:path';
-import { ensureImage, type BuiltImage } from '../images/build.ts';
 import { cacheDir } from '../images/lib/cache.ts';
-import { findRelease } from '../images/lib/releases.ts';
 import { Device } from './device/device.ts';
+import { imageForRelease, type ReleaseImage } from './image/release-image.ts';
 import { attachConsoleEvidence } from './report/evidence.ts';
 import { createRig } from './rig/create-rig.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
@@ -21,7 +20,7 @@ export interface WorkerFixtures {
   rigName: string;
   rig: Rig;
   /** The card image of a release for this rig's device type, built if missing. */
-  imageFor: (version: string) => Promise<BuiltImage>;
+  imageFor: (version: string) => Promise<ReleaseImage>;
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -43,7 +42,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   imageFor: [
     async ({ rig }, use) => {
-      await use(async (version) => ensureImage(await findRelease(version), rig.deviceType));
+      await use((version) => imageForRelease(version, rig.deviceType));
     },
     { scope: 'worker' },
   ],

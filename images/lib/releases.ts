@@ -9,6 +9,8 @@ const releaseSchema = z.object({
   version: z.string().regex(/^\d+\.\d+\.\d+(\+rev\d+)?$/, 'a version like 2.9.7+rev1'),
   layout: z.enum(['1.x', '2.x']),
   supervisor: z.string().regex(/^\d+\.\d+\.\d+$/, 'a supervisor version like 7.4.3'),
+  /** Real vendor images to test instead of the reference build, per device type (paths relative to the project). */
+  images: z.record(z.string(), z.string()).optional(),
 });
 const catalogueSchema = z.object({ releases: z.array(releaseSchema).min(1) });
 
