@@ -46,7 +46,7 @@ export class RegistryClient {
     if (!location) throw new RegistryError(`${this.baseUrl} started an upload to ${repository} without a Location header`);
     const url = new URL(location, this.baseUrl);
     url.searchParams.set('digest', desc.digest);
-    const put = await fetch(url, { method: 'PUT', body: asBody(bytes), headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) } });
+    const put = await fetch(url, { method: 'PUT', body: asBody(bytes), headers: { 'content-type': 'application/octet-stream' } });
     await expectStatus(put, 201, `upload blob ${desc.digest} to ${repository}`);
     return { descriptor: desc, uploaded: bytes.byteLength };
   }
