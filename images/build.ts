@@ -2,13 +2,14 @@
 // Builds a sparse SD-card image per release and device type from Debian's packages for the target
 // architecture, cached under .cache/images/ by a hash of its inputs.
 import { $ } from 'zx';
-import { mkdir, readFile, rm, writeFile, copyFile, readdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile, copyFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deviceTypeProfile, deviceTypes, type DeviceTypeProfile } from './device-types.ts';
+import { deviceTypeProfile, deviceTypes } from './device-types.ts';
 import { cacheDir, fileExists, hashInputs, projectRoot } from './lib/cache.ts';
 import { download, extract, resolveMetapackage, resolveWithDependencies } from './lib/debian-packages.ts';
 import { buildInitramfs, findKernel } from './lib/kernel.ts';
+import { downloadBootPackages, writeBootPartition } from './lib/boot-files.ts';
 import { linkBusyboxApplets, prune, writeReleaseFiles } from './lib/rootfs.ts';
 import { assembleCard } from './lib/disk.ts';
 import { CARD_SIZE_BYTES, placePartitions, type PlacedPartition } from './lib/layout.ts';
@@ -32,9 +33,10 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
   const key = await ensureDeviceKey();
   const userland = await download([...(await resolveWithDependencies(userlandPackages, profile.arch)), ...userlandPackagesNoDeps], profile.arch, cacheDir);
   const kernelDeb = await download([await resolveMetapackage(profile.kernelPackage, profile.arch)], profile.arch, cacheDir);
+  const bootPackages = await downloadBootPackages(profile, cacheDir);
   const hash = await hashInputs(
     [path.join(imagesDir, 'lib'), path.join(imagesDir, 'rootfs-overlay'), path.join(imagesDir, 'boot'), path.join(imagesDir, 'initramfs'), path.join(imagesDir, 'build.ts'), path.join(imagesDir, 'device-types.ts')],
-    [release, deviceType, userland.map((d) => path.basename(d)), kernelDeb.map((d) => path.basename(d)), key.publicKey],
+    [release, deviceType, userland.map((d) => path.basename(d)), kernelDeb.map((d) => path.basename(d)), bootPackages.map((d) => path.basename(d)), key.publicKey],
   );
   const outDir = path.join(cacheDir, 'images', deviceType, release.version);
   const output = path.join(outDir, `${hash}.img`);
@@ -59,7 +61,7 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
     await buildInitramfs({ kernel, modules: profile.modules, busybox: path.join(rootfs, 'bin/busybox'), initScript: path.join(imagesDir, 'initramfs/init'), workDir: work, output: path.join(rootfs, 'boot/initrd.img') });
 
     const boot = path.join(work, 'boot');
-    await writeBootPartition(boot, profile);
+    await writeBootPartition({ dir: boot, profile, bootCmd: path.join(imagesDir, 'boot/boot.cmd'), kernel, bootPackages, workDir: work });
 
     await mkdir(outDir, { recursive: true });
     const tmp = `${output}.partial`;
@@ -73,20 +75,6 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** resin-boot: the compiled boot script and the boot environment naming root A. */
-async function writeBootPartition(dir: string, profile: DeviceTypeProfile): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const script = (await readFile(path.join(imagesDir, 'boot/boot.cmd'), 'utf8'))
-    .replaceAll('@UBOOT_DEVTYPE@', profile.ubootDevice.type)
-    .replaceAll('@UBOOT_DEVNUM@', String(profile.ubootDevice.num))
-    .replaceAll('@CONSOLE@', profile.consoleTty)
-    .replaceAll('@PARTITION_PREFIX@', profile.partitionPrefix)
-    .replaceAll('@BOOT_COMMAND@', profile.bootCommand);
-  await writeFile(path.join(dir, 'boot.cmd'), script);
-  await $`mkimage -A arm -T script -C none -n hupbench -d ${path.join(dir, 'boot.cmd')} ${path.join(dir, 'boot.scr')}`;
-  await writeFile(path.join(dir, 'resinOS_uEnv.txt'), 'resin_root_part=2\nupgrade_available=0\n');
 }
 
 export async function ensureAllImages(filter: { deviceType?: string; release?: string } = {}, log = console.log): Promise<BuiltImage[]> {

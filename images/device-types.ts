@@ -15,9 +15,22 @@ export interface DeviceTypeProfile {
   ubootDevice: { type: string; num: number };
   /** Kernel modules (names, dependencies added automatically) the initramfs loads. */
   modules: string[];
+  /**
+   * Board-specific files on resin-boot besides boot.scr and resinOS_uEnv.txt (images/lib/boot-files.ts
+   * writes them): what the board's first-stage firmware reads.
+   */
+  bootFiles?: BootFile[];
 }
 
-const commonModules = ['ext4', 'crc32c_generic', 'vfat', 'nls_cp437', 'nls_iso8859_1', 'btrfs'];
+export type BootFile =
+  /** Literal text. */
+  | { name: string; text: string }
+  /** A file from a Debian package of the profile's architecture (`path` inside the package). */
+  | { name: string; package: string; path: string }
+  /** A device tree from the kernel package, relative to usr/lib/linux-image-<release>/. */
+  | { name: string; dtb: string };
+
+const commonModules = ['ext4', 'crc32c_generic', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_iso8859_1', 'nls_utf8', 'btrfs'];
 
 export const deviceTypes: Record<string, DeviceTypeProfile> = {
   'beaglebone-black': {
@@ -28,6 +41,25 @@ export const deviceTypes: Record<string, DeviceTypeProfile> = {
     bootCommand: 'bootz',
     ubootDevice: { type: 'virtio', num: 0 },
     modules: ['virtio_pci', 'virtio_blk', 'virtio_net', ...commonModules],
+  },
+  // The rig emulates the GPU firmware: it reads config.txt and hands u-boot.bin and the dtb to QEMU
+  // raspi3b (harness/rig/qemu/raspberrypi3-notes.md).
+  'raspberrypi3-64': {
+    arch: 'arm64',
+    kernelPackage: 'linux-image-arm64',
+    consoleTty: 'ttyS1',
+    partitionPrefix: '/dev/mmcblk0p',
+    bootCommand: 'booti',
+    ubootDevice: { type: 'mmc', num: 0 },
+    // SD: sdhci-iproc (Arasan, brcm,bcm2835-sdhci) and bcm2835 (sdhost); the dtb routes the card to
+    // sdhost. USB Ethernet: dwc2 (its PHY, usb-nop-xceiv, is phy_generic) + CDC ECM, rndis_host in
+    // case the RNDIS configuration is picked. bcm2835_wdt provides the reboot handler.
+    modules: ['sdhci_iproc', 'bcm2835', 'phy_generic', 'dwc2', 'usbnet', 'cdc_ether', 'rndis_host', 'bcm2835_wdt', ...commonModules],
+    bootFiles: [
+      { name: 'config.txt', text: 'kernel=u-boot.bin\nenable_uart=1\narm_64bit=1\n' },
+      { name: 'u-boot.bin', package: 'u-boot-rpi', path: 'usr/lib/u-boot/rpi_arm64/u-boot.bin' },
+      { name: 'bcm2837-rpi-3-b.dtb', dtb: 'broadcom/bcm2837-rpi-3-b.dtb' },
+    ],
   },
 };
 

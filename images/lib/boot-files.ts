@@ -1,0 +1,57 @@
+// The resin-boot partition: the generic boot script and boot environment, plus the board-specific
+// files of the profile's `bootFiles` (e.g. the Raspberry Pi's config.txt, U-Boot and device tree).
+import { $ } from 'zx';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DeviceTypeProfile } from '../device-types.ts';
+import type { KernelTree } from './kernel.ts';
+import { download, extract } from './debian-packages.ts';
+import { fileExists } from './cache.ts';
+
+/** Downloads (cached) the Debian packages the profile's boot files come from; part of the image hash. */
+export async function downloadBootPackages(profile: DeviceTypeProfile, cacheDir: string): Promise<string[]> {
+  const packages = [...new Set((profile.bootFiles ?? []).flatMap((f) => ('package' in f ? [f.package] : [])))];
+  return packages.length ? download(packages, profile.arch, cacheDir) : [];
+}
+
+export async function writeBootPartition(opts: {
+  dir: string;
+  profile: DeviceTypeProfile;
+  bootCmd: string;
+  kernel: KernelTree;
+  bootPackages: string[];
+  workDir: string;
+}): Promise<void> {
+  const { dir, profile } = opts;
+  await mkdir(dir, { recursive: true });
+  const script = (await readFile(opts.bootCmd, 'utf8'))
+    .replaceAll('@UBOOT_DEVTYPE@', profile.ubootDevice.type)
+    .replaceAll('@UBOOT_DEVNUM@', String(profile.ubootDevice.num))
+    .replaceAll('@CONSOLE@', profile.consoleTty)
+    .replaceAll('@PARTITION_PREFIX@', profile.partitionPrefix)
+    .replaceAll('@BOOT_COMMAND@', profile.bootCommand);
+  await writeFile(path.join(dir, 'boot.cmd'), script);
+  await $`mkimage -A arm -T script -C none -n hupbench -d ${path.join(dir, 'boot.cmd')} ${path.join(dir, 'boot.scr')}`;
+  await writeFile(path.join(dir, 'resinOS_uEnv.txt'), 'resin_root_part=2\nupgrade_available=0\n');
+
+  const files = profile.bootFiles ?? [];
+  if (!files.length) return;
+  const packageTree = path.join(opts.workDir, 'boot-packages');
+  if (opts.bootPackages.length) await extract(opts.bootPackages, packageTree);
+  for (const file of files) {
+    const target = path.join(dir, file.name);
+    if ('text' in file) {
+      await writeFile(target, file.text);
+      continue;
+    }
+    const source =
+      'package' in file
+        ? path.join(packageTree, file.path)
+        : path.join(opts.kernel.root, 'usr/lib', `linux-image-${opts.kernel.release}`, file.dtb);
+    if (!(await fileExists(source))) {
+      const from = 'package' in file ? `package ${file.package}` : `kernel package ${opts.kernel.release}`;
+      throw new Error(`Boot file ${file.name}: ${path.relative(opts.workDir, source)} is not in ${from}`);
+    }
+    await copyFile(source, target);
+  }
+}
