@@ -6,4 +6,6 @@ export const userlandPackages = ['busybox-static', 'dropbear-bin', 'e2fsprogs', 
  * Taken without their dependency closure (util-linux's pulls in dpkg and PAM): blkid and lsblk and
  * the libraries those two need.
  */
-export const userlandPackagesNoDeps = ['util-linux', 'libmount1', 'libsmartcols1', 'libudev1', 'libselinux1', 'libpcre2-8-0'];
+// openssh-sftp-server: dropbear has no SFTP of its own and runs /usr/lib/sftp-server (an overlay
+// wrapper around /usr/lib/openssh/sftp-server, which needs only libc); the harness uploads over SFTP.
+export const userlandPackagesNoDeps = ['openssh-sftp-server', 'util-linux', 'libmount1', 'libsmartcols1', 'libudev1', 'libselinux1', 'libpcre2-8-0'];

@@ -1,0 +1,103 @@
+// What an update test does on the device around the updater: config.json pointing at the test's
+// registry, the supervisor and app up, seeded user data, its checksums and the app's heartbeats.
+import path from 'node:path';
+import { projectRoot } from '../../images/lib/cache.ts';
+import { APP_REFERENCE, supervisorReference } from '../../images/containers/container-images.ts';
+import type { Device } from '../device/device.ts';
+import type { DeviceState } from '../device/device-state.ts';
+import { waitFor } from '../wait.ts';
+
+export function updaterScript(name: string): string {
+  return path.join(projectRoot, 'images/updater', name);
+}
+
+export interface PreparedDevice {
+  config: Record<string, string>;
+}
+
+/**
+ * Writes /mnt/boot/config.json (registry, device type, app, supervisor of `supervisorVersion`) and
+ * starts the supervisor; with `waitForApp`, waits until the app's heartbeat advances.
+ */
+export async function prepareDevice(
+  device: Device,
+  opts: { registry: string; deviceType: string; supervisorVersion: string; waitForApp?: boolean; configOverrides?: Record<string, string> },
+): Promise<PreparedDevice> {
+  const config = {
+    registry: opts.registry,
+    deviceType: opts.deviceType,
+    app: APP_REFERENCE,
+    supervisorImage: supervisorReference(opts.deviceType, opts.supervisorVersion),
+    ...opts.configOverrides,
+  };
+  const json = JSON.stringify(config, null, 2).replace(/'/g, `'\\''`);
+  await device.check(`printf '%s\\n' '${json}' > /mnt/boot/config.json.new && sync && mv /mnt/boot/config.json.new /mnt/boot/config.json && sync`);
+  if (opts.waitForApp) {
+    await device.check('/etc/rc.d/S60supervisor start');
+    await waitFor(
+      async () => {
+        const ps = await device.exec('docker ps -q');
+        if (!ps.stdout.split('\n').includes('resin_supervisor') || !ps.stdout.split('\n').includes('app')) throw new Error(`running: ${ps.stdout.trim() || 'nothing'}`);
+        const beats = await heartbeats(device);
+        if (beats.length < 2) throw new Error('no heartbeat yet');
+        return true;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000, what: 'the supervisor and the app running with a heartbeat' },
+    );
+  }
+  return { config };
+}
+
+/** Random files under resin-data that an update must keep byte for byte. */
+export async function seedData(device: Device, files = 3, kib = 512): Promise<void> {
+  await device.check(
+    `mkdir -p /mnt/data/resin-data/userdata && for i in $(seq 1 ${files}); do head -c ${kib * 1024} /dev/urandom > /mnt/data/resin-data/userdata/file-$i.bin; done && echo "hello $(date)" > /mnt/data/resin-data/userdata/note.txt && sync`,
+  );
+}
+
+/** sha256 of every file under /mnt/data/resin-data except the app's live heartbeat files. */
+export async function dataChecksums(device: Device): Promise<Record<string, string>> {
+  const out = await device.check("cd /mnt/data/resin-data && find . -type f ! -name 'heartbeat*' | sort | xargs -r sha256sum");
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/))
+      .map(([sum, file]) => [file!, sum!]),
+  );
+}
+
+/** The app's heartbeat timestamps (device clock, seconds). */
+export async function heartbeats(device: Device, app = 'app'): Promise<number[]> {
+  const out = await device.exec(`cat /mnt/data/resin-data/${app}/heartbeat.log 2>/dev/null`);
+  return out.stdout
+    .split('\n')
+    .map(Number)
+    .filter((n) => Number.isFinite(n) && n > 0);
+}
+
+/** The largest gap (seconds) between consecutive heartbeats within [from, to], and where it starts. */
+export function maxGap(beats: number[], from = -Infinity, to = Infinity): { gap: number; at?: number } {
+  const window = beats.filter((b) => b >= from && b <= to);
+  let gap = 0;
+  let at: number | undefined;
+  for (let i = 1; i < window.length; i++) {
+    const d = window[i]! - window[i - 1]!;
+    if (d > gap) {
+      gap = d;
+      at = window[i - 1];
+    }
+  }
+  return { gap, at };
+}
+
+/** The parts of a DeviceState an update or a refused update must (or must not) change: not df. */
+export function stableState(state: DeviceState) {
+  return {
+    partitions: state.partitions.map(({ device, number, label, fs, startSector, sizeBytes }) => ({ device, number, label, fs, startSector, sizeBytes })),
+    activeRoot: state.activeRoot,
+    bootEnv: state.bootEnv,
+    osRelease: state.osRelease,
+    stateFiles: [...state.stateFiles].sort(),
+  };
+}

@@ -1,0 +1,40 @@
+// The upgrade-path matrix, from images/releases.yaml: which source versions update to which targets.
+import { compareVersions, loadReleases, type Release } from '../../images/lib/releases.ts';
+
+export type PathClass = '2x' | '1x-2x' | '1x';
+
+export interface UpgradePath {
+  from: Release;
+  to: Release;
+  pathClass: PathClass;
+  /** The updater script under images/updater/ that performs it. */
+  updater: string;
+  /** The target ships a newer supervisor than the source. */
+  supervisorUpdate: boolean;
+  /** `2.0.0+rev2 → 2.12.3+rev1` */
+  name: string;
+}
+
+/** Every 2.x source to every newer 2.x target, oldest source first, then oldest target first. */
+export function pathsFor2x(releases: Release[]): UpgradePath[] {
+  const twoX = releases.filter((r) => r.layout === '2.x').sort((a, b) => compareVersions(a.version, b.version));
+  const paths: UpgradePath[] = [];
+  for (const from of twoX) {
+    for (const to of twoX) {
+      if (compareVersions(to.version, from.version) <= 0) continue;
+      paths.push({
+        from,
+        to,
+        pathClass: '2x',
+        updater: 'upgrade-2.x.sh',
+        supervisorUpdate: compareVersions(to.supervisor, from.supervisor) > 0,
+        name: `${from.version} → ${to.version}`,
+      });
+    }
+  }
+  return paths;
+}
+
+export async function loadPaths2x(): Promise<UpgradePath[]> {
+  return pathsFor2x(await loadReleases());
+}

@@ -1,0 +1,167 @@
+// Runs an updater script on the device: uploads it, runs it with flags while streaming its output,
+// turns `[hup] phase=<name>` lines into steps with timings, counts the device's network bytes, follows
+// the reboot on the serial console and reconnects SSH. Not tied to Playwright: pass `step` (e.g.
+// `(name, body) => test.step(name, body)`) to see each phase as a step.
+import path from 'node:path';
+import { waitForLoginPrompt } from '../device/boot.ts';
+import type { Device } from '../device/device.ts';
+import type { Rig } from '../rig/rig.ts';
+
+export interface HupPhase {
+  name: string;
+  /** Milliseconds since the updater was started. */
+  startedAtMs: number;
+  durationMs: number;
+}
+
+export type HupOutcome = 'ok' | 'failed' | 'locked' | 'connection-lost';
+
+export interface HupRun {
+  script: string;
+  args: string[];
+  exitCode: number;
+  outcome: HupOutcome;
+  phases: HupPhase[];
+  /** The updater's whole output (stdout and stderr, as the updater tees it into its log). */
+  output: string;
+  /** The log file on the device, read back after the run (falls back to the streamed output). */
+  log: string;
+  logPath?: string;
+  /** The `[hup] ... error: ...` line of a failed run. */
+  error?: string;
+  /** Reboots the console saw from the start of the run to the login prompt after it. */
+  reboots: number;
+  /** Bytes on the device's network interface while the updater ran (before the reboot). */
+  bytesReceived: number;
+  bytesSent: number;
+  /** Updater start → exit, ms. */
+  durationMs: number;
+  /** Updater exit → login prompt after the reboot, ms (when it rebooted). */
+  rebootMs?: number;
+  /** Updater exit → SSH answering after the reboot, ms. */
+  sshBackMs?: number;
+  /** Host clock when the updater exited (ms since the epoch). */
+  exitedAt: number;
+}
+
+export type StepRunner = <T>(name: string, body: () => Promise<T>) => Promise<T>;
+
+export interface RunUpdaterOptions {
+  /** Local path of the updater script. */
+  script: string;
+  args: string[];
+  /** Wraps each phase (and the reboot) in a step; defaults to just running the body. */
+  step?: StepRunner;
+  /** Where the script goes on the device. */
+  remotePath?: string;
+  /** Wait for the reboot and reconnect; default: when the run succeeded without --no-reboot. */
+  expectReboot?: boolean;
+  timeoutMs?: number;
+  onOutput?: (chunk: string) => void;
+}
+
+const COUNTERS = 'hupbench-counters';
+
+export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOptions): Promise<HupRun> {
+  const step: StepRunner = options.step ?? ((_, body) => body());
+  const remote = options.remotePath ?? `/tmp/${path.basename(options.script)}`;
+  await device.put(options.script, remote, 0o755);
+
+  const quoted = options.args.map(shellQuote).join(' ');
+  // Counters read in the same session as the run, so the reboot that follows cannot race them.
+  const command = [
+    "iface=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)",
+    's=/sys/class/net/$iface/statistics',
+    'rx0=$(cat $s/rx_bytes); tx0=$(cat $s/tx_bytes)',
+    `sh ${shellQuote(remote)} ${quoted}`,
+    'rc=$?',
+    `echo "${COUNTERS} rx=$(($(cat $s/rx_bytes) - rx0)) tx=$(($(cat $s/tx_bytes) - tx0)) iface=$iface"`,
+    'exit $rc',
+  ].join('; ');
+
+  const bootsBefore = rig.console.bootEvents.boots;
+  const started = Date.now();
+  const phases: HupPhase[] = [];
+  let closeCurrent: (() => void) | undefined;
+  let steps: Promise<unknown> = Promise.resolve();
+  const startPhase = (name: string) => {
+    const now = Date.now() - started;
+    const last = phases.at(-1);
+    if (last) last.durationMs = now - last.startedAtMs;
+    closeCurrent?.();
+    phases.push({ name, startedAtMs: now, durationMs: 0 });
+    const done = new Promise<void>((resolve) => (closeCurrent = resolve));
+    steps = steps.then(() => step(`updater phase: ${name}`, () => done)).catch(() => undefined);
+  };
+
+  let partial = '';
+  const result = await device.exec(command, {
+    timeoutMs: options.timeoutMs ?? 15 * 60_000,
+    onStdout: (chunk) => {
+      options.onOutput?.(chunk);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = line.match(/^\[hup\] phase=(\S+)/);
+        if (m) startPhase(m[1]!);
+      }
+    },
+  });
+  const exitedAt = Date.now();
+  const last = phases.at(-1);
+  if (last) last.durationMs = exitedAt - started - last.startedAtMs;
+  closeCurrent?.();
+  await steps;
+
+  const counters = result.stdout.match(new RegExp(`${COUNTERS} rx=(-?\\d+) tx=(-?\\d+)`));
+  const output = (result.stdout.replace(new RegExp(`^${COUNTERS} .*$\\n?`, 'm'), '') + result.stderr).trimEnd();
+  const logPath = output.match(/\[hup\] .*log: (\/mnt\/data\/resinhup\/\S+)/)?.[1] ?? output.match(/log (\/mnt\/data\/resinhup\/\S+\.log)/)?.[1];
+  const exitCode = result.exitCode;
+  const outcome: HupOutcome = !counters ? 'connection-lost' : exitCode === 0 ? 'ok' : exitCode === 9 ? 'locked' : 'failed';
+  const error = output.split('\n').find((l) => /^\[hup\] .*error: /.test(l));
+  const run: HupRun = {
+    script: options.script,
+    args: options.args,
+    exitCode,
+    outcome,
+    phases,
+    output,
+    log: output,
+    logPath,
+    error,
+    reboots: 0,
+    bytesReceived: Number(counters?.[1] ?? 0),
+    bytesSent: Number(counters?.[2] ?? 0),
+    durationMs: exitedAt - started,
+    exitedAt,
+  };
+
+  const expectReboot = options.expectReboot ?? (exitCode === 0 && !options.args.includes('--no-reboot'));
+  if (expectReboot) {
+    await step('reboot into the new OS', async () => {
+      await device.disconnect();
+      await waitForLoginPrompt(rig);
+      run.rebootMs = Date.now() - exitedAt;
+      await device.connect(rig.config.bootTimeoutSeconds * 1000);
+      run.sshBackMs = Date.now() - exitedAt;
+    });
+  }
+  run.reboots = rig.console.bootEvents.boots - bootsBefore;
+  if (logPath) {
+    const read = await device.exec(`cat ${shellQuote(logPath)}`).catch(() => undefined);
+    if (read?.exitCode === 0 && read.stdout.trim()) run.log = read.stdout.trimEnd();
+  }
+  return run;
+}
+
+/** A one-line summary of a run for reports and assertion messages. */
+export function describeRun(run: HupRun): string {
+  const phases = run.phases.map((p) => `${p.name} ${(p.durationMs / 1000).toFixed(1)}s`).join(', ');
+  return `exit ${run.exitCode} (${run.outcome}) after ${(run.durationMs / 1000).toFixed(1)}s; phases: ${phases || 'none'}${run.error ? `; ${run.error}` : ''}`;
+}
+
+export const MiB = 1024 * 1024;
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

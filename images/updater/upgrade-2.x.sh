@@ -1,0 +1,283 @@
+#!/bin/sh
+# hupbench reference updater: resinOS 2.x -> 2.x host OS update (DESIGN.md, "The updater under test").
+#
+#   upgrade-2.x.sh --hostos-version V [--registry URL] [--supervisor-version V] [--no-reboot]
+#                  [--force-slug SLUG] [--no-require-upgrade]
+#
+# Phases (each announced on stdout as `[hup] phase=<name>`): checks, stop-supervisor, pull,
+# format-spare, export, boot-files, supervisor, breadcrumbs, switch-boot, reboot.
+# Exit: 0 updated (reboot scheduled unless --no-reboot), 1 failed, 9 another update holds the lock.
+# Until the phase format-spare nothing on the device is modified (the supervisor is restarted on
+# failure); after it, the log says what was touched. The active root and the boot settings are only
+# changed by switch-boot, the last step before the reboot.
+set -u
+# A failed `docker export` must fail the export, not leave tar's status.
+set -o pipefail 2>/dev/null || true
+
+LOCK=/var/lock/resinhup.lock
+LOG_DIR=/mnt/data/resinhup
+CONFIG=/mnt/boot/config.json
+UENV=/mnt/boot/resinOS_uEnv.txt
+STATE=/mnt/state
+SUPERVISOR=resin_supervisor
+HOSTOS_CONTAINER=resinhup-hostos
+NEWROOT=/tmp/resinhup-newroot
+
+usage() { sed -n '4,5p' "$0" | sed 's/^# *//' >&2; }
+
+HOSTOS_VERSION= REGISTRY= SUPERVISOR_VERSION= REBOOT=1 FORCE_SLUG= REQUIRE_UPGRADE=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --hostos-version) HOSTOS_VERSION=${2:-}; shift 2 || shift ;;
+    --hostos-version=*) HOSTOS_VERSION=${1#*=}; shift ;;
+    --registry) REGISTRY=${2:-}; shift 2 || shift ;;
+    --registry=*) REGISTRY=${1#*=}; shift ;;
+    --supervisor-version) SUPERVISOR_VERSION=${2:-}; shift 2 || shift ;;
+    --supervisor-version=*) SUPERVISOR_VERSION=${1#*=}; shift ;;
+    --no-reboot) REBOOT=0; shift ;;
+    --force-slug) FORCE_SLUG=${2:-}; shift 2 || shift ;;
+    --force-slug=*) FORCE_SLUG=${1#*=}; shift ;;
+    --no-require-upgrade) REQUIRE_UPGRADE=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "[hup] error: unknown argument '$1'" >&2; usage; exit 1 ;;
+  esac
+done
+[ -n "$HOSTOS_VERSION" ] || { echo "[hup] error: --hostos-version is required" >&2; usage; exit 1; }
+
+# --- the lock: one update at a time ---------------------------------------------------------------
+mkdir -p "${LOCK%/*}"
+exec 9> "$LOCK"
+if ! flock -n 9; then
+  echo "[hup] error: another update holds the lock $LOCK; not starting (exit 9)" >&2
+  exit 9
+fi
+
+# --- the log: everything from here on goes to stdout and to the log file --------------------------
+LOG=
+if mkdir -p "$LOG_DIR" 2>/dev/null; then
+  LOG=$LOG_DIR/upgrade-2.x-$(date +%Y%m%dT%H%M%S).log
+  FIFO=/tmp/resinhup.$$.fifo
+  rm -f "$FIFO"
+  mkfifo "$FIFO"
+  tee -a "$LOG" < "$FIFO" &
+  TEE_PID=$!
+  exec > "$FIFO" 2>&1
+  rm -f "$FIFO"
+fi
+
+PHASE=none
+TOUCHED=
+STOPPED_SUPERVISOR=0
+log() { echo "[hup] $(date +%H:%M:%S) $*"; }
+phase() { PHASE=$1; echo "[hup] phase=$1"; }
+fail() {
+  log "error: $* (phase $PHASE)"
+  exit 1
+}
+
+cleanup() {
+  rc=$?
+  trap - EXIT INT TERM
+  if [ "$rc" != 0 ]; then
+    mountpoint -q "$NEWROOT" 2>/dev/null && umount "$NEWROOT"
+    docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
+    if [ "$STOPPED_SUPERVISOR" = 1 ]; then
+      log "restarting the supervisor"
+      docker start "$SUPERVISOR" > /dev/null 2>&1 || log "warning: could not restart $SUPERVISOR"
+    fi
+    if [ -n "$TOUCHED" ]; then
+      log "FAILED (exit $rc). Modified on the device:$TOUCHED. Active root and boot settings unchanged."
+    else
+      log "FAILED (exit $rc). Nothing on the device was modified."
+    fi
+  fi
+  [ -n "$LOG" ] && log "log: $LOG"
+  exec 1>&- 2>&-
+  [ -n "${TEE_PID:-}" ] && wait "$TEE_PID" 2>/dev/null
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'fail "interrupted"' INT TERM
+
+# Versions like 2.12.3+rev1: prints -1, 0 or 1 comparing $1 with $2.
+version_cmp() {
+  awk -v a="$1" -v b="$2" 'function parts(v, out,   n, i, t) {
+      sub(/^v/, "", v); gsub(/[+_]rev/, ".", v); gsub(/[+_-]/, ".", v)
+      n = split(v, t, "."); for (i = 1; i <= 4; i++) out[i] = (i <= n && t[i] ~ /^[0-9]+$/) ? t[i] + 0 : 0
+    }
+    BEGIN { parts(a, x); parts(b, y); for (i = 1; i <= 4; i++) { if (x[i] < y[i]) { print -1; exit } if (x[i] > y[i]) { print 1; exit } } print 0 }'
+}
+# A flat string value of config.json.
+config_value() { jq -r --arg k "$1" '.[$k] // empty' "$CONFIG" 2>/dev/null; }
+os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" /etc/os-release | head -n 1; }
+
+log "upgrade-2.x.sh: to $HOSTOS_VERSION${LOG:+, log $LOG}"
+
+# --- checks: nothing is modified before they pass ---------------------------------------------------
+phase checks
+CURRENT_VERSION=$(os_release VERSION)
+MACHINE=$(os_release MACHINE)
+LAYOUT=$(os_release RESIN_LAYOUT)
+log "running $CURRENT_VERSION on $MACHINE (layout ${LAYOUT:-unknown})"
+case $CURRENT_VERSION in 1.*) fail "this device runs resinOS $CURRENT_VERSION (1.x): use upgrade-1.x.sh or upgrade-1.x-to-2.x.sh" ;; esac
+[ "$LAYOUT" = 1.x ] && fail "this device has the 1.x partition layout: use upgrade-1.x-to-2.x.sh"
+findfs LABEL=resin-rootA > /dev/null 2>&1 && findfs LABEL=resin-rootB > /dev/null 2>&1 ||
+  fail "no resin-rootA/resin-rootB partitions: not a 2.x layout"
+
+[ -f "$CONFIG" ] || fail "no $CONFIG: is resin-boot mounted?"
+CONFIG_SLUG=$(config_value deviceType)
+if [ -n "$FORCE_SLUG" ]; then
+  SLUG=$FORCE_SLUG
+  log "device type forced to $SLUG (--force-slug; $CONFIG says '${CONFIG_SLUG:-nothing}', os-release MACHINE=$MACHINE)"
+else
+  SLUG=$CONFIG_SLUG
+  [ -n "$SLUG" ] || fail "no deviceType in $CONFIG (or pass --force-slug)"
+  [ "$SLUG" = "$MACHINE" ] ||
+    fail "device type mismatch: $CONFIG says deviceType=$SLUG but this OS is built for MACHINE=$MACHINE; refusing (use --force-slug to override)"
+fi
+
+cmp=$(version_cmp "$HOSTOS_VERSION" "$CURRENT_VERSION")
+if [ "$REQUIRE_UPGRADE" = 1 ]; then
+  [ "$cmp" = 0 ] && fail "already at $CURRENT_VERSION: nothing to do (pass --no-require-upgrade to reinstall)"
+  [ "$cmp" = -1 ] && fail "downgrade refused: target $HOSTOS_VERSION is older than the running $CURRENT_VERSION (pass --no-require-upgrade to force)"
+else
+  [ "$cmp" = 1 ] || log "warning: $HOSTOS_VERSION is not newer than $CURRENT_VERSION; going on (--no-require-upgrade)"
+fi
+
+[ -n "$REGISTRY" ] || REGISTRY=$(config_value registry)
+[ -n "$REGISTRY" ] || fail "no registry: pass --registry or set \"registry\" in $CONFIG"
+case $REGISTRY in http://* | https://*) ;; *) REGISTRY=http://$REGISTRY ;; esac
+REGISTRY=${REGISTRY%/}
+REGISTRY_HOST=${REGISTRY#*://}
+TAG=$(echo "$HOSTOS_VERSION" | tr + _)-$SLUG
+IMAGE=$REGISTRY_HOST/resin/resinos:$TAG
+timeout 15 wget -q -O /dev/null "$REGISTRY/v2/" ||
+  fail "registry $REGISTRY unreachable (GET $REGISTRY/v2/ failed)"
+timeout 30 wget -q -O /dev/null --header "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+  "$REGISTRY/v2/resin/resinos/manifests/$TAG" ||
+  fail "image resin/resinos:$TAG not found in registry $REGISTRY (no such tag for version $HOSTOS_VERSION, device type $SLUG)"
+
+ROOT_DEV=
+for word in $(cat /proc/cmdline); do case $word in root=/dev/*) ROOT_DEV=${word#root=} ;; esac; done
+[ -n "$ROOT_DEV" ] || ROOT_DEV=$(awk '$2 == "/" && $1 ~ /^\/dev\// { print $1; exit }' /proc/mounts)
+ROOT_PART=${ROOT_DEV##*[!0-9]}
+PREFIX=${ROOT_DEV%"$ROOT_PART"}
+case $ROOT_PART in
+  2) SPARE_PART=3 SPARE_LABEL=resin-rootB ;;
+  3) SPARE_PART=2 SPARE_LABEL=resin-rootA ;;
+  *) fail "cannot tell the active root partition from root=$ROOT_DEV" ;;
+esac
+SPARE_DEV=$PREFIX$SPARE_PART
+[ -b "$SPARE_DEV" ] || fail "spare root $SPARE_DEV is not a block device"
+grep -q "^$SPARE_DEV " /proc/mounts && fail "spare root $SPARE_DEV is mounted"
+ENV_PART=$(sed -n 's/^resin_root_part=//p' "$UENV" 2>/dev/null | tr -d '\r ')
+[ -z "$ENV_PART" ] || [ "$ENV_PART" = "$ROOT_PART" ] ||
+  log "warning: running from partition $ROOT_PART but $UENV says resin_root_part=$ENV_PART"
+log "active root $ROOT_DEV (partition $ROOT_PART); spare root $SPARE_DEV ($SPARE_LABEL); image $IMAGE"
+log "checks passed"
+
+# --- stop the supervisor; the app keeps running --------------------------------------------------------
+phase stop-supervisor
+if docker ps -q | grep -qx "$SUPERVISOR"; then
+  docker stop "$SUPERVISOR" > /dev/null || fail "cannot stop $SUPERVISOR"
+  STOPPED_SUPERVISOR=1
+  log "supervisor stopped; running containers: $(docker ps -q | tr '\n' ' ')"
+else
+  log "supervisor not running"
+fi
+
+# --- pull the hostOS image ----------------------------------------------------------------------------
+phase pull
+docker pull "$IMAGE" || fail "cannot pull $IMAGE"
+
+# --- format the spare root -----------------------------------------------------------------------------
+phase format-spare
+TOUCHED="$TOUCHED spare root $SPARE_DEV ($SPARE_LABEL) reformatted"
+mkfs.ext4 -q -F -L "$SPARE_LABEL" -O ^orphan_file "$SPARE_DEV" || fail "mkfs.ext4 of $SPARE_DEV failed"
+
+# --- export the image onto it ----------------------------------------------------------------------
+phase export
+mkdir -p "$NEWROOT"
+mount -t ext4 "$SPARE_DEV" "$NEWROOT" || fail "cannot mount $SPARE_DEV"
+docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
+docker create --name "$HOSTOS_CONTAINER" "$IMAGE" > /dev/null || fail "cannot create a container of $IMAGE"
+docker export "$HOSTOS_CONTAINER" | tar -x -C "$NEWROOT" || fail "exporting $IMAGE onto $SPARE_DEV failed"
+docker rm -f "$HOSTOS_CONTAINER" > /dev/null
+NEW_VERSION=$(sed -n 's/^VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$NEWROOT/etc/os-release" 2>/dev/null)
+for f in /boot/vmlinuz /boot/initrd.img /sbin/init /etc/os-release; do
+  [ -e "$NEWROOT$f" ] || fail "the exported image lacks $f"
+done
+[ "$NEW_VERSION" = "$HOSTOS_VERSION" ] || fail "the exported image is version '$NEW_VERSION', not $HOSTOS_VERSION"
+log "new root on $SPARE_DEV: $(du -sk "$NEWROOT" | cut -f1) KiB, VERSION=$NEW_VERSION"
+
+# --- boot-partition files -------------------------------------------------------------------------------
+phase boot-files
+# The image carries what belongs on resin-boot under /resin-boot (if anything); the device's own
+# files (config.json, the boot environment, system-connections) are never replaced.
+if [ -d "$NEWROOT/resin-boot" ]; then
+  TOUCHED="$TOUCHED, boot-partition files"
+  (cd "$NEWROOT/resin-boot" && find . -type f) | while read -r f; do
+    case ${f#./} in config.json | resinOS_uEnv.txt | bootcount.env | system-connections/*) continue ;; esac
+    mkdir -p "/mnt/boot/$(dirname "$f")"
+    cp "$NEWROOT/resin-boot/$f" "/mnt/boot/$f.new" && mv "/mnt/boot/$f.new" "/mnt/boot/$f" || exit 1
+    log "boot file ${f#./}"
+  done || fail "cannot write boot-partition files"
+else
+  log "the image has no /resin-boot files; resin-boot unchanged"
+fi
+sync
+umount "$NEWROOT" || fail "cannot unmount $NEWROOT"
+
+# --- the supervisor, when the target ships a newer one ---------------------------------------------------
+phase supervisor
+CURRENT_SUPERVISOR_IMAGE=$(config_value supervisorImage)
+CURRENT_SUPERVISOR=${CURRENT_SUPERVISOR_IMAGE##*:v}
+[ "$CURRENT_SUPERVISOR" = "$CURRENT_SUPERVISOR_IMAGE" ] && CURRENT_SUPERVISOR=
+if [ -z "$SUPERVISOR_VERSION" ]; then
+  log "no --supervisor-version: supervisor left at ${CURRENT_SUPERVISOR:-unknown}"
+elif [ -z "$CURRENT_SUPERVISOR_IMAGE" ]; then
+  log "no supervisorImage in $CONFIG: supervisor not managed here"
+elif [ -n "$CURRENT_SUPERVISOR" ] && [ "$(version_cmp "$SUPERVISOR_VERSION" "$CURRENT_SUPERVISOR")" != 1 ]; then
+  log "supervisor $CURRENT_SUPERVISOR is not older than $SUPERVISOR_VERSION: unchanged"
+else
+  NEW_SUPERVISOR_IMAGE=${CURRENT_SUPERVISOR_IMAGE%:*}:v$SUPERVISOR_VERSION
+  docker pull "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" || fail "cannot pull supervisor $NEW_SUPERVISOR_IMAGE"
+  TOUCHED="$TOUCHED, supervisorImage in $CONFIG"
+  jq --arg i "$NEW_SUPERVISOR_IMAGE" '.supervisorImage = $i' "$CONFIG" > "$CONFIG.new" && sync && mv "$CONFIG.new" "$CONFIG" ||
+    fail "cannot update supervisorImage in $CONFIG"
+  log "supervisor $CURRENT_SUPERVISOR -> $SUPERVISOR_VERSION ($NEW_SUPERVISOR_IMAGE; started on the next boot)"
+fi
+
+# --- breadcrumbs for the rollback services -------------------------------------------------------------
+phase breadcrumbs
+TOUCHED="$TOUCHED, breadcrumbs in $STATE"
+touch "$STATE/rollback-health-breadcrumb" "$STATE/rollback-altboot-breadcrumb" || fail "cannot write breadcrumbs in $STATE"
+echo "$CURRENT_VERSION" > "$STATE/rollback-previous-version"
+sync
+
+# --- switch the boot settings (atomically: temp file, sync, rename) ------------------------------------
+phase switch-boot
+{
+  grep -v -e '^resin_root_part=' -e '^upgrade_available=' "$UENV" 2>/dev/null
+  echo "resin_root_part=$SPARE_PART"
+  echo "upgrade_available=1"
+} > "$UENV.new" || fail "cannot write $UENV.new"
+sync
+mv "$UENV.new" "$UENV" || fail "cannot replace $UENV"
+if [ -f /mnt/boot/bootcount.env ]; then
+  echo "bootcount=0" > /mnt/boot/bootcount.env.new && sync && mv /mnt/boot/bootcount.env.new /mnt/boot/bootcount.env
+fi
+sync
+log "boot switched to partition $SPARE_PART ($SPARE_LABEL), upgrade_available=1"
+log "update to $HOSTOS_VERSION done"
+
+# --- reboot ---------------------------------------------------------------------------------------------
+if [ "$REBOOT" = 1 ]; then
+  phase reboot
+  log "rebooting in 2s"
+  # Detached, so this script exits 0 and its output reaches the caller before the reboot.
+  (sleep 2; sync; reboot) < /dev/null > /dev/null 2>&1 9>&- &
+else
+  log "not rebooting (--no-reboot); the new OS starts on the next boot"
+fi
+exit 0
