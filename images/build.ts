@@ -2,14 +2,14 @@
 // Builds a sparse SD-card image per release and device type from Debian's packages for the target
 // architecture, cached under .cache/images/ by a hash of its inputs.
 import { $ } from 'zx';
-import { mkdir, rm, writeFile, copyFile, readdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deviceTypeProfile, deviceTypes } from './device-types.ts';
 import { cacheDir, fileExists, hashInputs, projectRoot } from './lib/cache.ts';
 import { download, extract, resolveMetapackage, resolveWithDependencies } from './lib/debian-packages.ts';
 import { buildInitramfs, findKernel } from './lib/kernel.ts';
-import { downloadBootPackages, writeBootPartition } from './lib/boot-files.ts';
+import { downloadBootPackages, installKernel, writeBootPartition } from './lib/boot-files.ts';
 import { linkBusyboxApplets, prune, writeReleaseFiles } from './lib/rootfs.ts';
 import { assembleCard } from './lib/disk.ts';
 import { CARD_SIZE_BYTES, placePartitions, type PlacedPartition } from './lib/layout.ts';
@@ -56,8 +56,7 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
     const kernelTree = path.join(work, 'kernel');
     await extract(kernelDeb, kernelTree);
     const kernel = await findKernel(kernelTree);
-    await mkdir(path.join(rootfs, 'boot'), { recursive: true });
-    await copyFile(kernel.vmlinuz, path.join(rootfs, 'boot/vmlinuz'));
+    await installKernel(kernel, path.join(rootfs, 'boot/vmlinuz'), profile);
     await buildInitramfs({ kernel, modules: profile.modules, busybox: path.join(rootfs, 'bin/busybox'), initScript: path.join(imagesDir, 'initramfs/init'), workDir: work, output: path.join(rootfs, 'boot/initrd.img') });
 
     const boot = path.join(work, 'boot');

@@ -13,6 +13,11 @@ export interface DeviceTypeProfile {
   bootCommand: 'bootz' | 'booti';
   /** U-Boot interface and device number of the SD card, used when distro boot did not set them. */
   ubootDevice: { type: string; num: number };
+  /**
+   * Install /boot/vmlinuz gzip'd, for `booti` to decompress through this scratch address
+   * (kernel_comp_addr_r): SD reads are the slow part of a boot under QEMU raspi3b.
+   */
+  gzipKernel?: { ubootScratchAddr: string };
   /** Kernel modules (names, dependencies added automatically) the initramfs loads. */
   modules: string[];
   /**
@@ -51,6 +56,7 @@ export const deviceTypes: Record<string, DeviceTypeProfile> = {
     partitionPrefix: '/dev/mmcblk0p',
     bootCommand: 'booti',
     ubootDevice: { type: 'mmc', num: 0 },
+    gzipKernel: { ubootScratchAddr: '0x0a000000' },
     // SD: sdhci-iproc (Arasan, brcm,bcm2835-sdhci) and bcm2835 (sdhost); the dtb routes the card to
     // sdhost. USB Ethernet: dwc2 (its PHY, usb-nop-xceiv, is phy_generic) + CDC ECM, rndis_host in
     // case the RNDIS configuration is picked. bcm2835_wdt provides the reboot handler.

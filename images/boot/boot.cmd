@@ -14,6 +14,7 @@ if test "${resin_root_part}" != 2 -a "${resin_root_part}" != 3; then
 fi
 echo "[boot.scr] resin_root_part=${resin_root_part} upgrade_available=${upgrade_available}"
 load ${devtype} ${devnum}:${resin_root_part} ${kernel_addr_r} /boot/vmlinuz
+@KERNEL_LOADED@
 load ${devtype} ${devnum}:${resin_root_part} ${ramdisk_addr_r} /boot/initrd.img
 setenv bootargs "console=@CONSOLE@,115200 root=@PARTITION_PREFIX@${resin_root_part} rootwait panic=5"
 @BOOT_COMMAND@ ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${fdtcontroladdr}

@@ -2,6 +2,9 @@
 // files of the profile's `bootFiles` (e.g. the Raspberry Pi's config.txt, U-Boot and device tree).
 import { $ } from 'zx';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import path from 'node:path';
 import type { DeviceTypeProfile } from '../device-types.ts';
 import type { KernelTree } from './kernel.ts';
@@ -12,6 +15,13 @@ import { fileExists } from './cache.ts';
 export async function downloadBootPackages(profile: DeviceTypeProfile, cacheDir: string): Promise<string[]> {
   const packages = [...new Set((profile.bootFiles ?? []).flatMap((f) => ('package' in f ? [f.package] : [])))];
   return packages.length ? download(packages, profile.arch, cacheDir) : [];
+}
+
+/** The kernel as the root partition's /boot/vmlinuz (gzip'd when the profile asks for it). */
+export async function installKernel(kernel: KernelTree, target: string, profile: DeviceTypeProfile): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true });
+  if (!profile.gzipKernel) return copyFile(kernel.vmlinuz, target);
+  await pipeline(createReadStream(kernel.vmlinuz), createGzip({ level: 9 }), createWriteStream(target));
 }
 
 export async function writeBootPartition(opts: {
@@ -29,7 +39,13 @@ export async function writeBootPartition(opts: {
     .replaceAll('@UBOOT_DEVNUM@', String(profile.ubootDevice.num))
     .replaceAll('@CONSOLE@', profile.consoleTty)
     .replaceAll('@PARTITION_PREFIX@', profile.partitionPrefix)
-    .replaceAll('@BOOT_COMMAND@', profile.bootCommand);
+    .replaceAll('@BOOT_COMMAND@', profile.bootCommand)
+    .replaceAll(
+      '@KERNEL_LOADED@',
+      profile.gzipKernel
+        ? `setenv kernel_comp_addr_r ${profile.gzipKernel.ubootScratchAddr}\nsetenv kernel_comp_size \${filesize}`
+        : '',
+    );
   await writeFile(path.join(dir, 'boot.cmd'), script);
   await $`mkimage -A arm -T script -C none -n hupbench -d ${path.join(dir, 'boot.cmd')} ${path.join(dir, 'boot.scr')}`;
   await writeFile(path.join(dir, 'resinOS_uEnv.txt'), 'resin_root_part=2\nupgrade_available=0\n');
