@@ -14,7 +14,8 @@ import { deviceKeyPath } from '../../../images/lib/keys.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import type { QemuRigConfig } from '../rig-config.ts';
 import type { NetworkLink, PowerSwitch, Rig } from '../rig.ts';
-import { nicId, qemuLaunchFor } from './boards.ts';
+import { qemuBoardFor } from './boards.ts';
+import type { QemuBoard } from './boards/board.ts';
 import { QmpClient } from './qmp.ts';
 
 interface RunningQemu {
@@ -22,6 +23,7 @@ interface RunningQemu {
   qmp: QmpClient;
   stderr: string[];
   exited: boolean;
+  kernelStarted: boolean;
 }
 
 export class QemuRig implements Rig {
@@ -32,9 +34,19 @@ export class QemuRig implements Rig {
   private sshPort = 0;
   private flashed = false;
   private readonly diskPath: string;
+  private readonly board: QemuBoard;
+  /** A relaunch after a guest reset in progress; power actions wait for it. */
+  private relaunching?: Promise<void>;
 
   constructor(readonly config: QemuRigConfig, private readonly workDir: string) {
     this.console = new SerialConsole(config.name);
+    this.board = qemuBoardFor(config.deviceType);
+    this.console.onBootEvent((event) => {
+      const qemu = this.qemu;
+      if (event.kind !== 'kernel' || !qemu || qemu.exited || qemu.kernelStarted || !this.board.onKernelStart) return;
+      qemu.kernelStarted = true;
+      this.board.onKernelStart(qemu.qmp).catch((e: Error) => this.console.markPowerOff(`board hook failed: ${e.message}`));
+    });
     this.diskPath = path.join(workDir, 'sd.qcow2');
     this.power = {
       on: () => this.powerOn(),
@@ -86,6 +98,8 @@ export class QemuRig implements Rig {
 
   private async powerOn(): Promise<void> {
     if (!this.flashed) throw new InfraError(`${this.config.name}: flash an image before powering on`);
+    await this.relaunching;
+    if (this.board.relaunchOnEveryBoot) await this.stopQemu();
     if (this.qemu && !this.qemu.exited) {
       // Note: power off froze the CPU; a reset before continuing makes it a cold boot.
       await this.qemu.qmp.execute('system_reset');
@@ -97,6 +111,7 @@ export class QemuRig implements Rig {
   }
 
   private async powerOff(how: 'off' | 'cut'): Promise<void> {
+    await this.relaunching;
     if (!this.qemu || this.qemu.exited) return;
     await this.qemu.qmp.execute('stop');
     this.console.markPowerOff(how);
@@ -104,7 +119,7 @@ export class QemuRig implements Rig {
 
   private async setLink(up: boolean): Promise<void> {
     if (!this.qemu || this.qemu.exited) throw new InfraError(`${this.config.name}: cannot set the link while powered off`);
-    await this.qemu.qmp.execute('set_link', { name: nicId, up });
+    await this.qemu.qmp.execute('set_link', { name: this.board.nicId, up });
   }
 
   private async startQemu(attempt = 1): Promise<void> {
@@ -112,11 +127,11 @@ export class QemuRig implements Rig {
     const qmpPath = path.join(this.workDir, 'qmp.sock');
     await rm(qmpPath, { force: true });
     this.sshPort = await freeLoopbackPort();
-    const launch = await qemuLaunchFor(this.deviceType, { diskPath: this.diskPath, sshPort: this.sshPort, qmpPath, memoryMiB: this.config.memoryMiB });
+    const launch = await this.board.launch({ diskPath: this.diskPath, sshPort: this.sshPort, qmpPath, memoryMiB: this.config.memoryMiB, workDir: this.workDir });
     // Note: setpriv --pdeathsig makes the kernel kill QEMU when this worker dies, even by SIGKILL,
     // so no board outlives the test run that started it.
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', launch.binary, ...launch.args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const running: RunningQemu = { process: child, qmp: undefined as unknown as QmpClient, stderr: [], exited: false };
+    const running: RunningQemu = { process: child, qmp: undefined as unknown as QmpClient, stderr: [], exited: false, kernelStarted: false };
     child.stderr!.on('data', (d: Buffer) => running.stderr.push(d.toString()));
     child.on('exit', (code, signal) => {
       running.exited = true;
@@ -133,8 +148,10 @@ export class QemuRig implements Rig {
       throw new InfraError(`${this.config.name}: QEMU did not start.\n${describe()}`, { cause: error });
     }
     running.qmp = await QmpClient.connect(qmpPath);
-    running.qmp.onEvent((event) => {
-      if (event === 'SHUTDOWN') this.console.markPowerOff('halted by the OS');
+    running.qmp.onEvent((event, data) => {
+      if (event !== 'SHUTDOWN' || !data.guest) return;
+      if (data.reason === 'guest-reset') this.relaunching = this.relaunchAfterGuestReset().finally(() => (this.relaunching = undefined));
+      else this.console.markPowerOff('halted by the OS');
     });
     this.qemu = running;
     const chardevs = await running.qmp.execute<Array<{ label: string; filename: string }>>('query-chardev');
@@ -142,6 +159,23 @@ export class QemuRig implements Rig {
     if (!pty) throw new InfraError(`${this.config.name}: QEMU did not report the console pty. ${describe()}`);
     await this.console.detach();
     this.console.attach(await openSerialTransport(pty));
+  }
+
+  /**
+   * Boards that relaunch on every boot run with -no-reboot: a guest reset pauses QEMU here. A reset
+   * after `reboot: Power down` is a board that cannot power off (it stays off); any other one is a
+   * reboot, done by a new QEMU process whose console is attached to the same recording.
+   */
+  private async relaunchAfterGuestReset(): Promise<void> {
+    const lastKernelLine = [...this.console.lines].reverse().find((l) => /reboot: (Restarting system|Power down|System halted)/.test(l.text));
+    if (lastKernelLine && /Power down|System halted/.test(lastKernelLine.text) && lastKernelLine.atMs > (this.console.powerOnTimes().at(-1) ?? 0)) {
+      await this.qemu?.qmp.execute('stop').catch(() => undefined);
+      this.console.markPowerOff('halted by the OS');
+      return;
+    }
+    await this.stopQemu();
+    await this.startQemu();
+    await this.qemu!.qmp.execute('cont');
   }
 
   private async stopQemu(): Promise<void> {
