@@ -6,8 +6,19 @@ import path from 'node:path';
 
 $.verbose = false;
 
+// Note: apt answers the same questions for every image of a run; ask it once per process.
+const memo = new Map<string, Promise<string[]>>();
+function once(key: string, compute: () => Promise<string[]>): Promise<string[]> {
+  if (!memo.has(key)) memo.set(key, compute().catch((e) => (memo.delete(key), Promise.reject(e))));
+  return memo.get(key)!;
+}
+
 /** Resolves `packages` and everything they (pre-)depend on, for `arch` only. */
-export async function resolveWithDependencies(packages: string[], arch: string): Promise<string[]> {
+export function resolveWithDependencies(packages: string[], arch: string): Promise<string[]> {
+  return once(`deps:${arch}:${packages.join(',')}`, () => resolveUncached(packages, arch));
+}
+
+async function resolveUncached(packages: string[], arch: string): Promise<string[]> {
   const qualified = packages.map((p) => `${p}:${arch}`);
   const out = await $`apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances ${qualified}`;
   const names = out.stdout
@@ -17,7 +28,11 @@ export async function resolveWithDependencies(packages: string[], arch: string):
 }
 
 /** Downloads the named packages (already arch-qualified or not) into the cache; returns .deb paths. */
-export async function download(packages: string[], arch: string, cacheDir: string): Promise<string[]> {
+export function download(packages: string[], arch: string, cacheDir: string): Promise<string[]> {
+  return once(`download:${arch}:${cacheDir}:${packages.join(',')}`, () => downloadUncached(packages, arch, cacheDir));
+}
+
+async function downloadUncached(packages: string[], arch: string, cacheDir: string): Promise<string[]> {
   const dir = path.join(cacheDir, 'debs', arch);
   await mkdir(dir, { recursive: true });
   const qualified = packages.map((p) => (p.includes(':') ? p : `${p}:${arch}`));
