@@ -10,6 +10,14 @@ import { attachConsoleEvidence } from './report/evidence.ts';
 import { createRig } from './rig/create-rig.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
 import type { Rig } from './rig/rig.ts';
+import { publishRelease, startRegistry, type StartedRegistry } from './registry/index.ts';
+
+/** The worker's registry (started on first use) and the releases published into it on demand. */
+export interface TestRegistry {
+  started: StartedRegistry;
+  /** Pushes a release's hostOS, supervisor and app images for the rig's device type, once per worker. */
+  publish(version: string): Promise<void>;
+}
 
 export interface TestFixtures {
   device: Device;
@@ -21,6 +29,7 @@ export interface WorkerFixtures {
   rig: Rig;
   /** The card image of a release for this rig's device type, built if missing. */
   imageFor: (version: string) => Promise<ReleaseImage>;
+  registry: TestRegistry;
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -45,6 +54,30 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       await use((version) => imageForRelease(version, rig.deviceType));
     },
     { scope: 'worker' },
+  ],
+
+  registry: [
+    async ({ rig }, use) => {
+      process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+      const started = await startRegistry();
+      const published = new Map<string, Promise<void>>();
+      try {
+        await use({
+          started,
+          publish(version) {
+            let p = published.get(version);
+            if (!p) {
+              p = publishRelease(started.client, version, rig.deviceType).then(() => undefined);
+              published.set(version, p);
+            }
+            return p;
+          },
+        });
+      } finally {
+        await started.stop();
+      }
+    },
+    { scope: 'worker', timeout: 300_000 },
   ],
 
   device: async ({ rig }, use) => {

@@ -9,3 +9,5 @@ export type { CommandResult } from './command-result.ts';
 export type { Rig } from './rig/rig.ts';
 export { loadReleases, findRelease, compareVersions, registryTag, type Release } from '../images/lib/releases.ts';
 export { withRootBCopiedFromRootA } from './image/card-image.ts';
+export type { TestRegistry } from './fixtures.ts';
+export * from './updater/index.ts';

@@ -150,7 +150,9 @@ case $REGISTRY in http://* | https://*) ;; *) REGISTRY=http://$REGISTRY ;; esac
 REGISTRY=${REGISTRY%/}
 REGISTRY_HOST=${REGISTRY#*://}
 TAG=$(echo "$HOSTOS_VERSION" | tr + _)-$SLUG
+# Pulled by registry host; the engine stores it under its name without the host.
 IMAGE=$REGISTRY_HOST/resin/resinos:$TAG
+LOCAL_IMAGE=resin/resinos:$TAG
 timeout 15 wget -q -O /dev/null "$REGISTRY/v2/" ||
   fail "registry $REGISTRY unreachable (GET $REGISTRY/v2/ failed)"
 timeout 30 wget -q -O /dev/null --header "Accept: application/vnd.docker.distribution.manifest.v2+json" \
@@ -200,7 +202,7 @@ phase export
 mkdir -p "$NEWROOT"
 mount -t ext4 "$SPARE_DEV" "$NEWROOT" || fail "cannot mount $SPARE_DEV"
 docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
-docker create --name "$HOSTOS_CONTAINER" "$IMAGE" > /dev/null || fail "cannot create a container of $IMAGE"
+docker create --name "$HOSTOS_CONTAINER" "$LOCAL_IMAGE" > /dev/null || fail "cannot create a container of $LOCAL_IMAGE"
 docker export "$HOSTOS_CONTAINER" | tar -x -C "$NEWROOT" || fail "exporting $IMAGE onto $SPARE_DEV failed"
 docker rm -f "$HOSTOS_CONTAINER" > /dev/null
 NEW_VERSION=$(sed -n 's/^VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$NEWROOT/etc/os-release" 2>/dev/null)

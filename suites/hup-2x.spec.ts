@@ -1,0 +1,130 @@
+// @hup @2x: every 2.x source → every newer 2.x target (images/releases.yaml), through upgrade-2.x.sh
+// and a real registry. Per path: the active root flips, os-release is the target, the layout and
+// labels are unchanged, resin-data is kept byte for byte, the app kept running until the reboot,
+// the supervisor is at the target's version when the target ships a newer one, and the updater left
+// `upgrade_available=1` and both rollback breadcrumbs for the rollback services.
+// Note: clearing the breadcrumbs and `upgrade_available` after the health window is the job of
+// rollback-health (a later issue); this suite asserts what the updater itself guarantees.
+import {
+  test,
+  expect,
+  loadPaths2x,
+  powerOnToLogin,
+  runUpdater,
+  describeRun,
+  updaterScript,
+  prepareDevice,
+  seedData,
+  dataChecksums,
+  heartbeats,
+  maxGap,
+  stableState,
+  MiB,
+  type HupRun,
+} from '../harness/index.ts';
+
+const paths = await loadPaths2x();
+// The smoke path: the newest source to the newest target (one path, the one a release gate runs).
+const smoke = paths.at(-1)?.name;
+const bandwidth: Array<{ path: string; rig: string; receivedMiB: number; sentMiB: number; wallS: number }> = [];
+
+for (const path of paths) {
+  const tags = ['@hup', '@2x', ...(path.name === smoke ? ['@smoke'] : [])];
+  test(`2.x → 2.x: ${path.name}`, { tag: tags }, async ({ rig, device, imageFor, registry }, testInfo) => {
+    const wallStarted = Date.now();
+    test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
+
+    await test.step('publish source and target releases to the registry', async () => {
+      await registry.publish(path.from.version);
+      await registry.publish(path.to.version);
+    });
+
+    await test.step(`boot ${path.from.version} with the supervisor and the app running`, async () => {
+      await rig.flash((await imageFor(path.from.version)).path);
+      await powerOnToLogin(rig);
+      await device.connect(rig.config.bootTimeoutSeconds * 1000);
+      await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: path.from.supervisor, waitForApp: true });
+      await seedData(device);
+    });
+
+    const before = await device.snapshot();
+    const sumsBefore = await dataChecksums(device);
+    expect(before.osRelease.VERSION).toBe(path.from.version);
+    const deviceStart = Number((await device.check('date +%s')).trim());
+
+    const run: HupRun = await runUpdater(device, rig, {
+      script: updaterScript(path.updater),
+      args: ['--hostos-version', path.to.version, '--supervisor-version', path.to.supervisor],
+      step: (name, body) => test.step(name, body),
+    });
+    await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
+    await testInfo.attach('phases.json', { body: JSON.stringify(run.phases, null, 2), contentType: 'application/json' });
+    const receivedMiB = run.bytesReceived / MiB;
+    const sentMiB = run.bytesSent / MiB;
+    await testInfo.attach('bandwidth.json', {
+      body: JSON.stringify({ path: path.name, rig: rig.config.name, bytesReceived: run.bytesReceived, bytesSent: run.bytesSent, receivedMiB, sentMiB }, null, 2),
+      contentType: 'application/json',
+    });
+    test.info().annotations.push({ type: 'bandwidth', description: `received ${receivedMiB.toFixed(2)} MiB, sent ${sentMiB.toFixed(2)} MiB` });
+
+    expect(run.exitCode, `upgrade-2.x.sh ${describeRun(run)}\n${run.output.split('\n').slice(-15).join('\n')}`).toBe(0);
+    expect(run.reboots, 'the update rebooted the device exactly once').toBe(1);
+
+    const after = await device.snapshot();
+    await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
+    const spare = before.activeRoot.label === 'resin-rootA' ? 'resin-rootB' : 'resin-rootA';
+    const sparePart = spare === 'resin-rootA' ? '2' : '3';
+
+    await test.step('the new OS runs from the other root', async () => {
+      expect(after).toBootFrom(spare);
+      expect(after.osRelease.VERSION, 'os-release of the running OS is the target version').toBe(path.to.version);
+      expect(after.osRelease.MACHINE).toBe(rig.deviceType);
+    });
+
+    await test.step('partition table and labels unchanged', async () => {
+      expect(after).toHaveLayout('2.x');
+      expect(stableState(after).partitions).toEqual(stableState(before).partitions);
+    });
+
+    await test.step('boot environment and breadcrumbs as the updater leaves them', async () => {
+      expect(after.bootEnv.resin_root_part).toBe(sparePart);
+      expect(after.bootEnv.upgrade_available).toBe('1');
+      expect(after.stateFiles).toEqual(expect.arrayContaining(['rollback-health-breadcrumb', 'rollback-altboot-breadcrumb']));
+    });
+
+    await test.step('resin-data kept byte for byte', async () => {
+      expect(await dataChecksums(device)).toEqual(sumsBefore);
+    });
+
+    const appBackAt = await test.step('the supervisor and the app run again', async () => {
+      const wantSupervisor = path.supervisorUpdate ? path.to.supervisor : path.from.supervisor;
+      const supervisorLine = new RegExp(`^resin_supervisor\\s+\\S+:v${wantSupervisor.replace(/\./g, '\\.')}\\s+running`, 'm');
+      await expect
+        .poll(async () => { const ps = (await device.exec('docker ps')).stdout; return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps) ? 'both running' : `${(await device.exec('docker ps -a; grep -o "supervisorImage[^,]*" /mnt/boot/config.json')).stdout}\nconsole:\n${rig.console.transcript().split('\n').filter((l) => /\[(supervisor|engine|rcS)\]/.test(l)).slice(-25).join('\n')}`; }, { timeout: 180_000, intervals: [1000], message: `resin_supervisor v${wantSupervisor} and app running after the reboot` })
+        .toBe('both running');
+      const last = Math.max(...(await heartbeats(device)));
+      await expect.poll(async () => Math.max(...(await heartbeats(device))), { timeout: 30_000, message: 'heartbeat advancing after the reboot' }).toBeGreaterThan(last);
+      return Date.now();
+    });
+
+    await test.step("the app's only downtime was the reboot", async () => {
+      const beats = await heartbeats(device);
+      const { gap, at } = maxGap(beats, deviceStart);
+      const updaterEndDevice = deviceStart + run.durationMs / 1000;
+      const rebootWindowS = (appBackAt - run.exitedAt) / 1000;
+      test.info().annotations.push({ type: 'downtime', description: `heartbeat gap ${gap}s; updater exit → app back ${rebootWindowS.toFixed(1)}s; reboot to login ${((run.rebootMs ?? 0) / 1000).toFixed(1)}s` });
+      const beforeReboot = maxGap(beats, deviceStart, updaterEndDevice - 3);
+      expect(beforeReboot.gap, 'the app kept its heartbeat while the updater stopped the supervisor, pulled and exported').toBeLessThanOrEqual(3);
+      expect(at ?? 0, 'the largest heartbeat gap starts at the reboot, not during the update').toBeGreaterThanOrEqual(updaterEndDevice - 4);
+      expect(gap, 'the heartbeat gap is no longer than the reboot').toBeLessThanOrEqual(rebootWindowS + 3);
+    });
+
+    bandwidth.push({ path: path.name, rig: rig.config.name, receivedMiB, sentMiB, wallS: (Date.now() - wallStarted) / 1000 });
+  });
+}
+
+test.afterAll(async () => {
+  if (!bandwidth.length) return;
+  const rows = bandwidth.map((b) => `| ${b.rig} | ${b.path} | ${b.receivedMiB.toFixed(2)} | ${b.sentMiB.toFixed(2)} | ${b.wallS.toFixed(0)} |`);
+  console.log(['', 'Bandwidth per update path (device eth0, updater run only):', '| rig | path | MiB received | MiB sent | wall s |', '|---|---|---|---|---|', ...rows].join('\n'));
+});
