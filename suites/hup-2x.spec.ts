@@ -87,7 +87,7 @@ for (const path of paths) {
     });
 
     await test.step('boot environment and breadcrumbs as the updater leaves them', async () => {
-      expect(after.bootEnv.resin_root_part).toBe(sparePart);
+      expect(after.bootEnv.resin_root_part, `resinOS_uEnv.txt after the update; device says:\n${(await device.exec('grep /mnt /proc/mounts; ls -la /mnt/boot | head; dmesg | grep -i -E "fat|mount" | tail -5; grep -E "mounts|supervisor" /dev/null')).stdout}\n${rig.console.transcript().split('\n').filter((l) => /\[(mounts|supervisor|rcS)\]/.test(l)).slice(-10).join('\n')}`).toBe(sparePart);
       expect(after.bootEnv.upgrade_available).toBe('1');
       expect(after.stateFiles).toEqual(expect.arrayContaining(['rollback-health-breadcrumb', 'rollback-altboot-breadcrumb']));
     });

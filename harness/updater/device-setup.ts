@@ -7,8 +7,9 @@ import type { Device } from '../device/device.ts';
 import type { DeviceState } from '../device/device-state.ts';
 import { waitFor } from '../wait.ts';
 
+/** The updater script to upload: images/updater/<name>, or from $HUPBENCH_UPDATER_DIR (a real vendor updater, or a deliberately broken copy). */
 export function updaterScript(name: string): string {
-  return path.join(projectRoot, 'images/updater', name);
+  return path.join(process.env.HUPBENCH_UPDATER_DIR ?? path.join(projectRoot, 'images/updater'), name);
 }
 
 export interface PreparedDevice {

@@ -81,7 +81,10 @@ cleanup() {
   if [ "$rc" != 0 ]; then
     mountpoint -q "$NEWROOT" 2>/dev/null && umount "$NEWROOT"
     docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
-    if [ "$STOPPED_SUPERVISOR" = 1 ]; then
+    if [ "$STOPPED_SUPERVISOR" = removed ]; then
+      log "recreating the supervisor from $CONFIG"
+      /etc/rc.d/S60supervisor start > /dev/null 2>&1 || log "warning: could not recreate $SUPERVISOR"
+    elif [ "$STOPPED_SUPERVISOR" = 1 ]; then
       log "restarting the supervisor"
       docker start "$SUPERVISOR" > /dev/null 2>&1 || log "warning: could not restart $SUPERVISOR"
     fi
@@ -244,7 +247,10 @@ elif [ -n "$CURRENT_SUPERVISOR" ] && [ "$(version_cmp "$SUPERVISOR_VERSION" "$CU
 else
   NEW_SUPERVISOR_IMAGE=${CURRENT_SUPERVISOR_IMAGE%:*}:v$SUPERVISOR_VERSION
   docker pull "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" || fail "cannot pull supervisor $NEW_SUPERVISOR_IMAGE"
-  TOUCHED="$TOUCHED, supervisorImage in $CONFIG"
+  # The old (stopped) supervisor container goes now, so at boot the engine's restart policy and
+  # S60supervisor do not race over it (a removal racing a restart deletes through its /mnt/boot bind).
+  docker rm -f "$SUPERVISOR" > /dev/null 2>&1 && STOPPED_SUPERVISOR=removed
+  TOUCHED="$TOUCHED, old supervisor container removed, supervisorImage in $CONFIG"
   jq --arg i "$NEW_SUPERVISOR_IMAGE" '.supervisorImage = $i' "$CONFIG" > "$CONFIG.new" && sync && mv "$CONFIG.new" "$CONFIG" ||
     fail "cannot update supervisorImage in $CONFIG"
   log "supervisor $CURRENT_SUPERVISOR -> $SUPERVISOR_VERSION ($NEW_SUPERVISOR_IMAGE; started on the next boot)"
