@@ -46,11 +46,16 @@ export class SerialConsole {
   markPowerOn(): void {
     if (this.lines.length === 0 && this.powerOns.length === 0) this.epoch = Date.now();
     this.powerOns.push(this.now());
-    this.record(`---- power on (${new Date().toISOString()}) ----`);
+    this.note(`power on (${new Date().toISOString()})`);
   }
 
   markPowerOff(how: string): void {
-    this.record(`---- power ${how} ----`);
+    this.note(`power ${how}`);
+  }
+
+  /** A line from the harness itself (not the board) in the recording, e.g. what a rig did. */
+  note(text: string): void {
+    this.record(`---- ${text} ----`);
   }
 
   onBootEvent(listener: (e: BootEvent) => void): void {

@@ -45,7 +45,7 @@ export class QemuRig implements Rig {
       const qemu = this.qemu;
       if (event.kind !== 'kernel' || !qemu || qemu.exited || qemu.kernelStarted || !this.board.onKernelStart) return;
       qemu.kernelStarted = true;
-      this.board.onKernelStart(qemu.qmp).catch((e: Error) => this.console.markPowerOff(`board hook failed: ${e.message}`));
+      this.board.onKernelStart(qemu.qmp).catch((e: Error) => this.console.note(`board hook at kernel start failed: ${e.message}`));
     });
     this.diskPath = path.join(workDir, 'sd.qcow2');
     this.power = {
@@ -167,8 +167,8 @@ export class QemuRig implements Rig {
    * reboot, done by a new QEMU process whose console is attached to the same recording.
    */
   private async relaunchAfterGuestReset(): Promise<void> {
-    const lastKernelLine = [...this.console.lines].reverse().find((l) => /reboot: (Restarting system|Power down|System halted)/.test(l.text));
-    if (lastKernelLine && /Power down|System halted/.test(lastKernelLine.text) && lastKernelLine.atMs > (this.console.powerOnTimes().at(-1) ?? 0)) {
+    const lastRequest = this.console.bootEvents.events.findLast((e) => e.kind === 'restart' || e.kind === 'halt');
+    if (lastRequest?.kind === 'halt' && lastRequest.atMs > (this.console.powerOnTimes().at(-1) ?? 0)) {
       await this.qemu?.qmp.execute('stop').catch(() => undefined);
       this.console.markPowerOff('halted by the OS');
       return;
