@@ -80,10 +80,13 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: 'worker', timeout: 300_000 },
   ],
 
-  device: async ({ rig }, use) => {
+  device: async ({ rig }, use, testInfo) => {
     const device = new Device(rig);
     await use(device);
     await device.disconnect();
+    if (device.sshRefusals.length) {
+      await testInfo.attach('ssh-exec-refusals.txt', { body: device.sshRefusals.join('\n'), contentType: 'text/plain' });
+    }
   },
 
   _evidence: [

@@ -7,6 +7,8 @@ import { parseSnapshot, snapshotScript, type DeviceState } from './device-state.
 
 export class Device {
   private ssh?: DeviceSsh;
+  /** Exec requests the device's SSH server refused (and that were retried), for the evidence. */
+  readonly sshRefusals: string[] = [];
 
   constructor(readonly rig: Rig) {}
 
@@ -14,7 +16,7 @@ export class Device {
   async connect(timeoutMs = 60_000): Promise<void> {
     // Note: a rig may forward SSH on a new port after a power cycle, so ask it every time.
     await this.ssh?.close();
-    this.ssh = new DeviceSsh(this.rig.sshEndpoint());
+    this.ssh = new DeviceSsh(this.rig.sshEndpoint(), this.sshRefusals);
     await this.ssh.waitReachable(timeoutMs, () => `Last console lines:\n${this.rig.console.tail(15)}`);
   }
 

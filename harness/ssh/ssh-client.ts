@@ -12,10 +12,15 @@ export interface SshEndpoint {
   privateKeyPath: string;
 }
 
+class ExecRefused extends InfraError {
+  override name = 'ExecRefused';
+}
+
 export class DeviceSsh {
   private client?: Client;
 
-  constructor(readonly endpoint: SshEndpoint) {}
+  /** `refusals` collects the exec requests the server refused; each was retried. */
+  constructor(readonly endpoint: SshEndpoint, readonly refusals: string[] = []) {}
 
   get where(): string {
     return `${this.endpoint.username}@${this.endpoint.host}:${this.endpoint.port}`;
@@ -28,12 +33,26 @@ export class DeviceSsh {
   }
 
   async exec(command: string, opts: { timeoutMs?: number; onStdout?: (chunk: string) => void } = {}): Promise<CommandResult> {
+    // Note: the reference OS's dropbear now and then refuses an exec request ("Unable to exec") on a
+    // healthy connection; nothing ran then, so asking again cannot run the command twice.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.execOnce(command, opts);
+      } catch (error) {
+        if (!(error instanceof ExecRefused) || attempt === 3) throw error;
+        this.refusals.push(`${new Date().toISOString()} ${command.slice(0, 80)}`);
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+  }
+
+  private execOnce(command: string, opts: { timeoutMs?: number; onStdout?: (chunk: string) => void }): Promise<CommandResult> {
     const client = this.requireClient();
     const started = Date.now();
     const timeoutMs = opts.timeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
       client.exec(command, (err, stream) => {
-        if (err) return reject(new InfraError(`SSH exec on ${this.where} failed: ${err.message}`));
+        if (err) return reject(new ExecRefused(`SSH exec on ${this.where} failed: ${err.message}`));
         let stdout = '';
         let stderr = '';
         const timer = setTimeout(() => {
