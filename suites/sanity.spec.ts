@@ -33,12 +33,14 @@ interface Refusal {
 const refusals: Refusal[] = [
   {
     name: 'wrong device type (no --force-slug)',
+    // Any device type but the rig's own.
     arrange: async (device) => {
-      await device.check("sed -i 's/\"deviceType\": \"[^\"]*\"/\"deviceType\": \"raspberrypi3-64\"/' /mnt/boot/config.json && sync");
+      const other = device.rig.deviceType === 'raspberrypi3-64' ? 'beaglebone-black' : 'raspberrypi3-64';
+      await device.check(`sed -i 's/"deviceType": "[^"]*"/"deviceType": "${other}"/' /mnt/boot/config.json && sync`);
     },
     args: () => ['--hostos-version', newest.version],
     exitCode: 1,
-    message: /device type mismatch: .*deviceType=raspberrypi3-64 .*MACHINE=beaglebone-black|device type mismatch/,
+    message: /device type mismatch: .*deviceType=\S+ but this OS is built for MACHINE=\S+; refusing/,
   },
   {
     name: 'unreachable registry',
