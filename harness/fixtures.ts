@@ -8,6 +8,7 @@ import { Device } from './device/device.ts';
 import { imageForRelease, type ReleaseImage } from './image/release-image.ts';
 import { attachConsoleEvidence } from './report/evidence.ts';
 import { createRig } from './rig/create-rig.ts';
+import { acquireRigLease } from './rig/lease.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
 import type { Rig } from './rig/rig.ts';
 import { publishRelease, startRegistry, type StartedRegistry } from './registry/index.ts';
@@ -38,12 +39,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   rig: [
     async ({ rigName }, use, workerInfo) => {
       const config = await loadRigConfig(rigName);
+      // Note: a bench rig is one physical board: the lease keeps a second run off it.
+      const lease = config.kind === 'bench' ? await acquireRigLease(config.name) : undefined;
       const workDir = path.join(cacheDir, 'rigs', `${config.name}-${workerInfo.parallelIndex}-${process.pid}`);
       const rig = createRig(config, workDir);
       try {
         await use(rig);
       } finally {
         await rig.dispose();
+        await lease?.release();
       }
     },
     { scope: 'worker', timeout: 60_000 },

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { deviceTypes } from '../../images/device-types.ts';
 import { projectRoot } from '../../images/lib/cache.ts';
+import { benchRigFields, checkBenchWiring } from './bench/bench-config.ts';
 
 const deviceType = z.string().refine((t) => t in deviceTypes, {
   message: `must be one of the known device types: ${Object.keys(deviceTypes).join(', ')}`,
@@ -24,9 +25,16 @@ const qemuRig = z.object({
   example: z.boolean().default(false),
 });
 
-export const rigConfigSchema = z.discriminatedUnion('kind', [qemuRig]);
+/** A real board wired to this host (or, with virtualBench, its CI stand-in): harness/rig/bench/. */
+const benchRig = qemuRig
+  .omit({ kind: true, memoryMiB: true })
+  .extend({ kind: z.literal('bench'), ...benchRigFields })
+  .superRefine(checkBenchWiring);
+
+export const rigConfigSchema = z.discriminatedUnion('kind', [qemuRig, benchRig]);
 export type RigConfig = z.infer<typeof rigConfigSchema>;
 export type QemuRigConfig = z.infer<typeof qemuRig>;
+export type BenchRigConfig = z.infer<typeof benchRig>;
 
 export const rigsDir = path.join(projectRoot, 'rigs');
 
