@@ -22,6 +22,10 @@ export const hostRequirements: HostRequirement[] = [
   { needs: 'setpriv', debianPackage: 'util-linux', why: 'ties QEMU to the test worker so it never outlives a run' },
   { needs: 'ssh-keygen', debianPackage: 'openssh-client', why: "the harness's device key" },
   { needs: 'dockerd', debianPackage: 'docker.io', why: 'runs the registry container' },
+  { needs: 'bmaptool', debianPackage: 'bmap-tools', why: "bench rigs: the card image's block map, so a flash writes only mapped ranges" },
+  { needs: 'ser2net', debianPackage: 'ser2net', why: "bench rigs: the virtual bench's console server (labs export UARTs with it)" },
+  { needs: 'pdudaemon', debianPackage: 'pdudaemon', why: "bench rigs: the virtual bench's PDU (labs drive PDUs with it)" },
+  { needs: 'usbsdmux', debianPackage: 'usbsdmux', why: 'bench rigs: switches a usb-sd-mux between the board and the host' },
 ];
 
 export const foreignArchitectures = ['armhf', 'arm64'];
