@@ -107,7 +107,7 @@ export class DeviceSsh {
       privateKey,
       readyTimeout: 5000,
       keepaliveInterval: 2000,
-      keepaliveCountMax: 3,
+      keepaliveCountMax: 10, // 20 s: an emulated board can freeze for seconds under heavy SD I/O
     };
     return new Promise((resolve, reject) => {
       const client = new Client();
