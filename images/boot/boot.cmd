@@ -13,6 +13,25 @@ if test "${resin_root_part}" != 2 -a "${resin_root_part}" != 3; then
   setenv resin_root_part 2
 fi
 echo "[boot.scr] resin_root_part=${resin_root_part} upgrade_available=${upgrade_available}"
+# An update on trial: count its boots in bootcount.env on resin-boot (U-Boot writes FAT, not ext4).
+# Past the limit the new root is given up for the other one; rollback-altboot in that OS restores
+# the boot settings. The updater removes bootcount.env when it switches roots.
+if test "${upgrade_available}" = 1; then
+  setenv bootcount 0
+  if fatload ${devtype} ${devnum}:1 ${scriptaddr} bootcount.env; then
+    env import -t ${scriptaddr} ${filesize} bootcount
+  fi
+  # setexpr counts in hex; the limit is below 10, so the digits read the same.
+  setexpr bootcount ${bootcount} + 1
+  echo "[boot.scr] bootcount=${bootcount} (limit @BOOT_LIMIT@)"
+  env export -t ${scriptaddr} bootcount
+  fatwrite ${devtype} ${devnum}:1 ${scriptaddr} bootcount.env ${filesize}
+  if test ${bootcount} -gt @BOOT_LIMIT@; then
+    echo "WARNING! BOOTLIMIT EXCEEDED. SWITCHING TO PREVIOUS ROOT"
+    if test "${resin_root_part}" = 2; then setenv resin_root_part 3; else setenv resin_root_part 2; fi
+    echo "[boot.scr] booting the previous root, partition ${resin_root_part}"
+  fi
+fi
 load ${devtype} ${devnum}:${resin_root_part} ${kernel_addr_r} /boot/vmlinuz
 @KERNEL_LOADED@
 load ${devtype} ${devnum}:${resin_root_part} ${ramdisk_addr_r} /boot/initrd.img

@@ -11,6 +11,9 @@ import type { KernelTree } from './kernel.ts';
 import { download, extract } from './debian-packages.ts';
 import { fileExists } from './cache.ts';
 
+/** Boots an update on trial gets before U-Boot gives up on it and boots the previous root. */
+export const BOOT_LIMIT = 3;
+
 /** Downloads (cached) the Debian packages the profile's boot files come from; part of the image hash. */
 export async function downloadBootPackages(profile: DeviceTypeProfile, cacheDir: string): Promise<string[]> {
   const packages = [...new Set((profile.bootFiles ?? []).flatMap((f) => ('package' in f ? [f.package] : [])))];
@@ -40,6 +43,7 @@ export async function writeBootPartition(opts: {
     .replaceAll('@CONSOLE@', profile.consoleTty)
     .replaceAll('@PARTITION_PREFIX@', profile.partitionPrefix)
     .replaceAll('@BOOT_COMMAND@', profile.bootCommand)
+    .replaceAll('@BOOT_LIMIT@', String(BOOT_LIMIT))
     .replaceAll(
       '@KERNEL_LOADED@',
       profile.gzipKernel
