@@ -173,6 +173,7 @@ export class QemuRig implements Rig {
       this.console.markPowerOff('halted by the OS');
       return;
     }
+    this.console.note('board reset: relaunching QEMU');
     await this.stopQemu();
     await this.startQemu();
     await this.qemu!.qmp.execute('cont');
