@@ -11,3 +11,6 @@ export { loadReleases, findRelease, compareVersions, registryTag, type Release }
 export { withRootBCopiedFromRootA } from './image/card-image.ts';
 export type { TestRegistry } from './fixtures.ts';
 export * from './updater/index.ts';
+export * from './faults/index.ts';
+export { BOOT_LIMIT } from '../images/lib/boot-files.ts';
+export { splitByBoot } from './console/boot-split.ts';

@@ -3,8 +3,8 @@
 // labels are unchanged, resin-data is kept byte for byte, the app kept running until the reboot,
 // the supervisor is at the target's version when the target ships a newer one, and the updater left
 // `upgrade_available=1` and both rollback breadcrumbs for the rollback services.
-// Note: clearing the breadcrumbs and `upgrade_available` after the health window is the job of
-// rollback-health (a later issue); this suite asserts what the updater itself guarantees.
+// After the reboot, U-Boot counts the trial boot and rollback-health (its window compressed to
+// seconds) keeps the update: breadcrumbs cleared, `upgrade_available=0`.
 import {
   test,
   expect,
@@ -19,6 +19,8 @@ import {
   heartbeats,
   maxGap,
   stableState,
+  setHealthWindow,
+  testHealthWindow,
   MiB,
   type HupRun,
 } from '../harness/index.ts';
@@ -44,6 +46,7 @@ for (const path of paths) {
       await device.connect(rig.config.bootTimeoutSeconds * 1000);
       await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: path.from.supervisor, waitForApp: true });
       await seedData(device);
+      await setHealthWindow(device);
     });
 
     const before = await device.snapshot();
@@ -116,6 +119,17 @@ for (const path of paths) {
       expect(beforeReboot.gap, 'the app kept its heartbeat while the updater stopped the supervisor, pulled and exported').toBeLessThanOrEqual(3);
       expect(at ?? 0, 'the largest heartbeat gap starts at the reboot, not during the update').toBeGreaterThanOrEqual(updaterEndDevice - 4);
       expect(gap, 'the heartbeat gap is no longer than the reboot').toBeLessThanOrEqual(rebootWindowS + 3);
+    });
+
+    await test.step('U-Boot counted the trial boot; rollback-health kept the update', async () => {
+      const trialBoot = rig.console.bootEvents.events.filter((e) => e.kind === 'bootcount').at(-1);
+      expect(trialBoot?.line, 'U-Boot printed bootcount=1 on the first boot of the new OS').toMatch(/bootcount=1\b/);
+      const windowMs = testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
+      await expect
+        .poll(async () => { const s = await device.snapshot(); return { upgrade_available: s.bootEnv.upgrade_available, resin_root_part: s.bootEnv.resin_root_part, breadcrumbs: s.stateFiles.filter((f) => f.startsWith('rollback-')) }; },
+          { timeout: windowMs + 60_000, intervals: [2000], message: `rollback-health verdict within its ${windowMs / 1000}s window` })
+        .toEqual({ upgrade_available: '0', resin_root_part: sparePart, breadcrumbs: ['rollback-health-variables'] });
+      expect(await device.exec('test -e /mnt/boot/bootcount.env'), 'bootcount.env removed when the trial ended').toMatchObject({ exitCode: 1 });
     });
 
     bandwidth.push({ path: path.name, rig: rig.config.name, receivedMiB, sentMiB, wallS: (Date.now() - wallStarted) / 1000 });

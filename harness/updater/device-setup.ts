@@ -49,6 +49,18 @@ export async function prepareDevice(
   return { config };
 }
 
+/** A health window tests can wait for: rollback-health's checks, compressed from its 15-minute default. */
+export interface HealthWindow {
+  count: number;
+  timeoutSeconds: number;
+}
+export const testHealthWindow: HealthWindow = { count: 3, timeoutSeconds: 20 };
+
+/** Sets rollback-health's COUNT and TIMEOUT for the next update (in /mnt/state, so it survives the reboot). */
+export async function setHealthWindow(device: Device, window: HealthWindow = testHealthWindow): Promise<void> {
+  await device.check(`printf 'COUNT=%s\nTIMEOUT=%s\n' ${window.count} ${window.timeoutSeconds} > /mnt/state/rollback-health-variables && sync`);
+}
+
 /** Random files under resin-data that an update must keep byte for byte. */
 export async function seedData(device: Device, files = 3, kib = 512): Promise<void> {
   await device.check(

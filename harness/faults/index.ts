@@ -1,0 +1,3 @@
+// Faults: the catalogue and what a rollback looked like.
+export { faults, findFault, type Fault, type NewOsFault, type NewOsFaultTarget, type RollbackMechanism } from './catalogue.ts';
+export { rollbackVerdict, type RollbackVerdict } from './rollback-verdict.ts';
