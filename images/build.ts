@@ -2,7 +2,7 @@
 // Builds a sparse SD-card image per release and device type from Debian's packages for the target
 // architecture, cached under .cache/images/ by a hash of its inputs.
 import { $ } from 'zx';
-import { mkdir, rm, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deviceTypeProfile, deviceTypes } from './device-types.ts';
@@ -65,14 +65,27 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
     await mkdir(outDir, { recursive: true });
     const tmp = `${output}.partial`;
     await assembleCard({ layout: release.layout, output: tmp, cardBytes: CARD_SIZE_BYTES, workDir: work, contents: { 'resin-boot': { from: boot }, 'resin-rootA': { from: rootfs } } });
-    // Keep one build per release: drop the ones whose inputs have since changed.
-    for (const old of await readdir(outDir)) if (!old.endsWith('.partial')) await rm(path.join(outDir, old), { force: true });
+    await pruneOldBuilds(outDir);
     await $`mv ${tmp} ${output}`;
     await writeFile(path.join(outDir, `${hash}.json`), JSON.stringify(meta, null, 2));
     log(`built ${path.relative(projectRoot, output)}`);
     return meta;
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Drops builds of a release whose inputs have since changed, keeping the newest few: another run
+ * (or a test still using an older checkout) may have a board booted from one of them.
+ */
+async function pruneOldBuilds(outDir: string, keep = 3): Promise<void> {
+  const images = await Promise.all(
+    (await readdir(outDir)).filter((f) => f.endsWith('.img')).map(async (f) => ({ f, mtime: (await stat(path.join(outDir, f))).mtimeMs })),
+  );
+  for (const { f } of images.sort((a, b) => b.mtime - a.mtime).slice(keep)) {
+    await rm(path.join(outDir, f), { force: true });
+    await rm(path.join(outDir, f.replace(/\.img$/, '.json')), { force: true });
   }
 }
 
