@@ -90,9 +90,17 @@ export async function writeSparseImage(image: string, target: FlashTarget, log: 
   const writeMs = Date.now() - writeStarted;
   log(`wrote ${writtenBytes} of ${map.imageBytes} image bytes (${map.ranges.length} mapped ranges) to ${target.resolved} in ${writeMs}ms`);
 
+  const verifyStarted = Date.now();
+  const verifiedBytes = await verifyCard(map, target);
+  const verifyMs = Date.now() - verifyStarted;
+  log(`verified ${verifiedBytes} bytes read back from ${target.resolved} against the block map's sha256 in ${verifyMs}ms`);
+  return { image, target: target.configured, imageBytes: map.imageBytes, writtenBytes, verifiedBytes, ranges: map.ranges.length, writeMs, verifyMs };
+}
+
+/** Reads the map's ranges back from the card and checks each against its sha256; returns bytes read. */
+export async function verifyCard(map: BlockMap, target: FlashTarget): Promise<number> {
   // Note: a block device is read back past the page cache (BLKFLSBUF), so the check sees the card.
   if (target.kind === 'block-device') await $`blockdev --flushbufs ${target.resolved}`.quiet();
-  const verifyStarted = Date.now();
   let verifiedBytes = 0;
   const card = await openCard(target, constants.O_RDONLY);
   try {
@@ -112,9 +120,7 @@ export async function writeSparseImage(image: string, target: FlashTarget, log: 
   } finally {
     await card.close();
   }
-  const verifyMs = Date.now() - verifyStarted;
-  log(`verified ${verifiedBytes} bytes read back from ${target.resolved} against the block map's sha256 in ${verifyMs}ms`);
-  return { image, target: target.configured, imageBytes: map.imageBytes, writtenBytes, verifiedBytes, ranges: map.ranges.length, writeMs, verifyMs };
+  return verifiedBytes;
 }
 
 async function openCard(target: FlashTarget, mode: number): Promise<FileHandle> {
