@@ -1,12 +1,17 @@
 // One Playwright project per rig file in rigs/ (its tests are the HIL suites), plus `unit` for the
-// harness's own tests. Results (JUnit, Allure, attachments) go under results/.
-import { defineConfig, type Project } from '@playwright/test';
+// harness's own tests. Results (JUnit, Allure, attachments, summary.json) go under one folder:
+// $HUPBENCH_RESULTS, default results/latest (`npm run hil` and the CLI give each run its own).
+import { defineConfig, type Project, type ReporterDescription } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 
 const rigsDir = path.join(import.meta.dirname, 'rigs');
 const resultsDir = process.env.HUPBENCH_RESULTS ?? 'results/latest';
+// Note: HIL tests are retried for infrastructure faults only: Playwright retries every failure, and
+// the summary reporter and the report count a product failure that a retry "passed" as failed
+// (harness/report/retry-policy.ts). Unit tests are not retried.
+const hilRetries = Number(process.env.HUPBENCH_RETRIES ?? 1);
 
 function rigProjects(): Project[] {
   return readdirSync(rigsDir)
@@ -18,21 +23,24 @@ function rigProjects(): Project[] {
     .map(({ file }) => {
       const name = file.replace(/\.yaml$/, '');
       // `npm test` (HUPBENCH_SMOKE=1) runs only the @smoke subset of the HIL suites.
-      return { name, testDir: 'suites', use: { rigName: name }, grep: process.env.HUPBENCH_SMOKE ? /@smoke/ : undefined };
+      return { name, testDir: 'suites', use: { rigName: name }, retries: hilRetries, grep: process.env.HUPBENCH_SMOKE ? /@smoke/ : undefined };
     });
 }
 
+// The CLI (harness/cli/) asks for its progress lines instead of the list reporter.
+const console: ReporterDescription = process.env.HUPBENCH_PROGRESS ? ['./harness/report/progress-reporter.ts'] : ['list'];
+
 export default defineConfig({
-  projects: [{ name: 'unit', testDir: 'test', timeout: 120_000 }, ...rigProjects()],
+  projects: [{ name: 'unit', testDir: 'test', timeout: 120_000, retries: 0 }, ...rigProjects()],
   // Note: each QEMU board under TCG keeps one core busy; this machine has two.
   workers: 1,
   timeout: 10 * 60_000,
   expect: { timeout: 10_000 },
   outputDir: path.join(resultsDir, 'artifacts'),
   reporter: [
-    ['list'],
+    console,
     ['junit', { outputFile: path.join(resultsDir, 'junit.xml') }],
     ['allure-playwright', { resultsDir: path.join(resultsDir, 'allure-results') }],
-    ['./harness/report/summary-reporter.ts'],
+    ['./harness/report/summary-reporter.ts', { outputDir: resultsDir }],
   ],
 });

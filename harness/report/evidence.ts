@@ -1,8 +1,10 @@
 // What every test carries: the serial console it saw (timestamped from power-on) and the boot
-// events parsed from it.
+// events parsed from it; then the report's labels and rendered tables (report-evidence.ts).
 import type { TestInfo } from '@playwright/test';
 import { splitByBoot } from '../console/boot-split.ts';
 import type { Rig } from '../rig/rig.ts';
+import { attachReportEvidence } from './report-evidence.ts';
+import { recordAttempt } from './retry-policy.ts';
 
 export async function attachConsoleEvidence(testInfo: TestInfo, rig: Rig, firstLine: number, firstEvent: number): Promise<void> {
   try {
@@ -18,5 +20,11 @@ export async function attachConsoleEvidence(testInfo: TestInfo, rig: Rig, firstL
   } catch (error) {
     // Note: evidence collection must never turn a result into a different one.
     console.warn(`Could not attach console evidence for ${testInfo.title}: ${(error as Error).message}`);
+  }
+  try {
+    await recordAttempt(testInfo);
+    await attachReportEvidence(testInfo, { deviceType: rig.deviceType, rigName: rig.config.name });
+  } catch (error) {
+    console.warn(`Could not attach report evidence for ${testInfo.title}: ${(error as Error).message}`);
   }
 }

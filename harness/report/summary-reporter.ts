@@ -1,25 +1,48 @@
-// Prints the plain closing line CI reads: `N passed, N failed` (Playwright prints no such line).
-import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+// Prints the plain closing line CI reads: `N passed, N failed` (Playwright prints no such line),
+// after a table of the HIL tests (path, result, duration, MiB). Counts with hupbench's retry policy
+// (retry-policy.ts): a product failure retried into a pass is a failure. Writes summary.json and
+// summary.md into the results folder for the report and the CLI.
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { countVerdicts, summaryLine, summaryRow, summaryTable, type RunSummary } from './run-summary.ts';
 
 export default class SummaryReporter implements Reporter {
-  private outcomes = new Map<string, TestCase>();
-  private flaky = 0;
+  private tests = new Map<string, TestCase>();
+  private order: TestCase[] = [];
+  private startedAt = new Date();
+  private readonly outputDir?: string;
 
-  onTestEnd(test: TestCase, _result: TestResult): void {
-    this.outcomes.set(test.id, test);
+  constructor(options: { outputDir?: string } = {}) {
+    this.outputDir = options.outputDir;
   }
 
-  onEnd(_result: FullResult): void {
-    let passed = 0, failed = 0, skipped = 0;
-    for (const test of this.outcomes.values()) {
-      const outcome = test.outcome();
-      if (outcome === 'expected') passed++;
-      else if (outcome === 'flaky') (passed++, this.flaky++);
-      else if (outcome === 'skipped') skipped++;
-      else failed++;
+  onBegin(_config: FullConfig, suite: Suite): void {
+    this.order = suite.allTests();
+  }
+
+  onTestEnd(test: TestCase, _result: TestResult): void {
+    this.tests.set(test.id, test);
+  }
+
+  onEnd(result: FullResult): void {
+    // Note: tests that never ran (a run stopped early) are not counted, as Playwright does.
+    const ran = this.order.filter((t) => this.tests.has(t.id));
+    const rows = ran.map((t) => summaryRow(t));
+    const counts = countVerdicts(rows);
+    const hil = rows.filter((r) => r.project !== 'unit');
+    const summary: RunSummary = { startedAt: this.startedAt.toISOString(), durationMs: result.duration, rows, ...counts };
+    try {
+      if (this.outputDir) {
+        mkdirSync(this.outputDir, { recursive: true });
+        writeFileSync(path.join(this.outputDir, 'summary.json'), JSON.stringify(summary, null, 2));
+        writeFileSync(path.join(this.outputDir, 'summary.md'), `${summaryTable(rows)}\n\n${summaryLine(counts)}\n`);
+      }
+    } catch (error) {
+      console.warn(`Could not write the run summary: ${(error as Error).message}`);
     }
-    const flaky = this.flaky ? ` (${this.flaky} flaky)` : '';
-    console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped${flaky}`);
+    if (hil.length) console.log(`\nHIL results:\n${summaryTable(hil)}`);
+    console.log(`\n${summaryLine(counts)}`);
   }
 
   printsToStdio(): boolean {

@@ -26,6 +26,8 @@ export const hostRequirements: HostRequirement[] = [
   { needs: 'ser2net', debianPackage: 'ser2net', why: "bench rigs: the virtual bench's console server (labs export UARTs with it)" },
   { needs: 'pdudaemon', debianPackage: 'pdudaemon', why: "bench rigs: the virtual bench's PDU (labs drive PDUs with it)" },
   { needs: 'usbsdmux', debianPackage: 'usbsdmux', why: 'bench rigs: switches a usb-sd-mux between the board and the host' },
+  { needs: 'java', debianPackage: 'default-jre-headless', why: "allure-commandline's `allure generate` builds the Allure report" },
+  { needs: '/usr/bin/chromium', debianPackage: 'chromium', why: 'the report test opens the generated Allure report in headless Chromium' },
 ];
 
 export const foreignArchitectures = ['armhf', 'arm64'];

@@ -1,0 +1,36 @@
+// Which side failed: the rig (InfraError and its WaitTimeoutError: QEMU would not start, the console
+// went silent, SSH never came up) or the product (an assertion on the device). Playwright keeps an
+// error's class only in its stack's first line (`InfraError: …`), so that is what is read here, by
+// the retry policy, and by the Allure categories (categories.ts), which use the same patterns.
+export type FailureKind = 'infrastructure' | 'timeout' | 'product';
+
+export interface ErrorLike {
+  message?: string;
+  stack?: string;
+}
+
+/** Error class names that mean the rig, not the product, failed (harness/errors.ts). */
+export const infraErrorNames = ['InfraError', 'WaitTimeoutError', 'RigConfigError'];
+
+const infraPattern = new RegExp(`^(?:\\S+ )?(?:${infraErrorNames.join('|')})\\b`);
+/** Playwright's own budget for a test ran out: could be either side, so it has its own category. */
+const timeoutPattern = /^Test timeout of \d+ms exceeded/;
+
+// Note: ANSI colour codes wrap parts of Playwright's messages.
+const plain = (s = '') => s.replace(/\u001b\[[0-9;]*m/g, '');
+
+export function failureKind(error: ErrorLike): FailureKind {
+  const firstLines = [plain(error.stack).split('\n')[0] ?? '', plain(error.message).split('\n')[0] ?? ''];
+  if (firstLines.some((l) => infraPattern.test(l.trim()))) return 'infrastructure';
+  if (firstLines.some((l) => timeoutPattern.test(l.trim()))) return 'timeout';
+  return 'product';
+}
+
+/** The kind of a failed attempt: infrastructure only when every error in it is an infrastructure one. */
+export function attemptFailureKind(errors: ErrorLike[]): FailureKind {
+  const kinds = errors.map(failureKind);
+  if (!kinds.length) return 'product';
+  if (kinds.every((k) => k === 'infrastructure')) return 'infrastructure';
+  if (kinds.includes('product')) return 'product';
+  return 'timeout';
+}

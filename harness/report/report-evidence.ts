@@ -1,0 +1,54 @@
+// What the report adds to a test's own evidence, from what the test recorded: Allure labels (device
+// type, rig, from, to, path class, fault), the annotations a release engineer reads (guarantee,
+// verdict, bandwidth, downtime) as the description, DeviceState before/after as tables, and which
+// side failed. Runs in the evidence fixture's teardown, after the test body attached its files.
+import type { TestInfo } from '@playwright/test';
+import * as allure from 'allure-js-commons';
+import { readFile } from 'node:fs/promises';
+import { attemptFailureKind } from './failure-kind.ts';
+import { pathClassTitles, pathLabels } from './path-labels.ts';
+import { renderDeviceStateHtml } from './render/device-state-html.ts';
+
+export interface ReportSubject {
+  deviceType: string;
+  rigName: string;
+}
+
+/** Annotations shown as the test's description, in this order. */
+const described = ['path', 'fault', 'guarantee', 'verdict', 'bandwidth', 'downtime', 'health-failure'];
+
+async function attachmentText(testInfo: TestInfo, name: string): Promise<string | undefined> {
+  const a = testInfo.attachments.find((x) => x.name === name);
+  if (!a) return undefined;
+  if (a.body) return a.body.toString('utf8');
+  return a.path ? readFile(a.path, 'utf8') : undefined;
+}
+
+export async function attachReportEvidence(testInfo: TestInfo, subject: ReportSubject): Promise<void> {
+  const labels = pathLabels(testInfo.title, testInfo.annotations);
+  await allure.label('deviceType', subject.deviceType);
+  await allure.label('rig', subject.rigName);
+  if (labels.from) await allure.label('from', labels.from);
+  if (labels.to) await allure.label('to', labels.to);
+  if (labels.pathClass) {
+    await allure.label('pathClass', labels.pathClass);
+    // Behaviors tab: path class → path → device type.
+    await allure.epic(pathClassTitles[labels.pathClass]);
+    await allure.feature(`${labels.from} → ${labels.to}`);
+  }
+  if (labels.fault) {
+    await allure.label('fault', labels.fault);
+    await allure.story(`fault: ${labels.fault}`);
+  }
+  if (testInfo.status !== testInfo.expectedStatus && testInfo.errors.length) {
+    await allure.label('failureKind', attemptFailureKind(testInfo.errors));
+  }
+
+  const notes = described.flatMap((type) => testInfo.annotations.filter((a) => a.type === type).map((a) => `- **${type}**: ${a.description ?? ''}`));
+  if (notes.length) await allure.description(notes.join('\n'));
+
+  const state = await attachmentText(testInfo, 'device-state.json');
+  if (state) {
+    await testInfo.attach('device-state.html', { body: renderDeviceStateHtml(JSON.parse(state), `Device state: ${testInfo.title}`), contentType: 'text/html' });
+  }
+}

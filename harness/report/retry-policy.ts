@@ -1,0 +1,57 @@
+// Retries are for infrastructure faults only. Playwright retries any failed test (`retries` per
+// project) and calls a product-failure-then-pass "flaky"; hupbench does not: a product failure is
+// never retried into a pass. The verdict below is what the summary, the nightly table and the
+// Allure report count. The ledger lets a fixture skip the retry of a product failure outright
+// (`skipRetryOfProductFailure`, called before a test runs) instead of spending a HIL run on it.
+import type { TestInfo } from '@playwright/test';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { attemptFailureKind, type ErrorLike, type FailureKind } from './failure-kind.ts';
+
+export interface Attempt {
+  status: 'passed' | 'failed' | 'timedOut' | 'skipped' | 'interrupted';
+  errors: ErrorLike[];
+}
+
+export type Verdict =
+  | { result: 'passed'; attempts: number }
+  | { result: 'flaky'; attempts: number; retriedFor: FailureKind[] }
+  | { result: 'failed'; attempts: number; kind: FailureKind; retriedIntoPass: boolean }
+  | { result: 'skipped'; attempts: number };
+
+export function verdictOf(attempts: Attempt[]): Verdict {
+  const ran = attempts.filter((a) => a.status !== 'skipped' && a.status !== 'interrupted');
+  if (!ran.length) return { result: 'skipped', attempts: attempts.length };
+  const failedKinds = ran.filter((a) => a.status !== 'passed').map((a) => attemptFailureKind(a.errors));
+  const last = ran.at(-1)!;
+  if (last.status === 'passed') {
+    if (!failedKinds.length) return { result: 'passed', attempts: ran.length };
+    // Note: only an attempt lost to the rig may be retried into a pass.
+    const product = failedKinds.find((k) => k !== 'infrastructure');
+    if (product) return { result: 'failed', attempts: ran.length, kind: product, retriedIntoPass: true };
+    return { result: 'flaky', attempts: ran.length, retriedFor: failedKinds };
+  }
+  const firstProduct = failedKinds.find((k) => k !== 'infrastructure');
+  return { result: 'failed', attempts: ran.length, kind: firstProduct ?? 'infrastructure', retriedIntoPass: false };
+}
+
+const ledgerFile = (testInfo: TestInfo) => path.join(testInfo.project.outputDir, '.retry-ledger', `${testInfo.testId}.json`);
+
+/** Called after each attempt (by the evidence fixture): remembers a failure that must not be retried. */
+export async function recordAttempt(testInfo: TestInfo): Promise<void> {
+  if (testInfo.status === testInfo.expectedStatus) return;
+  const kind = attemptFailureKind(testInfo.errors);
+  if (kind === 'infrastructure') return;
+  await mkdir(path.dirname(ledgerFile(testInfo)), { recursive: true });
+  const first = testInfo.errors[0]?.message?.split('\n')[0] ?? '';
+  await writeFile(ledgerFile(testInfo), JSON.stringify({ retry: testInfo.retry, kind, error: first }));
+}
+
+/** Before a retry: skip it when an earlier attempt was a product failure (it would not count anyway). */
+export async function skipRetryOfProductFailure(testInfo: TestInfo): Promise<void> {
+  if (testInfo.retry === 0) return;
+  const text = await readFile(ledgerFile(testInfo), 'utf8').catch(() => undefined);
+  if (!text) return;
+  const earlier = JSON.parse(text) as { retry: number; kind: FailureKind; error: string };
+  testInfo.skip(true, `not retried: attempt ${earlier.retry + 1} was a ${earlier.kind} failure (${earlier.error}); hupbench retries infrastructure faults only`);
+}

@@ -1,0 +1,106 @@
+// One row per test of a run, as the nightly table and the gate verdict show it: path, rig, result
+// (with hupbench's retry policy), duration, MiB pulled. Built by the summary reporter from
+// Playwright's results and saved as summary.json beside junit.xml.
+import type { TestCase } from '@playwright/test/reporter';
+import { pathLabels } from './path-labels.ts';
+import { verdictOf, type Verdict } from './retry-policy.ts';
+
+export interface SummaryRow {
+  project: string;
+  title: string;
+  file: string;
+  /** `2.0.0+rev2 → 2.12.3+rev1` when the test is an update path. */
+  path?: string;
+  from?: string;
+  to?: string;
+  fault?: string;
+  verdict: Verdict;
+  /** All attempts, ms. */
+  durationMs: number;
+  receivedMiB?: number;
+  sentMiB?: number;
+  /** First line of the deciding error. */
+  error?: string;
+}
+
+export interface RunSummary {
+  startedAt: string;
+  durationMs: number;
+  rows: SummaryRow[];
+  passed: number;
+  failed: number;
+  skipped: number;
+  flaky: number;
+}
+
+function bandwidthOf(test: TestCase): { receivedMiB: number; sentMiB: number } | undefined {
+  for (const result of [...test.results].reverse()) {
+    const a = result.attachments.find((x) => x.name === 'bandwidth.json' && x.body);
+    if (a) {
+      const b = JSON.parse(a.body!.toString('utf8')) as { receivedMiB: number; sentMiB: number };
+      return { receivedMiB: b.receivedMiB, sentMiB: b.sentMiB };
+    }
+  }
+  return undefined;
+}
+
+export function summaryRow(test: TestCase): SummaryRow {
+  const annotations = [...test.annotations, ...test.results.flatMap((r) => r.annotations ?? [])];
+  const labels = pathLabels(test.title, annotations);
+  const verdict = verdictOf(test.results.map((r) => ({ status: r.status, errors: r.errors })));
+  const deciding = verdict.result === 'failed' ? test.results.find((r) => r.status !== 'passed' && r.status !== 'skipped') : undefined;
+  const bandwidth = bandwidthOf(test);
+  return {
+    project: test.parent.project()?.name ?? '',
+    title: test.title,
+    file: test.location.file,
+    path: labels.from ? `${labels.from} → ${labels.to}` : undefined,
+    from: labels.from,
+    to: labels.to,
+    fault: labels.fault,
+    verdict,
+    durationMs: test.results.reduce((sum, r) => sum + r.duration, 0),
+    ...bandwidth,
+    error: deciding?.errors[0]?.message?.replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0],
+  };
+}
+
+export function verdictText(v: Verdict): string {
+  switch (v.result) {
+    case 'passed':
+      return 'passed';
+    case 'skipped':
+      return 'skipped';
+    case 'flaky':
+      return `flaky (passed on attempt ${v.attempts} after ${v.retriedFor.join(', ')} fault)`;
+    case 'failed':
+      return v.retriedIntoPass ? `FAILED (${v.kind}; a retry passed, not counted)` : `FAILED (${v.kind})`;
+  }
+}
+
+/** A Markdown table: what `npm run hil` prints and the report shows. */
+export function summaryTable(rows: SummaryRow[]): string {
+  const lines = ['| rig | test | result | duration | MiB pulled |', '|---|---|---|---:|---:|'];
+  for (const r of rows) {
+    const what = r.path ? `${r.path}${r.fault ? ` (fault ${r.fault})` : ''}` : r.title;
+    const mib = r.receivedMiB === undefined ? '' : r.receivedMiB.toFixed(1);
+    lines.push(`| ${r.project} | ${what} | ${verdictText(r.verdict)} | ${(r.durationMs / 1000).toFixed(0)} s | ${mib} |`);
+  }
+  return lines.join('\n');
+}
+
+export function countVerdicts(rows: SummaryRow[]): Pick<RunSummary, 'passed' | 'failed' | 'skipped' | 'flaky'> {
+  const c = { passed: 0, failed: 0, skipped: 0, flaky: 0 };
+  for (const r of rows) {
+    if (r.verdict.result === 'passed') c.passed++;
+    else if (r.verdict.result === 'flaky') (c.passed++, c.flaky++);
+    else if (r.verdict.result === 'skipped') c.skipped++;
+    else c.failed++;
+  }
+  return c;
+}
+
+/** The line CI reads; always the last line a run prints. */
+export function summaryLine(c: Pick<RunSummary, 'passed' | 'failed' | 'skipped' | 'flaky'>): string {
+  return `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped${c.flaky ? ` (${c.flaky} flaky)` : ''}`;
+}
