@@ -32,6 +32,8 @@ const bandwidth: Array<{ path: string; rig: string; receivedMiB: number; sentMiB
 for (const path of paths) {
   const tags = ['@hup', '@2x'];
   test(`2.x → 2.x: ${path.name}`, { tag: tags }, async ({ rig, device, imageFor, registry }, testInfo) => {
+    // A path is a handful of boots plus the update: scale with the rig's boot timeout (the Pi is slow).
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6);
     const wallStarted = Date.now();
     test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
 
@@ -126,9 +128,9 @@ for (const path of paths) {
       expect(trialBoot?.line, 'U-Boot printed bootcount=1 on the first boot of the new OS').toMatch(/bootcount=1\b/);
       const windowMs = testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
       await expect
-        .poll(async () => { const s = await device.snapshot(); return { upgrade_available: s.bootEnv.upgrade_available, resin_root_part: s.bootEnv.resin_root_part, breadcrumbs: s.stateFiles.filter((f) => f.startsWith('rollback-')) }; },
+        .poll(async () => { const s = await device.snapshot(); return { upgrade_available: s.bootEnv.upgrade_available, resin_root_part: s.bootEnv.resin_root_part, breadcrumbs: s.stateFiles.filter((f) => f.endsWith('-breadcrumb')) }; },
           { timeout: windowMs + 60_000, intervals: [2000], message: `rollback-health verdict within its ${windowMs / 1000}s window` })
-        .toEqual({ upgrade_available: '0', resin_root_part: sparePart, breadcrumbs: ['rollback-health-variables'] });
+        .toEqual({ upgrade_available: '0', resin_root_part: sparePart, breadcrumbs: [] });
       expect(await device.exec('test -e /mnt/boot/bootcount.env'), 'bootcount.env removed when the trial ended').toMatchObject({ exitCode: 1 });
     });
 

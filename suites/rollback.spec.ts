@@ -44,6 +44,8 @@ const expectedBoots: Record<RollbackMechanism, number> = {
 
 for (const fault of Object.values(faults) as Fault[]) {
   test(`rollback: ${fault.name} (${path.name})`, { tag: ['@rollback'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
+    // Up to five boots plus an update (and a second one after broken-init): scale with the rig.
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 10);
     testInfo.annotations.push({ type: 'fault', description: `${fault.name}: ${fault.description}` });
     testInfo.annotations.push({ type: 'guarantee', description: fault.guarantee });
 
