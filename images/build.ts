@@ -10,6 +10,7 @@ import { cacheDir, fileExists, hashInputs, projectRoot } from './lib/cache.ts';
 import { download, extract, resolveMetapackage, resolveWithDependencies } from './lib/debian-packages.ts';
 import { buildInitramfs, findKernel } from './lib/kernel.ts';
 import { downloadBootPackages, installKernel, writeBootPartition } from './lib/boot-files.ts';
+import { writeLegacyBootPartition } from './lib/boot-files-1x.ts';
 import { linkBusyboxApplets, prune, writeReleaseFiles } from './lib/rootfs.ts';
 import { assembleCard } from './lib/disk.ts';
 import { CARD_SIZE_BYTES, placePartitions, type PlacedPartition } from './lib/layout.ts';
@@ -29,7 +30,6 @@ export interface BuiltImage {
 
 export async function ensureImage(release: Release, deviceType: string, log = (_: string) => {}): Promise<BuiltImage> {
   const profile = deviceTypeProfile(deviceType);
-  if (release.layout !== '2.x') throw new Error(`Release ${release.version}: the ${release.layout} layout is not built yet`);
   const key = await ensureDeviceKey();
   const userland = await download([...(await resolveWithDependencies(userlandPackages, profile.arch)), ...userlandPackagesNoDeps], profile.arch, cacheDir);
   const kernelDeb = await download([await resolveMetapackage(profile.kernelPackage, profile.arch)], profile.arch, cacheDir);
@@ -60,11 +60,17 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
     await buildInitramfs({ kernel, modules: profile.modules, busybox: path.join(rootfs, 'bin/busybox'), initScript: path.join(imagesDir, 'initramfs/init'), workDir: work, output: path.join(rootfs, 'boot/initrd.img') });
 
     const boot = path.join(work, 'boot');
-    await writeBootPartition({ dir: boot, profile, bootCmd: path.join(imagesDir, 'boot/boot.cmd'), kernel, bootPackages, workDir: work });
+    if (release.layout === '2.x') {
+      await writeBootPartition({ dir: boot, profile, bootCmd: path.join(imagesDir, 'boot/boot.cmd'), kernel, bootPackages, workDir: work });
+    } else {
+      await writeLegacyBootPartition({ dir: boot, deviceType, profile, bootCmd: path.join(imagesDir, 'boot/boot-1x.cmd'), rootfs, kernel });
+    }
 
     await mkdir(outDir, { recursive: true });
     const tmp = `${output}.partial`;
-    await assembleCard({ layout: release.layout, output: tmp, cardBytes: CARD_SIZE_BYTES, workDir: work, contents: { 'resin-boot': { from: boot }, 'resin-rootA': { from: rootfs } } });
+    // 1.x boots resin-root (p2) first; resin-updt (p3) is the empty spare its updaters write.
+    const rootLabel = release.layout === '2.x' ? 'resin-rootA' : 'resin-root';
+    await assembleCard({ layout: release.layout, output: tmp, cardBytes: CARD_SIZE_BYTES, workDir: work, contents: { 'resin-boot': { from: boot }, [rootLabel]: { from: rootfs } } });
     await pruneOldBuilds(outDir);
     await $`mv ${tmp} ${output}`;
     await writeFile(path.join(outDir, `${hash}.json`), JSON.stringify(meta, null, 2));
@@ -93,7 +99,6 @@ export async function ensureAllImages(filter: { deviceType?: string; release?: s
   const built: BuiltImage[] = [];
   for (const release of await loadReleases()) {
     if (filter.release && release.version !== filter.release) continue;
-    if (release.layout !== '2.x') continue;
     for (const deviceType of Object.keys(deviceTypes)) {
       if (filter.deviceType && deviceType !== filter.deviceType) continue;
       built.push(await ensureImage(release, deviceType, log));

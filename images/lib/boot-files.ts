@@ -27,17 +27,9 @@ export async function installKernel(kernel: KernelTree, target: string, profile:
   await pipeline(createReadStream(kernel.vmlinuz), createGzip({ level: 9 }), createWriteStream(target));
 }
 
-export async function writeBootPartition(opts: {
-  dir: string;
-  profile: DeviceTypeProfile;
-  bootCmd: string;
-  kernel: KernelTree;
-  bootPackages: string[];
-  workDir: string;
-}): Promise<void> {
-  const { dir, profile } = opts;
-  await mkdir(dir, { recursive: true });
-  const script = (await readFile(opts.bootCmd, 'utf8'))
+/** Fills in a boot script template's @VARS@ for the profile; writes boot.cmd and U-Boot's boot.scr into `dir`. */
+export async function compileBootScript(template: string, profile: DeviceTypeProfile, dir: string): Promise<void> {
+  const script = (await readFile(template, 'utf8'))
     .replaceAll('@UBOOT_DEVTYPE@', profile.ubootDevice.type)
     .replaceAll('@UBOOT_DEVNUM@', String(profile.ubootDevice.num))
     .replaceAll('@CONSOLE@', profile.consoleTty)
@@ -52,6 +44,19 @@ export async function writeBootPartition(opts: {
     );
   await writeFile(path.join(dir, 'boot.cmd'), script);
   await $`mkimage -A arm -T script -C none -n hupbench -d ${path.join(dir, 'boot.cmd')} ${path.join(dir, 'boot.scr')}`;
+}
+
+export async function writeBootPartition(opts: {
+  dir: string;
+  profile: DeviceTypeProfile;
+  bootCmd: string;
+  kernel: KernelTree;
+  bootPackages: string[];
+  workDir: string;
+}): Promise<void> {
+  const { dir, profile } = opts;
+  await mkdir(dir, { recursive: true });
+  await compileBootScript(opts.bootCmd, profile, dir);
   await writeFile(path.join(dir, 'resinOS_uEnv.txt'), 'resin_root_part=2\nupgrade_available=0\n');
 
   const files = profile.bootFiles ?? [];

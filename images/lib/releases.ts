@@ -9,10 +9,14 @@ const releaseSchema = z.object({
   version: z.string().regex(/^\d+\.\d+\.\d+(\+rev\d+)?$/, 'a version like 2.9.7+rev1'),
   layout: z.enum(['1.x', '2.x']),
   supervisor: z.string().regex(/^\d+\.\d+\.\d+$/, 'a supervisor version like 7.4.3'),
+  /** 2.x only: a 1.x device may be migrated straight to this release (upgrade-1.x-to-2.x.sh). */
+  from1x: z.boolean().optional(),
   /** Real vendor images to test instead of the reference build, per device type (paths relative to the project). */
   images: z.record(z.string(), z.string()).optional(),
 });
-const catalogueSchema = z.object({ releases: z.array(releaseSchema).min(1) });
+const catalogueSchema = z.object({
+  releases: z.array(releaseSchema.refine((r) => !(r.from1x && r.layout !== '2.x'), { message: 'from1x is for 2.x releases (the targets of a 1.x → 2.x migration)', path: ['from1x'] })).min(1),
+});
 
 export type Release = z.infer<typeof releaseSchema>;
 

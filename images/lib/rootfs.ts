@@ -43,6 +43,8 @@ export async function writeReleaseFiles(spec: RootfsSpec): Promise<void> {
   for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'var', 'mnt/boot', 'mnt/state', 'mnt/data', 'root/.ssh', 'etc/dropbear']) {
     await mkdir(path.join(tree, d), { recursive: true });
   }
+  // 1.x mounts resin-conf there (the root is read-only, so the mount point must be in the image).
+  if (spec.layout === '1.x') await mkdir(path.join(tree, 'mnt/conf'), { recursive: true });
   const versionId = spec.version.split('+')[0];
   const files: Record<string, string> = {
     'etc/os-release': [

@@ -1,4 +1,5 @@
-// Raspberry Pi 3 on QEMU raspi3b: GPU firmware emulated on the host (config.txt → U-Boot + dtb),
+// Raspberry Pi 3 on QEMU raspi3b: GPU firmware emulated on the host (config.txt → U-Boot + dtb for
+// 2.x; → Linux + initramfs + cmdline.txt for 1.x),
 // console on the mini-UART (serial1), SD card, usb-net on the DWC2 controller. Findings behind each
 // choice: raspberrypi3-notes.md beside this file.
 import path from 'node:path';
@@ -14,6 +15,9 @@ export const raspberrypi3: QemuBoard = {
       binary: 'qemu-system-aarch64',
       args: [
         '-M', 'raspi3b', '-kernel', firmware.kernel, '-dtb', firmware.dtb,
+        // 1.x boots Linux from resin-boot: its initramfs and cmdline.txt, as the firmware hands them over.
+        ...(firmware.initrd ? ['-initrd', firmware.initrd] : []),
+        ...(firmware.cmdline ? ['-append', firmware.cmdline] : []),
         ...commonArgs({ ...inputs, memoryMiB: 1024 }), // raspi3b has exactly 1 GiB
         // Note: raspi3b cannot power off; both reboot and poweroff are watchdog resets. With
         // -no-reboot they pause QEMU and the rig decides from the console which one it was.
