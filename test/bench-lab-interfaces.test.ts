@@ -11,6 +11,9 @@ import { LabProcess } from '../harness/rig/bench/lab-process.ts';
 import { tcpSerialTransport } from '../harness/rig/bench/tcp-serial-transport.ts';
 import { pdudaemonPower } from '../harness/rig/bench/power/pdudaemon-power.ts';
 import { commandPower } from '../harness/rig/bench/power/command-power.ts';
+import { BenchRig } from '../harness/rig/bench/bench-rig.ts';
+import { parseRigConfig, type BenchRigConfig } from '../harness/rig/rig-config.ts';
+import { cacheDir } from '../images/lib/cache.ts';
 
 let dir: string;
 const started: LabProcess[] = [];
@@ -115,4 +118,47 @@ test('power commands: a failing relay command is an error naming the command and
   await expect(relay.off()).rejects.toThrow(/Power off: `echo .*` exited 1:\nusbrelay: no device HURTM found\nCheck the command in the rig file/);
   const stuck = commandPower({ on: 'sleep 30', off: 'true', timeoutSeconds: 0.3 });
   await expect(stuck.on()).rejects.toThrow(/`sleep 30` did not finish within 300ms/);
+});
+
+test('a bench rig reads its address on the console (`ip -4 addr` after login) and remembers it', async () => {
+  // The pty board's shell is this host's: its Ethernet interface answers `ip -4 addr` for real.
+  const iface = execFileSync('sh', ['-c', "ip -4 -o addr show scope global | awk '{print $2; exit}'"]).toString().trim();
+  test.skip(!iface, 'this host has no interface with a global IPv4 address');
+  const expected = /inet (\S+)\//.exec(execFileSync('ip', ['-4', '-o', 'addr', 'show', 'dev', iface]).toString())![1];
+  const pty = await ptyBoard();
+  const port = await ser2net('telnet(rfc2217),tcp', pty);
+  const name = `test-from-console-${process.pid}`;
+  const yaml = (fromConsole: string, consolePort = port) => `
+name: ${name}
+kind: bench
+deviceType: beaglebone-black
+console: { tcp: { host: 127.0.0.1, port: ${consolePort}, protocol: rfc2217 } }
+power: { commands: { on: "true", off: "true" } }
+sdMux: { commands: { host: "false", board: "true" }, device: /dev/disk/by-id/usb-test-card }
+address: { fromConsole: ${fromConsole}, sshPort: 2222 }
+`;
+  const addressFile = path.join(cacheDir, 'rigs', `${name}.address.json`);
+  const rig = new BenchRig(parseRigConfig(yaml(iface), `rigs/${name}.yaml`) as BenchRigConfig, path.join(dir, 'rig'));
+  try {
+    await rig.power.on();
+    expect(() => rig.sshEndpoint()).toThrow(new RegExp(`reads its address from the console \\(address.fromConsole: ${iface}\\) and it has not been read yet: run \`hupbench check --rig ${name}\``));
+    expect(await rig.resolveAddress()).toBe(expected);
+    expect(rig.sshEndpoint()).toMatchObject({ host: expected, port: 2222, username: 'root' });
+    // A later run finds the address this one read.
+    const later = new BenchRig(parseRigConfig(yaml(iface), `rigs/${name}.yaml`) as BenchRigConfig, path.join(dir, 'rig2'));
+    await later.start();
+    expect(later.sshEndpoint().host).toBe(expected);
+    await later.dispose();
+    // An interface without an address is a clear error (on a freshly booted pty board).
+    await rig.dispose();
+    board?.kill();
+    const port2 = await ser2net('telnet(rfc2217),tcp', await ptyBoard());
+    const wrong = new BenchRig(parseRigConfig(yaml('no-such-if0', port2), `rigs/${name}.yaml`) as BenchRigConfig, path.join(dir, 'rig3'));
+    await wrong.start();
+    await expect(wrong.resolveAddress()).rejects.toThrow(/no IPv4 address on no-such-if0 .*exited 1/);
+    await wrong.dispose();
+  } finally {
+    await rig.dispose();
+    await rm(addressFile, { force: true });
+  }
 });

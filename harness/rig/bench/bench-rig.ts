@@ -2,8 +2,10 @@
 // commands or a pdudaemon outlet), its SD card behind a mux and written block by block, and its
 // address (fixed, or read on the console). With `virtualBench`, the same code drives a QEMU board
 // through those same interfaces (virtual/virtual-lab.ts).
-import { rm, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { cacheDir } from '../../../images/lib/cache.ts';
 import { deviceKeyPath } from '../../../images/lib/keys.ts';
 import { SerialConsole } from '../../console/serial-console.ts';
 import { openSerialTransport, type ConsoleTransport } from '../../console/transport.ts';
@@ -90,11 +92,14 @@ export class BenchRig implements Rig {
   sshEndpoint(): SshEndpoint {
     const address = this.requireWiring().address;
     if ('fixed' in address) return { host: address.fixed, port: address.sshPort, username: 'root', privateKeyPath: deviceKeyPath };
-    const host = this.consoleAddress;
-    if (!host) {
-      throw new InfraError(`${this.config.name} reads its address from the console (address.fromConsole: ${address.fromConsole}) and has not read it since it started: call resolveAddress() after the board is up, or give address.fixed in the rig file.`);
+    // Note: reading the console here is impossible (this is synchronous and a test may be using the
+    // console), so a board's address is the one last read on its console, by this run or an earlier
+    // one (`hupbench check`), kept in .cache/rigs/<rig>.address.json.
+    this.consoleAddress ??= this.rememberedAddress();
+    if (!this.consoleAddress) {
+      throw new InfraError(`${this.config.name} reads its address from the console (address.fromConsole: ${address.fromConsole}) and it has not been read yet: run \`hupbench check --rig ${this.config.name}\` once (or call resolveAddress() after boot), or give address.fixed in the rig file.`);
     }
-    return { host, port: address.sshPort, username: 'root', privateKeyPath: deviceKeyPath };
+    return { host: this.consoleAddress, port: address.sshPort, username: 'root', privateKeyPath: deviceKeyPath };
   }
 
   /**
@@ -112,7 +117,21 @@ export class BenchRig implements Rig {
       throw new InfraError(`${this.config.name}: no IPv4 address on ${address.fromConsole} (\`${shown.command}\` exited ${shown.exitCode}):\n${shown.stdout.trim() || '(no output)'}\nIs the Ethernet cable in and DHCP answering? Is address.fromConsole the board's interface?`);
     }
     this.consoleAddress = found;
+    await mkdir(path.dirname(this.addressFile), { recursive: true });
+    await writeFile(this.addressFile, JSON.stringify({ address: found, interface: address.fromConsole, readAt: new Date().toISOString() }) + '\n');
     return found;
+  }
+
+  private get addressFile(): string {
+    return path.join(cacheDir, 'rigs', `${this.config.name}.address.json`);
+  }
+
+  private rememberedAddress(): string | undefined {
+    try {
+      return (JSON.parse(readFileSync(this.addressFile, 'utf8')) as { address?: string }).address;
+    } catch {
+      return undefined;
+    }
   }
 
   async dispose(): Promise<void> {
