@@ -40,6 +40,10 @@ export async function attachReportEvidence(testInfo: TestInfo, subject: ReportSu
     await allure.label('fault', labels.fault);
     await allure.story(`fault: ${labels.fault}`);
   }
+  // Note: labels drive Allure's grouping and filters but are not shown on a test's page;
+  // parameters are. Excluded parameters do not change the test's history id.
+  const shown: Array<[string, string | undefined]> = [['device type', subject.deviceType], ['from', labels.from], ['to', labels.to], ['path class', labels.pathClass], ['fault', labels.fault]];
+  for (const [name, value] of shown) if (value) await allure.parameter(name, value, { excluded: true });
   if (testInfo.status !== testInfo.expectedStatus && testInfo.errors.length) {
     await allure.label('failureKind', attemptFailureKind(testInfo.errors));
   }

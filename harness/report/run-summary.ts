@@ -80,11 +80,11 @@ export function verdictText(v: Verdict): string {
 
 /** A Markdown table: what `npm run hil` prints and the report shows. */
 export function summaryTable(rows: SummaryRow[]): string {
-  const lines = ['| rig | test | result | duration | MiB pulled |', '|---|---|---|---:|---:|'];
+  const lines = ['| rig | path | test | result | duration | MiB pulled |', '|---|---|---|---|---:|---:|'];
   for (const r of rows) {
-    const what = r.path ? `${r.path}${r.fault ? ` (fault ${r.fault})` : ''}` : r.title;
     const mib = r.receivedMiB === undefined ? '' : r.receivedMiB.toFixed(1);
-    lines.push(`| ${r.project} | ${what} | ${verdictText(r.verdict)} | ${(r.durationMs / 1000).toFixed(0)} s | ${mib} |`);
+    const cell = (s: string) => s.replace(/\|/g, '\\|');
+    lines.push(`| ${r.project} | ${r.path ?? ''}${r.fault ? ` (fault ${r.fault})` : ''} | ${cell(r.title)} | ${verdictText(r.verdict)} | ${(r.durationMs / 1000).toFixed(0)} s | ${mib} |`);
   }
   return lines.join('\n');
 }

@@ -13,6 +13,8 @@ export interface TimelineSegment {
 
 const colours = { passed: '#4a90d9', failed: '#d9534f', broken: '#e0a030', skipped: '#aaa', unknown: '#aaa' } as const;
 
+const duration = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
 function niceStep(totalS: number): number {
   for (const s of [1, 2, 5, 10, 15, 30, 60, 120, 300, 600]) if (totalS / s <= 10) return s;
   return 1200;
@@ -37,15 +39,15 @@ export function renderTimelineSvg(segments: TimelineSegment[], title = 'Update p
     return [
       `<g class="phase" data-phase="${escapeHtml(seg.name)}">`,
       `<text x="${labelW - 8}" y="${y + 15}" text-anchor="end">${escapeHtml(seg.name)}</text>`,
-      `<rect x="${x(seg.startMs).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" rx="2" fill="${colour}"><title>${escapeHtml(seg.name)}: ${(seg.durationMs / 1000).toFixed(1)} s</title></rect>`,
-      `<text x="${(x(seg.startMs) + w + 5).toFixed(1)}" y="${y + 15}" fill="#333">${(seg.durationMs / 1000).toFixed(1)} s</text>`,
+      `<rect x="${x(seg.startMs).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" rx="2" fill="${colour}"><title>${escapeHtml(seg.name)}: ${duration(seg.durationMs)}</title></rect>`,
+      `<text x="${(x(seg.startMs) + w + 5).toFixed(1)}" y="${y + 15}" fill="#333">${duration(seg.durationMs)}</text>`,
       `</g>`,
     ].join('');
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" class="hup-timeline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="8" y="18" font-weight="bold">${escapeHtml(title)} — ${(totalMs / 1000).toFixed(1)} s in all</text>`,
+    `<text x="8" y="18" font-weight="bold">${escapeHtml(title)} — ${duration(totalMs)} in all</text>`,
     ...ticks,
     ...rows,
     `</svg>`,
