@@ -17,11 +17,29 @@ export interface FilesystemUsage {
   availableKiB: number;
 }
 
+/** The 1.x boot settings on resin-boot (empty on 2.x). */
+export interface LegacyBootSettings {
+  /** uEnv.txt (BeagleBone 1.x): `bootpart=1:2|1:3`. */
+  uEnv: Record<string, string>;
+  /** cmdline.txt (Raspberry Pi), its one line. */
+  cmdline?: string;
+  /** config.txt (Raspberry Pi firmware), key=value lines. */
+  configTxt: Record<string, string>;
+}
+
 export interface DeviceState {
   partitions: PartitionState[];
   activeRoot: { device: string; partition: number; label?: string };
   /** resinOS_uEnv.txt on resin-boot, as key=value pairs. */
   bootEnv: Record<string, string>;
+  legacyBoot: LegacyBootSettings;
+  /**
+   * The root partition the boot settings select for the next boot, and which file says so:
+   * resinOS_uEnv.txt (2.x), uEnv.txt (1.x BeagleBone), cmdline.txt (1.x Raspberry Pi).
+   */
+  bootSelects: { partition?: number; file?: 'resinOS_uEnv.txt' | 'uEnv.txt' | 'cmdline.txt' };
+  /** Every file on resin-boot and its size in bytes (`./boot.scr` → 2345). */
+  bootFiles: Record<string, number>;
   osRelease: Record<string, string>;
   filesystems: FilesystemUsage[];
   /** Files under /mnt/state (breadcrumbs and the like). */
@@ -35,6 +53,10 @@ export const snapshotScript = [
   "echo '=== partitions'; for p in /sys/class/block/*; do [ -f $p/partition ] && echo \"${p##*/} $(cat $p/partition) $(cat $p/start) $(cat $p/size)\"; done",
   "echo '=== os-release'; cat /etc/os-release",
   "echo '=== boot-env'; cat /mnt/boot/resinOS_uEnv.txt 2>/dev/null",
+  "echo '=== uenv-1x'; cat /mnt/boot/uEnv.txt 2>/dev/null",
+  "echo '=== cmdline-txt'; cat /mnt/boot/cmdline.txt 2>/dev/null",
+  "echo '=== config-txt'; cat /mnt/boot/config.txt 2>/dev/null",
+  "echo '=== boot-files'; (cd /mnt/boot 2>/dev/null && find . -type f -exec stat -c '%s %n' {} +)",
   "echo '=== df'; df -k / /mnt/boot /mnt/state /mnt/data 2>/dev/null",
   "echo '=== state-files'; ls -1A /mnt/state 2>/dev/null",
   'true',
@@ -83,14 +105,37 @@ export function parseSnapshot(output: string): DeviceState {
     .filter((f) => f.length >= 6)
     .map((f) => ({ mountpoint: f[5]!, sizeKiB: Number(f[1]), usedKiB: Number(f[2]), availableKiB: Number(f[3]) }));
 
+  const bootEnv = envFile(sections.get('boot-env') ?? []);
+  const legacyBoot: LegacyBootSettings = {
+    uEnv: envFile(sections.get('uenv-1x') ?? []),
+    cmdline: sections.get('cmdline-txt')?.join(' ').trim() || undefined,
+    configTxt: envFile(sections.get('config-txt') ?? []),
+  };
+  const bootFiles: Record<string, number> = {};
+  for (const line of sections.get('boot-files') ?? []) {
+    const m = line.match(/^(\d+) (.+)$/);
+    if (m) bootFiles[m[2]!] = Number(m[1]);
+  }
   return {
     partitions,
     activeRoot: { device: rootDevice, partition: rootPartition?.number ?? Number(rootDevice.match(/(\d+)$/)?.[1] ?? 0), label: rootPartition?.label },
-    bootEnv: envFile(sections.get('boot-env') ?? []),
+    bootEnv,
+    legacyBoot,
+    bootSelects: bootSelection(bootEnv, legacyBoot),
+    bootFiles,
     osRelease: envFile(sections.get('os-release') ?? []),
     filesystems,
     stateFiles: (sections.get('state-files') ?? []).filter((f) => f && f !== 'lost+found'),
   };
+}
+
+/** 2.x settings win: a migrated card may still carry 1.x files until the updater removes them. */
+function bootSelection(bootEnv: Record<string, string>, legacy: LegacyBootSettings): DeviceState['bootSelects'] {
+  if (bootEnv.resin_root_part) return { file: 'resinOS_uEnv.txt', partition: Number(bootEnv.resin_root_part) || undefined };
+  if (legacy.uEnv.bootpart) return { file: 'uEnv.txt', partition: Number(legacy.uEnv.bootpart.match(/^\d+:(\d+)$/)?.[1]) || undefined };
+  const root = legacy.cmdline?.match(/(?:^|\s)root=\S*?(\d+)(?:\s|$)/)?.[1];
+  if (legacy.cmdline !== undefined) return { file: 'cmdline.txt', partition: root ? Number(root) : undefined };
+  return {};
 }
 
 function splitSections(output: string): Map<string, string[]> {

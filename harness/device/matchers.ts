@@ -11,7 +11,56 @@ function describePartitions(state: DeviceState): string {
     .join('\n');
 }
 
+/** What a refused update must leave exactly as it was: table, labels, filesystems, boot settings and files, root, OS. */
+export function unchangeableParts(state: DeviceState) {
+  return {
+    partitions: state.partitions.map(({ number, label, fs, startSector, sizeBytes }) => ({ number, label, fs, startSector, sizeBytes })),
+    activeRoot: state.activeRoot,
+    bootEnv: state.bootEnv,
+    legacyBoot: state.legacyBoot,
+    bootSelects: state.bootSelects,
+    bootFiles: state.bootFiles,
+    osRelease: state.osRelease,
+    stateFiles: [...state.stateFiles].sort(),
+  };
+}
+
+function differences(before: unknown, after: unknown, at = ''): string[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (before && after && typeof before === 'object' && typeof after === 'object' && !Array.isArray(before)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    return keys.flatMap((k) => differences((before as Record<string, unknown>)[k], (after as Record<string, unknown>)[k], at ? `${at}.${k}` : k));
+  }
+  return [`${at}: was ${JSON.stringify(before)}, now ${JSON.stringify(after)}`];
+}
+
 export const expect = baseExpect.extend({
+  /**
+   * Nothing a refused update may not touch has changed since `before`: the partition table, labels
+   * and filesystems, the active root, the boot settings (2.x and 1.x) and resin-boot's files, the OS.
+   */
+  toBeUnchangedFrom(state: DeviceState, before: DeviceState) {
+    const problems = differences(unchangeableParts(before), unchangeableParts(state));
+    const pass = problems.length === 0;
+    return {
+      pass,
+      name: 'toBeUnchangedFrom',
+      message: () => (pass ? 'expected the device to have changed, but it is as it was' : `expected the device unchanged, but:\n  ${problems.join('\n  ')}`),
+    };
+  },
+
+  /** The boot settings (resinOS_uEnv.txt, or 1.x uEnv.txt / cmdline.txt) select this root partition for the next boot. */
+  toSelectRoot(state: DeviceState, partition: number) {
+    const pass = state.bootSelects.partition === partition;
+    return {
+      pass,
+      name: 'toSelectRoot',
+      message: () =>
+        `expected the boot settings ${pass ? 'not ' : ''}to select partition ${partition}; ${state.bootSelects.file ?? 'no boot settings file'} selects ${state.bootSelects.partition ?? 'nothing'} ` +
+        `(resinOS_uEnv.txt ${JSON.stringify(state.bootEnv)}, uEnv.txt ${JSON.stringify(state.legacyBoot.uEnv)}, cmdline.txt ${JSON.stringify(state.legacyBoot.cmdline ?? null)})`,
+    };
+  },
+
   /** The partition table, labels and filesystems match a resinOS layout of DESIGN.md. */
   toHaveLayout(state: DeviceState, layout: LayoutName) {
     const problems: string[] = [];

@@ -1,7 +1,7 @@
 // Host-side reading and editing of card images without mounting them: sfdisk --json for the table,
 // blkid -p for labels, debugfs and mtools for files, e2fsprogs' `?offset=` for in-place edits.
 import { $ } from 'zx';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDir, fileExists } from '../../images/lib/cache.ts';
 
@@ -70,6 +70,41 @@ export async function withRootBCopiedFromRootA(image: string): Promise<string> {
   const MiB = 1024 * 1024;
   await $`dd if=${image} of=${tmp} bs=1M skip=${rootA.startBytes / MiB} seek=${rootB.startBytes / MiB} count=${rootA.sizeBytes / MiB} conv=notrunc,sparse status=none`;
   await $`tune2fs -L resin-rootB -U random ${`${tmp}?offset=${rootB.startBytes}`}`.quiet();
+  await $`mv ${tmp} ${out}`;
+  return out;
+}
+
+/**
+ * A copy of a 1.x card that runs from resin-updt (p3), as a 1.x device does after one 1.x update:
+ * p3 holds the same filesystem as p2 (relabelled resin-updt) and the board's boot settings name p3
+ * (BeagleBone uEnv.txt `bootpart=1:3`, Raspberry Pi cmdline.txt `root=…p3`). Cached beside the source.
+ */
+export async function with1xRootOnP3(image: string): Promise<string> {
+  const out = path.join(cacheDir, 'derived', `${path.basename(image, '.img')}-1x-on-p3.img`);
+  if (await fileExists(out)) return out;
+  await mkdir(path.dirname(out), { recursive: true });
+  const root = await partitionByLabel(image, 'resin-root');
+  const updt = await partitionByLabel(image, 'resin-updt');
+  const boot = await partitionByLabel(image, 'resin-boot');
+  const tmp = `${out}.partial`;
+  await $`cp --sparse=always ${image} ${tmp}`;
+  const MiB = 1024 * 1024;
+  await $`dd if=${image} of=${tmp} bs=1M skip=${root.startBytes / MiB} seek=${updt.startBytes / MiB} count=${root.sizeBytes / MiB} conv=notrunc,sparse status=none`;
+  await $`tune2fs -L resin-updt -U random ${`${tmp}?offset=${updt.startBytes}`}`.quiet();
+  const fat = `${tmp}@@${boot.startBytes}`;
+  const settings = path.join(path.dirname(out), `${path.basename(out)}.boot-setting`);
+  const uEnv = await $`mtype -i ${fat} ::uEnv.txt`.nothrow().quiet();
+  const cmdline = await $`mtype -i ${fat} ::cmdline.txt`.nothrow().quiet();
+  if (uEnv.exitCode === 0) {
+    await writeFile(settings, uEnv.stdout.replace(/^bootpart=.*$/m, 'bootpart=1:3'));
+    await $`mcopy -o -i ${fat} ${settings} ::uEnv.txt`;
+  } else if (cmdline.exitCode === 0) {
+    await writeFile(settings, cmdline.stdout.replace(/\broot=(\S*?)2\b/, 'root=$13'));
+    await $`mcopy -o -i ${fat} ${settings} ::cmdline.txt`;
+  } else {
+    throw new Error(`${image}: resin-boot has neither uEnv.txt nor cmdline.txt; is it a 1.x card?`);
+  }
+  await rm(settings, { force: true });
   await $`mv ${tmp} ${out}`;
   return out;
 }

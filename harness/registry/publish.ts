@@ -1,8 +1,10 @@
 // Puts into a registry what a device and an update path need: the hostOS image of a release
-// (one layer: the release's root filesystem), its supervisor, and the user app.
+// (one layer: the release's root filesystem), its supervisor, the user app, and for a 1.x → 2.x
+// migration the tools image.
 import { readFile } from 'node:fs/promises';
 import { ensureImage, type BuiltImage } from '../../images/build.ts';
 import { appImage, platformOf, supervisorImage, type ContainerImage } from '../../images/containers/container-images.ts';
+import { toolsImage } from '../../images/containers/tools-image.ts';
 import { hostOsArchive } from '../../images/lib/hostos-archive.ts';
 import { findRelease, registryTag } from '../../images/lib/releases.ts';
 import type { PushedImage, RegistryClient } from './client.ts';
@@ -42,4 +44,10 @@ export async function publishRelease(client: RegistryClient, version: string, de
   const release = await findRelease(version);
   const built = await ensureImage(release, deviceType);
   return [await pushHostOs(client, built), await pushSupervisor(client, deviceType, release.supervisor), await pushApp(client, deviceType)];
+}
+
+/** The tools image upgrade-1.x-to-2.x.sh pulls for a migration to `targetVersion` (2.x). */
+export async function publishTools(client: RegistryClient, targetVersion: string, deviceType: string): Promise<PushedImage> {
+  const built = await ensureImage(await findRelease(targetVersion), deviceType);
+  return pushContainer(client, await toolsImage(built));
 }

@@ -38,3 +38,27 @@ export function pathsFor2x(releases: Release[]): UpgradePath[] {
 export async function loadPaths2x(): Promise<UpgradePath[]> {
   return pathsFor2x(await loadReleases());
 }
+
+/**
+ * Every 1.x source to every 2.x target marked `from1x` in images/releases.yaml (the releases a 1.x
+ * device may be migrated straight to), oldest first.
+ */
+export function pathsFor1xTo2x(releases: Release[]): UpgradePath[] {
+  const byVersion = (a: Release, b: Release) => compareVersions(a.version, b.version);
+  const sources = releases.filter((r) => r.layout === '1.x').sort(byVersion);
+  const targets = releases.filter((r) => r.layout === '2.x' && r.from1x).sort(byVersion);
+  return sources.flatMap((from) =>
+    targets.map((to) => ({
+      from,
+      to,
+      pathClass: '1x-2x' as const,
+      updater: 'upgrade-1.x-to-2.x.sh',
+      supervisorUpdate: compareVersions(to.supervisor, from.supervisor) > 0,
+      name: `${from.version} → ${to.version}`,
+    })),
+  );
+}
+
+export async function loadPaths1xTo2x(): Promise<UpgradePath[]> {
+  return pathsFor1xTo2x(await loadReleases());
+}

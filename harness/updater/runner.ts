@@ -42,6 +42,13 @@ export interface HupRun {
   sshBackMs?: number;
   /** Host clock when the updater exited (ms since the epoch). */
   exitedAt: number;
+  /**
+   * The updater asked to be run again after its reboot (a `[hup] rerun:` line: a pre-step, such as
+   * upgrade-1.x-to-2.x.sh moving a device off resin-updt). Set on that first run.
+   */
+  rerunRequested?: boolean;
+  /** The first run, when this run is the rerun after a pre-step. */
+  preStep?: HupRun;
 }
 
 export type StepRunner = <T>(name: string, body: () => Promise<T>) => Promise<T>;
@@ -58,6 +65,8 @@ export interface RunUpdaterOptions {
   expectReboot?: boolean;
   timeoutMs?: number;
   onOutput?: (chunk: string) => void;
+  /** Run the updater again after the reboot when it asks to (`[hup] rerun:`); default true. */
+  rerunAfterPreStep?: boolean;
 }
 
 const COUNTERS = 'hupbench-counters';
@@ -150,6 +159,11 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
   if (logPath) {
     const read = await device.exec(`cat ${shellQuote(logPath)}`).catch(() => undefined);
     if (read?.exitCode === 0 && read.stdout.trim()) run.log = read.stdout.trimEnd();
+  }
+  run.rerunRequested = exitCode === 0 && /^\[hup\] rerun:/m.test(output);
+  if (run.rerunRequested && expectReboot && (options.rerunAfterPreStep ?? true)) {
+    const rerun = await step('run the updater again after its pre-step', () => runUpdater(device, rig, { ...options, rerunAfterPreStep: false }));
+    return { ...rerun, preStep: run };
   }
   return run;
 }

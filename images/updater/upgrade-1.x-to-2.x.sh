@@ -1,0 +1,531 @@
+#!/bin/sh
+# hupbench reference updater: resinOS 1.x -> 2.x host OS migration (DESIGN.md, "The updater under test").
+#
+#   upgrade-1.x-to-2.x.sh --hostos-version V [--registry URL] [--supervisor-version V] [--no-reboot]
+#                         [--force-slug SLUG] [--no-require-upgrade] [--tools-image REF]
+#
+# Phases (each announced on stdout as `[hup] phase=<name>`):
+#   checks; when running from resin-updt (p3), the pre-step: stop-app, copy-root, switch-boot, reboot,
+#   and exit 0 with a `[hup] rerun:` line (run the script again once the device is back on p2);
+#   otherwise stop-services, remove-containers, tools, backup, layout, restore, pull, populate,
+#   boot-files, wifi, supervisor, switch-boot, reboot.
+# Exit: 0 migrated or pre-step done (reboot scheduled unless --no-reboot), 1 failed, 9 another update
+# holds the lock.
+#
+# What is modified when: until `backup` nothing; `backup` reformats the spare root resin-updt (p3, the
+# 1.x OS copy that is not running) and writes the compressed resin-data backup onto it; a backup that
+# does not fit (the ~170 MB cap of the layout) is refused there, with the partition table, resin-conf,
+# resin-data and the boot settings untouched, and the supervisor and the app are started again.
+# `layout` is the point of no return: labels (resin-rootA/B), resin-state and resin-data as ext4.
+# The data is restored from the spare root before the spare becomes the new root (resin-rootB): the
+# backup lives there, so `restore` comes before `populate`.
+#
+# WiFi: the connman-style `network/network.config` entry of config.json's `files` becomes
+# NetworkManager keyfiles under resin-boot/system-connections/: each `Type = wifi` section
+# `service_<name>` a keyfile `resin-<name>` (`_` -> `-`), except that `service_home_wifi` (the 1.x
+# WiFi settings) becomes `resin-wifi`; WiFi Connect's `service_wifi_connect` becomes `resin-wifi-connect`.
+set -u
+# A failed tar, zstd or docker export must fail the pipeline, not leave the last command's status.
+set -o pipefail 2>/dev/null || true
+
+LOCK=/var/lock/resinhup.lock
+LOG_DIR=/mnt/data/resinhup
+# Note: the log is written to tmpfs and copied into resin-data at the end: resin-data is reformatted
+# while the updater runs.
+TMP_LOG_DIR=/tmp/resinhup
+CONFIG=/mnt/boot/config.json
+STATE=/mnt/state
+SUPERVISOR=resin_supervisor
+HOSTOS_CONTAINER=resinhup-hostos
+TOOLS_CONTAINER=resinhup-tools
+TOOLS=/tmp/resinhup-tools
+BACKUP_MNT=/tmp/resinhup-backup
+NEWROOT=/tmp/resinhup-newroot
+VERIFY_MNT=/tmp/resinhup-verify
+BACKUP_FILE=resin-data.tar.zst
+
+usage() { sed -n '4,5p' "$0" | sed 's/^# *//' >&2; }
+
+HOSTOS_VERSION= REGISTRY= SUPERVISOR_VERSION= REBOOT=1 FORCE_SLUG= REQUIRE_UPGRADE=1 TOOLS_IMAGE_ARG=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --hostos-version) HOSTOS_VERSION=${2:-}; shift 2 || shift ;;
+    --hostos-version=*) HOSTOS_VERSION=${1#*=}; shift ;;
+    --registry) REGISTRY=${2:-}; shift 2 || shift ;;
+    --registry=*) REGISTRY=${1#*=}; shift ;;
+    --supervisor-version) SUPERVISOR_VERSION=${2:-}; shift 2 || shift ;;
+    --supervisor-version=*) SUPERVISOR_VERSION=${1#*=}; shift ;;
+    --tools-image) TOOLS_IMAGE_ARG=${2:-}; shift 2 || shift ;;
+    --tools-image=*) TOOLS_IMAGE_ARG=${1#*=}; shift ;;
+    --no-reboot) REBOOT=0; shift ;;
+    --force-slug) FORCE_SLUG=${2:-}; shift 2 || shift ;;
+    --force-slug=*) FORCE_SLUG=${1#*=}; shift ;;
+    --no-require-upgrade) REQUIRE_UPGRADE=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "[hup] error: unknown argument '$1'" >&2; usage; exit 1 ;;
+  esac
+done
+[ -n "$HOSTOS_VERSION" ] || { echo "[hup] error: --hostos-version is required" >&2; usage; exit 1; }
+
+# --- the lock: one update at a time ---------------------------------------------------------------
+mkdir -p "${LOCK%/*}"
+exec 9> "$LOCK"
+if ! flock -n 9; then
+  echo "[hup] error: another update holds the lock $LOCK; not starting (exit 9)" >&2
+  exit 9
+fi
+
+# --- the log: everything from here on goes to stdout and to the log file --------------------------
+LOG_NAME=upgrade-1.x-to-2.x-$(date +%Y%m%dT%H%M%S).log
+LOG=
+if mkdir -p "$TMP_LOG_DIR" 2>/dev/null; then
+  LOG=$TMP_LOG_DIR/$LOG_NAME
+  FIFO=/tmp/resinhup.$$.fifo
+  rm -f "$FIFO"
+  mkfifo "$FIFO"
+  tee -a "$LOG" < "$FIFO" &
+  TEE_PID=$!
+  exec > "$FIFO" 2>&1
+  rm -f "$FIFO"
+fi
+
+PHASE=none
+# What the failure path must put back, and what it must report.
+TOUCHED=
+SERVICES_STOPPED=0
+POINT_OF_NO_RETURN=0
+log() { echo "[hup] $(date +%H:%M:%S) $*"; }
+phase() { PHASE=$1; echo "[hup] phase=$1"; }
+fail() {
+  log "error: $* (phase $PHASE)"
+  exit 1
+}
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
+
+# Writes stdin to FILE atomically (temp file, sync, rename).
+write_atomic() { # FILE
+  cat > "$1.new" && sync && mv "$1.new" "$1" && sync
+}
+
+# Before the point of no return, what `layout` unmounted goes back (the 1.x mounts of S10mounts).
+remount_1x() {
+  mountpoint -q /mnt/data || mount -t btrfs "$(findfs LABEL=resin-data)" /mnt/data || log "warning: cannot mount resin-data again"
+  mountpoint -q /mnt/conf || mount -t ext4 "$(findfs LABEL=resin-conf)" /mnt/conf || log "warning: cannot mount resin-conf again"
+  mountpoint -q /mnt/state || mount --bind /mnt/conf /mnt/state || log "warning: cannot bind resin-conf on /mnt/state again"
+}
+
+cleanup() {
+  rc=$?
+  trap - EXIT INT TERM
+  if [ "$rc" != 0 ]; then
+    for m in "$NEWROOT" "$VERIFY_MNT"; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done
+    docker rm -f "$HOSTOS_CONTAINER" "$TOOLS_CONTAINER" > /dev/null 2>&1
+    if [ "$POINT_OF_NO_RETURN" = 1 ]; then
+      log "FAILED (exit $rc) after the point of no return. Modified on the device:$TOUCHED."
+      log "The 1.x OS still runs but the card has (part of) the 2.x layout: do not reboot. The resin-data backup is $BACKUP_FILE on $SPARE_DEV unless the log says it was restored; rerunning this script cannot resume."
+    else
+      mountpoint -q "$BACKUP_MNT" 2>/dev/null && umount "$BACKUP_MNT"
+      if [ "$SERVICES_STOPPED" = 1 ]; then
+        remount_1x
+        [ -f /run/docker/engine.pid ] && [ -d "/proc/$(cat /run/docker/engine.pid)" ] || /etc/rc.d/S50engine start
+        log "starting the supervisor again (it pulls its image and starts the app)"
+        /etc/rc.d/S60supervisor start > /dev/null 2>&1 || log "warning: could not start the supervisor"
+      fi
+      if [ -n "$TOUCHED" ]; then
+        log "FAILED (exit $rc). Modified on the device:$TOUCHED. Partition table, resin-conf, resin-data, the active root and the boot settings unchanged."
+      else
+        log "FAILED (exit $rc). Nothing on the device was modified."
+      fi
+    fi
+  fi
+  rm -rf "$TOOLS"
+  KEPT=
+  if [ -n "$LOG" ] && mountpoint -q /mnt/data 2>/dev/null && mkdir -p "$LOG_DIR" 2>/dev/null; then KEPT=$LOG_DIR/$LOG_NAME; fi
+  [ -n "$KEPT" ] && log "log: $KEPT"
+  exec 1>&- 2>&-
+  [ -n "${TEE_PID:-}" ] && wait "$TEE_PID" 2>/dev/null
+  [ -n "$KEPT" ] && cp "$LOG" "$KEPT" && sync
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'fail "interrupted"' INT TERM
+
+config_value() { jq -r --arg k "$1" '.[$k] // empty' "$CONFIG" 2>/dev/null; }
+os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" /etc/os-release | head -n 1; }
+version_cmp() {
+  awk -v a="$1" -v b="$2" 'function parts(v, out,   n, i, t) {
+      sub(/^v/, "", v); gsub(/[+_]rev/, ".", v); gsub(/[+_-]/, ".", v)
+      n = split(v, t, "."); for (i = 1; i <= 4; i++) out[i] = (i <= n && t[i] ~ /^[0-9]+$/) ? t[i] + 0 : 0
+    }
+    BEGIN { parts(a, x); parts(b, y); for (i = 1; i <= 4; i++) { if (x[i] < y[i]) { print -1; exit } if (x[i] > y[i]) { print 1; exit } } print 0 }'
+}
+part_bytes() { echo $(($(cat "/sys/class/block/${1##*/}/size") * 512)); }
+# 1.x boot settings: which file selects the root, and a writer for it.
+boot_settings_root() {
+  case $BOOT_STYLE in
+    uenv) sed -n 's/^bootpart=1:\([0-9]\).*/\1/p' /mnt/boot/uEnv.txt | tail -n 1 ;;
+    cmdline) tr ' ' '\n' < /mnt/boot/cmdline.txt | sed -n "s#^root=$PREFIX\([0-9]\)\$#\1#p" | tail -n 1 ;;
+  esac
+}
+write_boot_settings_root() { # PART
+  case $BOOT_STYLE in
+    uenv) { grep -v '^bootpart=' /mnt/boot/uEnv.txt; echo "bootpart=1:$1"; } | write_atomic /mnt/boot/uEnv.txt ;;
+    cmdline) sed "s#root=[^ ]*#root=$PREFIX$1#" /mnt/boot/cmdline.txt | write_atomic /mnt/boot/cmdline.txt ;;
+  esac
+}
+schedule_reboot() {
+  if [ "$REBOOT" = 1 ]; then
+    phase reboot
+    log "rebooting in 2s"
+    # Detached, so this script exits 0 and its output reaches the caller before the reboot.
+    (sleep 2; sync; reboot) < /dev/null > /dev/null 2>&1 9>&- &
+  else
+    log "not rebooting (--no-reboot)"
+  fi
+}
+
+log "upgrade-1.x-to-2.x.sh: to $HOSTOS_VERSION, log $LOG_DIR/$LOG_NAME (in $TMP_LOG_DIR until resin-data is rewritten)"
+
+# --- checks: nothing is modified before they pass ---------------------------------------------------
+phase checks
+CURRENT_VERSION=$(os_release VERSION)
+MACHINE=$(os_release MACHINE)
+LAYOUT=$(os_release RESIN_LAYOUT)
+log "running $CURRENT_VERSION on $MACHINE (layout ${LAYOUT:-unknown})"
+case $CURRENT_VERSION in 1.*) ;; *) fail "this device runs resinOS $CURRENT_VERSION, not 1.x: use upgrade-2.x.sh" ;; esac
+case $HOSTOS_VERSION in 2.*) ;; *) fail "target $HOSTOS_VERSION is not a 2.x release: this script migrates 1.x to 2.x (use upgrade-1.x.sh for 1.x -> 1.x)" ;; esac
+[ "$(version_cmp "$HOSTOS_VERSION" "$CURRENT_VERSION")" = 1 ] || [ "$REQUIRE_UPGRADE" = 0 ] || fail "target $HOSTOS_VERSION is not newer than $CURRENT_VERSION"
+for label in resin-boot resin-root resin-updt resin-conf resin-data; do
+  findfs "LABEL=$label" > /dev/null 2>&1 || fail "no partition labelled $label: not the 1.x layout (has this device been migrated already?)"
+done
+DATA_DEV=$(findfs LABEL=resin-data)
+[ "$(blkid -o value -s TYPE "$DATA_DEV")" = btrfs ] || fail "resin-data ($DATA_DEV) is $(blkid -o value -s TYPE "$DATA_DEV"), not btrfs as on 1.x"
+mountpoint -q /mnt/data || fail "resin-data is not mounted on /mnt/data"
+mountpoint -q /mnt/conf || fail "resin-conf is not mounted on /mnt/conf"
+
+[ -f "$CONFIG" ] || fail "no $CONFIG: is resin-boot mounted?"
+CONFIG_SLUG=$(config_value deviceType)
+if [ -n "$FORCE_SLUG" ]; then
+  SLUG=$FORCE_SLUG
+  log "device type forced to $SLUG (--force-slug; $CONFIG says '${CONFIG_SLUG:-nothing}', os-release MACHINE=$MACHINE)"
+else
+  SLUG=$CONFIG_SLUG
+  [ -n "$SLUG" ] || fail "no deviceType in $CONFIG (or pass --force-slug)"
+  [ "$SLUG" = "$MACHINE" ] ||
+    fail "device type mismatch: $CONFIG says deviceType=$SLUG but this OS is built for MACHINE=$MACHINE; refusing (use --force-slug to override)"
+fi
+
+[ -n "$REGISTRY" ] || REGISTRY=$(config_value registry)
+[ -n "$REGISTRY" ] || fail "no registry: pass --registry or set \"registry\" in $CONFIG"
+case $REGISTRY in http://* | https://*) ;; *) REGISTRY=http://$REGISTRY ;; esac
+REGISTRY=${REGISTRY%/}
+REGISTRY_HOST=${REGISTRY#*://}
+TAG=$(echo "$HOSTOS_VERSION" | tr + _)-$SLUG
+IMAGE=$REGISTRY_HOST/resin/resinos:$TAG
+LOCAL_IMAGE=resin/resinos:$TAG
+TOOLS_IMAGE=${TOOLS_IMAGE_ARG:-resin/resinhup-tools:$TAG}
+timeout 15 wget -q -O /dev/null "$REGISTRY/v2/" || fail "registry $REGISTRY unreachable (GET $REGISTRY/v2/ failed)"
+for ref in "resin/resinos:$TAG" "$TOOLS_IMAGE"; do
+  timeout 30 wget -q -O /dev/null --header "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+    "$REGISTRY/v2/${ref%:*}/manifests/${ref##*:}" ||
+    fail "image $ref not found in registry $REGISTRY (version $HOSTOS_VERSION, device type $SLUG)"
+done
+
+ROOT_DEV=
+for word in $(cat /proc/cmdline); do case $word in root=/dev/*) ROOT_DEV=${word#root=} ;; esac; done
+[ -n "$ROOT_DEV" ] || fail "no root= on the kernel command line"
+ROOT_PART=${ROOT_DEV##*[!0-9]}
+PREFIX=${ROOT_DEV%"$ROOT_PART"}
+case $ROOT_PART in 2 | 3) ;; *) fail "cannot tell the active root partition from root=$ROOT_DEV" ;; esac
+for n in 1 2 3 5 6; do [ -b "$PREFIX$n" ] || fail "partition $PREFIX$n is missing: not the 1.x layout"; done
+SPARE_DEV=${PREFIX}3
+[ "$(part_bytes "${PREFIX}2")" = "$(part_bytes "$SPARE_DEV")" ] || fail "resin-root and resin-updt differ in size; not the layout this migration knows"
+if [ -f /mnt/boot/uEnv.txt ]; then BOOT_STYLE=uenv
+elif [ -f /mnt/boot/cmdline.txt ]; then BOOT_STYLE=cmdline
+else fail "resin-boot has neither uEnv.txt nor cmdline.txt: cannot tell how this board picks its root"
+fi
+SETTINGS_PART=$(boot_settings_root)
+[ "$SETTINGS_PART" = "$ROOT_PART" ] || log "warning: running from partition $ROOT_PART but the boot settings ($BOOT_STYLE) name '${SETTINGS_PART:-nothing}'"
+log "active root $ROOT_DEV (partition $ROOT_PART); boot settings in $([ $BOOT_STYLE = uenv ] && echo uEnv.txt || echo cmdline.txt); image $IMAGE; tools $TOOLS_IMAGE"
+log "checks passed"
+
+# --- pre-step: a 1.x device running from resin-updt moves to resin-root first ----------------------
+if [ "$ROOT_PART" = 3 ]; then
+  ROOT2=${PREFIX}2
+  phase stop-app
+  SERVICES_STOPPED=1
+  docker stop "$SUPERVISOR" > /dev/null 2>&1
+  for c in $(docker ps -q); do docker stop "$c" > /dev/null || fail "cannot stop container $c"; done
+  log "supervisor and app stopped (they start again after the reboot)"
+
+  phase copy-root
+  # The running root is mounted read-only (the initramfs mounts it so); make sure, so the copy is consistent.
+  mount -o remount,ro / 2> /dev/null
+  awk '$2 == "/" { print $4 }' /proc/mounts | tr ',' '\n' | grep -qx ro || fail "cannot make the running root $ROOT_DEV read-only"
+  grep -q "^$ROOT2 " /proc/mounts && fail "$ROOT2 is mounted"
+  TOUCHED="$TOUCHED resin-root ($ROOT2) overwritten with a copy of resin-updt"
+  # e2image copies the used blocks only (the filesystem's data and metadata), not all 180 MiB.
+  e2image -ra -p "$ROOT_DEV" "$ROOT2" 2>&1 | tr '\r' '\n' | tail -n 1 || fail "copying $ROOT_DEV to $ROOT2 failed"
+  sync
+  e2fsck -fn "$ROOT2" > /dev/null 2>&1 || fail "the copy on $ROOT2 does not pass e2fsck"
+  mkdir -p "$VERIFY_MNT"
+  mount -o ro -t ext4 "$ROOT2" "$VERIFY_MNT" || fail "cannot mount the copy $ROOT2"
+  tree_sums() { (cd "$1" && find . -xdev -type f | sort | xargs -r sha256sum); }
+  tree_sums / > /tmp/resinhup-p3.sums
+  tree_sums "$VERIFY_MNT" > /tmp/resinhup-p2.sums
+  umount "$VERIFY_MNT"
+  cmp -s /tmp/resinhup-p3.sums /tmp/resinhup-p2.sums ||
+    fail "the copy on $ROOT2 differs from the running root: $(diff /tmp/resinhup-p3.sums /tmp/resinhup-p2.sums | grep '^[-+]\.' | head -n 3 | tr '\n' ' ')"
+  log "copied and verified: $(wc -l < /tmp/resinhup-p3.sums) files identical on $ROOT_DEV and $ROOT2"
+  e2label "$ROOT2" resin-root || fail "cannot label $ROOT2 resin-root"
+
+  phase switch-boot
+  TOUCHED="$TOUCHED, boot settings"
+  write_boot_settings_root 2 || fail "cannot switch the boot settings to partition 2"
+  [ "$(boot_settings_root)" = 2 ] || fail "the boot settings do not name partition 2 after writing them"
+  log "boot switched to partition 2 (resin-root)"
+  echo "[hup] rerun: the pre-step moved the OS to resin-root (partition 2); run upgrade-1.x-to-2.x.sh again after the reboot"
+  SERVICES_STOPPED=0
+  schedule_reboot
+  exit 0
+fi
+
+# --- stop the supervisor and the app; remove every container and image ---------------------------
+phase stop-services
+SERVICES_STOPPED=1
+docker stop "$SUPERVISOR" > /dev/null 2>&1 && log "supervisor stopped"
+for c in $(docker ps -q); do docker stop "$c" > /dev/null || fail "cannot stop container $c"; log "container $c stopped"; done
+
+phase remove-containers
+for c in $(docker ps -aq); do docker rm -f "$c" > /dev/null || fail "cannot remove container $c"; done
+for id in $(docker images -q | sort -u); do docker rmi -f "$id" > /dev/null || fail "cannot remove image $id"; done
+log "containers and images removed (2.x pulls the supervisor and the app again on its first boot)"
+
+# --- the tools 1.x lacks, from the tools image, unpacked into tmpfs ----------------------------------
+phase tools
+docker pull "$REGISTRY_HOST/$TOOLS_IMAGE" || fail "cannot pull the tools image $TOOLS_IMAGE"
+rm -rf "$TOOLS" && mkdir -p "$TOOLS"
+docker rm -f "$TOOLS_CONTAINER" > /dev/null 2>&1
+docker create --name "$TOOLS_CONTAINER" "$TOOLS_IMAGE" > /dev/null || fail "cannot create a container of $TOOLS_IMAGE"
+docker export "$TOOLS_CONTAINER" | tar -x -C "$TOOLS" || fail "cannot unpack $TOOLS_IMAGE into $TOOLS"
+docker rm -f "$TOOLS_CONTAINER" > /dev/null
+docker rmi -f "$TOOLS_IMAGE" > /dev/null
+ZSTD=$TOOLS/hup-tools/bin/zstd
+SFDISK=$TOOLS/hup-tools/bin/sfdisk
+"$ZSTD" --version > /dev/null 2>&1 || fail "zstd from $TOOLS_IMAGE does not run on this device"
+"$SFDISK" --version > /dev/null 2>&1 || fail "sfdisk from $TOOLS_IMAGE does not run on this device"
+[ -f "$TOOLS/resin-boot/boot.scr" ] || fail "$TOOLS_IMAGE has no resin-boot/boot.scr for $HOSTOS_VERSION"
+case $PREFIX in *[0-9]p) DISK=${PREFIX%p} ;; *) DISK=$PREFIX ;; esac
+[ -b "$DISK" ] || fail "cannot find the card $DISK holding $ROOT_DEV"
+# The 2.x layout keeps the 1.x partitions (DESIGN.md: same numbers and sizes); only labels and
+# filesystems change, so the table is checked here, not rewritten.
+TABLE=$("$SFDISK" --dump "$DISK") || fail "sfdisk cannot read the partition table of $DISK"
+echo "$TABLE" | grep -q "^${PREFIX}4 .*type= *5" || fail "partition 4 of $DISK is not the extended partition: $(echo "$TABLE" | grep "^${PREFIX}4")"
+log "tools ready: $("$ZSTD" --version | head -n 1); table of $DISK: $(echo "$TABLE" | grep -c "^$PREFIX") partitions"
+
+# --- back up resin-data, compressed, onto the reformatted spare root ---------------------------------
+phase backup
+cd /mnt/data || fail "cannot enter /mnt/data"
+ENTRIES=
+for e in $(ls -A); do
+  case $e in docker) continue ;; esac # the engine's store: images are pulled again by 2.x
+  ENTRIES="$ENTRIES $e"
+done
+[ "$(ls -A | wc -l)" = "$(ls -A | wc -w)" ] || fail "resin-data has top-level names with spaces; this updater cannot back them up"
+set -- $ENTRIES
+if [ $# -gt 0 ]; then
+  RAW=$(find "$@" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%.0f", s }')
+  FILES=$(find "$@" -type f | wc -l)
+else
+  RAW=0 FILES=0
+fi
+cd /
+log "resin-data to back up: $(mb "$RAW") MB in $FILES files ($ENTRIES )"
+grep -q "^$SPARE_DEV " /proc/mounts && fail "the spare root $SPARE_DEV is mounted"
+TOUCHED="$TOUCHED spare root $SPARE_DEV (resin-updt) reformatted"
+mkfs.ext4 -q -F -L resin-updt -m 0 -T largefile -O ^orphan_file -E nodiscard "$SPARE_DEV" || fail "mkfs.ext4 of the spare root $SPARE_DEV failed"
+mkdir -p "$BACKUP_MNT"
+mount -t ext4 "$SPARE_DEV" "$BACKUP_MNT" || fail "cannot mount the spare root $SPARE_DEV"
+# Room left for the manifest and the resin-conf archive.
+CAP=$(df -k "$BACKUP_MNT" | awk 'NR == 2 { printf "%.0f", ($4 - 1024) * 1024 }')
+log "backup space on $SPARE_DEV: $(mb "$CAP") MB (the cap)"
+refuse() { # COMPRESSED_DESCRIPTION
+  fail "resin-data holds $(mb "$RAW") MB ($FILES files) to back up, over the backup cap of $(mb "$CAP") MB (the space of the spare root resin-updt, $SPARE_DEV) even compressed with zstd: $1. Move data off the device until what remains compresses to under $(mb "$CAP") MB, then run the update again"
+}
+# tar's headers and padding, zstd's block headers: what incompressible data grows by.
+WORST=$(awk -v r="$RAW" -v f="$FILES" 'BEGIN { printf "%.0f", r * 1.0001 + f * 1024 + 65536 }')
+if [ "$(awk -v a="$WORST" -v b="$CAP" 'BEGIN { print (a > b) }')" = 1 ]; then
+  log "resin-data may not fit uncompressed; measuring its compressed size (stops at the cap)"
+  COMPRESSED=$( (cd /mnt/data && tar -c $ENTRIES 2> /dev/null | "$ZSTD" -q -c 2> /dev/null | head -c $((CAP + 1))) | wc -c)
+  if [ "$COMPRESSED" -gt "$CAP" ]; then refuse "more than $(mb "$CAP") MB compressed"; fi
+  log "compressed it is $(mb "$COMPRESSED") MB: it fits"
+fi
+(cd /mnt/data && tar -c $ENTRIES | "$ZSTD" -q -c > "$BACKUP_MNT/$BACKUP_FILE") 2> /tmp/resinhup-backup.err || {
+  grep -qi 'no space' /tmp/resinhup-backup.err && refuse "the backup filled the spare root ($(cat /tmp/resinhup-backup.err | head -n 1))"
+  fail "the backup of resin-data failed: $(head -n 3 /tmp/resinhup-backup.err | tr '\n' ' ')"
+}
+echo "files=$FILES bytes=$RAW" > "$BACKUP_MNT/manifest" || refuse "no room left for the manifest"
+tar -c -C /mnt/conf . > "$BACKUP_MNT/resin-conf.tar" || fail "cannot back up resin-conf"
+sync
+"$ZSTD" -q -t "$BACKUP_MNT/$BACKUP_FILE" || fail "the backup on $SPARE_DEV does not read back (zstd -t)"
+BACKUP_BYTES=$(stat -c %s "$BACKUP_MNT/$BACKUP_FILE")
+log "backup verified: $(mb "$BACKUP_BYTES") MB compressed from $(mb "$RAW") MB, on $SPARE_DEV"
+
+# --- the 2.x layout: labels, resin-state and resin-data as ext4 -------------------------------------
+phase layout
+# Everything that uses resin-data or resin-conf goes first; a busy mount ends the update here, with
+# nothing but the spare root modified.
+if [ -f /run/docker/engine.pid ]; then
+  engine=$(cat /run/docker/engine.pid)
+  kill "$engine" 2> /dev/null
+  n=0
+  while [ -d "/proc/$engine" ]; do
+    n=$((n + 1))
+    [ $n -gt 50 ] && fail "the engine daemon (pid $engine) did not stop within 10s"
+    sleep 0.2
+  done
+  rm -f /run/docker/engine.pid
+fi
+inner=$(awk '$2 ~ "^/mnt/data/" { print $2 }' /proc/mounts)
+[ -z "$inner" ] || fail "mounts remain under /mnt/data: $inner"
+umount /mnt/data || fail "cannot unmount resin-data from /mnt/data (still in use)"
+umount /mnt/state && umount /mnt/conf || fail "cannot unmount resin-conf (/mnt/conf, /mnt/state)"
+POINT_OF_NO_RETURN=1
+STATE_DEV=${PREFIX}5
+DATA_DEV=${PREFIX}6
+TOUCHED="$TOUCHED, resin-conf reformatted as resin-state"
+mkfs.ext4 -q -F -L resin-state -O ^orphan_file -E nodiscard "$STATE_DEV" || fail "mkfs.ext4 of $STATE_DEV (resin-state) failed"
+TOUCHED="$TOUCHED, resin-data reformatted as ext4"
+mkfs.ext4 -q -F -L resin-data -O ^orphan_file -E nodiscard "$DATA_DEV" || fail "mkfs.ext4 of $DATA_DEV (resin-data) failed"
+TOUCHED="$TOUCHED, root labels"
+e2label "${PREFIX}2" resin-rootA && e2label "$SPARE_DEV" resin-rootB || fail "cannot relabel the roots resin-rootA/resin-rootB"
+mount -t ext4 "$STATE_DEV" "$STATE" || fail "cannot mount the new resin-state"
+tar -x -C "$STATE" < "$BACKUP_MNT/resin-conf.tar" || fail "cannot restore resin-conf's files into resin-state"
+mount -t ext4 "$DATA_DEV" /mnt/data || fail "cannot mount the new resin-data"
+log "layout is 2.x: resin-rootA, resin-rootB, resin-state (ext4), resin-data (ext4)"
+
+# --- restore resin-data from the spare root, before the spare becomes the new root -------------------
+phase restore
+(cd /mnt/data && "$ZSTD" -q -d -c "$BACKUP_MNT/$BACKUP_FILE" | tar -x) || fail "restoring resin-data from $SPARE_DEV failed"
+sync
+set -- $ENTRIES
+if [ $# -gt 0 ]; then
+  GOT_FILES=$(cd /mnt/data && find "$@" -type f | wc -l)
+  GOT_RAW=$(cd /mnt/data && find "$@" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%.0f", s }')
+else
+  GOT_FILES=0 GOT_RAW=0
+fi
+[ "files=$GOT_FILES bytes=$GOT_RAW" = "$(cat "$BACKUP_MNT/manifest")" ] ||
+  fail "restored resin-data has files=$GOT_FILES bytes=$GOT_RAW, the backup had $(cat "$BACKUP_MNT/manifest")"
+umount "$BACKUP_MNT" || fail "cannot unmount the backup"
+log "resin-data restored: $GOT_FILES files, $(mb "$GOT_RAW") MB"
+
+# --- the engine on the new resin-data; pull the 2.x hostOS image -------------------------------------
+phase pull
+/etc/rc.d/S50engine start
+docker pull "$IMAGE" || fail "cannot pull $IMAGE"
+
+# --- the new root on the spare (resin-rootB) ------------------------------------------------------------
+phase populate
+mkfs.ext4 -q -F -L resin-rootB -O ^orphan_file -E nodiscard "$SPARE_DEV" || fail "mkfs.ext4 of $SPARE_DEV failed"
+mkdir -p "$NEWROOT"
+mount -t ext4 "$SPARE_DEV" "$NEWROOT" || fail "cannot mount $SPARE_DEV"
+docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
+docker create --name "$HOSTOS_CONTAINER" "$LOCAL_IMAGE" > /dev/null || fail "cannot create a container of $LOCAL_IMAGE"
+docker export "$HOSTOS_CONTAINER" | tar -x -C "$NEWROOT" || fail "exporting $IMAGE onto $SPARE_DEV failed"
+docker rm -f "$HOSTOS_CONTAINER" > /dev/null
+NEW_VERSION=$(sed -n 's/^VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$NEWROOT/etc/os-release" 2>/dev/null)
+for f in /boot/vmlinuz /boot/initrd.img /sbin/init /etc/os-release; do
+  [ -e "$NEWROOT$f" ] || fail "the exported image lacks $f"
+done
+[ "$NEW_VERSION" = "$HOSTOS_VERSION" ] || fail "the exported image is version '$NEW_VERSION', not $HOSTOS_VERSION"
+sync
+log "new root on $SPARE_DEV (resin-rootB): $(du -sk "$NEWROOT" | cut -f1) KiB, VERSION=$NEW_VERSION"
+umount "$NEWROOT" || fail "cannot unmount $NEWROOT"
+
+# --- the 2.x boot files, except the one that switches the boot flow ------------------------------------
+phase boot-files
+TOUCHED="$TOUCHED, resin-boot files"
+(cd "$TOOLS/resin-boot" && find . -type f) | while read -r f; do
+  case ${f#./} in boot.scr | config.txt) continue ;; esac
+  mkdir -p "/mnt/boot/$(dirname "$f")"
+  cp "$TOOLS/resin-boot/$f" "/mnt/boot/$f.new" && mv "/mnt/boot/$f.new" "/mnt/boot/$f" || exit 1
+  log "boot file ${f#./}"
+done || fail "cannot write the 2.x boot files"
+printf 'resin_root_part=3\nupgrade_available=0\n' | write_atomic /mnt/boot/resinOS_uEnv.txt || fail "cannot write resinOS_uEnv.txt"
+rm -f /mnt/boot/bootcount.env
+sync
+
+# --- WiFi: config.json's connman settings become NetworkManager keyfiles --------------------------------
+phase wifi
+CONNECTIONS=/mnt/boot/system-connections
+NETWORK_CONFIG=$(jq -r '.files["network/network.config"] // empty' "$CONFIG")
+if [ -z "$NETWORK_CONFIG" ]; then
+  log "no network/network.config in $CONFIG: no WiFi settings to migrate"
+else
+  mkdir -p "$CONNECTIONS"
+  TOUCHED="$TOUCHED, system-connections"
+  rm -rf /tmp/resinhup-wifi && mkdir -p /tmp/resinhup-wifi
+  # One file per wifi section: NAME\nkey=value lines (keys lower-cased, spaces around = dropped).
+  echo "$NETWORK_CONFIG" | awk -v out=/tmp/resinhup-wifi '
+    /^[[:space:]]*\[.*\][[:space:]]*$/ { gsub(/^[[:space:]]*\[|\][[:space:]]*$/, ""); section = $0; next }
+    /^[[:space:]]*[#;]/ || !/=/ || section == "" { next }
+    { k = $0; sub(/[[:space:]]*=.*/, "", k); gsub(/^[[:space:]]+/, "", k); v = $0; sub(/^[^=]*=[[:space:]]*/, "", v); sub(/[[:space:]]+$/, "", v)
+      print tolower(k) "=" v > (out "/" section) }'
+  for f in /tmp/resinhup-wifi/*; do
+    [ -f "$f" ] || continue
+    section=${f##*/}
+    get() { sed -n "s/^$1=//p" "$f" | tail -n 1; }
+    [ "$(get type)" = wifi ] || continue
+    case $section in
+      service_home_wifi) name=resin-wifi ;;
+      service_*) name=resin-$(echo "${section#service_}" | tr '_' '-') ;;
+      *) name=resin-$(echo "$section" | tr '_' '-') ;;
+    esac
+    ssid=$(get name)
+    [ -n "$ssid" ] || fail "WiFi section [$section] of network/network.config has no Name (the SSID)"
+    {
+      printf '[connection]\nid=%s\ntype=wifi\n\n[wifi]\n' "$name"
+      [ "$(get hidden | tr A-Z a-z)" = true ] && printf 'hidden=true\n'
+      printf 'mode=infrastructure\nssid=%s\n' "$ssid"
+      if [ -n "$(get passphrase)" ]; then printf '\n[wifi-security]\nauth-alg=open\nkey-mgmt=wpa-psk\npsk=%s\n' "$(get passphrase)"; fi
+      printf '\n[ipv4]\nmethod=auto\n'
+      dns=$(get nameservers | tr -d ' ' | tr ',' ';')
+      [ -n "$dns" ] && printf 'dns=%s;\n' "$dns"
+      printf '\n[ipv6]\naddr-gen-mode=stable-privacy\nmethod=auto\n'
+    } | write_atomic "$CONNECTIONS/$name" || fail "cannot write $CONNECTIONS/$name"
+    log "WiFi [$section] -> system-connections/$name (ssid $ssid)"
+  done
+fi
+
+# --- the supervisor: the target's version, pulled on the first 2.x boot -----------------------------------
+phase supervisor
+CURRENT_SUPERVISOR_IMAGE=$(config_value supervisorImage)
+if [ -z "$SUPERVISOR_VERSION" ]; then
+  log "no --supervisor-version: supervisorImage in $CONFIG unchanged (${CURRENT_SUPERVISOR_IMAGE:-unset})"
+elif [ -z "$CURRENT_SUPERVISOR_IMAGE" ]; then
+  log "no supervisorImage in $CONFIG: supervisor not managed here"
+else
+  NEW_SUPERVISOR_IMAGE=${CURRENT_SUPERVISOR_IMAGE%:*}:v$SUPERVISOR_VERSION
+  TOUCHED="$TOUCHED, supervisorImage in $CONFIG"
+  jq --arg i "$NEW_SUPERVISOR_IMAGE" '.supervisorImage = $i' "$CONFIG" | write_atomic "$CONFIG" || fail "cannot update supervisorImage in $CONFIG"
+  log "supervisor ${CURRENT_SUPERVISOR_IMAGE##*:} -> v$SUPERVISOR_VERSION ($NEW_SUPERVISOR_IMAGE; pulled on the first 2.x boot)"
+fi
+
+# --- switch the boot flow: the file the board reads first, written last ---------------------------------
+phase switch-boot
+# BeagleBone: U-Boot runs boot.scr (the 1.x one read uEnv.txt). Raspberry Pi: the firmware reads
+# config.txt (1.x: Linux from resin-boot; 2.x: U-Boot, which runs boot.scr). So boot.scr, then config.txt.
+for f in boot.scr config.txt; do
+  [ -f "$TOOLS/resin-boot/$f" ] || continue
+  cp "$TOOLS/resin-boot/$f" "/mnt/boot/$f.new" && sync && mv "/mnt/boot/$f.new" "/mnt/boot/$f" && sync || fail "cannot write /mnt/boot/$f"
+  log "boot file $f"
+done
+# What only the 1.x boot flow read.
+rm -f /mnt/boot/uEnv.txt /mnt/boot/cmdline.txt /mnt/boot/kernel8.img /mnt/boot/initrd.img
+sync
+log "boot switched to the 2.x flow: resin_root_part=3 (resin-rootB)"
+log "migration to $HOSTOS_VERSION done"
+SERVICES_STOPPED=0
+schedule_reboot
+exit 0
