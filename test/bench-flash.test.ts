@@ -72,3 +72,16 @@ test('a card smaller than the image is refused before anything is written', asyn
   expect((error as Error).message).toMatch(/holds 67108864 bytes; the image .* needs 1073741824/);
   expect((await stat(card)).blocks).toBe(0);
 });
+
+test('an image without a partition table (truncated, half-built) is refused: the card keeps its old OS behind the holes', async () => {
+  const image = path.join(dir, 'half-built.img');
+  const fd = await open(image, 'w');
+  await fd.truncate(64 * 1024 * 1024);
+  await fd.write(Buffer.alloc(1024 * 1024, 0x42), 0, 1024 * 1024, 8 * 1024 * 1024);
+  await fd.close();
+  const card = await blankCard(128 * 1024 * 1024);
+  const error = await writeSparseImage(image, await checkFlashTarget(card, { allowCardImageFile: true })).catch((e: Error) => e);
+  expect(error).toBeInstanceOf(FlashRefused);
+  expect((error as Error).message).toContain(`${image} is not a card image: it has no partition table`);
+  expect((await stat(card)).blocks).toBe(0);
+});

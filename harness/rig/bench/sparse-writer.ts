@@ -66,6 +66,15 @@ export async function writeSparseImage(image: string, target: FlashTarget, log: 
     throw new FlashRefused(`The card ${target.configured} holds ${target.sizeBytes} bytes; the image ${image} needs ${map.imageBytes}. Use a bigger card.`);
   }
   const source = await open(image, 'r');
+  // Note: a flash leaves the card's old data wherever the image has holes, so a truncated or
+  // half-built image would leave the previous OS bootable behind it. Refuse anything that does not
+  // start with a partition table (MBR, or GPT's protective MBR).
+  const mbr = Buffer.alloc(512);
+  await source.read(mbr, 0, 512, 0);
+  if (mbr.readUInt16LE(510) !== 0xaa55) {
+    await source.close();
+    throw new FlashRefused(`${image} is not a card image: it has no partition table (no 0x55AA signature at byte 510). Was it built completely? Rebuild it (npm run images) or check the path.`);
+  }
   const writeStarted = Date.now();
   let writtenBytes = 0;
   try {
