@@ -67,7 +67,7 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
     }
 
     await mkdir(outDir, { recursive: true });
-    const tmp = `${output}.partial`;
+    const tmp = `${output}.${process.pid}.partial`; // per process: two runs may build the same inputs at once
     // 1.x boots resin-root (p2) first; resin-updt (p3) is the empty spare its updaters write.
     const rootLabel = release.layout === '2.x' ? 'resin-rootA' : 'resin-root';
     await assembleCard({ layout: release.layout, output: tmp, cardBytes: CARD_SIZE_BYTES, workDir: work, contents: { 'resin-boot': { from: boot }, [rootLabel]: { from: rootfs } } });

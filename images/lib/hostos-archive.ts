@@ -24,7 +24,7 @@ export async function hostOsArchive(image: BuiltImage): Promise<string> {
     if (dump.exitCode !== 0) throw new Error(`debugfs could not dump ${image.path} partition ${root.number}: ${dump.stderr}`);
     await rm(path.join(work, 'tree/lost+found'), { recursive: true, force: true });
     await mkdir(path.dirname(output), { recursive: true });
-    const partial = `${output}.partial`;
+    const partial = `${output}.${process.pid}.partial`;
     await $`tar --numeric-owner --sort=name -C ${path.join(work, 'tree')} -cf - . | gzip -n -6 > ${partial}`;
     await rename(partial, output);
     return output;
