@@ -1,13 +1,23 @@
 // One Playwright project per rig file in rigs/ (its tests are the HIL suites), plus `unit` for the
-// harness's own tests. Results (JUnit, Allure, attachments, summary.json) go under one folder:
-// $HUPBENCH_RESULTS, default results/latest (`npm run hil` and the CLI give each run its own).
+// harness's own tests. Results (JUnit, Allure, attachments, summary.json) go under one folder per
+// run: $HUPBENCH_RESULTS, or a new results/<ISO time>/ that results/latest points at.
 import { defineConfig, type Project, type ReporterDescription } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { newResultsFolder } from './harness/report/results-folder.ts';
 
 const rigsDir = path.join(import.meta.dirname, 'rigs');
-const resultsDir = process.env.HUPBENCH_RESULTS ?? 'results/latest';
+const resultsDir = process.env.HUPBENCH_RESULTS || newRunFolder();
+
+/** results/<ISO time>/ for a run that names no folder; results/latest points at it. */
+function newRunFolder(): string {
+  const dir = newResultsFolder();
+  // Note: Playwright's workers load this file too and inherit the main process's environment,
+  // so they all write into the folder made here.
+  process.env.HUPBENCH_RESULTS = dir;
+  return dir;
+}
 // Note: HIL tests are retried for infrastructure faults only: Playwright retries every failure, and
 // the summary reporter and the report count a product failure that a retry "passed" as failed
 // (harness/report/retry-policy.ts). Unit tests are not retried.

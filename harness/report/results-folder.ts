@@ -11,12 +11,17 @@ export function runStamp(date = new Date()): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 }
 
+let warned = false;
+
 /** Creates results/<stamp>[-<label>] and points results/latest at it. */
 export function newResultsFolder(label?: string, date = new Date()): string {
   const safe = label?.replace(/[^\w.+-]+/g, '-').replace(/^-|-$/g, '');
   const dir = path.join(resultsRoot, safe ? `${runStamp(date)}-${safe}` : runStamp(date));
   mkdirSync(dir, { recursive: true });
-  pointLatestAt(dir);
+  if (!pointLatestAt(dir) && !warned) {
+    warned = true;
+    console.warn(`[results] ${path.relative(process.cwd(), dir)}; results/latest is a directory from an older run, so it does not point here (move it away to get the link).`);
+  }
   return dir;
 }
 

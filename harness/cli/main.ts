@@ -1,0 +1,152 @@
+// `hupbench`: the command line for the three users — nightly runs (`nightly`, `report`), engineers
+// reproducing field failures (`run`, `console`, `flash`, `check`), release gating (`gate`) — plus
+// the catalogue (`paths`, `images`). Bad input is refused before anything starts, naming the
+// known values; exit codes: 0 ok, 1 a test or check failed, 2 bad input, 3 the rig failed.
+import { Command, InvalidArgumentError } from 'commander';
+import { InfraError } from '../errors.ts';
+import { consoleCommand, check, flash } from './board-commands.ts';
+import { images, paths } from './catalogue-commands.ts';
+import { faultNames, phaseFaults } from './known.ts';
+import { gate } from './gate.ts';
+import { reproduce } from './reproduce.ts';
+import { nightly, report } from './run-commands.ts';
+import { UsageError } from './usage-error.ts';
+
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
+const count = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number, 0 or more');
+  return n;
+};
+
+let exitCode = 0;
+const act = <A extends unknown[]>(body: (...args: A) => Promise<number>) => async (...args: A) => {
+  exitCode = await body(...args);
+};
+
+export function program(): Command {
+  const cli = new Command('hupbench')
+    .description('Hardware-in-the-loop tests of host OS updates on QEMU and bench rigs.')
+    .showHelpAfterError('(hupbench <command> --help shows the options and examples)')
+    .addHelpText('after', examples('hupbench paths --to 2.12.3+rev1', 'hupbench gate 2.12.3+rev1', 'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault power-cut --at export --keep', 'hupbench report'));
+
+  cli
+    .command('paths')
+    .description('list the upgrade-path matrix (images/releases.yaml × rigs), filterable')
+    .option('--rig <name>', 'only this rig (repeatable, or comma-separated)', collect)
+    .option('--from <version>', 'only paths from this version')
+    .option('--to <version>', 'only paths to this version')
+    .option('--class <class>', 'only this path class: 2x, 1x-2x, 1x')
+    .option('--all', 'include example rigs (benches not wired to this host)')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', examples('hupbench paths', 'hupbench paths --rig qemu-raspberrypi3 --to 2.12.3+rev1', 'hupbench paths --class 1x-2x --json'))
+    .action(act((opts) => paths(opts)));
+
+  cli
+    .command('run')
+    .description('run one update path on one rig, optionally with a fault, keeping every byte of evidence (for reproducing a field failure)')
+    .requiredOption('--rig <name>', 'the rig (rigs/<name>.yaml)')
+    .requiredOption('--from <version>', 'the source OS version the device starts on')
+    .requiredOption('--to <version>', 'the target OS version')
+    .option('--fault <name>', `inject a fault: ${faultNames().join(', ')}`)
+    .option('--at <phase>', `the updater phase at which a phase fault (${Object.keys(phaseFaults).join(', ')}) strikes`)
+    .option('--keep', 'leave the device up afterwards: its console in this terminal, SSH from another')
+    .addHelpText(
+      'after',
+      examples(
+        'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1',
+        'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault power-cut --at export --keep',
+        'hupbench run --rig qemu-raspberrypi3 --from 2.0.0+rev2 --to 2.12.3+rev1 --fault network-down --at pull',
+        'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault broken-engine',
+      ) +
+        `\nPhase faults: ${Object.entries(phaseFaults).map(([n, d]) => `\n  ${n}: ${d}`).join('')}\nThe other faults break the new OS before its first boot (the rollback must catch them).\nEvidence goes to results/<time>-run-…/ (results/latest): serial console whole and per boot, updater.log, phases, bandwidth, DeviceState before/after, phase-timeline.html, verdict.md.\n`,
+    )
+    .action(act((opts) => reproduce(opts)));
+
+  cli
+    .command('gate')
+    .argument('<version>', 'the new OS release to gate (from images/releases.yaml)')
+    .description('update every supported source version on every rig to VERSION; exit 0 only when all pass; one-page verdict in Markdown and in the report')
+    .option('--rig <name>', 'only these rigs (repeatable, or comma-separated; default: every rig wired to this host)', collect)
+    .option('--retries <n>', 'retries of infrastructure faults per path (default 1)', count)
+    .option('--no-report', 'skip building the Allure report')
+    .addHelpText('after', examples('hupbench gate 2.12.3+rev1', 'hupbench gate 2.12.3+rev1 --rig qemu-beaglebone-black', 'hupbench gate 2.9.7+rev1 --retries 0'))
+    .action(act((version, opts) => gate(version, opts)));
+
+  cli
+    .command('nightly')
+    .description('the whole matrix on every rig into one timestamped results folder: summary table, JUnit, Allure report, exit code to gate on (npm run hil)')
+    .option('--rig <name>', 'only these rigs (repeatable, or comma-separated)', collect)
+    .option('--grep <regex>', "only tests whose title matches (Playwright's --grep)")
+    .option('--retries <n>', 'retries of infrastructure faults per test (default 1)', count)
+    .option('--no-report', 'skip building the Allure report')
+    .addHelpText('after', examples('npm run hil', 'hupbench nightly --rig qemu-beaglebone-black', 'hupbench nightly --grep @rollback'))
+    .action(act((opts) => nightly(opts)));
+
+  cli
+    .command('report')
+    .argument('[results-folder]', 'a results folder (default results/latest)')
+    .description('build the Allure report of a run (timelines, categories, bandwidth chart) and serve it on loopback')
+    .option('--no-serve', 'build only')
+    .option('--no-build', 'serve what was built before')
+    .option('--port <n>', 'port to serve on (default: a free one)', count)
+    .addHelpText('after', examples('npm run report', 'hupbench report results/2026-11-26T21-40-05Z-nightly', 'hupbench report --no-serve'))
+    .action(act((dir, opts) => report(dir, opts)));
+
+  cli
+    .command('flash')
+    .description("write a release's card image (or any image file) to a rig's card")
+    .requiredOption('--rig <name>', 'the rig')
+    .option('--release <version>', 'the release whose image to write (built if missing)')
+    .option('--image <file>', 'an image file to write')
+    .option('--boot', 'power on afterwards and wait for the login prompt')
+    .addHelpText('after', examples('hupbench flash --rig example-bench-beaglebone-black --release 2.12.3+rev1', 'hupbench flash --rig virtual-bench-beaglebone-black --image vendor/resin.img --boot'))
+    .action(act((opts) => flash(opts)));
+
+  cli
+    .command('console')
+    .description("power a rig on and attach this terminal to its serial console (Ctrl-] leaves and powers off)")
+    .requiredOption('--rig <name>', 'the rig')
+    .option('--release <version>', 'flash this release first (needed on QEMU rigs)')
+    .option('--image <file>', 'flash this image first')
+    .addHelpText('after', examples('hupbench console --rig qemu-beaglebone-black --release 2.12.3+rev1', 'hupbench console --rig example-bench-raspberrypi3'))
+    .action(act((opts) => consoleCommand(opts)));
+
+  cli
+    .command('check')
+    .description('is a rig wired right? power cycle, bootloader banner, login prompt, console login, address, SSH')
+    .requiredOption('--rig <name>', 'the rig')
+    .option('--release <version>', 'flash this release first')
+    .option('--image <file>', 'flash this image first')
+    .addHelpText('after', examples('hupbench check --rig qemu-beaglebone-black', 'hupbench check --rig example-bench-beaglebone-black --release 2.12.3+rev1'))
+    .action(act((opts) => check(opts)));
+
+  cli
+    .command('images')
+    .description('list the card image of every release and device type (vendor, cached or not built); --build builds what is missing')
+    .option('--device-type <type>', 'only this device type')
+    .option('--release <version>', 'only this release')
+    .option('--build', 'build missing or stale reference images')
+    .addHelpText('after', examples('hupbench images', 'hupbench images --build --device-type beaglebone-black --release 2.12.3+rev1'))
+    .action(act((opts) => images(opts)));
+
+  return cli;
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`hupbench: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof InfraError) {
+      console.error(`hupbench: infrastructure fault (the rig, not the product): ${error.message}`);
+      return 3;
+    }
+    throw error;
+  }
+}

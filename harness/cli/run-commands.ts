@@ -1,0 +1,60 @@
+// The commands that run suites through Playwright and report: `nightly` (npm run hil) and `report`.
+import path from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { buildReport } from '../report/build-report.ts';
+import { newResultsFolder, resultsRoot } from '../report/results-folder.ts';
+import { countVerdicts, summaryLine, summaryTable, type RunSummary } from '../report/run-summary.ts';
+import { serveReport } from '../report/serve-report.ts';
+import { rigNames, requireRig } from './known.ts';
+import { runPlaywright } from './playwright-run.ts';
+import { UsageError } from './usage-error.ts';
+
+export async function nightly(opts: { rig?: string[]; grep?: string; retries?: number; report?: boolean }): Promise<number> {
+  for (const r of opts.rig ?? []) await requireRig(r);
+  const rigs = opts.rig?.length ? opts.rig : await rigNames();
+  const resultsDir = newResultsFolder('nightly');
+  console.log(`Nightly HIL run on ${rigs.join(', ')}; results in ${resultsDir} (results/latest)`);
+  const run = await runPlaywright({ resultsDir, projects: rigs, grep: opts.grep, retries: opts.retries, progress: true });
+  let reportLine = '';
+  if (opts.report !== false) {
+    try {
+      const built = await buildReport(resultsDir, { environment: { rigs: rigs.join(', '), mode: 'nightly' } });
+      reportLine = `Allure report: ${built.reportDir} (built in ${(built.buildMs / 1000).toFixed(1)} s; npm run report -- ${path.relative(process.cwd(), resultsDir)} serves it)`;
+    } catch (error) {
+      reportLine = `Allure report NOT built: ${(error as Error).message}`;
+    }
+  }
+  const summary = run.summary;
+  console.log('');
+  if (summary) console.log(summaryTable(summary.rows.filter((r) => r.project !== 'unit')));
+  console.log(`JUnit: ${path.join(resultsDir, 'junit.xml')}`);
+  if (reportLine) console.log(reportLine);
+  const counts = summary ? countVerdicts(summary.rows) : { passed: 0, failed: 1, skipped: 0, flaky: 0 };
+  // Note: no test run at all is a failure too (e.g. Playwright could not load a suite).
+  const failed = counts.failed > 0 || counts.passed === 0 || run.exitCode !== 0;
+  console.log(summaryLine(counts.passed === 0 && counts.failed === 0 ? { ...counts, failed: 1 } : counts));
+  return failed ? 1 : 0;
+}
+
+export async function report(dir: string | undefined, opts: { serve?: boolean; port?: number; build?: boolean }): Promise<number> {
+  const resultsDir = path.resolve(dir ?? path.join(resultsRoot, 'latest'));
+  if (!existsSync(resultsDir)) throw new UsageError(`No results folder ${resultsDir}. Run the suites first (npm run hil, hupbench gate/run), or name a folder under results/.`);
+  let reportDir = path.join(resultsDir, 'allure-report');
+  if (opts.build !== false) {
+    const built = await buildReport(resultsDir);
+    reportDir = built.reportDir;
+    const f = built.finalize;
+    console.log(`Built ${reportDir} from ${f.results} results in ${(built.buildMs / 1000).toFixed(1)} s: ${f.timelines} phase timelines, ${f.bandwidth.length} paths with bandwidth, ${f.flaky} flaky, ${f.retriedProductFailures} product failures a retry did not excuse.`);
+    const summaryFile = path.join(resultsDir, 'summary.json');
+    if (existsSync(summaryFile)) console.log(summaryLine((JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary)));
+  }
+  if (opts.serve === false) return 0;
+  const served = await serveReport(reportDir, opts.port ?? 0);
+  console.log(`Serving ${realpathSync(reportDir)} at ${served.url} (Ctrl-C stops).`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await served.close();
+  return 0;
+}
