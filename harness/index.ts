@@ -20,3 +20,5 @@ export { with1xRootOnP3 } from './image/card-image.ts';
 export { publishTools } from './registry/publish.ts';
 export { labWifiNetworks, connmanFiles, expectedKeyfiles, keyfileName, parseKeyfile, writeConnmanSettings, readKeyfiles, type WifiNetwork } from './device/wifi-settings.ts';
 export { unchangeableParts } from './device/matchers.ts';
+export { bootOneXDevice, migrationTimeoutMs } from './device/one-x-device.ts';
+export { stopRegistry, startRegistryAgain, shapeRegistry, unshapeRegistry } from './registry/index.ts';

@@ -6,3 +6,4 @@ export { parseAccessLogLine, sumBytesServed, type AccessLogEntry, type BytesServ
 export { ensureRegistryImage } from './registry-image.ts';
 export { publishRelease, pushHostOs, pushSupervisor, pushApp, hostOsReference } from './publish.ts';
 export { APP_REFERENCE, supervisorReference } from '../../images/containers/container-images.ts';
+export { stopRegistry, startRegistryAgain, shapeRegistry, unshapeRegistry } from './registry-faults.ts';

@@ -5,6 +5,7 @@ import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainer
 import { ensureDocker } from '../setup/docker.ts';
 import { parseAccessLogLine, sumBytesServed, type AccessLogEntry, type BytesServed } from './access-log.ts';
 import { RegistryClient } from './client.ts';
+import { freeLoopbackPort } from '../rig/ports.ts';
 import { REGISTRY_PORT, ensureRegistryImage } from './registry-image.ts';
 
 /** How a QEMU guest on user-mode networking reaches the host. */
@@ -35,8 +36,10 @@ export async function startRegistry(options: { log?: (line: string) => void } = 
   const image = await ensureRegistryImage(options.log);
   const lines: string[] = [];
   let partial = '';
+  // A fixed host port: a registry stopped and started again (a fault) keeps the address devices know.
+  const hostPort = await freeLoopbackPort();
   const container: StartedTestContainer = await new GenericContainer(image)
-    .withExposedPorts(REGISTRY_PORT)
+    .withExposedPorts({ container: REGISTRY_PORT, host: hostPort })
     .withWaitStrategy(Wait.forHttp('/v2/', REGISTRY_PORT).forStatusCode(200))
     .withStartupTimeout(30_000)
     .withLogConsumer((stream) => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { waitForLoginPrompt } from '../device/boot.ts';
 import type { Device } from '../device/device.ts';
 import type { Rig } from '../rig/rig.ts';
+import { runDetached } from './detached-run.ts';
 
 export interface HupPhase {
   name: string;
@@ -49,6 +50,8 @@ export interface HupRun {
   rerunRequested?: boolean;
   /** The first run, when this run is the rerun after a pre-step. */
   preStep?: HupRun;
+  /** When the `at` action ran: the phase, and ms since the updater started. */
+  injected?: { phase: string; atMs: number };
 }
 
 export type StepRunner = <T>(name: string, body: () => Promise<T>) => Promise<T>;
@@ -65,6 +68,12 @@ export interface RunUpdaterOptions {
   expectReboot?: boolean;
   timeoutMs?: number;
   onOutput?: (chunk: string) => void;
+  /**
+   * Fault injection: `action` runs when `phase` starts (or `afterMs` into it). `connection` says what
+   * the action does to SSH: 'lost' (a power cut: stop following the run) or 'resumes' (a network
+   * outage: reconnect and follow the run to its end). Default 'lost'.
+   */
+  at?: { phase: string; afterMs?: number; action: () => Promise<void>; connection?: 'lost' | 'resumes' };
   /** Run the updater again after the reboot when it asks to (`[hup] rerun:`); default true. */
   rerunAfterPreStep?: boolean;
 }
@@ -85,12 +94,13 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     `sh ${shellQuote(remote)} ${quoted}`,
     'rc=$?',
     `echo "${COUNTERS} rx=$(($(cat $s/rx_bytes) - rx0)) tx=$(($(cat $s/tx_bytes) - tx0)) iface=$iface"`,
-    'exit $rc',
+    '(exit $rc)', // the run's status, for the detached runner to record
   ].join('; ');
 
   const bootsBefore = rig.console.bootEvents.boots;
   const started = Date.now();
   const phases: HupPhase[] = [];
+  let injection: Promise<{ phase: string; atMs: number }> | undefined;
   let closeCurrent: (() => void) | undefined;
   let steps: Promise<unknown> = Promise.resolve();
   const startPhase = (name: string) => {
@@ -99,14 +109,27 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     if (last) last.durationMs = now - last.startedAtMs;
     closeCurrent?.();
     phases.push({ name, startedAtMs: now, durationMs: 0 });
+    if (options.at && options.at.phase === name && !injection) {
+      const { action, afterMs = 0 } = options.at;
+      injection = new Promise<{ phase: string; atMs: number }>((resolve) => setTimeout(resolve, afterMs)).then(async () => {
+        const atMs = Date.now() - started;
+        await action();
+        return { phase: name, atMs };
+      });
+      injection.catch(() => undefined); // awaited (and rethrown) once the updater returns
+    }
     const done = new Promise<void>((resolve) => (closeCurrent = resolve));
     steps = steps.then(() => step(`updater phase: ${name}`, () => done)).catch(() => undefined);
   };
 
   let partial = '';
-  const result = await device.exec(command, {
+  // Detached from the SSH session: a network fault must not kill the updater through its session.
+  const result = await runDetached(device, {
+    command,
     timeoutMs: options.timeoutMs ?? 15 * 60_000,
-    onStdout: (chunk) => {
+    reconnectTimeoutMs: rig.config.bootTimeoutSeconds * 1000,
+    onConnectionLost: () => (injection && (options.at?.connection ?? 'lost') === 'lost' ? 'give-up' : 'reconnect'),
+    onOutput: (chunk) => {
       options.onOutput?.(chunk);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
@@ -117,15 +140,16 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     },
   });
   const exitedAt = Date.now();
+  const injected = injection ? await injection : undefined;
   const last = phases.at(-1);
   if (last) last.durationMs = exitedAt - started - last.startedAtMs;
   closeCurrent?.();
   await steps;
 
-  const counters = result.stdout.match(new RegExp(`${COUNTERS} rx=(-?\\d+) tx=(-?\\d+)`));
-  const output = (result.stdout.replace(new RegExp(`^${COUNTERS} .*$\\n?`, 'm'), '') + result.stderr).trimEnd();
+  const counters = result.output.match(new RegExp(`${COUNTERS} rx=(-?\\d+) tx=(-?\\d+)`));
+  const output = result.output.replace(new RegExp(`^${COUNTERS} .*$\\n?`, 'm'), '').trimEnd();
   const logPath = output.match(/\[hup\] .*log: (\/mnt\/data\/resinhup\/\S+)/)?.[1] ?? output.match(/log (\/mnt\/data\/resinhup\/\S+\.log)/)?.[1];
-  const exitCode = result.exitCode;
+  const exitCode = result.exitCode ?? 255;
   const outcome: HupOutcome = !counters ? 'connection-lost' : exitCode === 0 ? 'ok' : exitCode === 9 ? 'locked' : 'failed';
   const error = output.split('\n').find((l) => /^\[hup\] .*error: /.test(l));
   const run: HupRun = {
@@ -143,6 +167,7 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     bytesSent: Number(counters?.[2] ?? 0),
     durationMs: exitedAt - started,
     exitedAt,
+    injected,
   };
 
   const expectReboot = options.expectReboot ?? (exitCode === 0 && !options.args.includes('--no-reboot'));

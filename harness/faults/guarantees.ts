@@ -1,0 +1,93 @@
+// What must hold after a power cut in each phase of each updater: data the faults suite iterates
+// over, and the report prints with the measured outcome beside each row.
+import type { DeviceState } from '../device/device-state.ts';
+
+/**
+ * - `old-os`: the old OS boots intact, with its data, and a rerun of the updater succeeds.
+ * - `new-os`: the new OS boots, with the data.
+ * - `old-or-new`: one of the two, whole (an atomic switch was cut around its commit point).
+ * - `unsafe`: a known unsafe window: the outcome is recorded and reported as a finding, not asserted.
+ */
+export type Guarantee = 'old-os' | 'new-os' | 'old-or-new' | 'unsafe';
+
+export interface GuaranteeRow {
+  updater: string;
+  phase: string;
+  /** How far into the phase the cut comes, ms (mid-phase for the long ones). */
+  afterMs: number;
+  guarantee: Guarantee;
+  why: string;
+}
+
+const twoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({ updater: 'upgrade-2.x.sh', phase, afterMs, guarantee, why });
+const oneXToTwoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({ updater: 'upgrade-1.x-to-2.x.sh', phase, afterMs, guarantee, why });
+
+export const powerCutGuarantees: GuaranteeRow[] = [
+  twoX('checks', 'old-os', 'nothing written yet'),
+  twoX('stop-supervisor', 'old-os', 'only the supervisor stopped; the old OS starts it at boot'),
+  twoX('pull', 'old-os', 'a partial pull lives in the engine store; the boot settings still name the old root', 2000),
+  twoX('format-spare', 'old-os', 'only the spare root is being written', 300),
+  twoX('export', 'old-os', 'only the spare root is being written', 1500),
+  twoX('boot-files', 'old-os', 'boot files are written to a temporary name and renamed; the boot settings still name the old root'),
+  twoX('supervisor', 'old-os', 'a newer supervisor runs on the old OS as well'),
+  twoX('breadcrumbs', 'old-os', 'breadcrumbs without upgrade_available=1 are cleared by rollback-health'),
+  twoX('switch-boot', 'old-or-new', 'resinOS_uEnv.txt is replaced by a rename on vfat, synced right after: either settings, whole'),
+  twoX('reboot', 'new-os', 'everything was synced before the reboot phase'),
+  oneXToTwoX('checks', 'old-os', 'nothing written yet'),
+  oneXToTwoX('stop-services', 'old-os', 'services stopped; the old OS starts them at boot'),
+  oneXToTwoX('remove-containers', 'old-os', 'containers and images removed; the old OS pulls its supervisor again'),
+  oneXToTwoX('tools', 'old-os', 'tools fetched to a temporary directory'),
+  oneXToTwoX('backup', 'old-os', 'the backup is written to the spare root only', 1500),
+  oneXToTwoX('layout', 'unsafe', 'the partition table and data filesystem are being rewritten: resin-data exists only in the backup'),
+  oneXToTwoX('restore', 'unsafe', 'resin-data is being restored from the backup onto the new ext4 filesystem', 1000),
+  oneXToTwoX('pull', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
+  oneXToTwoX('populate', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root', 1000),
+  oneXToTwoX('boot-files', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
+  oneXToTwoX('wifi', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
+  oneXToTwoX('supervisor', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
+  oneXToTwoX('switch-boot', 'old-or-new', 'the boot selection is switched by renames, synced right after'),
+  oneXToTwoX('reboot', 'new-os', 'everything was synced before the reboot phase'),
+];
+
+export type Outcome = 'old-os' | 'new-os' | 'no-boot' | 'other';
+
+/** What the device booted after the cut, compared with the state before the update. */
+export function classifyOutcome(before: DeviceState, after: DeviceState | undefined, target: { version: string }): { outcome: Outcome; detail: string } {
+  if (!after) return { outcome: 'no-boot', detail: 'no login prompt or no SSH after power-on' };
+  const version = after.osRelease.VERSION ?? '?';
+  const root = after.activeRoot.label ?? `partition ${after.activeRoot.partition}`;
+  const detail = `${root}, ${version}`;
+  if (after.activeRoot.partition === before.activeRoot.partition && version === before.osRelease.VERSION) return { outcome: 'old-os', detail };
+  if (after.activeRoot.partition !== before.activeRoot.partition && version === target.version) return { outcome: 'new-os', detail };
+  return { outcome: 'other', detail };
+}
+
+export function meetsGuarantee(guarantee: Guarantee, outcome: Outcome): boolean {
+  switch (guarantee) {
+    case 'old-os':
+    case 'new-os':
+      return outcome === guarantee;
+    case 'old-or-new':
+      return outcome === 'old-os' || outcome === 'new-os';
+    case 'unsafe':
+      return true;
+  }
+}
+
+export interface MeasuredRow extends GuaranteeRow {
+  rig: string;
+  outcome: Outcome;
+  detail: string;
+  /** Whether the rerun of the updater after the cut succeeded (undefined: not attempted). */
+  rerunOk?: boolean;
+}
+
+/** The guarantee table with the measured outcomes, as Markdown. */
+export function guaranteeTable(rows: MeasuredRow[]): string {
+  const mark = (r: MeasuredRow) => (r.guarantee === 'unsafe' ? 'finding' : meetsGuarantee(r.guarantee, r.outcome) && r.rerunOk !== false ? 'ok' : 'VIOLATED');
+  return [
+    '| rig | updater | phase (+ms) | guarantee | measured | rerun | verdict | why |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.rig} | ${r.updater} | ${r.phase}${r.afterMs ? ` +${r.afterMs}` : ''} | ${r.guarantee} | ${r.outcome} (${r.detail}) | ${r.rerunOk === undefined ? '-' : r.rerunOk ? 'ok' : 'failed'} | ${mark(r)} | ${r.why} |`),
+  ].join('\n');
+}

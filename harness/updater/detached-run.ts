@@ -1,0 +1,86 @@
+// Runs a long command on the device detached from the SSH session that started it (its own session,
+// output to a file) and follows that file. A dropped connection (the network went down, the link
+// flapped) neither kills the command (no SIGHUP, no broken stdout) nor loses output: the follower
+// reconnects and goes on from the byte it had reached.
+import type { Device } from '../device/device.ts';
+
+export interface DetachedRunOptions {
+  /** Shell command line; runs under `sh -c` in its own session. */
+  command: string;
+  /** Total time the command may take, ms. */
+  timeoutMs: number;
+  onOutput?: (chunk: string) => void;
+  /** Asked when the connection dropped: reconnect and follow on, or give up (the board lost power). */
+  onConnectionLost: () => 'reconnect' | 'give-up';
+  /** How long to try to reach the device again, ms. */
+  reconnectTimeoutMs: number;
+}
+
+export interface DetachedRunResult {
+  /** Undefined when the follower gave up before the command ended. */
+  exitCode?: number;
+  output: string;
+  /** Times the connection dropped and was made again while following. */
+  reconnects: number;
+}
+
+const RC_MARK = '__HUPBENCH_RC_';
+
+export async function runDetached(device: Device, options: DetachedRunOptions): Promise<DetachedRunResult> {
+  const id = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const out = `/run/hupbench/run-${id}.out`;
+  const rc = `/run/hupbench/run-${id}.rc`;
+  const script = `${options.command}; echo $? > ${rc}.new && mv ${rc}.new ${rc}`;
+  await device.check(`mkdir -p /run/hupbench && (setsid sh -c ${shellQuote(script)} > ${out} 2>&1 < /dev/null &)`);
+
+  const deadline = Date.now() + options.timeoutMs;
+  let output = '';
+  let reconnects = 0;
+  for (;;) {
+    const offset = Buffer.byteLength(output, 'utf8');
+    // Copies whatever the file gained every 0.3 s; ends with the exit code once the command wrote it
+    // and everything before it was copied.
+    const follow = [
+      `off=${offset}`,
+      'while :; do',
+      `  size=$(wc -c < ${out})`,
+      `  if [ "$size" -gt "$off" ]; then tail -c +$((off + 1)) ${out} | head -c $((size - off)); off=$size; fi`,
+      `  if [ -f ${rc} ] && [ "$(wc -c < ${out})" -eq "$off" ]; then break; fi`,
+      '  sleep 0.3',
+      'done',
+      `echo "${RC_MARK}$(cat ${rc})"`,
+    ].join('\n');
+    let received = '';
+    const result = await device
+      .exec(follow, {
+        timeoutMs: Math.max(1000, deadline - Date.now()),
+        onStdout: (chunk) => {
+          received += chunk;
+          // Hold back what could be the start of the exit-code line.
+          const cut = received.lastIndexOf('\n') + 1;
+          const ready = received.slice(0, cut).replace(new RegExp(`^${RC_MARK}\\d+\\n?`, 'm'), '');
+          if (ready) {
+            output += ready;
+            options.onOutput?.(ready);
+          }
+          received = received.slice(cut);
+        },
+      })
+      .catch((error: Error) => ({ exitCode: 255, stdout: '', stderr: error.message }));
+    const rest = received.replace(new RegExp(`${RC_MARK}\\d+\\s*$`), '');
+    if (rest) {
+      output += rest;
+      options.onOutput?.(rest);
+    }
+    const exit = (result.stdout ?? '').match(new RegExp(`${RC_MARK}(\\d+)`));
+    if (exit) return { exitCode: Number(exit[1]), output, reconnects };
+    if (Date.now() > deadline) return { output, reconnects };
+    if (options.onConnectionLost() === 'give-up') return { output, reconnects };
+    reconnects++;
+    await device.connect(Math.min(options.reconnectTimeoutMs, Math.max(1000, deadline - Date.now())));
+  }
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,249 @@
+// @fault: power cuts at every phase of the updater, and the network or the registry failing under it.
+// Power cut: the runner cuts power when the phase's `[hup] phase=` line streams (or a set time into
+// it), the board is powered on again and must meet the row's guarantee (harness/faults/guarantees.ts);
+// when the old OS came back, a rerun of the updater must succeed. The table is printed with the
+// measured outcome of every row at the end of the run and written to guarantee-table.md.
+// Network down / registry down during the pull: the updater fails cleanly (exit 1, a message), the
+// device is as it was with its supervisor running again, and a rerun succeeds once it is back.
+// Registry slow (an EDGE/GPRS-class link): the update completes and the device pulls no more than
+// the image and the supervisor, i.e. nothing is downloaded twice.
+import { writeFile } from 'node:fs/promises';
+import nodePath from 'node:path';
+import {
+  test,
+  expect,
+  MiB,
+  loadPaths2x,
+  powerOnToLogin,
+  waitForLoginPrompt,
+  runUpdater,
+  describeRun,
+  updaterScript,
+  prepareDevice,
+  seedData,
+  dataChecksums,
+  stableState,
+  setHealthWindow,
+  powerCutGuarantees,
+  classifyOutcome,
+  meetsGuarantee,
+  guaranteeTable,
+  stopRegistry,
+  startRegistryAgain,
+  shapeRegistry,
+  unshapeRegistry,
+  type Device,
+  type DeviceState,
+  type MeasuredRow,
+  type Rig,
+  type TestRegistry,
+  type UpgradePath,
+} from '../harness/index.ts';
+
+const paths = await loadPaths2x();
+// The newest target from the newest source below it: the update a fleet would take next.
+const path = paths.filter((p) => p.to.version === paths.at(-1)!.to.version).at(-1)!;
+const measured: MeasuredRow[] = [];
+/** An EDGE/GPRS-class link: slow enough to matter, fast enough to finish a 20 MiB update in minutes. */
+const SLOW_LINK_KBIT = 384;
+
+async function bootSource(rig: Rig, device: Device, registry: TestRegistry, imageFor: (v: string) => Promise<{ path: string }>, p: UpgradePath) {
+  await registry.publish(p.from.version);
+  await registry.publish(p.to.version);
+  await rig.flash((await imageFor(p.from.version)).path);
+  await powerOnToLogin(rig);
+  await device.connect(rig.config.bootTimeoutSeconds * 1000);
+  await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: p.from.supervisor, waitForApp: true });
+  await seedData(device);
+  await setHealthWindow(device);
+}
+
+const updaterArgs = (p: UpgradePath) => ['--hostos-version', p.to.version, '--supervisor-version', p.to.supervisor];
+
+/** The update finished as hup-2x expects: the other root, the target version, the data. */
+async function expectUpdated(device: Device, before: DeviceState, sums: Record<string, string>, p: UpgradePath) {
+  const after = await device.snapshot();
+  expect(after.activeRoot.partition, 'the updated device runs from the other root').not.toBe(before.activeRoot.partition);
+  expect(after.osRelease.VERSION).toBe(p.to.version);
+  expect(stableState(after).partitions).toEqual(stableState(before).partitions);
+  expect(await dataChecksums(device)).toEqual(sums);
+}
+
+async function expectSupervisorRunning(device: Device) {
+  await expect
+    .poll(async () => (await device.exec('docker ps -q')).stdout.split('\n').includes('resin_supervisor'), { timeout: 120_000, intervals: [2000], message: 'the supervisor running again after the failed update' })
+    .toBe(true);
+}
+
+for (const row of powerCutGuarantees.filter((r) => r.updater === path.updater)) {
+  const title = `power cut: ${row.updater} in ${row.phase}${row.afterMs ? ` +${row.afterMs}ms` : ''} → ${row.guarantee}`;
+  test(title, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 8);
+    testInfo.annotations.push({ type: 'fault', description: `power-cut at ${row.phase}` }, { type: 'guarantee', description: `${row.guarantee}: ${row.why}` });
+    await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSource(rig, device, registry, imageFor, path));
+    const before = await device.snapshot();
+    const sums = await dataChecksums(device);
+
+    const run = await runUpdater(device, rig, {
+      script: updaterScript(row.updater),
+      args: updaterArgs(path),
+      step: (name, body) => test.step(name, body),
+      at: { phase: row.phase, afterMs: row.afterMs, action: () => rig.power.cut() },
+    });
+    await testInfo.attach('updater-output.log', { body: run.output, contentType: 'text/plain' });
+    expect(run.injected, `the updater reached phase ${row.phase} (${describeRun(run)})`).toBeDefined();
+    testInfo.annotations.push({ type: 'cut', description: `power cut ${(run.injected!.atMs / 1000).toFixed(1)}s into the run, in ${row.phase}` });
+
+    const after = await test.step('power on after the cut', async () => {
+      await device.disconnect();
+      await rig.power.on();
+      try {
+        await waitForLoginPrompt(rig);
+        await device.connect(rig.config.bootTimeoutSeconds * 1000);
+        return await device.snapshot();
+      } catch (error) {
+        testInfo.annotations.push({ type: 'no-boot', description: (error as Error).message.split('\n')[0]! });
+        return undefined;
+      }
+    });
+    const { outcome, detail } = classifyOutcome(before, after, path.to);
+    const result: MeasuredRow = { ...row, rig: rig.config.name, outcome, detail };
+    measured.push(result);
+    testInfo.annotations.push({ type: 'outcome', description: `${outcome} (${detail})` });
+    await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
+
+    if (row.guarantee === 'unsafe') {
+      testInfo.annotations.push({ type: 'finding', description: `known unsafe window ${row.phase}: ${outcome} (${detail}) — ${row.why}` });
+      return;
+    }
+    expect(meetsGuarantee(row.guarantee, outcome), `after a cut in ${row.phase} the guarantee is ${row.guarantee}; the device came back as ${outcome} (${detail})`).toBe(true);
+    expect(await dataChecksums(device), 'resin-data intact after the cut').toEqual(sums);
+
+    if (outcome === 'old-os') {
+      await test.step('a rerun of the updater succeeds', async () => {
+        const rerun = await runUpdater(device, rig, { script: updaterScript(row.updater), args: updaterArgs(path), step: (name, body) => test.step(`rerun: ${name}`, body) });
+        await testInfo.attach('updater-rerun.log', { body: rerun.log, contentType: 'text/plain' });
+        result.rerunOk = rerun.exitCode === 0;
+        expect(rerun.exitCode, `rerun after the cut: ${describeRun(rerun)}`).toBe(0);
+        await expectUpdated(device, before, sums, path);
+      });
+    }
+  });
+}
+
+/** How long the network stays down: longer than the engine's 30 s stall timeout, so the pull must fail. */
+const OUTAGE_MS = 45_000;
+
+interface PullFault {
+  name: string;
+  /** Runs at the pull (the network fault ends by itself; the registry one needs `restore`). */
+  inject: (rig: Rig, registry: TestRegistry) => Promise<void>;
+  restore: (rig: Rig, registry: TestRegistry) => Promise<void>;
+  message: RegExp;
+}
+
+const pullFaults: PullFault[] = [
+  {
+    name: 'network-down',
+    // A link outage of OUTAGE_MS: the fault's length, not a wait for a condition.
+    inject: async (rig) => {
+      await rig.network.down();
+      await new Promise((r) => setTimeout(r, OUTAGE_MS));
+      await rig.network.up();
+    },
+    restore: (rig) => rig.network.up(),
+    message: /cannot pull|stalled|cannot download/,
+  },
+  {
+    name: 'registry-down',
+    inject: (_, registry) => stopRegistry(registry.started),
+    restore: (_, registry) => startRegistryAgain(registry.started),
+    message: /cannot pull|cannot download|cannot get manifest/,
+  },
+];
+
+for (const fault of pullFaults) {
+  test(`${fault.name} during the pull: clean failure, device unchanged, rerun succeeds`, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6);
+    testInfo.annotations.push({ type: 'fault', description: `${fault.name} at pull` });
+    await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSource(rig, device, registry, imageFor, path));
+    const before = await device.snapshot();
+    const sums = await dataChecksums(device);
+    let restored = false;
+    try {
+      const run = await runUpdater(device, rig, {
+        script: updaterScript(path.updater),
+        args: updaterArgs(path),
+        step: (name, body) => test.step(name, body),
+        at: { phase: 'pull', afterMs: 1000, action: () => fault.inject(rig, registry), connection: 'resumes' },
+      });
+      await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
+      expect(run.injected, `the updater reached the pull (${describeRun(run)})`).toBeDefined();
+      await test.step(`${fault.name}: back to normal`, async () => {
+        await fault.restore(rig, registry);
+        restored = true;
+      });
+      expect(run.exitCode, `the updater fails cleanly: ${describeRun(run)}`).toBe(1);
+      expect(run.error ?? '', 'the failure names what went wrong').toMatch(fault.message);
+      // The network was down: the run's output may have been cut off, the device is reached again now.
+      const after = await device.snapshot();
+      expect(stableState(after), 'the device as it was before the update').toEqual(stableState(before));
+      expect(await dataChecksums(device)).toEqual(sums);
+      await expectSupervisorRunning(device);
+    } finally {
+      if (!restored) await fault.restore(rig, registry).catch(() => undefined);
+    }
+
+    await test.step('a rerun succeeds', async () => {
+      const rerun = await runUpdater(device, rig, { script: updaterScript(path.updater), args: updaterArgs(path), step: (name, body) => test.step(`rerun: ${name}`, body) });
+      expect(rerun.exitCode, describeRun(rerun)).toBe(0);
+      await expectUpdated(device, before, sums, path);
+    });
+  });
+}
+
+test(`registry-slow (${SLOW_LINK_KBIT} kbit/s): the update completes and nothing is pulled twice`, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
+  test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 12);
+  testInfo.annotations.push({ type: 'fault', description: `registry-slow ${SLOW_LINK_KBIT} kbit/s` });
+  await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSource(rig, device, registry, imageFor, path));
+  const before = await device.snapshot();
+  const sums = await dataChecksums(device);
+  // The budget: every blob of the target's hostOS image and supervisor image, once.
+  const budget = await test.step('the bytes the update must pull at most', async () => {
+    const refs = [`resin/resinos:${path.to.version.replace(/\+/g, '_')}-${rig.deviceType}`, await supervisorRef(device, path)];
+    let bytes = 0;
+    for (const ref of refs) {
+      const { manifest } = await registry.started.client.getManifest(ref.replace(/^[^/]+:\d+\//, ''));
+      bytes += manifest.config.size + manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
+    }
+    return bytes;
+  });
+  await shapeRegistry(registry.started, SLOW_LINK_KBIT);
+  let run;
+  try {
+    run = await runUpdater(device, rig, { script: updaterScript(path.updater), args: updaterArgs(path), step: (name, body) => test.step(name, body), timeoutMs: 40 * 60_000 });
+  } finally {
+    await unshapeRegistry(registry.started);
+  }
+  await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
+  const pull = run.phases.find((p) => p.name === 'pull');
+  testInfo.annotations.push({ type: 'bandwidth', description: `received ${(run.bytesReceived / MiB).toFixed(2)} MiB (budget ${(budget / MiB).toFixed(2)} MiB + 5%); pull took ${((pull?.durationMs ?? 0) / 1000).toFixed(0)}s` });
+  expect(run.exitCode, describeRun(run)).toBe(0);
+  // 5% over the blobs for HTTP/TCP framing, manifests and the checks' requests.
+  expect(run.bytesReceived, 'bytes received by the device stay within one copy of each blob').toBeLessThanOrEqual(budget * 1.05);
+  await expectUpdated(device, before, sums, path);
+});
+
+/** The supervisor image the updater pulls for this path (it pulls none when the target's is not newer). */
+async function supervisorRef(device: Device, p: UpgradePath): Promise<string> {
+  const current = JSON.parse(await device.check('cat /mnt/boot/config.json')).supervisorImage as string;
+  return p.supervisorUpdate ? current.replace(/:v[^:]+$/, `:v${p.to.supervisor}`) : current;
+}
+
+test.afterAll(async ({}, testInfo) => {
+  if (!measured.length) return;
+  const table = guaranteeTable(measured);
+  console.log(`\nPower-cut guarantees, measured:\n${table}\n`);
+  const file = nodePath.join(nodePath.dirname(testInfo.project.outputDir), `guarantee-table-${testInfo.project.name}.md`);
+  await writeFile(file, `# Power-cut guarantees (${testInfo.project.name})\n\n${table}\n`).catch(() => undefined);
+});
