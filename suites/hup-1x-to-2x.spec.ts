@@ -1,0 +1,163 @@
+// @hup @1x-2x: every 1.x source → every 2.x target a 1.x device may migrate to (`from1x` in
+// images/releases.yaml), through upgrade-1.x-to-2.x.sh, the tools image and a real registry.
+// Per path: the card starts in the 1.x layout (btrfs resin-data seeded on the host, WiFi in
+// config.json, supervisor and app running) and ends in the 2.x layout booting the target from
+// resin-rootB; resin-data is restored bit for bit; the WiFi settings are NetworkManager keyfiles;
+// the first 2.x boot pulls the supervisor (the target's version) and the app, and the app runs again.
+// And the pre-step: a 1.x device running from resin-updt is moved to resin-root and the updater rerun.
+import {
+  test,
+  expect,
+  loadPaths1xTo2x,
+  runUpdater,
+  describeRun,
+  updaterScript,
+  dataChecksums,
+  heartbeats,
+  publishTools,
+  seedResinData,
+  with1xRootOnP3,
+  labWifiNetworks,
+  expectedKeyfiles,
+  readKeyfiles,
+  bootOneXDevice,
+  migrationTimeoutMs,
+  MiB,
+  type HupRun,
+  type UpgradePath,
+  type Rig,
+  type Device,
+  type TestRegistry,
+  type DeviceState,
+} from '../harness/index.ts';
+
+const paths = await loadPaths1xTo2x();
+const measured: Array<{ rig: string; path: string; wallS: number; updaterS: number; deviceMiB: number; registryMiB: number }> = [];
+const SEED_MB = 24;
+
+/** The migration of one path from a given (seeded) card; asserts everything the suite promises. */
+async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry; path: UpgradePath; card: string; expectPreStep: boolean; testInfo: ReturnType<typeof test.info> }) {
+  const { rig, device, registry, path, testInfo } = opts;
+  const wallStarted = Date.now();
+  await test.step('publish source, target and the tools image to the registry', async () => {
+    await registry.publish(path.from.version);
+    await registry.publish(path.to.version);
+    await publishTools(registry.started.client, path.to.version, rig.deviceType);
+  });
+  const seeded = await test.step(`seed ${SEED_MB} MB into resin-data on the host`, () =>
+    seedResinData(opts.card, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 8 * MiB }),
+  );
+  await test.step(`boot ${path.from.version} with the supervisor and the app running, WiFi in config.json`, () =>
+    bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.started.deviceUrl, supervisorVersion: path.from.supervisor, wifi: labWifiNetworks }),
+  );
+
+  const before = await device.snapshot();
+  const sumsBefore = await dataChecksums(device);
+  await test.step('the device starts as 1.x with the seed in btrfs resin-data', async () => {
+    expect(before).toHaveLayout('1.x');
+    expect(before.osRelease.VERSION).toBe(path.from.version);
+    const root = opts.expectPreStep ? 3 : 2;
+    expect(before).toBootFrom(root === 3 ? 'resin-updt' : 'resin-root');
+    expect(before).toSelectRoot(root);
+    expect(before.bootSelects.file).toBe(rig.deviceType === 'raspberrypi3-64' ? 'cmdline.txt' : 'uEnv.txt');
+    expect(sumsBefore, 'the seeded files, read on the device, match the checksums recorded on the host').toMatchObject(seeded.checksums);
+  });
+
+  const mark = await registry.started.mark();
+  const run: HupRun = await runUpdater(device, rig, {
+    script: updaterScript(path.updater),
+    args: ['--hostos-version', path.to.version, '--supervisor-version', path.to.supervisor],
+    step: (name, body) => test.step(name, body),
+    timeoutMs: migrationTimeoutMs(rig, SEED_MB),
+  });
+  await testInfo.attach('updater.log', { body: [run.preStep?.log, run.log].filter(Boolean).join('\n\n--- rerun ---\n\n'), contentType: 'text/plain' });
+  await testInfo.attach('phases.json', { body: JSON.stringify({ preStep: run.preStep?.phases, run: run.phases }, null, 2), contentType: 'application/json' });
+  const tail = (r: HupRun) => r.output.split('\n').slice(-20).join('\n');
+
+  if (opts.expectPreStep) {
+    await test.step('the pre-step moved the OS to resin-root and the updater ran again', async () => {
+      const pre = run.preStep;
+      expect(pre, `the updater asked for a rerun after its pre-step; it said:\n${tail(run)}`).toBeDefined();
+      expect(pre!.exitCode, `pre-step ${describeRun(pre!)}\n${tail(pre!)}`).toBe(0);
+      expect(pre!.phases.map((p) => p.name)).toEqual(['checks', 'stop-app', 'copy-root', 'switch-boot', 'reboot']);
+      expect(pre!.output).toMatch(/copied and verified: \d+ files identical/);
+      expect(pre!.reboots, 'the pre-step rebooted once').toBe(1);
+      expect(run.output, 'the rerun found the device on resin-root').toMatch(/active root \S*2 \(partition 2\)/);
+    });
+  }
+  expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail(run)}`).toBe(0);
+  expect(run.phases.map((p) => p.name)).toEqual(['checks', 'stop-services', 'remove-containers', 'tools', 'backup', 'layout', 'restore', 'pull', 'populate', 'boot-files', 'wifi', 'supervisor', 'switch-boot', 'reboot']);
+  expect(run.reboots, 'the migration rebooted the device once').toBe(1);
+
+  const after: DeviceState = await device.snapshot();
+  await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
+
+  await test.step('the layout is 2.x: table, labels, filesystems', async () => {
+    expect(after).toHaveLayout('2.x');
+    const geometry = (s: DeviceState) => s.partitions.map(({ number, startSector, sizeBytes }) => ({ number, startSector, sizeBytes }));
+    expect(geometry(after), 'the partition table keeps its partitions and sizes').toEqual(geometry(before));
+    expect(after.partitions.find((p) => p.number === 6)?.fs).toBe('ext4');
+  });
+
+  await test.step(`the target ${path.to.version} boots from resin-rootB with the 2.x boot settings`, async () => {
+    expect(after).toBootFrom('resin-rootB');
+    expect(after.osRelease.VERSION).toBe(path.to.version);
+    expect(after.osRelease.RESIN_LAYOUT).toBe('2.x');
+    expect(after.bootEnv).toEqual({ resin_root_part: '3', upgrade_available: '0' });
+    expect(after.bootSelects).toEqual({ file: 'resinOS_uEnv.txt', partition: 3 });
+    expect(after.legacyBoot.uEnv, '1.x uEnv.txt removed').toEqual({});
+    expect(after.legacyBoot.cmdline, '1.x cmdline.txt removed').toBeUndefined();
+    expect(Object.keys(after.bootFiles)).toContain('./boot.scr');
+    if (rig.deviceType === 'raspberrypi3-64') expect(after.legacyBoot.configTxt.kernel, 'the firmware boots U-Boot now').toBe('u-boot.bin');
+  });
+
+  await test.step('resin-data restored bit for bit', async () => {
+    expect(await dataChecksums(device)).toEqual(sumsBefore);
+    expect(run.log).toMatch(/backup verified: [\d.]+ MB compressed from [\d.]+ MB/);
+  });
+
+  await test.step('WiFi settings are NetworkManager keyfiles matching the old config.json', async () => {
+    expect(await readKeyfiles(device)).toEqual(expectedKeyfiles(labWifiNetworks));
+  });
+
+  await test.step('the first 2.x boot pulled the supervisor and the app; the app runs again', async () => {
+    const supervisorLine = new RegExp(`^resin_supervisor\\s+\\S+:v${path.to.supervisor.replace(/\./g, '\\.')}\\s+running`, 'm');
+    await expect
+      .poll(async () => { const ps = (await device.exec('docker ps')).stdout; return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps) ? 'both running' : ps; },
+        { timeout: 240_000, intervals: [2000], message: `resin_supervisor v${path.to.supervisor} and the app running on the first 2.x boot` })
+      .toBe('both running');
+    const last = Math.max(...(await heartbeats(device)));
+    await expect.poll(async () => Math.max(...(await heartbeats(device))), { timeout: 30_000, message: 'heartbeat advancing on 2.x' }).toBeGreaterThan(last);
+    const served = await registry.started.bytesServed(mark);
+    const repos = Object.keys(served.byRepository);
+    expect(repos, 'pulled from the registry since the updater started').toEqual(expect.arrayContaining(['resin/resinos', 'resin/resinhup-tools', 'hupbench/app']));
+    expect(repos.some((r) => r.endsWith('-supervisor'))).toBe(true);
+    const registryMiB = served.total / MiB;
+    const deviceMiB = (run.bytesReceived + (run.preStep?.bytesReceived ?? 0)) / MiB;
+    test.info().annotations.push({ type: 'bandwidth', description: `updater pulled ${deviceMiB.toFixed(2)} MiB; registry served ${registryMiB.toFixed(2)} MiB incl. the first boot's supervisor and app` });
+    measured.push({ rig: rig.config.name, path: `${path.name}${opts.expectPreStep ? ' (from resin-updt)' : ''}`, wallS: (Date.now() - wallStarted) / 1000, updaterS: (run.durationMs + (run.preStep?.durationMs ?? 0)) / 1000, deviceMiB, registryMiB });
+  });
+}
+
+for (const path of paths) {
+  test(`1.x → 2.x: ${path.name}`, { tag: ['@hup', '@1x-2x'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
+    test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 2);
+    test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
+    const card = (await imageFor(path.from.version)).path;
+    await migrate({ rig, device, registry, path, card, expectPreStep: false, testInfo });
+  });
+}
+
+const newest = paths.at(-1);
+test(`1.x → 2.x from resin-updt: the pre-step moves the OS to resin-root first (${newest?.name})`, { tag: ['@hup', '@1x-2x'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
+  test.skip(!newest, 'images/releases.yaml has no 1.x → 2.x path');
+  test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 3);
+  const card = await with1xRootOnP3((await imageFor(newest!.from.version)).path);
+  await migrate({ rig, device, registry, path: newest!, card, expectPreStep: true, testInfo });
+});
+
+test.afterAll(async () => {
+  if (!measured.length) return;
+  const rows = measured.map((m) => `| ${m.rig} | ${m.path} | ${m.wallS.toFixed(0)} | ${m.updaterS.toFixed(0)} | ${m.deviceMiB.toFixed(2)} | ${m.registryMiB.toFixed(2)} |`);
+  console.log(['', '1.x → 2.x migrations:', '| rig | path | wall s | updater s | MiB pulled by the updater | MiB served (incl. first boot) |', '|---|---|---|---|---|---|', ...rows].join('\n'));
+});
