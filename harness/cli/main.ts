@@ -2,7 +2,7 @@
 // reproducing field failures (`run`, `console`, `flash`, `check`), release gating (`gate`) — plus
 // the catalogue (`paths`, `images`). Bad input is refused before anything starts, naming the
 // known values; exit codes: 0 ok, 1 a test or check failed, 2 bad input, 3 the rig failed.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { InfraError } from '../errors.ts';
 import { consoleCommand, check, flash } from './board-commands.ts';
 import { images, paths } from './catalogue-commands.ts';
@@ -25,8 +25,16 @@ const act = <A extends unknown[]>(body: (...args: A) => Promise<number>) => asyn
   exitCode = await body(...args);
 };
 
-export function program(): Command {
-  const cli = new Command('hupbench')
+export interface Embedding {
+  /** Where commander writes help and its own errors (default: stdout/stderr). */
+  output?: { writeOut(text: string): void; writeErr(text: string): void };
+}
+
+export function program(embedding: Embedding = {}): Command {
+  const cli = new Command('hupbench');
+  // Note: embedded (in a test), commander throws instead of exiting the process.
+  if (embedding.output) cli.exitOverride().configureOutput(embedding.output);
+  cli
     .description('Hardware-in-the-loop tests of host OS updates on QEMU and bench rigs.')
     .showHelpAfterError('(hupbench <command> --help shows the options and examples)')
     .addHelpText('after', examples('hupbench paths --to 2.12.3+rev1', 'hupbench gate 2.12.3+rev1', 'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault power-cut --at export --keep', 'hupbench report'));
@@ -134,11 +142,14 @@ export function program(): Command {
   return cli;
 }
 
-export async function main(argv = process.argv): Promise<number> {
+export async function main(argv = process.argv, embedding: Embedding = {}): Promise<number> {
+  exitCode = 0;
   try {
-    await program().parseAsync(argv);
+    await program(embedding).parseAsync(argv);
     return exitCode;
   } catch (error) {
+    // commander's own exits (help, a missing option) when embedded.
+    if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof UsageError) {
       console.error(`hupbench: ${error.message}`);
       return 2;

@@ -1,0 +1,127 @@
+// The hupbench command as a user meets it: help with examples on every command, the matrix, and
+// bad input refused before anything starts, naming what is wrong and the known values (exit 2).
+// Plus the release-gate verdict from a run's summary.
+import { test, expect } from '@playwright/test';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { loadReleases } from '../../images/lib/releases.ts';
+import { gateLines, gateVerdict } from '../../harness/cli/gate.ts';
+import { upgradeMatrix } from '../../harness/cli/known.ts';
+import { main } from '../../harness/cli/main.ts';
+import type { RunSummary, SummaryRow } from '../../harness/report/run-summary.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function hupbench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(root, 'bin/hupbench.js'), ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The same command in this process (a process per case costs seconds under a loaded host). */
+async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '', stderr = '';
+  const { log, error, warn } = console;
+  console.log = (...a: unknown[]) => void (stdout += `${a.join(' ')}\n`);
+  console.error = console.warn = (...a: unknown[]) => void (stderr += `${a.join(' ')}\n`);
+  try {
+    const code = await main(['node', 'hupbench', ...args], { output: { writeOut: (t) => void (stdout += t), writeErr: (t) => void (stderr += t) } });
+    return { code, stdout, stderr };
+  } finally {
+    Object.assign(console, { log, error, warn });
+  }
+}
+
+const commands = ['paths', 'run', 'gate', 'nightly', 'report', 'flash', 'console', 'check', 'images'];
+
+test('the installed command runs: bin/hupbench.js --help, and a refusal exits 2', async () => {
+  const top = await hupbench('--help');
+  expect(top.code, top.stderr).toBe(0);
+  for (const c of commands) expect(top.stdout).toContain(c);
+  const bad = await hupbench('gate', '7.0.0');
+  expect(bad.stderr).toMatch(/Unknown version "7\.0\.0"/);
+  expect(bad.code).toBe(2);
+});
+
+test('every command has --help with examples', async () => {
+  for (const c of commands) {
+    const help = await inProcess(c, '--help');
+    expect(help.code, `${c} --help`).toBe(0);
+    expect(help.stdout, `${c} --help`).toMatch(/Examples:\n\s+\$ (hupbench|npm run)/);
+  }
+});
+
+test('paths lists the matrix from images/releases.yaml, filterable', async () => {
+  const out = await inProcess('paths', '--json', '--rig', 'qemu-beaglebone-black', '--class', '2x');
+  expect(out.code, out.stderr).toBe(0);
+  const rows = JSON.parse(out.stdout) as Array<{ rig: string; from: string; to: string; pathClass: string }>;
+  const twoX = (await loadReleases()).filter((r) => r.layout === '2.x').map((r) => r.version);
+  // Every older 2.x release to every newer one.
+  expect(rows.length).toBe((twoX.length * (twoX.length - 1)) / 2);
+  expect(new Set(rows.map((r) => r.rig))).toEqual(new Set(['qemu-beaglebone-black']));
+  expect(rows.every((r) => r.pathClass === '2x' && twoX.indexOf(r.from) < twoX.indexOf(r.to))).toBe(true);
+  const table = await inProcess('paths', '--to', twoX.at(-1)!);
+  expect(table.stdout).toMatch(/^rig\s+device type\s+from\s+to/m);
+});
+
+const refusals: Array<[string[], RegExp]> = [
+  [['run', '--rig', 'no-such-rig', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1'], /Unknown rig "no-such-rig"\. Known rigs: .*qemu-beaglebone-black/],
+  [['run', '--rig', 'qemu-beaglebone-black', '--from', '9.9.9', '--to', '2.12.3+rev1'], /Unknown version "9\.9\.9"\. Known versions: .*2\.9\.7\+rev1/],
+  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.12.3+rev1', '--to', '2.9.7+rev1'], /No upgrade path 2\.12\.3\+rev1 → 2\.9\.7\+rev1 on qemu-beaglebone-black\. Paths on qemu-beaglebone-black: .*2\.9\.7\+rev1 → 2\.12\.3\+rev1/],
+  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'meteor'], /Unknown fault "meteor"\. Known faults: power-cut, network-down, broken-init/],
+  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut'], /--fault power-cut needs --at PHASE.*checks, stop-supervisor, pull, format-spare, export/],
+  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut', '--at', 'exprot'], /Unknown phase "exprot"\. Known phases: checks, .*export/],
+  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'broken-init', '--at', 'export'], /broken-init .* takes no --at/],
+  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--at', 'export'], /--at needs a --fault/],
+  [['gate', '7.0.0'], /Unknown version "7\.0\.0"\. Known versions:/],
+  [['gate', '2.0.0+rev2'], /No supported source version updates to 2\.0\.0\+rev2.*Versions that are update targets: .*2\.12\.3\+rev1/],
+  [['gate', '2.12.3+rev1', '--rig', 'bench-42'], /Unknown rig "bench-42"/],
+  [['paths', '--class', '3x'], /Unknown path class "3x"\. Known path classes: 2x, 1x-2x, 1x/],
+  [['images', '--device-type', 'toaster'], /Unknown device type "toaster"\. Known device types: beaglebone-black, raspberrypi3-64/],
+  [['check', '--rig', 'nope'], /Unknown rig "nope"/],
+  [['console', '--rig', 'qemu-beaglebone-black'], /needs an image to boot: --release VERSION or --image FILE/],
+  [['flash', '--rig', 'qemu-beaglebone-black'], /Say what to flash: --release VERSION .* or --image FILE/],
+  [['report', '/nonexistent/results'], /No results folder \/nonexistent\/results/],
+];
+
+for (const [args, message] of refusals) {
+  test(`refuses: hupbench ${args.join(' ')}`, async () => {
+    const out = await inProcess(...args);
+    expect(out.stderr).toMatch(message);
+    expect(out.code).toBe(2);
+  });
+}
+
+test('the gate passes only when every path to the version ran and passed', async () => {
+  const expected = (await upgradeMatrix(['qemu-beaglebone-black'])).filter((e) => e.path.to.version === '2.12.3+rev1' && e.path.pathClass === '2x');
+  expect(expected.length).toBeGreaterThan(1);
+  const row = (from: string, verdict: SummaryRow['verdict'], extra: Partial<SummaryRow> = {}): SummaryRow => ({
+    project: 'qemu-beaglebone-black', title: `2.x → 2.x: ${from} → 2.12.3+rev1`, file: 'suites/hup-2x.spec.ts', path: `${from} → 2.12.3+rev1`, from, to: '2.12.3+rev1', verdict, durationMs: 90_000, receivedMiB: 17.2, ...extra,
+  });
+  const summary = (rows: SummaryRow[]): RunSummary => ({ startedAt: '', durationMs: 0, rows, passed: 0, failed: 0, skipped: 0, flaky: 0 });
+  const meta = { resultsDir: 'results/x', startedAt: new Date(0), durationMs: 60_000 };
+  const [first, ...rest] = expected.map((e) => e.path.from.version);
+
+  const allPass = gateVerdict('2.12.3+rev1', gateLines(expected, summary([first!, ...rest].map((f) => row(f, { result: 'passed', attempts: 1 })))), meta);
+  expect(allPass.pass).toBe(true);
+  expect(allPass.markdown).toMatch(/^# Release gate: 2\.12\.3\+rev1 — PASS/);
+  expect(allPass.markdown).toContain(`| qemu-beaglebone-black | beaglebone-black | ${first} | 2x | passed | 90 s | 17.2 |`);
+
+  const flaky = gateVerdict('2.12.3+rev1', gateLines(expected, summary([row(first!, { result: 'flaky', attempts: 2, retriedFor: ['infrastructure'] }), ...rest.map((f) => row(f, { result: 'passed', attempts: 1 }))])), meta);
+  expect(flaky.pass).toBe(true);
+  expect(flaky.markdown).toContain('after retrying an infrastructure fault');
+
+  const oneMissing = gateVerdict('2.12.3+rev1', gateLines(expected, summary(rest.map((f) => row(f, { result: 'passed', attempts: 1 })))), meta);
+  expect(oneMissing.pass).toBe(false);
+  expect(oneMissing.markdown).toContain('NOT RUN');
+
+  const retriedProduct = gateVerdict('2.12.3+rev1', gateLines(expected, summary([row(first!, { result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: true }, { error: 'Error: os-release of the running OS is the target version' }), ...rest.map((f) => row(f, { result: 'passed', attempts: 1 }))])), meta);
+  expect(retriedProduct.pass).toBe(false);
+  expect(retriedProduct.markdown).toMatch(/## Failures\n\n- \*\*qemu-beaglebone-black, from .*\*\*: Error: os-release/);
+
+  const uncovered = gateVerdict('2.12.3+rev1', gateLines(expected.map((e) => ({ ...e, covered: false })), undefined), meta);
+  expect(uncovered.pass).toBe(false);
+  expect(uncovered.markdown).toContain('NOT COVERED');
+});
