@@ -5,4 +5,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../harness/cli/main.ts');
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// Note: exit now: a session to a board that lost power can hold the event loop open for minutes.
+process.exit(code);

@@ -65,7 +65,7 @@ export function program(embedding: Embedding = {}): Command {
       examples(
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1',
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault power-cut --at export --keep',
-        'hupbench run --rig qemu-raspberrypi3 --from 2.0.0+rev2 --to 2.12.3+rev1 --fault network-down --at pull',
+        'hupbench run --rig qemu-raspberrypi3 --from 2.0.0+rev2 --to 2.12.3+rev1 --fault power-cut --at switch-boot',
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault broken-engine',
       ) +
         `\nPhase faults: ${Object.entries(phaseFaults).map(([n, d]) => `\n  ${n}: ${d}`).join('')}\nThe other faults break the new OS before its first boot (the rollback must catch them).\nEvidence goes to results/<time>-run-…/ (results/latest): serial console whole and per boot, updater.log, phases, bandwidth, DeviceState before/after, phase-timeline.html, verdict.md.\n`,

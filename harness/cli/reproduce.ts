@@ -1,6 +1,6 @@
 // `hupbench run`: one update path on one rig, in this process, for reproducing a field failure:
 // flash the source release, boot it with the supervisor and the app, run the path's updater with
-// live progress, optionally inject a fault (a power cut or a network drop when the updater enters a
+// live progress, optionally inject a fault (a power cut when the updater enters a
 // phase, or a broken new OS from the fault catalogue), follow the device to where it settles, and
 // keep every byte of evidence in a results folder. With --keep the board stays up afterwards, with
 // its console in this terminal and SSH reachable from another.
@@ -57,7 +57,7 @@ async function plan(opts: ReproduceOptions) {
   if (opts.fault) {
     const f = requireFault(opts.fault);
     if (f.kind === 'phase') {
-      if (!opts.at) throw new UsageError(`--fault ${f.name} needs --at PHASE: the phase at which to ${f.name === 'power-cut' ? 'cut the power' : 'take the network down'}. Phases of ${entry.path.updater}: ${(await updaterPhases(entry.path.updater)).join(', ')}`);
+      if (!opts.at) throw new UsageError(`--fault ${f.name} needs --at PHASE: the phase at which to cut the power. Phases of ${entry.path.updater}: ${(await updaterPhases(entry.path.updater)).join(', ')}`);
       what = { kind: 'phase', fault: f.name, at: await requirePhase(opts.at, entry.path.updater) };
     } else {
       if (opts.at) throw new UsageError(`--fault ${f.name} breaks the new OS after the updater wrote it and before its first boot; it takes no --at. Faults that take --at: ${Object.keys(phaseFaults).join(', ')}`);
@@ -134,66 +134,72 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     cleanups.push(async () => clearInterval(poll));
     p.keepSaying(() => `  … ${phase} for ${Math.round((Date.now() - phaseAt) / 1000)}s`);
 
+    // Note: a power cut freezes the board with the updater's SSH session open, and that session
+    // cannot end until the board answers again; so the run is not awaited past the cut, and what
+    // the updater printed and the phases it announced up to the cut are kept from the stream.
     let injected: Promise<void> | undefined;
+    let cutDone: () => void = () => {};
+    const cut = new Promise<void>((resolve) => (cutDone = resolve));
+    const streamed: string[] = [];
+    const phasesSeen: HupRun['phases'] = [];
+    const updaterStarted = Date.now();
     const inject = (name: string) => {
       if (what.kind !== 'phase' || name !== what.at || injected) return;
       injected = (async () => {
-        if (what.fault === 'power-cut') {
-          p.log(`FAULT: power cut as the updater enters ${name}`);
-          await board.power.cut();
-          // The SSH session is dead with the board; end it so the runner returns.
-          await device.disconnect();
-        } else {
-          p.log(`FAULT: network down as the updater enters ${name}`);
-          await board.network.down();
-        }
+        p.log(`FAULT: power cut as the updater enters ${name}`);
+        await board.power.cut();
+        cutDone();
       })();
     };
     const args = ['--hostos-version', entry.path.to.version, '--supervisor-version', entry.path.to.supervisor];
     if (what.kind === 'new-os') args.push('--no-reboot');
     p.log(`updater ${entry.path.updater} ${args.join(' ')}`);
     let partial = '';
-    try {
-      run = await runUpdater(device, rig, {
-        script: updaterScript(entry.path.updater),
-        args,
-        expectReboot: what.kind === 'phase' ? false : undefined,
-        step: async (name, body) => {
-          phase = name;
-          phaseAt = Date.now();
-          p.log(name.replace('updater phase: ', 'phase '));
-          return body();
-        },
-        onOutput: (chunk) => {
-          const lines = (partial + chunk).split('\n');
-          partial = lines.pop() ?? '';
-          for (const l of lines) {
-            const m = l.match(/^\[hup\] phase=(\S+)/);
-            if (m) inject(m[1]!);
-            else if (/error/i.test(l)) p.log(`  ${l}`);
-          }
-        },
-      });
-    } catch (error) {
-      // A power cut ends the session mid-run; anything else is the rig.
-      if (!(what.kind === 'phase' && what.fault === 'power-cut' && injected)) throw error;
-      p.log(`updater session ended by the power cut (${(error as Error).message.split('\n')[0]})`);
-    }
+    const running = runUpdater(device, rig, {
+      script: updaterScript(entry.path.updater),
+      args,
+      expectReboot: what.kind === 'phase' ? false : undefined,
+      step: async (name, body) => {
+        phase = name;
+        phaseAt = Date.now();
+        p.log(name.replace('updater phase: ', 'phase '));
+        return body();
+      },
+      onOutput: (chunk) => {
+        streamed.push(chunk);
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) {
+          const m = l.match(/^\[hup\] phase=(\S+)/);
+          if (m) {
+            const now = Date.now() - updaterStarted;
+            const last = phasesSeen.at(-1);
+            if (last) last.durationMs = now - last.startedAtMs;
+            phasesSeen.push({ name: m[1]!, startedAtMs: now, durationMs: 0 });
+            inject(m[1]!);
+          } else if (/error/i.test(l)) p.log(`  ${l}`);
+        }
+      },
+    });
+    running.catch(() => undefined);
+    const first = await Promise.race([running.then((r) => ({ run: r })), cut.then(() => ({ run: undefined }))]);
+    run = first.run;
     await injected;
+    if (!run && injected) {
+      const output = streamed.join('');
+      const last = phasesSeen.at(-1);
+      if (last) last.durationMs = Date.now() - updaterStarted - last.startedAtMs;
+      run = { script: entry.path.updater, args, exitCode: -1, outcome: 'connection-lost', phases: phasesSeen, output, log: `${output}\n[hupbench] power cut here (${new Date().toISOString()}): the updater's session ended with the board\n`, reboots: 0, bytesReceived: 0, bytesSent: 0, durationMs: Date.now() - updaterStarted, exitedAt: Date.now() };
+      p.log('updater session cut with the power; its output up to the cut is kept');
+    }
     p.stop();
     if (what.kind === 'phase' && !injected) p.log(`the updater never entered ${what.at}: no fault was injected`);
     if (run) p.log(`updater exit ${run.exitCode} (${run.outcome}) after ${(run.durationMs / 1000).toFixed(1)}s; ${(run.bytesReceived / 2 ** 20).toFixed(1)} MiB received`);
 
     if (what.kind === 'phase' && injected) {
-      if (what.fault === 'power-cut') {
-        p.log('power back on; following the boot');
-        await board.power.on();
-        await waitForLoginPrompt(board);
-      } else {
-        await board.network.up();
-        p.log('network back up');
-        if (run?.exitCode === 0) await waitForLoginPrompt(board);
-      }
+      p.log('power back on; following the boot');
+      await board.power.on();
+      await waitForLoginPrompt(board);
     } else if (what.kind === 'new-os' && run?.exitCode === 0) {
       const spareLabel = before.activeRoot.label === 'resin-rootA' ? 'resin-rootB' : 'resin-rootA';
       const spare = before.partitions.find((x) => x.label === spareLabel);
