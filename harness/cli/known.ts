@@ -35,10 +35,9 @@ export async function requireRelease(version: string | undefined, option = '--fr
 }
 
 /** Faults the CLI injects at an updater phase itself (the catalogue's faults act on the new OS). */
-// Note: no network-down here yet: the updater's SSH session shares the device's only link, so
-// taking it down also hangs up the updater (dropbear ends the session), which is not the fault.
 export const phaseFaults = {
-  'power-cut': 'power removed the moment the updater announces the phase (nothing synced); power comes back and the device must boot an intact old or new OS',
+  'power-cut': 'power removed when the updater is in the phase (mid-phase for the long ones, as the faults suite does); power comes back, and the device must boot what the guarantee table (harness/faults/guarantees.ts) promises for that phase',
+  'network-down': "the device's link goes down when the updater enters the phase and comes back after --outage seconds (default 45, longer than the engine's 30 s stall timeout); the updater must fail cleanly or finish, never leave a broken device",
 } as const;
 export type PhaseFault = keyof typeof phaseFaults;
 

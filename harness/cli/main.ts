@@ -59,6 +59,8 @@ export function program(embedding: Embedding = {}): Command {
     .requiredOption('--to <version>', 'the target OS version')
     .option('--fault <name>', `inject a fault: ${faultNames().join(', ')}`)
     .option('--at <phase>', `the updater phase at which a phase fault (${Object.keys(phaseFaults).join(', ')}) strikes`)
+    .option('--after-ms <ms>', 'strike this long into the phase (default: the guarantee table\'s point for a power cut, 1000 for network-down)', count)
+    .option('--outage <seconds>', 'network-down: how long the link stays down (default 45)', count)
     .option('--keep', 'leave the device up afterwards: its console in this terminal, SSH from another')
     .addHelpText(
       'after',
@@ -66,6 +68,7 @@ export function program(embedding: Embedding = {}): Command {
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1',
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault power-cut --at export --keep',
         'hupbench run --rig qemu-raspberrypi3 --from 2.0.0+rev2 --to 2.12.3+rev1 --fault power-cut --at switch-boot',
+        'hupbench run --rig qemu-beaglebone-black --from 2.0.0+rev2 --to 2.9.7+rev1 --fault network-down --at pull --outage 60',
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault broken-engine',
       ) +
         `\nPhase faults: ${Object.entries(phaseFaults).map(([n, d]) => `\n  ${n}: ${d}`).join('')}\nThe other faults break the new OS before its first boot (the rollback must catch them).\nEvidence goes to results/<time>-run-…/ (results/latest): serial console whole and per boot, updater.log, phases, bandwidth, DeviceState before/after, phase-timeline.html, verdict.md.\n`,

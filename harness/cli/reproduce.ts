@@ -16,7 +16,7 @@ import { waitForLoginPrompt, powerOnToLogin } from '../device/boot.ts';
 import { Device } from '../device/device.ts';
 import type { DeviceState } from '../device/device-state.ts';
 import { InfraError } from '../errors.ts';
-import { faults, rollbackVerdict, type NewOsFault } from '../faults/index.ts';
+import { classifyOutcome, faults, meetsGuarantee, powerCutGuarantees, rollbackVerdict, type GuaranteeRow, type NewOsFault } from '../faults/index.ts';
 import { imageForRelease } from '../image/release-image.ts';
 import { publishRelease, startRegistry, type StartedRegistry } from '../registry/index.ts';
 import { newResultsFolder } from '../report/results-folder.ts';
@@ -38,12 +38,16 @@ export interface ReproduceOptions {
   to?: string;
   fault?: string;
   at?: string;
+  /** ms into the phase for the cut (default: the guarantee table's, 0 for the short phases). */
+  afterMs?: number;
+  /** network-down: how long the link stays down, seconds. */
+  outage?: number;
   keep?: boolean;
 }
 
 type Plan =
   | { kind: 'clean' }
-  | { kind: 'phase'; fault: PhaseFault; at: string }
+  | { kind: 'phase'; fault: PhaseFault; at: string; afterMs: number; guarantee?: GuaranteeRow }
   | { kind: 'new-os'; fault: NewOsFault };
 
 async function plan(opts: ReproduceOptions) {
@@ -57,8 +61,10 @@ async function plan(opts: ReproduceOptions) {
   if (opts.fault) {
     const f = requireFault(opts.fault);
     if (f.kind === 'phase') {
-      if (!opts.at) throw new UsageError(`--fault ${f.name} needs --at PHASE: the phase at which to cut the power. Phases of ${entry.path.updater}: ${(await updaterPhases(entry.path.updater)).join(', ')}`);
-      what = { kind: 'phase', fault: f.name, at: await requirePhase(opts.at, entry.path.updater) };
+      if (!opts.at) throw new UsageError(`--fault ${f.name} needs --at PHASE: the updater phase at which it strikes. Phases of ${entry.path.updater}: ${(await updaterPhases(entry.path.updater)).join(', ')}`);
+      const at = await requirePhase(opts.at, entry.path.updater);
+      const guarantee = powerCutGuarantees.find((r) => r.updater === entry.path.updater && r.phase === at);
+      what = { kind: 'phase', fault: f.name, at, afterMs: opts.afterMs ?? (f.name === 'power-cut' ? (guarantee?.afterMs ?? 0) : 1000), guarantee: f.name === 'power-cut' ? guarantee : undefined };
     } else {
       if (opts.at) throw new UsageError(`--fault ${f.name} breaks the new OS after the updater wrote it and before its first boot; it takes no --at. Faults that take --at: ${Object.keys(phaseFaults).join(', ')}`);
       what = { kind: 'new-os', fault: faults[f.name] as NewOsFault };
@@ -134,31 +140,31 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     cleanups.push(async () => clearInterval(poll));
     p.keepSaying(() => `  … ${phase} for ${Math.round((Date.now() - phaseAt) / 1000)}s`);
 
-    // Note: a power cut freezes the board with the updater's SSH session open, and that session
-    // cannot end until the board answers again; so the run is not awaited past the cut, and what
-    // the updater printed and the phases it announced up to the cut are kept from the stream.
-    let injected: Promise<void> | undefined;
-    let cutDone: () => void = () => {};
-    const cut = new Promise<void>((resolve) => (cutDone = resolve));
-    const streamed: string[] = [];
-    const phasesSeen: HupRun['phases'] = [];
-    const updaterStarted = Date.now();
-    const inject = (name: string) => {
-      if (what.kind !== 'phase' || name !== what.at || injected) return;
-      injected = (async () => {
-        p.log(`FAULT: power cut as the updater enters ${name}`);
+    const outageMs = (opts.outage ?? 45) * 1000;
+    const action = async () => {
+      if (what.kind !== 'phase') return;
+      if (what.fault === 'power-cut') {
+        p.log(`FAULT: power cut ${what.afterMs ? `${what.afterMs} ms into` : 'as the updater enters'} ${what.at}`);
         await board.power.cut();
-        cutDone();
-      })();
+      } else {
+        p.log(`FAULT: network down for ${outageMs / 1000}s from ${what.afterMs} ms into ${what.at}`);
+        await board.network.down();
+        // Note: the outage's length is the fault itself, not a wait for a condition.
+        await new Promise((r) => setTimeout(r, outageMs));
+        await board.network.up();
+        p.log('network back up');
+      }
     };
     const args = ['--hostos-version', entry.path.to.version, '--supervisor-version', entry.path.to.supervisor];
     if (what.kind === 'new-os') args.push('--no-reboot');
     p.log(`updater ${entry.path.updater} ${args.join(' ')}`);
     let partial = '';
-    const running = runUpdater(device, rig, {
+    run = await runUpdater(device, rig, {
       script: updaterScript(entry.path.updater),
       args,
-      expectReboot: what.kind === 'phase' ? false : undefined,
+      // After a power cut the harness powers the board on again itself.
+      expectReboot: what.kind === 'phase' && what.fault === 'power-cut' ? false : undefined,
+      at: what.kind === 'phase' ? { phase: what.at, afterMs: what.afterMs, action, connection: what.fault === 'power-cut' ? 'lost' : 'resumes' } : undefined,
       step: async (name, body) => {
         phase = name;
         phaseAt = Date.now();
@@ -166,37 +172,17 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
         return body();
       },
       onOutput: (chunk) => {
-        streamed.push(chunk);
         const lines = (partial + chunk).split('\n');
         partial = lines.pop() ?? '';
-        for (const l of lines) {
-          const m = l.match(/^\[hup\] phase=(\S+)/);
-          if (m) {
-            const now = Date.now() - updaterStarted;
-            const last = phasesSeen.at(-1);
-            if (last) last.durationMs = now - last.startedAtMs;
-            phasesSeen.push({ name: m[1]!, startedAtMs: now, durationMs: 0 });
-            inject(m[1]!);
-          } else if (/error/i.test(l)) p.log(`  ${l}`);
-        }
+        for (const l of lines) if (/error/i.test(l)) p.log(`  ${l}`);
       },
     });
-    running.catch(() => undefined);
-    const first = await Promise.race([running.then((r) => ({ run: r })), cut.then(() => ({ run: undefined }))]);
-    run = first.run;
-    await injected;
-    if (!run && injected) {
-      const output = streamed.join('');
-      const last = phasesSeen.at(-1);
-      if (last) last.durationMs = Date.now() - updaterStarted - last.startedAtMs;
-      run = { script: entry.path.updater, args, exitCode: -1, outcome: 'connection-lost', phases: phasesSeen, output, log: `${output}\n[hupbench] power cut here (${new Date().toISOString()}): the updater's session ended with the board\n`, reboots: 0, bytesReceived: 0, bytesSent: 0, durationMs: Date.now() - updaterStarted, exitedAt: Date.now() };
-      p.log('updater session cut with the power; its output up to the cut is kept');
-    }
+    const injected = run.injected;
     p.stop();
     if (what.kind === 'phase' && !injected) p.log(`the updater never entered ${what.at}: no fault was injected`);
-    if (run) p.log(`updater exit ${run.exitCode} (${run.outcome}) after ${(run.durationMs / 1000).toFixed(1)}s; ${(run.bytesReceived / 2 ** 20).toFixed(1)} MiB received`);
+    p.log(`updater exit ${run.exitCode} (${run.outcome}) after ${(run.durationMs / 1000).toFixed(1)}s; ${(run.bytesReceived / 2 ** 20).toFixed(1)} MiB received`);
 
-    if (what.kind === 'phase' && injected) {
+    if (what.kind === 'phase' && what.fault === 'power-cut' && injected) {
       p.log('power back on; following the boot');
       await board.power.on();
       await waitForLoginPrompt(board);
@@ -237,9 +223,16 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     if (what.kind === 'clean') {
       ok = run?.exitCode === 0 && version === entry.path.to.version && dataKept;
       verdict = `${ok ? 'updated' : 'NOT updated'}: ${where}`;
+    } else if (what.kind === 'phase' && what.fault === 'power-cut') {
+      const { outcome, detail } = classifyOutcome(before, after, entry.path.to);
+      const g = what.guarantee;
+      ok = (g ? meetsGuarantee(g.guarantee, outcome) : outcome === 'old-os' || outcome === 'new-os') && dataKept;
+      verdict = `power cut in ${what.at}${run?.injected ? ` ${(run.injected.atMs / 1000).toFixed(1)}s into the run` : ' (never reached)'}: came back as ${outcome} (${detail}); guarantee ${g ? `${g.guarantee}: ${g.why}` : 'none listed: old or new OS, whole'}; ${where}`;
     } else if (what.kind === 'phase') {
-      ok = (version === entry.path.from.version || version === entry.path.to.version) && dataKept;
-      verdict = `${what.fault} at ${what.at}: the device ${ok ? 'boots an intact OS' : 'is NOT intact'}: ${where}`;
+      const updated = run?.exitCode === 0 && version === entry.path.to.version;
+      const refused = run !== undefined && run.exitCode !== 0 && version === entry.path.from.version;
+      ok = (updated || refused) && dataKept;
+      verdict = `network down in ${what.at}: the updater ${updated ? 'finished the update' : refused ? `failed cleanly (${run?.error ?? `exit ${run?.exitCode}`})` : `left the device in between (exit ${run?.exitCode})`}; ${where}`;
     } else {
       verdict = `${verdict}; ${where}`;
       ok &&= dataKept;

@@ -70,7 +70,7 @@ const refusals: Array<[string[], RegExp]> = [
   [['run', '--rig', 'no-such-rig', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1'], /Unknown rig "no-such-rig"\. Known rigs: .*qemu-beaglebone-black/],
   [['run', '--rig', 'qemu-beaglebone-black', '--from', '9.9.9', '--to', '2.12.3+rev1'], /Unknown version "9\.9\.9"\. Known versions: .*2\.9\.7\+rev1/],
   [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.12.3+rev1', '--to', '2.9.7+rev1'], /No upgrade path 2\.12\.3\+rev1 → 2\.9\.7\+rev1 on qemu-beaglebone-black\. Paths on qemu-beaglebone-black: .*2\.9\.7\+rev1 → 2\.12\.3\+rev1/],
-  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'meteor'], /Unknown fault "meteor"\. Known faults: power-cut, broken-init/],
+  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'meteor'], /Unknown fault "meteor"\. Known faults: power-cut, network-down, broken-init/],
   [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut'], /--fault power-cut needs --at PHASE.*checks, stop-supervisor, pull, format-spare, export/],
   [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut', '--at', 'exprot'], /Unknown phase "exprot"\. Known phases: checks, .*export/],
   [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'broken-init', '--at', 'export'], /broken-init .* takes no --at/],
