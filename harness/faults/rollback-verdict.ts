@@ -21,7 +21,8 @@ export function rollbackVerdict(opts: {
   finalRoot: string;
   finalVersion: string;
 }): RollbackVerdict {
-  const boots = new Set(opts.events.map((e) => e.boot)).size;
+  // Boots that started within the events (the one that asked for the reboot only ends there).
+  const boots = new Set(opts.events.filter((e) => e.kind === 'bootloader' || e.kind === 'kernel').map((e) => e.boot)).size;
   const counts = opts.events.filter((e) => e.kind === 'bootcount').map((e) => Number(e.line.match(/bootcount[=: ]+(\d+)/i)?.[1]));
   const highestBootcount = counts.length ? Math.max(...counts) : undefined;
   const where = `now on ${opts.finalRoot} (${opts.finalVersion}) after ${boots} boot${boots === 1 ? '' : 's'}`;

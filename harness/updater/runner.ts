@@ -50,6 +50,8 @@ export interface HupRun {
   rerunRequested?: boolean;
   /** The first run, when this run is the rerun after a pre-step. */
   preStep?: HupRun;
+  /** The device clock (s) once a second from an in-RAM ticker beside the updater: the device's own liveness. */
+  deviceTicks: number[];
   /** When the `at` action ran: the phase, and ms since the updater started. */
   injected?: { phase: string; atMs: number };
 }
@@ -79,6 +81,7 @@ export interface RunUpdaterOptions {
 }
 
 const COUNTERS = 'hupbench-counters';
+const TICK = 'hupbench-tick';
 
 export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOptions): Promise<HupRun> {
   const step: StepRunner = options.step ?? ((_, body) => body());
@@ -91,8 +94,12 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     "iface=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)",
     's=/sys/class/net/$iface/statistics',
     'rx0=$(cat $s/rx_bytes); tx0=$(cat $s/tx_bytes)',
+    // A liveness ticker in RAM beside the updater: when the app's heartbeat stops and this does too,
+    // the whole device stalled (e.g. an overloaded host starving the emulator), not the app.
+    `(while :; do echo "${TICK} $(date +%s)"; sleep 1; done) & tick=$!`,
     `sh ${shellQuote(remote)} ${quoted}`,
     'rc=$?',
+    'kill $tick',
     `echo "${COUNTERS} rx=$(($(cat $s/rx_bytes) - rx0)) tx=$(($(cat $s/tx_bytes) - tx0)) iface=$iface"`,
     '(exit $rc)', // the run's status, for the detached runner to record
   ].join('; ');
@@ -101,6 +108,7 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
   const started = Date.now();
   const phases: HupPhase[] = [];
   let injection: Promise<{ phase: string; atMs: number }> | undefined;
+  const deviceTicks: number[] = [];
   let closeCurrent: (() => void) | undefined;
   let steps: Promise<unknown> = Promise.resolve();
   const startPhase = (name: string) => {
@@ -130,13 +138,20 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     reconnectTimeoutMs: rig.config.bootTimeoutSeconds * 1000,
     onConnectionLost: () => (injection && (options.at?.connection ?? 'lost') === 'lost' ? 'give-up' : 'reconnect'),
     onOutput: (chunk) => {
-      options.onOutput?.(chunk);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
+      const shown: string[] = [];
       for (const line of lines) {
+        const tick = line.match(new RegExp(`^${TICK} (\\d+)$`));
+        if (tick) {
+          deviceTicks.push(Number(tick[1]));
+          continue;
+        }
+        shown.push(line);
         const m = line.match(/^\[hup\] phase=(\S+)/);
         if (m) startPhase(m[1]!);
       }
+      if (shown.length) options.onOutput?.(shown.map((l) => `${l}\n`).join(''));
     },
   });
   const exitedAt = Date.now();
@@ -147,7 +162,7 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
   await steps;
 
   const counters = result.output.match(new RegExp(`${COUNTERS} rx=(-?\\d+) tx=(-?\\d+)`));
-  const output = result.output.replace(new RegExp(`^${COUNTERS} .*$\\n?`, 'm'), '').trimEnd();
+  const output = result.output.replace(new RegExp(`^(${COUNTERS}|${TICK}) .*$\\n?`, 'gm'), '').trimEnd();
   const logPath = output.match(/\[hup\] .*log: (\/mnt\/data\/resinhup\/\S+)/)?.[1] ?? output.match(/log (\/mnt\/data\/resinhup\/\S+\.log)/)?.[1];
   const exitCode = result.exitCode ?? 255;
   const outcome: HupOutcome = !counters ? 'connection-lost' : exitCode === 0 ? 'ok' : exitCode === 9 ? 'locked' : 'failed';
@@ -168,6 +183,7 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     durationMs: exitedAt - started,
     exitedAt,
     injected,
+    deviceTicks,
   };
 
   const expectReboot = options.expectReboot ?? (exitCode === 0 && !options.args.includes('--no-reboot'));
@@ -187,7 +203,7 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
   }
   run.rerunRequested = exitCode === 0 && /^\[hup\] rerun:/m.test(output);
   if (run.rerunRequested && expectReboot && (options.rerunAfterPreStep ?? true)) {
-    const rerun = await step('run the updater again after its pre-step', () => runUpdater(device, rig, { ...options, rerunAfterPreStep: false }));
+    const rerun = await step('run the updater again after its pre-step', () => runUpdater(device, rig, { ...options, rerunAfterPreStep: false, at: injected ? undefined : options.at }));
     return { ...rerun, preStep: run };
   }
   return run;
