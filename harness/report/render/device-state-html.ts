@@ -44,7 +44,9 @@ export function renderDeviceStateHtml(json: Snapshots, title = 'Device state'): 
   const partRows = partNumbers.map((n) => {
     const cells = columns.map(([, s]) => {
       const p = s.partitions.find((q) => q.number === n);
-      return p ? `${p.label ?? '(no label)'} · ${p.fs ?? '?'} · ${mib(p.sizeBytes)} MiB @${p.startSector}${p.mountpoint ? ` · ${p.mountpoint}` : ''}` : '—';
+      // Note: no mountpoint: the snapshot reports whichever mount it saw last (a container's bind
+      // mount, while the app runs), which would mark every data partition as changed.
+      return p ? `${p.label ?? '(no label)'} · ${p.fs ?? '?'} · ${mib(p.sizeBytes)} MiB @${p.startSector}` : '—';
     });
     const device = columns.map(([, s]) => s.partitions.find((q) => q.number === n)?.device).find(Boolean) ?? '';
     return { cells: [`${n} (${device})`, ...cells], className: new Set(cells).size > 1 ? 'changed' : undefined };
