@@ -38,7 +38,14 @@ export default class ProgressReporter implements Reporter {
   }
 
   onStepBegin(test: TestCase, _result: TestResult, step: TestStep): void {
-    if (step.category !== 'test.step' || !this.current) return;
+    if (!this.current) return;
+    // Fixtures (rig, registry, images) can take minutes on a first run: say which.
+    if (step.category === 'fixture' && !step.title.startsWith('Fixture "_')) {
+      this.current = { title: test.title, phase: `setting up ${step.title}`, phaseStarted: Date.now() };
+      this.log(`  setting up ${step.title}`);
+      return;
+    }
+    if (step.category !== 'test.step') return;
     const phase = step.title.match(/updater phase: (\S+)$/)?.[1];
     // Top-level steps and updater phases; not every nested expect.
     if (!phase && step.parent) return;
