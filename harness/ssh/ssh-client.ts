@@ -34,7 +34,8 @@ export class DeviceSsh {
 
   async exec(command: string, opts: { timeoutMs?: number; onStdout?: (chunk: string) => void } = {}): Promise<CommandResult> {
     // Note: the reference OS's dropbear now and then refuses an exec request ("Unable to exec") on a
-    // healthy connection; nothing ran then, so asking again cannot run the command twice.
+    // healthy connection. The command has been seen to run all the same, so a command that must not
+    // run twice guards itself (see updater/detached-run.ts); reads and idempotent commands are fine.
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.execOnce(command, opts);

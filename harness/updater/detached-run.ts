@@ -31,7 +31,9 @@ export async function runDetached(device: Device, options: DetachedRunOptions): 
   const out = `/run/hupbench/run-${id}.out`;
   const rc = `/run/hupbench/run-${id}.rc`;
   const script = `${options.command}; echo $? > ${rc}.new && mv ${rc}.new ${rc}`;
-  await device.check(`mkdir -p /run/hupbench && (setsid sh -c ${shellQuote(script)} > ${out} 2>&1 < /dev/null &)`);
+  // Note: the start is guarded by an atomic mkdir: an exec request the SSH server reported as refused
+  // has been seen to run all the same, and its retry must not start a second updater.
+  await device.check(`mkdir -p /run/hupbench && if mkdir /run/hupbench/run-${id}.started 2> /dev/null; then (setsid sh -c ${shellQuote(script)} > ${out} 2>&1 < /dev/null &); fi`);
 
   const deadline = Date.now() + options.timeoutMs;
   let output = '';
