@@ -12,6 +12,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { categories } from './categories.ts';
+import { bandwidthFromNote } from './run-summary.ts';
 import { failureKind } from './failure-kind.ts';
 import { renderBandwidthHtml, type BandwidthPoint } from './render/bandwidth-svg.ts';
 import { escapeHtml, htmlPage } from './render/html.ts';
@@ -29,6 +30,7 @@ interface AllureStep {
 interface AllureLabel { name: string; value: string }
 interface AllureResult extends AllureStep {
   uuid: string;
+  description?: string;
   historyId?: string;
   fullName?: string;
   statusDetails?: { message?: string; trace?: string; flaky?: boolean };
@@ -135,7 +137,13 @@ function applyRetryPolicy(results: AllureResult[]): { retriedProductFailures: nu
 
 async function bandwidthPoint(dir: string, r: AllureResult): Promise<BandwidthPoint | undefined> {
   const a = allAttachments(r).find((x) => x.name === 'bandwidth.json');
-  if (!a || !existsSync(path.join(dir, a.source))) return undefined;
+  if (!a || !existsSync(path.join(dir, a.source))) {
+    // Suites that only annotate it: report-evidence.ts put the annotations into the description.
+    const note = bandwidthFromNote(r.description?.match(/\*\*bandwidth\*\*: (.*)/)?.[1]);
+    const labels = new Map(r.labels.map((l) => [l.name, l.value]));
+    if (!note || !labels.get('from')) return undefined;
+    return { path: `${labels.get('from')} → ${labels.get('to')}`, rig: labels.get('rig') ?? '?', ...note, status: r.status };
+  }
   const b = JSON.parse(await readFile(path.join(dir, a.source), 'utf8')) as { path: string; rig: string; receivedMiB: number; sentMiB: number };
   return { path: b.path, rig: b.rig, receivedMiB: b.receivedMiB, sentMiB: b.sentMiB, status: r.status };
 }

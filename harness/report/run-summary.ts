@@ -33,6 +33,13 @@ export interface RunSummary {
   flaky: number;
 }
 
+/** MiB from a `bandwidth` annotation: `received 17.22 MiB, sent 0.03 MiB` or `updater pulled 21.5 MiB; …`. */
+export function bandwidthFromNote(note: string | undefined): { receivedMiB: number; sentMiB: number } | undefined {
+  const received = note?.match(/(?:received|pulled) ([\d.]+) MiB/)?.[1];
+  if (!received) return undefined;
+  return { receivedMiB: Number(received), sentMiB: Number(note!.match(/sent ([\d.]+) MiB/)?.[1] ?? 0) };
+}
+
 function bandwidthOf(test: TestCase): { receivedMiB: number; sentMiB: number } | undefined {
   for (const result of [...test.results].reverse()) {
     const a = result.attachments.find((x) => x.name === 'bandwidth.json' && x.body);
@@ -40,6 +47,9 @@ function bandwidthOf(test: TestCase): { receivedMiB: number; sentMiB: number } |
       const b = JSON.parse(a.body!.toString('utf8')) as { receivedMiB: number; sentMiB: number };
       return { receivedMiB: b.receivedMiB, sentMiB: b.sentMiB };
     }
+    // Suites that only annotate it (the 1.x → 2.x suite).
+    const fromNote = bandwidthFromNote((result.annotations ?? []).find((n) => n.type === 'bandwidth')?.description);
+    if (fromNote) return fromNote;
   }
   return undefined;
 }

@@ -11,6 +11,7 @@ import { renderBandwidthSvg } from '../../harness/report/render/bandwidth-svg.ts
 import { renderDeviceStateHtml } from '../../harness/report/render/device-state-html.ts';
 import { renderTimelineSvg } from '../../harness/report/render/timeline-svg.ts';
 import { verdictOf } from '../../harness/report/retry-policy.ts';
+import { bandwidthFromNote } from '../../harness/report/run-summary.ts';
 
 const infra = { message: 'qemu-beaglebone-black: QEMU did not start.', stack: 'InfraError: qemu-beaglebone-black: QEMU did not start.\n    at QemuRig.startQemu' };
 const wait = { message: 'SSH on 127.0.0.1:4022 not reached after 120000ms', stack: 'WaitTimeoutError: SSH on 127.0.0.1:4022 not reached after 120000ms\n    at waitFor' };
@@ -94,4 +95,11 @@ test('the bandwidth chart has one bar per path and rig, scaled to the largest', 
   expect(widths).toBe(2);
   expect(svg).toContain('20.0 MiB');
   expect(renderBandwidthSvg([])).toContain('no update path recorded bandwidth');
+});
+
+test('bandwidth is read from the annotation when a suite attaches no bandwidth.json', () => {
+  expect(bandwidthFromNote('received 17.22 MiB, sent 0.03 MiB')).toEqual({ receivedMiB: 17.22, sentMiB: 0.03 });
+  expect(bandwidthFromNote("updater pulled 21.50 MiB; registry served 40.10 MiB incl. the first boot's supervisor and app")).toEqual({ receivedMiB: 21.5, sentMiB: 0 });
+  expect(bandwidthFromNote('no numbers here')).toBeUndefined();
+  expect(bandwidthFromNote(undefined)).toBeUndefined();
 });
