@@ -71,22 +71,35 @@ function allAttachments(step: AllureStep): AllureAttachment[] {
   return [...(step.attachments ?? []), ...(step.steps ?? []).flatMap(allAttachments)];
 }
 
-/** The updater phases of a test, one list per updater run (`retry: updater phase: …` is the second). */
+/**
+ * The updater phases of a test, one list per updater run: `retry: updater phase: …` is a second
+ * run, and phases nested in a step (e.g. "run the updater again after its pre-step") are the run
+ * of that step.
+ */
 export function timelinesFromSteps(steps: AllureStep[]): Array<{ title: string; segments: TimelineSegment[] }> {
-  const runs = new Map<string, { start: number; segments: TimelineSegment[] }>();
-  for (const s of steps) {
-    const m = s.name.match(/^(.*?)(?:updater phase: (\S+)|(reboot into the new OS))$/);
-    if (!m || s.start === undefined || s.stop === undefined) continue;
-    const prefix = m[1]!;
-    const name = m[2] ?? 'reboot (to login + SSH)';
-    // A reboot step belongs to the updater run it follows.
-    if (!m[2] && !runs.has(prefix)) continue;
-    const run = runs.get(prefix) ?? { start: s.start, segments: [] };
-    runs.set(prefix, run);
-    const status = s.status === 'failed' || s.status === 'broken' || s.status === 'skipped' ? s.status : 'passed';
-    run.segments.push({ name, startMs: s.start - run.start, durationMs: s.stop - s.start, status });
-  }
-  return [...runs.entries()].map(([prefix, run], i) => ({ title: prefix ? `Updater run ${i + 1} (${prefix.replace(/:\s*$/, '')})` : `Updater run ${i + 1}`, segments: run.segments }));
+  const found: Array<{ start: number; what: string; segments: TimelineSegment[] }> = [];
+  const visit = (level: AllureStep[], within?: string) => {
+    const runs = new Map<string, { start: number; segments: TimelineSegment[] }>();
+    for (const s of level) {
+      const m = s.name.match(/^(.*?)(?:updater phase: (\S+)|(reboot into the new OS))$/);
+      if (!m || s.start === undefined || s.stop === undefined) {
+        if (s.steps?.length) visit(s.steps, s.name);
+        continue;
+      }
+      const prefix = m[1]!;
+      const name = m[2] ?? 'reboot (to login + SSH)';
+      // A reboot step belongs to the updater run it follows.
+      if (!m[2] && !runs.has(prefix)) continue;
+      const run = runs.get(prefix) ?? { start: s.start, segments: [] };
+      runs.set(prefix, run);
+      const status = s.status === 'failed' || s.status === 'broken' || s.status === 'skipped' ? s.status : 'passed';
+      run.segments.push({ name, startMs: s.start - run.start, durationMs: s.stop - s.start, status });
+    }
+    for (const [prefix, run] of runs) found.push({ start: run.start, what: [within, prefix.replace(/:\s*$/, '')].filter(Boolean).join(', '), segments: run.segments });
+  };
+  visit(steps);
+  // In the order they ran.
+  return found.sort((a, b) => a.start - b.start).map((r, i) => ({ title: `Updater run ${i + 1}${r.what ? ` (${r.what})` : ''}`, segments: r.segments }));
 }
 
 function isSummary(r: AllureResult) {

@@ -58,6 +58,15 @@ test('the timeline is built from the updater phase steps, one per updater run, w
     step('retry: updater phase: checks', 60000, 61000),
   ]);
   expect(runs.map((r) => r.title)).toEqual(['Updater run 1', 'Updater run 2 (retry)']);
+  // The rerun after a pre-step is nested in its own step.
+  const nested = timelinesFromSteps([
+    step('updater phase: checks', 0, 1000),
+    { ...step('run the updater again after its pre-step', 1000, 9000), steps: [step('updater phase: checks', 1000, 2000), step('updater phase: backup', 2000, 9000)] },
+  ]);
+  expect(nested.map((r) => [r.title, r.segments.map((x) => x.name)])).toEqual([
+    ['Updater run 1', ['checks']],
+    ['Updater run 2 (run the updater again after its pre-step)', ['checks', 'backup']],
+  ]);
   expect(runs[0]!.segments).toEqual([
     { name: 'checks', startMs: 0, durationMs: 1500, status: 'passed' },
     { name: 'pull', startMs: 1500, durationMs: 6500, status: 'passed' },
