@@ -30,6 +30,8 @@ const paths = await loadPaths2x();
 // `npm test` (CI) runs the update a fleet would take next (the newest target from the newest source
 // below it) on every rig; `npm run hil` runs every path.
 const smokePath = paths.filter((p) => p.to.version === paths.at(-1)?.to.version).at(-1);
+/** Longest pause of the app's heartbeat during the update that counts as a write stall, not downtime. */
+const APP_IO_STALL_S = 10;
 const bandwidth: Array<{ path: string; rig: string; receivedMiB: number; sentMiB: number; wallS: number }> = [];
 
 for (const path of paths) {
@@ -122,7 +124,10 @@ for (const path of paths) {
       test.info().annotations.push({ type: 'downtime', description: `heartbeat gap ${gap}s; updater exit → app back ${rebootWindowS.toFixed(1)}s; reboot to login ${((run.rebootMs ?? 0) / 1000).toFixed(1)}s` });
       const beforeReboot = appDowntime(beats, run.deviceTicks, deviceStart, updaterEndDevice - 3);
       if (beforeReboot.deviceStall > 3) test.info().annotations.push({ type: 'device-stall', description: `the whole device was silent for ${beforeReboot.deviceStall}s during the update (its in-RAM ticker too): not counted as app downtime` });
-      expect(beforeReboot.gap, 'the app kept its heartbeat while the updater stopped the supervisor, pulled and exported (gaps the whole device shared excluded)').toBeLessThanOrEqual(3);
+      if (beforeReboot.gap > 3) test.info().annotations.push({ type: 'app-io-stall', description: `the app's heartbeat (written to resin-data) paused ${beforeReboot.gap}s while the device itself ran on: its writes queued behind the updater's on the same card` });
+      // Note: an app the updater stopped stays down until the reboot (the supervisor is stopped too),
+      // far longer than this; shorter pauses are the app's own writes waiting for a busy SD card.
+      expect(beforeReboot.gap, `the app kept its heartbeat while the updater stopped the supervisor, pulled and exported (device-wide silences excluded; write stalls up to ${APP_IO_STALL_S}s allowed)`).toBeLessThanOrEqual(APP_IO_STALL_S);
       expect(at ?? 0, 'the largest heartbeat gap starts at the reboot, not during the update').toBeGreaterThanOrEqual(updaterEndDevice - 4);
       expect(gap, 'the heartbeat gap is no longer than the reboot').toBeLessThanOrEqual(rebootWindowS + 3);
     });
