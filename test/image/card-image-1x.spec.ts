@@ -3,7 +3,7 @@
 import { test, expect } from '@playwright/test';
 import { $ } from 'zx';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureImage } from '../../images/build.ts';
@@ -43,7 +43,8 @@ test('seeded btrfs resin-data holds exactly the files and checksums recorded', a
   const work = await mkdtemp(path.join(tmpdir(), 'seed-'));
   try {
     await $`dd if=${seeded.path} of=${path.join(work, 'p6')} bs=1M skip=${part.startBytes / 1048576} count=${part.sizeBytes / 1048576} status=none`;
-    await $`btrfs restore -q ${path.join(work, 'p6')} ${path.join(work, 'out')}`;
+    await mkdir(path.join(work, 'out'));
+    await $`btrfs restore ${path.join(work, 'p6')} ${path.join(work, 'out')}`.quiet();
     const sums: Record<string, string> = {};
     for (const file of Object.keys(seeded.checksums)) {
       sums[file] = createHash('sha256').update(await readFile(path.join(work, 'out/resin-data', file))).digest('hex');
