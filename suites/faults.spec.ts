@@ -14,16 +14,13 @@ import {
   expect,
   MiB,
   loadPaths2x,
-  powerOnToLogin,
   waitForLoginPrompt,
   runUpdater,
   describeRun,
   updaterScript,
-  prepareDevice,
-  seedData,
+  bootSourceForUpdate,
   dataChecksums,
   stableState,
-  setHealthWindow,
   powerCutGuarantees,
   classifyOutcome,
   meetsGuarantee,
@@ -47,17 +44,6 @@ const measured: MeasuredRow[] = [];
 /** An EDGE/GPRS-class link: slow enough to matter, fast enough to finish a 20 MiB update in minutes. */
 const SLOW_LINK_KBIT = 384;
 
-async function bootSource(rig: Rig, device: Device, registry: TestRegistry, imageFor: (v: string) => Promise<{ path: string }>, p: UpgradePath) {
-  await registry.publish(p.from.version);
-  await registry.publish(p.to.version);
-  await rig.flash((await imageFor(p.from.version)).path);
-  await powerOnToLogin(rig);
-  await device.connect(rig.config.bootTimeoutSeconds * 1000);
-  await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: p.from.supervisor, waitForApp: true });
-  await seedData(device);
-  await setHealthWindow(device);
-}
-
 const updaterArgs = (p: UpgradePath) => ['--hostos-version', p.to.version, '--supervisor-version', p.to.supervisor];
 
 /** The update finished as hup-2x expects: the other root, the target version, the data. */
@@ -80,7 +66,7 @@ for (const row of powerCutGuarantees.filter((r) => r.updater === path.updater)) 
   test(title, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
     test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 8);
     testInfo.annotations.push({ type: 'fault', description: `power-cut at ${row.phase}` }, { type: 'guarantee', description: `${row.guarantee}: ${row.why}` });
-    await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSource(rig, device, registry, imageFor, path));
+    await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSourceForUpdate({ rig, device, registry, imageFor }, path));
     const before = await device.snapshot();
     const sums = await dataChecksums(device);
 
@@ -166,7 +152,7 @@ for (const fault of pullFaults) {
   test(`${fault.name} during the pull: clean failure, device unchanged, rerun succeeds`, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
     test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6);
     testInfo.annotations.push({ type: 'fault', description: `${fault.name} at pull` });
-    await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSource(rig, device, registry, imageFor, path));
+    await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSourceForUpdate({ rig, device, registry, imageFor }, path));
     const before = await device.snapshot();
     const sums = await dataChecksums(device);
     let restored = false;
@@ -205,7 +191,7 @@ for (const fault of pullFaults) {
 test(`registry-slow (${SLOW_LINK_KBIT} kbit/s): the update completes and nothing is pulled twice`, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
   test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 12);
   testInfo.annotations.push({ type: 'fault', description: `registry-slow ${SLOW_LINK_KBIT} kbit/s` });
-  await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSource(rig, device, registry, imageFor, path));
+  await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSourceForUpdate({ rig, device, registry, imageFor }, path));
   const before = await device.snapshot();
   const sums = await dataChecksums(device);
   // The budget: every blob of the target's hostOS image and supervisor image, once.

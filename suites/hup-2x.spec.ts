@@ -9,18 +9,15 @@ import {
   test,
   expect,
   loadPaths2x,
-  powerOnToLogin,
   runUpdater,
   describeRun,
   updaterScript,
-  prepareDevice,
-  seedData,
+  bootSourceForUpdate,
   dataChecksums,
   heartbeats,
   maxGap,
   appDowntime,
   stableState,
-  setHealthWindow,
   testHealthWindow,
   MiB,
   type HupRun,
@@ -42,19 +39,7 @@ for (const path of paths) {
     const wallStarted = Date.now();
     test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
 
-    await test.step('publish source and target releases to the registry', async () => {
-      await registry.publish(path.from.version);
-      await registry.publish(path.to.version);
-    });
-
-    await test.step(`boot ${path.from.version} with the supervisor and the app running`, async () => {
-      await rig.flash((await imageFor(path.from.version)).path);
-      await powerOnToLogin(rig);
-      await device.connect(rig.config.bootTimeoutSeconds * 1000);
-      await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: path.from.supervisor, waitForApp: true });
-      await seedData(device);
-      await setHealthWindow(device);
-    });
+    await test.step(`publish both releases; boot ${path.from.version} with the supervisor and the app running`, () => bootSourceForUpdate({ rig, device, imageFor, registry }, path));
 
     const before = await device.snapshot();
     const sumsBefore = await dataChecksums(device);

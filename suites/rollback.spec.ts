@@ -13,15 +13,12 @@ import {
   BOOT_LIMIT,
   faults,
   loadPaths2x,
-  powerOnToLogin,
   runUpdater,
   describeRun,
   updaterScript,
-  prepareDevice,
-  seedData,
+  bootSourceForUpdate,
   dataChecksums,
   heartbeats,
-  setHealthWindow,
   testHealthWindow,
   rollbackVerdict,
   type Fault,
@@ -49,16 +46,7 @@ for (const fault of Object.values(faults) as Fault[]) {
     testInfo.annotations.push({ type: 'fault', description: `${fault.name}: ${fault.description}` });
     testInfo.annotations.push({ type: 'guarantee', description: fault.guarantee });
 
-    await test.step('publish both releases; boot the old OS with the supervisor and the app', async () => {
-      await registry.publish(path.from.version);
-      await registry.publish(path.to.version);
-      await rig.flash((await imageFor(path.from.version)).path);
-      await powerOnToLogin(rig);
-      await device.connect(rig.config.bootTimeoutSeconds * 1000);
-      await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: path.from.supervisor, waitForApp: true });
-      await seedData(device);
-      await setHealthWindow(device);
-    });
+    await test.step(`publish both releases; boot ${path.from.version} with the supervisor and the app`, () => bootSourceForUpdate({ rig, device, registry, imageFor }, path));
     const before = await device.snapshot();
     const sumsBefore = await dataChecksums(device);
     const oldPart = String(before.activeRoot.partition);
