@@ -113,7 +113,9 @@ export class DeviceSsh {
     return new Promise((resolve, reject) => {
       const client = new Client();
       client.once('ready', () => resolve(client));
-      client.once('error', (err) => {
+      // Note: `on`, not `once`: a handshake that times out can emit a second error ("Connection lost
+      // before handshake") that would otherwise escape as an uncaught exception and fail the test.
+      client.on('error', (err) => {
         client.end();
         reject(err);
       });
