@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { categories } from './categories.ts';
 import { bandwidthFromNote } from './run-summary.ts';
-import { failureKind } from './failure-kind.ts';
+import { failureKind, retryableKinds } from './failure-kind.ts';
 import { renderBandwidthHtml, type BandwidthPoint } from './render/bandwidth-svg.ts';
 import { escapeHtml, htmlPage } from './render/html.ts';
 import { renderTimelineSvg, type TimelineSegment } from './render/timeline-svg.ts';
@@ -128,7 +128,7 @@ function applyRetryPolicy(results: AllureResult[]): { retriedProductFailures: nu
     }
     if (last.status !== 'passed') continue;
     const failures = attempts.slice(0, -1).filter((a) => a.status === 'failed' || a.status === 'broken');
-    const product = failures.find((a) => failureKind({ message: a.statusDetails?.message, stack: a.statusDetails?.trace }) !== 'infrastructure');
+    const product = failures.find((a) => !retryableKinds.includes(failureKind({ message: a.statusDetails?.message, stack: a.statusDetails?.trace })));
     if (product) {
       retriedProductFailures++;
       if (!last.statusDetails?.message?.startsWith(POLICY_NOTE)) {

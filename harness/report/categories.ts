@@ -1,7 +1,7 @@
 // Allure categories (allure-results/categories.json): infrastructure faults apart from product
 // failures. Allure matches `traceRegex` against the whole stack with Java's matches(), hence `(?s)`
 // and the trailing `.*`; the patterns are the ones failure-kind.ts uses.
-import { infraErrorNames } from './failure-kind.ts';
+import { harnessErrorPattern, infraErrorNames } from './failure-kind.ts';
 
 export interface AllureCategory {
   name: string;
@@ -20,6 +20,12 @@ export const categories: AllureCategory[] = [
     traceRegex: `(?s)\\s*(?:${infraErrorNames.join('|')})\\b.*`,
   },
   {
+    name: 'Harness or suite did not load',
+    description: 'The checkout is broken (a module without the export a suite imports, a syntax error): fix the harness; the product was not tested.',
+    matchedStatuses: ['failed', 'broken'],
+    traceRegex: `(?s)\\s*(?:${harnessErrorPattern}).*`,
+  },
+  {
     name: 'Test budget exceeded (timeout)',
     description: "Playwright's per-test timeout ran out: the updater or the device hung, or the rig was too slow. Read the console.",
     matchedStatuses: ['failed', 'broken'],
@@ -31,11 +37,11 @@ export const categories: AllureCategory[] = [
     matchedStatuses: ['failed', 'broken'],
     // Note: Allure puts a result in every category it matches, so this one excludes the two above.
     messageRegex: '(?s)(?!\\s*Test timeout of \\d+ms exceeded).*',
-    traceRegex: `(?s)(?!\\s*(?:${infraErrorNames.join('|')})\\b).*`,
+    traceRegex: `(?s)(?!\\s*(?:(?:${infraErrorNames.join('|')})\\b|${harnessErrorPattern})).*`,
   },
   {
     name: 'Retried infrastructure faults (flaky)',
-    description: 'Passed after a retry of an infrastructure fault.',
+    description: 'Passed after a retry of an infrastructure fault (or of a checkout that did not load).',
     matchedStatuses: ['passed'],
     flaky: true,
   },

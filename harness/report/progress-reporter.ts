@@ -12,7 +12,7 @@ const fmt = (ms: number) => {
 
 export default class ProgressReporter implements Reporter {
   private total = 0;
-  private done = 0;
+  private readonly done = new Set<string>();
   private started = Date.now();
   private testStarted = 0;
   private mib = 0;
@@ -34,7 +34,7 @@ export default class ProgressReporter implements Reporter {
     this.testStarted = Date.now();
     const retry = result.retry ? ` (retry ${result.retry})` : '';
     this.current = { title: test.title, phase: 'setup', phaseStarted: Date.now() };
-    this.log(`[${this.done + 1}/${this.total}] ${test.parent.project()?.name}: ${test.title}${retry}`);
+    this.log(`[${Math.min(this.done.size + 1, this.total)}/${this.total}] ${test.parent.project()?.name}: ${test.title}${retry}`);
   }
 
   onStepBegin(test: TestCase, _result: TestResult, step: TestStep): void {
@@ -59,7 +59,7 @@ export default class ProgressReporter implements Reporter {
       this.log(`  attempt ${result.retry + 1} ${result.status}: ${result.errors[0]?.message?.replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0] ?? ''}`);
       return;
     }
-    this.done++;
+    this.done.add(test.id);
     const row = summaryRow(test);
     if (row.receivedMiB) this.mib += row.receivedMiB;
     const mib = row.receivedMiB === undefined ? '' : `, ${row.receivedMiB.toFixed(1)} MiB`;

@@ -6,7 +6,7 @@
 import type { TestInfo } from '@playwright/test';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { attemptFailureKind, type ErrorLike, type FailureKind } from './failure-kind.ts';
+import { attemptFailureKind, retryableKinds, type ErrorLike, type FailureKind } from './failure-kind.ts';
 
 export interface Attempt {
   status: 'passed' | 'failed' | 'timedOut' | 'skipped' | 'interrupted';
@@ -26,13 +26,13 @@ export function verdictOf(attempts: Attempt[]): Verdict {
   const last = ran.at(-1)!;
   if (last.status === 'passed') {
     if (!failedKinds.length) return { result: 'passed', attempts: ran.length };
-    // Note: only an attempt lost to the rig may be retried into a pass.
-    const product = failedKinds.find((k) => k !== 'infrastructure');
+    // Note: only an attempt lost to the rig (or a checkout that did not load) may be retried into a pass.
+    const product = failedKinds.find((k) => !retryableKinds.includes(k));
     if (product) return { result: 'failed', attempts: ran.length, kind: product, retriedIntoPass: true };
     return { result: 'flaky', attempts: ran.length, retriedFor: failedKinds };
   }
-  const firstProduct = failedKinds.find((k) => k !== 'infrastructure');
-  return { result: 'failed', attempts: ran.length, kind: firstProduct ?? 'infrastructure', retriedIntoPass: false };
+  const firstProduct = failedKinds.find((k) => !retryableKinds.includes(k));
+  return { result: 'failed', attempts: ran.length, kind: firstProduct ?? failedKinds.at(-1)!, retriedIntoPass: false };
 }
 
 const ledgerFile = (testInfo: TestInfo) => path.join(testInfo.project.outputDir, '.retry-ledger', `${testInfo.testId}.json`);
@@ -41,7 +41,7 @@ const ledgerFile = (testInfo: TestInfo) => path.join(testInfo.project.outputDir,
 export async function recordAttempt(testInfo: TestInfo): Promise<void> {
   if (testInfo.status === testInfo.expectedStatus) return;
   const kind = attemptFailureKind(testInfo.errors);
-  if (kind === 'infrastructure') return;
+  if (retryableKinds.includes(kind)) return;
   await mkdir(path.dirname(ledgerFile(testInfo)), { recursive: true });
   const first = testInfo.errors[0]?.message?.split('\n')[0] ?? '';
   await writeFile(ledgerFile(testInfo), JSON.stringify({ retry: testInfo.retry, kind, error: first }));

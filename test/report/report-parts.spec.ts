@@ -25,6 +25,7 @@ test('infrastructure faults are told from product failures by the error class', 
   expect(failureKind(product)).toBe('product');
   expect(failureKind({ message: 'the updater logged InfraError in its output', stack: 'Error: the updater logged InfraError' })).toBe('product');
   expect(failureKind(timeout)).toBe('timeout');
+  expect(failureKind({ message: "SyntaxError: The requested module '../harness/index.ts' does not provide an export named 'x'", stack: "SyntaxError: The requested module '../harness/index.ts' does not provide an export named 'x'" })).toBe('harness');
   expect(attemptFailureKind([infra, product])).toBe('product');
   expect(attemptFailureKind([infra, wait])).toBe('infrastructure');
 });
@@ -35,6 +36,8 @@ test('retries: only infrastructure faults may be retried into a pass', () => {
   expect(verdictOf([{ status: 'failed', errors: [product] }, { status: 'passed', errors: [] }])).toEqual({ result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: true });
   expect(verdictOf([{ status: 'timedOut', errors: [timeout] }, { status: 'passed', errors: [] }])).toMatchObject({ result: 'failed', kind: 'timeout', retriedIntoPass: true });
   expect(verdictOf([{ status: 'failed', errors: [infra] }, { status: 'failed', errors: [infra] }])).toMatchObject({ result: 'failed', kind: 'infrastructure' });
+  const load = { message: "SyntaxError: The requested module '../harness/index.ts' does not provide an export named 'x'", stack: 'SyntaxError: The requested module' };
+  expect(verdictOf([{ status: 'failed', errors: [load] }, { status: 'passed', errors: [] }])).toEqual({ result: 'flaky', attempts: 2, retriedFor: ['harness'] });
   // A retry a fixture skipped because the first attempt was a product failure.
   expect(verdictOf([{ status: 'failed', errors: [product] }, { status: 'skipped', errors: [] }])).toMatchObject({ result: 'failed', kind: 'product', attempts: 1 });
   expect(verdictOf([{ status: 'skipped', errors: [] }])).toMatchObject({ result: 'skipped' });
