@@ -71,7 +71,7 @@ test('flash, boot and the mux interlock through bench interfaces only; dispose l
     await expect(runLabCommand(wiring.sdMux.commands.host, 'Switching the SD card to the lab host', 10_000)).rejects.toThrow(/refusing to switch the SD card to the host: the board is powered/);
 
     await rig.console.expect(/login: ?$/m, { timeoutMs: 120_000, what: 'Login prompt through ser2net' });
-    await rig.console.login({ timeoutMs: 30_000 });
+    await rig.console.login({ timeoutMs: 60_000 });
     expect((await rig.console.run('cat /sys/class/net/eth0/carrier')).stdout.trim()).toBe('1');
     await rig.network.down();
     await expect.poll(async () => (await rig.console.run('cat /sys/class/net/eth0/carrier')).stdout.trim(), { message: 'eth0 carrier after network.down()' }).toBe('0');

@@ -93,8 +93,22 @@ export class SerialConsole {
   /** Logs in as root (the reference images' dev mode has no password). */
   async login(opts: { timeoutMs: number; user?: string } = { timeoutMs: 30_000 }): Promise<void> {
     this.pending = '';
-    await this.send('\n');
-    const first = await this.expect(/login: ?$|[#$] (\x1b\[6n)?$/m, { timeoutMs: opts.timeoutMs, what: 'Login prompt' });
+    // Note: a daemon's console message can land on the prompt's line ("login: [engine] up"), so the
+    // prompt is asked for again, every few seconds, until one stands at the end of a line.
+    const deadline = Date.now() + opts.timeoutMs;
+    let first: RegExpExecArray | undefined;
+    while (!first) {
+      await this.send('\n');
+      const left = deadline - Date.now();
+      try {
+        first = await this.expect(/login: ?$|[#$] (\x1b\[6n)?$/m, { timeoutMs: Math.min(5000, Math.max(left, 1)), what: 'Login prompt' });
+      } catch (error) {
+        if (Date.now() + 1 >= deadline) {
+          throw new WaitTimeoutError(`Login prompt not seen on ${this.name} after ${opts.timeoutMs}ms (asked every 5 s).\nLast console lines:\n${this.tail(15)}`);
+        }
+        if (!(error instanceof WaitTimeoutError)) throw error;
+      }
+    }
     if (!first[0].includes('login')) return; // already logged in
     await this.send(`${opts.user ?? 'root'}\n`);
     // A shell prompt (busybox ash may follow it with a cursor-position query), or a password prompt
