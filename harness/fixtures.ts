@@ -7,6 +7,7 @@ import { cacheDir } from '../images/lib/cache.ts';
 import { Device } from './device/device.ts';
 import { imageForRelease, type ReleaseImage } from './image/release-image.ts';
 import { attachConsoleEvidence } from './report/evidence.ts';
+import { skipRetryOfProductFailure } from './report/retry-policy.ts';
 import { createRig } from './rig/create-rig.ts';
 import { acquireRigLease } from './rig/lease.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
@@ -95,6 +96,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   _evidence: [
     async ({ rig }, use, testInfo) => {
+      // A retry after a product failure is not run: retries are for infrastructure faults only.
+      await skipRetryOfProductFailure(testInfo);
       const firstLine = rig.console.lines.length;
       const firstEvent = rig.console.bootEvents.events.length;
       await use();
