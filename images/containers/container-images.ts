@@ -84,9 +84,7 @@ async function containerLayer(kind: ContainerKind, deviceType: string, files: Re
       await $`printf %s ${text} > ${path.join(tree, file)}`;
     }
     for (const d of ['tmp', 'data', 'dev', 'proc', 'var/run', 'mnt/boot']) await mkdir(path.join(tree, d), { recursive: true });
-    await mkdir(path.dirname(output), { recursive: true });
-    await $`tar --numeric-owner --owner=0 --group=0 --sort=name --mtime=@0 -C ${tree} -cf - . | gzip -n -9 > ${output}.partial`;
-    await rename(`${output}.partial`, output);
+    await writeLayerTarball(tree, output);
     return output;
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -94,6 +92,17 @@ async function containerLayer(kind: ContainerKind, deviceType: string, files: Re
 }
 
 /** The layer's bytes, for pushing. */
+/**
+ * A reproducible gzip'd tar of `tree` (root-owned, sorted, epoch mtimes) at `output`, written under a
+ * per-process name first: two runs may build the same layer at once.
+ */
+export async function writeLayerTarball(tree: string, output: string): Promise<void> {
+  await mkdir(path.dirname(output), { recursive: true });
+  const partial = `${output}.${process.pid}.partial`;
+  await $`tar --numeric-owner --owner=0 --group=0 --sort=name --mtime=@0 -C ${tree} -cf - . | gzip -n -9 > ${partial}`;
+  await rename(partial, output);
+}
+
 export function readLayer(image: ContainerImage): Promise<Buffer> {
   return readFile(image.layerPath);
 }

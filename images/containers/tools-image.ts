@@ -7,7 +7,7 @@
 //   /resin-boot/           the target release's boot files (boot.scr, and on the Raspberry Pi its
 //                          config.txt, U-Boot and dtb), from the target's own card image
 import { $ } from 'zx';
-import { chmod, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuiltImage } from '../build.ts';
@@ -15,7 +15,7 @@ import { deviceTypeProfile, type DeviceTypeProfile } from '../device-types.ts';
 import { cacheDir, fileExists, hashInputs } from '../lib/cache.ts';
 import { download, extract, resolveWithDependencies } from '../lib/debian-packages.ts';
 import { registryTag } from '../lib/releases.ts';
-import { platformOf, type ContainerImage } from './container-images.ts';
+import { platformOf, writeLayerTarball, type ContainerImage } from './container-images.ts';
 
 /** Debian packages of the tools, and where each tool is inside them. */
 const tools: Record<string, { package: string; path: string }> = {
@@ -71,9 +71,7 @@ async function toolsLayer(target: BuiltImage): Promise<string> {
     await $`mcopy -s -n -i ${`${target.path}@@${bootPart.startBytes}`} ${'::*'} ${boot}`;
     for (const f of await readdir(boot)) if (deviceOwnedBootFiles.has(f)) await rm(path.join(boot, f));
     if (!(await fileExists(path.join(boot, 'boot.scr')))) throw new Error(`${target.path}: resin-boot has no boot.scr; is it a 2.x card?`);
-    await mkdir(path.dirname(output), { recursive: true });
-    await $`tar --numeric-owner --owner=0 --group=0 --sort=name --mtime=@0 -C ${tree} -cf - . | gzip -n -9 > ${output}.partial`;
-    await rename(`${output}.partial`, output);
+    await writeLayerTarball(tree, output);
     return output;
   } finally {
     await rm(work, { recursive: true, force: true });
