@@ -1,4 +1,5 @@
-// @fault: power cuts at every phase of the updater, and the network or the registry failing under it.
+// @fault: power cuts at every phase of every updater (upgrade-2.x.sh on the newest 2.x path,
+// upgrade-1.x-to-2.x.sh on the newest 1.x → 2.x path), and the network or the registry failing under it.
 // Power cut: the runner cuts power when the phase's `[hup] phase=` line streams (or a set time into
 // it), the board is powered on again and must meet the row's guarantee (harness/faults/guarantees.ts);
 // when the old OS came back, a rerun of the updater must succeed. The table is printed with the
@@ -14,6 +15,13 @@ import {
   expect,
   MiB,
   loadPaths2x,
+  loadPaths1xTo2x,
+  bootOneXDevice,
+  migrationTimeoutMs,
+  publishTools,
+  seedResinData,
+  labWifiNetworks,
+  type UpdateTestContext,
   waitForLoginPrompt,
   runUpdater,
   describeRun,
@@ -43,6 +51,8 @@ const path = paths.filter((p) => p.to.version === paths.at(-1)!.to.version).at(-
 const measured: MeasuredRow[] = [];
 /** An EDGE/GPRS-class link: slow enough to matter, fast enough to finish a 20 MiB update in minutes. */
 const SLOW_LINK_KBIT = 384;
+/** resin-data seeded on 1.x cards: enough for the backup phase to take a while, little enough to keep rows short. */
+const SEED_MB = 16;
 
 const updaterArgs = (p: UpgradePath) => ['--hostos-version', p.to.version, '--supervisor-version', p.to.supervisor];
 
@@ -55,66 +65,120 @@ async function expectUpdated(device: Device, before: DeviceState, sums: Record<s
   expect(await dataChecksums(device)).toEqual(sums);
 }
 
+/** The migration finished as hup-1x-to-2x expects: 2.x layout, the target from resin-rootB, the data. */
+async function expectMigrated(device: Device, _before: DeviceState, sums: Record<string, string>, p: UpgradePath) {
+  const after = await device.snapshot();
+  expect(after).toHaveLayout('2.x');
+  expect(after).toBootFrom('resin-rootB');
+  expect(after.osRelease.VERSION).toBe(p.to.version);
+  expect(await dataChecksums(device)).toEqual(sums);
+}
+
 async function expectSupervisorRunning(device: Device) {
   await expect
     .poll(async () => (await device.exec('docker ps -q')).stdout.split('\n').includes('resin_supervisor'), { timeout: 120_000, intervals: [2000], message: 'the supervisor running again after the failed update' })
     .toBe(true);
 }
 
-for (const row of powerCutGuarantees.filter((r) => r.updater === path.updater)) {
-  const title = `power cut: ${row.updater} in ${row.phase}${row.afterMs ? ` +${row.afterMs}ms` : ''} → ${row.guarantee}`;
-  test(title, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
-    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 8);
-    testInfo.annotations.push({ type: 'fault', description: `power-cut at ${row.phase}` }, { type: 'guarantee', description: `${row.guarantee}: ${row.why}` });
-    await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSourceForUpdate({ rig, device, registry, imageFor }, path));
-    const before = await device.snapshot();
-    const sums = await dataChecksums(device);
+/** One updater under power cuts: the path it runs, how its source device is set up, what "updated" means. */
+interface CutSubject {
+  path: UpgradePath;
+  timeoutMs: (rig: Rig) => number;
+  boot: (ctx: UpdateTestContext) => Promise<void>;
+  expectDone: typeof expectUpdated;
+}
 
-    const run = await runUpdater(device, rig, {
-      script: updaterScript(row.updater),
-      args: updaterArgs(path),
-      step: (name, body) => test.step(name, body),
-      at: { phase: row.phase, afterMs: row.afterMs, action: () => rig.power.cut() },
-    });
-    await testInfo.attach('updater-output.log', { body: run.output, contentType: 'text/plain' });
-    expect(run.injected, `the updater reached phase ${row.phase} (${describeRun(run)})`).toBeDefined();
-    testInfo.annotations.push({ type: 'cut', description: `power cut ${(run.injected!.atMs / 1000).toFixed(1)}s into the run, in ${row.phase}` });
+const paths1x = await loadPaths1xTo2x();
+const subjects: CutSubject[] = [
+  { path, timeoutMs: (rig) => rig.config.bootTimeoutSeconds * 1000 * 8, boot: (ctx) => bootSourceForUpdate(ctx, path), expectDone: expectUpdated },
+];
+if (paths1x.length) {
+  // The newest 1.x to the newest 2.x it may migrate to.
+  const path1x = paths1x.at(-1)!;
+  subjects.push({
+    path: path1x,
+    timeoutMs: (rig) => migrationTimeoutMs(rig, SEED_MB) * 2 + rig.config.bootTimeoutSeconds * 1000 * 4,
+    boot: async ({ rig, device, registry, imageFor }) => {
+      await registry.publish(path1x.from.version);
+      await registry.publish(path1x.to.version);
+      await publishTools(registry.started.client, path1x.to.version, rig.deviceType);
+      const seeded = await seedResinData((await imageFor(path1x.from.version)).path, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 4 * MiB });
+      await bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.started.deviceUrl, supervisorVersion: path1x.from.supervisor, wifi: labWifiNetworks });
+    },
+    expectDone: expectMigrated,
+  });
+}
 
-    const after = await test.step('power on after the cut', async () => {
-      await device.disconnect();
-      await rig.power.on();
-      try {
-        await waitForLoginPrompt(rig);
-        await device.connect(rig.config.bootTimeoutSeconds * 1000);
-        return await device.snapshot();
-      } catch (error) {
-        testInfo.annotations.push({ type: 'no-boot', description: (error as Error).message.split('\n')[0]! });
-        return undefined;
+for (const subject of subjects) {
+  const { path: cutPath } = subject;
+  for (const row of powerCutGuarantees.filter((r) => r.updater === cutPath.updater)) {
+    const title = `power cut: ${row.updater} in ${row.phase}${row.afterMs ? ` +${row.afterMs}ms` : ''} → ${row.guarantee}`;
+    test(title, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
+      test.setTimeout(subject.timeoutMs(rig));
+      testInfo.annotations.push({ type: 'fault', description: `power-cut at ${row.phase}` }, { type: 'guarantee', description: `${row.guarantee}: ${row.why}` });
+      await test.step(`boot ${cutPath.from.version} with the supervisor and the app`, () => subject.boot({ rig, device, registry, imageFor }));
+      const before = await device.snapshot();
+      const sums = await dataChecksums(device);
+
+      const run = await runUpdater(device, rig, {
+        script: updaterScript(row.updater),
+        args: updaterArgs(cutPath),
+        step: (name, body) => test.step(name, body),
+        at: { phase: row.phase, afterMs: row.afterMs, action: () => rig.power.cut() },
+      });
+      await testInfo.attach('updater-output.log', { body: run.output, contentType: 'text/plain' });
+      expect(run.injected, `the updater reached phase ${row.phase} (${describeRun(run)})`).toBeDefined();
+      testInfo.annotations.push({ type: 'cut', description: `power cut ${(run.injected!.atMs / 1000).toFixed(1)}s into the run, in ${row.phase}` });
+
+      const after = await test.step('power on after the cut', async () => {
+        await device.disconnect();
+        await rig.power.on();
+        try {
+          await waitForLoginPrompt(rig);
+          await device.connect(rig.config.bootTimeoutSeconds * 1000);
+          return await device.snapshot();
+        } catch (error) {
+          testInfo.annotations.push({ type: 'no-boot', description: (error as Error).message.split('\n')[0]! });
+          return undefined;
+        }
+      });
+      const { outcome, detail } = classifyOutcome(before, after, cutPath.to);
+      const result: MeasuredRow = { ...row, rig: rig.config.name, outcome, detail };
+      measured.push(result);
+      testInfo.annotations.push({ type: 'outcome', description: `${outcome} (${detail})` });
+      await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
+
+      if (row.guarantee === 'unsafe') {
+        // What the window costs, measured: does the device come back, and with which of its data?
+        if (after) result.detail += `; ${await dataVerdict(device, sums)}`;
+        testInfo.annotations.push({ type: 'finding', description: `known unsafe window ${row.phase}: ${outcome} (${result.detail}) — ${row.why}` });
+        return;
+      }
+      expect(meetsGuarantee(row.guarantee, outcome), `after a cut in ${row.phase} the guarantee is ${row.guarantee}; the device came back as ${outcome} (${detail})`).toBe(true);
+      expect(await dataChecksums(device), 'resin-data intact after the cut').toEqual(sums);
+
+      if (outcome === 'old-os') {
+        await test.step('a rerun of the updater succeeds', async () => {
+          const rerun = await runUpdater(device, rig, { script: updaterScript(row.updater), args: updaterArgs(cutPath), step: (name, body) => test.step(`rerun: ${name}`, body), timeoutMs: subject.timeoutMs(rig) / 2 });
+          await testInfo.attach('updater-rerun.log', { body: rerun.log, contentType: 'text/plain' });
+          result.rerunOk = rerun.exitCode === 0;
+          expect(rerun.exitCode, `rerun after the cut: ${describeRun(rerun)}`).toBe(0);
+          await subject.expectDone(device, before, sums, cutPath);
+        });
       }
     });
-    const { outcome, detail } = classifyOutcome(before, after, path.to);
-    const result: MeasuredRow = { ...row, rig: rig.config.name, outcome, detail };
-    measured.push(result);
-    testInfo.annotations.push({ type: 'outcome', description: `${outcome} (${detail})` });
-    await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
+  }
+}
 
-    if (row.guarantee === 'unsafe') {
-      testInfo.annotations.push({ type: 'finding', description: `known unsafe window ${row.phase}: ${outcome} (${detail}) — ${row.why}` });
-      return;
-    }
-    expect(meetsGuarantee(row.guarantee, outcome), `after a cut in ${row.phase} the guarantee is ${row.guarantee}; the device came back as ${outcome} (${detail})`).toBe(true);
-    expect(await dataChecksums(device), 'resin-data intact after the cut').toEqual(sums);
-
-    if (outcome === 'old-os') {
-      await test.step('a rerun of the updater succeeds', async () => {
-        const rerun = await runUpdater(device, rig, { script: updaterScript(row.updater), args: updaterArgs(path), step: (name, body) => test.step(`rerun: ${name}`, body) });
-        await testInfo.attach('updater-rerun.log', { body: rerun.log, contentType: 'text/plain' });
-        result.rerunOk = rerun.exitCode === 0;
-        expect(rerun.exitCode, `rerun after the cut: ${describeRun(rerun)}`).toBe(0);
-        await expectUpdated(device, before, sums, path);
-      });
-    }
-  });
+/** resin-data after a cut in an unsafe window, compared with before: intact, changed, or unreadable. */
+async function dataVerdict(device: Device, sums: Record<string, string>): Promise<string> {
+  try {
+    const now = await dataChecksums(device);
+    const lost = Object.keys(sums).filter((f) => now[f] !== sums[f]);
+    return lost.length ? `resin-data: ${lost.length} of ${Object.keys(sums).length} files lost or changed` : 'resin-data intact';
+  } catch (error) {
+    return `resin-data unreadable (${(error as Error).message.split('\n')[0]})`;
+  }
 }
 
 /** How long the network stays down: longer than the engine's 30 s stall timeout, so the pull must fail. */
