@@ -3,7 +3,7 @@ export { test } from './fixtures.ts';
 export { expect } from './device/matchers.ts';
 export { Device } from './device/device.ts';
 export type { DeviceState, PartitionState } from './device/device-state.ts';
-export { powerOnToLogin, powerOnToSsh, waitForLoginPrompt, type BootTimes } from './device/boot.ts';
+export { powerOnToLogin, powerOnToSsh, waitForLoginPrompt, startFromImage, type BootTimes, type StartOptions, type StartTimes } from './device/boot.ts';
 export { InfraError, WaitTimeoutError } from './errors.ts';
 export type { CommandResult } from './command-result.ts';
 export type { Rig } from './rig/rig.ts';

@@ -5,7 +5,7 @@ import {
   test,
   expect,
   loadReleases,
-  powerOnToLogin,
+  startFromImage,
   runUpdater,
   describeRun,
   updaterScript,
@@ -74,9 +74,7 @@ const refusals: Refusal[] = [
 ];
 
 async function bootSource(rig: Rig, device: Device, registry: TestRegistry, imagePath: string) {
-  await rig.flash(imagePath);
-  await powerOnToLogin(rig);
-  await device.connect(rig.config.bootTimeoutSeconds * 1000);
+  await startFromImage(rig, device, imagePath);
   await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: middle.supervisor });
   await seedData(device, 2, 256);
 }

@@ -30,3 +30,54 @@ export async function powerOnToSsh(rig: Rig, device: Device): Promise<BootTimes>
   await device.connect(rig.config.bootTimeoutSeconds * 1000);
   return { ...times, sshReadyMs: Date.now() - started };
 }
+
+export interface StartOptions {
+  /**
+   * The test must see the board's real first boot (firmware, kernel, init on the console, first-boot
+   * work on the card): no login snapshot is resumed. Tests that only need a running device leave it off.
+   */
+  firstBoot?: boolean;
+}
+
+export interface StartTimes extends BootTimes {
+  /** True when the board was resumed from a login snapshot instead of booting. */
+  resumed: boolean;
+}
+
+/**
+ * Flashes `imagePath` and brings the board up to SSH. On rigs with login snapshots (QEMU) and unless
+ * the test needs the first boot, the board resumes where a real boot of the same image stood at its
+ * login prompt; otherwise it boots, and that boot is saved for the next test. A resumed device's
+ * clock is set to the host's: it would otherwise run from the moment it was saved.
+ */
+export async function startFromImage(rig: Rig, device: Device, imagePath: string, opts: StartOptions = {}): Promise<StartTimes> {
+  const started = Date.now();
+  const snapshots = opts.firstBoot ? undefined : rig.snapshots;
+  if (snapshots && (await snapshots.resume(imagePath))) {
+    await promptAgain(rig);
+    const loginPromptMs = Date.now() - started;
+    await device.connect(rig.config.bootTimeoutSeconds * 1000);
+    await device.check(`date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`);
+    return { loginPromptMs, sshReadyMs: Date.now() - started, resumed: true };
+  }
+  await rig.flash(imagePath);
+  const times = await powerOnToLogin(rig);
+  // Saved before anything logs in or connects: the snapshot is the board as the boot left it.
+  // A failed save costs the next test a real boot, not this test its run: it is noted on the console.
+  if (snapshots) await snapshots.save(imagePath, times.loginPromptMs).catch((e: Error) => rig.console.note(`login snapshot not saved: ${e.message.split('\n')[0]}`));
+  await device.connect(rig.config.bootTimeoutSeconds * 1000);
+  return { ...times, sshReadyMs: Date.now() - started, resumed: false };
+}
+
+/** A resumed board printed its login prompt long ago: an empty line makes getty print it again. */
+async function promptAgain(rig: Rig): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await rig.console.send('\n');
+    try {
+      await rig.console.expect(/login: ?$/m, { timeoutMs: 5000, what: `Login prompt on ${rig.config.name} after resuming its snapshot` });
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}

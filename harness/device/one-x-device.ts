@@ -3,7 +3,7 @@
 // supervisor and the app running.
 import type { Rig } from '../rig/rig.ts';
 import { prepareDevice } from '../updater/device-setup.ts';
-import { powerOnToLogin } from './boot.ts';
+import { startFromImage } from './boot.ts';
 import type { Device } from './device.ts';
 import { writeConnmanSettings, type WifiNetwork } from './wifi-settings.ts';
 
@@ -12,9 +12,7 @@ export async function bootOneXDevice(
   device: Device,
   opts: { image: string; registryUrl: string; supervisorVersion: string; wifi: WifiNetwork[] },
 ): Promise<void> {
-  await rig.flash(opts.image);
-  await powerOnToLogin(rig);
-  await device.connect(rig.config.bootTimeoutSeconds * 1000);
+  await startFromImage(rig, device, opts.image);
   await prepareDevice(device, { registry: opts.registryUrl, deviceType: rig.deviceType, supervisorVersion: opts.supervisorVersion, waitForApp: true });
   await writeConnmanSettings(device, opts.wifi);
 }

@@ -16,6 +16,20 @@ export interface NetworkLink {
   down(): Promise<void>;
 }
 
+/**
+ * Fast reset (QEMU rigs): a board saved at the login prompt of a real boot of an image, resumed
+ * instead of booting that image again.
+ */
+export interface LoginSnapshots {
+  /**
+   * Flashes the image and resumes the board, powered on, where the saved boot stood at its login
+   * prompt. False when no snapshot of this image is saved (or it no longer loads): flash and boot.
+   */
+  resume(imagePath: string): Promise<boolean>;
+  /** Saves the running board, standing at the login prompt of a real boot of `imagePath`. */
+  save(imagePath: string, bootMs: number): Promise<void>;
+}
+
 export interface Rig extends AsyncDisposable {
   readonly config: RigConfig;
   readonly deviceType: string;
@@ -26,5 +40,7 @@ export interface Rig extends AsyncDisposable {
   flash(imagePath: string): Promise<void>;
   /** Where the device's SSH server is reachable from the host. */
   sshEndpoint(): SshEndpoint;
+  /** Present on rigs that can save and resume a booted board (QEMU); bench boards always boot. */
+  readonly snapshots?: LoginSnapshots;
   dispose(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 // A board emulated by QEMU. The disk image file is the SD card, QMP is the power switch and the
 // network cable, the console is a pty read through serialport, SSH goes through user-net hostfwd.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { SerialConsole } from '../../console/serial-console.ts';
@@ -13,10 +13,11 @@ import { fileExists } from '../../../images/lib/cache.ts';
 import { deviceKeyPath } from '../../../images/lib/keys.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import type { QemuRigConfig } from '../rig-config.ts';
-import type { NetworkLink, PowerSwitch, Rig } from '../rig.ts';
+import type { LoginSnapshots, NetworkLink, PowerSwitch, Rig } from '../rig.ts';
 import { qemuBoardFor } from './boards.ts';
 import type { QemuBoard } from './boards/board.ts';
 import { QmpClient } from './qmp.ts';
+import { discardLoginSnapshot, findLoginSnapshot, saveLoginSnapshot, type LoginSnapshot } from './login-snapshot.ts';
 
 interface RunningQemu {
   process: ChildProcess;
@@ -30,6 +31,7 @@ export class QemuRig implements Rig {
   readonly console: SerialConsole;
   readonly power: PowerSwitch;
   readonly network: NetworkLink;
+  readonly snapshots?: LoginSnapshots;
   private qemu?: RunningQemu;
   private sshPort = 0;
   private flashed = false;
@@ -57,6 +59,10 @@ export class QemuRig implements Rig {
       up: () => this.setLink(true),
       down: () => this.setLink(false),
     };
+    if (!this.board.notSnapshottable) this.snapshots = {
+      resume: (image) => this.resumeLoginSnapshot(image),
+      save: async (image, bootMs) => void (await this.saveLoginSnapshot(image, bootMs)),
+    };
   }
 
   get deviceType(): string {
@@ -69,11 +75,75 @@ export class QemuRig implements Rig {
    */
   async flash(imagePath: string): Promise<void> {
     if (!(await fileExists(imagePath))) throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
+    await this.newCard(path.resolve(imagePath), 'raw');
+  }
+
+  /** A fresh SD card: a qcow2 overlay over `backing` (the image, or a snapshot's frozen card). */
+  private async newCard(backing: string, format: 'raw' | 'qcow2'): Promise<void> {
     await this.stopQemu();
     await mkdir(this.workDir, { recursive: true });
     await rm(this.diskPath, { force: true });
-    await $`qemu-img create -q -f qcow2 -F raw -b ${path.resolve(imagePath)} ${this.diskPath}`;
+    await $`qemu-img create -q -f qcow2 -F ${format} -b ${backing} ${this.diskPath}`;
     this.flashed = true;
+  }
+
+  private async resumeLoginSnapshot(imagePath: string): Promise<boolean> {
+    if (!(await fileExists(imagePath))) throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
+    const snapshot = await findLoginSnapshot(this.config, imagePath, this.board.binary);
+    if (!snapshot) return false;
+    await this.newCard(snapshot.disk, 'qcow2');
+    try {
+      await this.startQemu(1, { incoming: true });
+      const qemu = this.qemu!;
+      // Devices the saved board had gained at kernel start must exist before its state loads.
+      if (this.board.onKernelStart) {
+        await this.board.onKernelStart(qemu.qmp);
+        qemu.kernelStarted = true;
+      }
+      this.console.markPowerOn();
+      this.console.note(`resumed at the login prompt from snapshot ${snapshot.key} (a real boot of ${path.basename(imagePath)} saved ${snapshot.meta.savedAt})`);
+      await qemu.qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(snapshot.state)}` });
+      // Note: waitFor retries a probe that throws, so an end state is returned and judged after it.
+      const loaded = await waitFor(async () => {
+        if (qemu.exited) return 'QEMU exited';
+        const { status } = await qemu.qmp.execute<{ status: string }>('query-status');
+        return status === 'inmigrate' ? undefined : status;
+      }, { timeoutMs: 60_000, what: `QEMU loading login snapshot ${snapshot.state}`, details: () => this.qemuLog() });
+      if (loaded !== 'paused') throw new InfraError(`${loaded} while loading the snapshot: ${this.qemuLog().trim().split('\n').at(-1) ?? ''}`);
+      await qemu.qmp.execute('cont');
+      return true;
+    } catch (error) {
+      // A snapshot that no longer loads is dropped; the caller boots for real (and saves a new one).
+      this.console.note(`login snapshot ${snapshot.key} did not load (${(error as Error).message.split('\n')[0]}): discarded, booting for real`);
+      await this.stopQemu();
+      await discardLoginSnapshot(snapshot);
+      await this.flash(imagePath);
+      return false;
+    }
+  }
+
+  private async saveLoginSnapshot(imagePath: string, bootMs: number): Promise<LoginSnapshot> {
+    const qemu = this.qemu;
+    if (!qemu || qemu.exited) throw new InfraError(`${this.config.name}: no running board to save`);
+    // The guest is paused for the save: a second or two, like a slow console, nothing it can see.
+    await qemu.qmp.execute('stop');
+    try {
+      return await saveLoginSnapshot(this.config, imagePath, this.board.binary, bootMs, async ({ disk, state }) => {
+        // QEMU's default migration speed limit (32 MiB/s) would make this take several seconds.
+        await qemu.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 16 * 1024 ** 3 });
+        await qemu.qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(state)}` });
+        const info = await waitFor(async () => {
+          if (qemu.exited) return { status: 'failed', 'error-desc': 'QEMU exited' };
+          const info = await qemu.qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+          return info.status === 'completed' || info.status === 'failed' ? info : undefined;
+        }, { timeoutMs: 60_000, what: `QEMU writing the login snapshot to ${state}` });
+        if (info.status === 'failed') throw new InfraError(`saving the login snapshot failed: ${info['error-desc'] ?? 'no reason given'}`);
+        // The migration flushed the card: its overlay is frozen as the snapshot's card.
+        await copyFile(this.diskPath, disk);
+      });
+    } finally {
+      if (!qemu.exited) await qemu.qmp.execute('cont');
+    }
   }
 
   sshEndpoint(): SshEndpoint {
@@ -122,12 +192,14 @@ export class QemuRig implements Rig {
     await this.qemu.qmp.execute('set_link', { name: this.board.nicId, up });
   }
 
-  private async startQemu(attempt = 1): Promise<void> {
+  private async startQemu(attempt = 1, opts: { incoming?: boolean } = {}): Promise<void> {
     await mkdir(this.workDir, { recursive: true });
     const qmpPath = path.join(this.workDir, 'qmp.sock');
     await rm(qmpPath, { force: true });
     this.sshPort = await freeLoopbackPort();
     const launch = await this.board.launch({ diskPath: this.diskPath, sshPort: this.sshPort, qmpPath, memoryMiB: this.config.memoryMiB, workDir: this.workDir });
+    // A resumed board starts waiting for its saved state (migrate-incoming), not from the firmware.
+    if (opts.incoming) launch.args.push('-incoming', 'defer');
     // Note: setpriv --pdeathsig makes the kernel kill QEMU when this worker dies, even by SIGKILL,
     // so no board outlives the test run that started it.
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', launch.binary, ...launch.args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -143,7 +215,7 @@ export class QemuRig implements Rig {
         timeoutMs: 15_000, what: `QEMU QMP socket ${qmpPath}`, details: describe,
       });
     } catch (error) {
-      if (attempt < 3 && /hostfwd|host forwarding/i.test(running.stderr.join(''))) return this.startQemu(attempt + 1);
+      if (attempt < 3 && /hostfwd|host forwarding/i.test(running.stderr.join(''))) return this.startQemu(attempt + 1, opts);
       child.kill('SIGKILL');
       throw new InfraError(`${this.config.name}: QEMU did not start.\n${describe()}`, { cause: error });
     }
@@ -192,3 +264,5 @@ export class QemuRig implements Rig {
     }
   }
 }
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -37,6 +37,8 @@ export class QmpClient {
   execute<T = unknown>(command: string, args?: Json): Promise<T> {
     const id = String(this.nextId++);
     return new Promise<T>((resolve, reject) => {
+      // A command after QEMU went away would wait forever for its answer.
+      if (this.socket.destroyed) return reject(new InfraError(`QMP connection ${this.path} is closed (QEMU exited?): cannot ${command}`));
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, command });
       this.socket.write(JSON.stringify({ execute: command, arguments: args, id }) + '\n');
     });

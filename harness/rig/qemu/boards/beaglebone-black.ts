@@ -3,11 +3,12 @@
 import { commonArgs, type QemuBoard } from './board.ts';
 
 export const beagleboneBlack: QemuBoard = {
+  binary: 'qemu-system-arm',
   nicId: 'nic0',
   relaunchOnEveryBoot: false,
   async launch(inputs) {
     return {
-      binary: 'qemu-system-arm',
+      binary: this.binary,
       args: [
         '-M', 'virt', '-cpu', 'cortex-a15', '-bios', '/usr/lib/u-boot/qemu_arm/u-boot.bin',
         ...commonArgs(inputs),

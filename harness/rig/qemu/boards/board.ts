@@ -17,6 +17,8 @@ export interface BoardInputs {
 }
 
 export interface QemuBoard {
+  /** The QEMU system emulator this board runs on. */
+  binary: string;
   launch(inputs: BoardInputs): Promise<QemuLaunch>;
   /** QOM id of the NIC whose link `set_link` toggles. */
   nicId: string;
@@ -25,6 +27,8 @@ export interface QemuBoard {
    * firmware reads its files from the SD card at each boot, and QEMU's -kernel cannot change later.
    */
   relaunchOnEveryBoot: boolean;
+  /** Why this board cannot be saved and resumed (login snapshots), when it cannot. */
+  notSnapshottable?: string;
   /** Called when the console shows the kernel starting (e.g. to attach USB devices). */
   onKernelStart?(qmp: QmpClient): Promise<void>;
 }

@@ -7,12 +7,15 @@ import { commonArgs, type QemuBoard } from './board.ts';
 import { readFirmwareFiles } from './gpu-firmware.ts';
 
 export const raspberrypi3: QemuBoard = {
+  binary: 'qemu-system-aarch64',
   nicId: 'usbnet0',
   relaunchOnEveryBoot: true,
+  // QEMU marks usb-net unmigratable, and raspi3b has no other network device: this board always boots.
+  notSnapshottable: 'QEMU cannot migrate usb-net, the only NIC raspi3b can have',
   async launch(inputs) {
     const firmware = await readFirmwareFiles(inputs.diskPath, path.join(inputs.workDir, 'firmware'), 'bcm2837-rpi-3-b.dtb');
     return {
-      binary: 'qemu-system-aarch64',
+      binary: this.binary,
       args: [
         '-M', 'raspi3b', '-kernel', firmware.kernel, '-dtb', firmware.dtb,
         // 1.x boots Linux from resin-boot: its initramfs and cmdline.txt, as the firmware hands them over.
