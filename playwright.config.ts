@@ -27,13 +27,14 @@ function rigProjects(): Project[] {
   return readdirSync(rigsDir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((f) => ({ file: f, rig: parse(readFileSync(path.join(rigsDir, f), 'utf8')) as { name?: string; example?: boolean } }))
+    .map((f) => ({ file: f, rig: parse(readFileSync(path.join(rigsDir, f), 'utf8')) as { name?: string; example?: boolean; instances?: number } }))
     // Example rigs describe real benches that are not wired to this host: run them only when named.
     .filter(({ rig }) => !rig.example || process.env.HUPBENCH_RIGS?.split(',').includes(rig.name ?? ''))
-    .map(({ file }) => {
+    .map(({ file, rig }) => {
       const name = file.replace(/\.yaml$/, '');
       // `npm test` (HUPBENCH_SMOKE=1) runs only the @smoke subset of the HIL suites.
-      return { name, testDir: 'suites', use: { rigName: name }, retries: hilRetries, grep: process.env.HUPBENCH_SMOKE ? /@smoke/ : undefined };
+      // A rig runs at most `instances` tests at once (each worker takes one instance: harness/fixtures.ts).
+      return { name, testDir: 'suites', use: { rigName: name }, retries: hilRetries, workers: rig.instances ?? 1, grep: process.env.HUPBENCH_SMOKE ? /@smoke/ : undefined };
     });
 }
 
@@ -42,8 +43,9 @@ const console: ReporterDescription = process.env.HUPBENCH_PROGRESS ? ['./harness
 
 export default defineConfig({
   projects: [{ name: 'unit', testDir: 'test', timeout: 120_000, retries: 0 }, ...rigProjects()],
-  // Note: each QEMU board under TCG keeps one core busy; this machine has two.
-  workers: 1,
+  // Note: each QEMU board under TCG keeps one core busy. HUPBENCH_WORKERS (or --workers) runs more
+  // boards at once, each rig up to its `instances`; `npm run bench` measures what that buys.
+  workers: Number(process.env.HUPBENCH_WORKERS ?? 1),
   timeout: 10 * 60_000,
   expect: { timeout: 10_000 },
   outputDir: path.join(resultsDir, 'artifacts'),

@@ -9,7 +9,7 @@ import { imageForRelease, type ReleaseImage } from './image/release-image.ts';
 import { attachConsoleEvidence } from './report/evidence.ts';
 import { skipRetryOfProductFailure } from './report/retry-policy.ts';
 import { createRig } from './rig/create-rig.ts';
-import { acquireRigLease } from './rig/lease.ts';
+import { acquireInstanceLease, acquireRigLease } from './rig/lease.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
 import type { Rig } from './rig/rig.ts';
 import { publishRelease, startRegistry, type StartedRegistry } from './registry/index.ts';
@@ -34,24 +34,31 @@ export interface WorkerFixtures {
   registry: TestRegistry;
 }
 
+/** How long a worker waits for a free instance of its rig (all held by other runs on this host). */
+const INSTANCE_WAIT_MS = 10 * 60_000;
+
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   rigName: ['qemu-beaglebone-black', { option: true, scope: 'worker' }],
 
   rig: [
     async ({ rigName }, use, workerInfo) => {
       const config = await loadRigConfig(rigName);
-      // Note: a bench rig is one physical board: the lease keeps a second run off it.
-      const lease = config.kind === 'bench' ? await acquireRigLease(config.name) : undefined;
-      const workDir = path.join(cacheDir, 'rigs', `${config.name}-${workerInfo.parallelIndex}-${process.pid}`);
+      // Note: a bench rig is one physical board: the lease keeps a second run off it. A QEMU rig runs
+      // up to `instances` boards on this host: each worker takes one instance (its parallelIndex when
+      // free), with its own files, ports and pty.
+      const lease = config.kind === 'bench' ? await acquireRigLease(config.name) : await acquireInstanceLease(config.name, config.instances, { preferred: workerInfo.parallelIndex, timeoutMs: INSTANCE_WAIT_MS });
+      const instance = 'instance' in lease ? lease.instance : 0;
+      const workDir = path.join(cacheDir, 'rigs', `${config.name}-${instance}-${process.pid}`);
       const rig = createRig(config, workDir);
       try {
         await use(rig);
       } finally {
         await rig.dispose();
-        await lease?.release();
+        await lease.release();
       }
     },
-    { scope: 'worker', timeout: 60_000 },
+    // Long enough to wait for another run on this host to free an instance.
+    { scope: 'worker', timeout: INSTANCE_WAIT_MS + 60_000 },
   ],
 
   imageFor: [

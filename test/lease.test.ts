@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { acquireRigLease, leaseHolder, RigLeaseError } from '../harness/rig/lease.ts';
+import { acquireInstanceLease, acquireRigLease, leaseHolder, RigLeaseError } from '../harness/rig/lease.ts';
 
 let dir: string;
 test.beforeEach(async () => {
@@ -77,4 +77,21 @@ test('an unreadable lease file from a crash is taken over', async () => {
   const lease = await acquireRigLease('bench-1', { dir });
   expect(JSON.parse(await readFile(lease.file, 'utf8')).pid).toBe(process.pid);
   await lease.release();
+});
+
+test('QEMU instances: each worker gets its own, preferring its parallelIndex; a run past the count waits, then says who holds them', async () => {
+  const a = await acquireInstanceLease('qemu-x', 2, { dir, preferred: 1 });
+  const b = await acquireInstanceLease('qemu-x', 2, { dir, preferred: 1 });
+  expect([a.instance, b.instance]).toEqual([1, 0]);
+  // Both held: a third taker waits, and gets the instance freed while it waits.
+  const waiting = acquireInstanceLease('qemu-x', 2, { dir, preferred: 0, timeoutMs: 20_000 });
+  setTimeout(() => void a.release(), 1500);
+  const c = await waiting;
+  expect(c.instance).toBe(1);
+  const error = await acquireInstanceLease('qemu-x', 2, { dir, timeoutMs: 1 }).catch((e: Error) => e);
+  expect(error).toBeInstanceOf(RigLeaseError);
+  expect((error as Error).message).toMatch(/All 2 instance\(s\) of rig qemu-x stayed in use/);
+  expect((error as Error).message).toContain(`Rig qemu-x.0 is in use: leased by pid ${process.pid}`);
+  await b.release();
+  await c.release();
 });

@@ -157,3 +157,40 @@ function releaseSync(file: string, holder: LeaseHolder): void {
     // already gone
   }
 }
+
+export interface InstanceLease extends RigLease {
+  /** Which of the rig's `instances` this run drives (0-based): it names its files. */
+  readonly instance: number;
+}
+
+/**
+ * One of the `instances` copies of a rig this host may run (rig file `instances: N`): the preferred
+ * slot when free (a worker's parallelIndex), else the next free one; when all N are in use, by this
+ * run or another, waits up to `timeoutMs` for one and then says who holds them.
+ */
+export async function acquireInstanceLease(
+  rigName: string,
+  instances: number,
+  opts: { preferred?: number; dir?: string; timeoutMs?: number } = {},
+): Promise<InstanceLease> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+  const first = (opts.preferred ?? 0) % instances;
+  for (;;) {
+    const refusals: string[] = [];
+    for (let k = 0; k < instances; k++) {
+      const instance = (first + k) % instances;
+      try {
+        const lease = await acquireRigLease(`${rigName}.${instance}`, { dir: opts.dir });
+        return Object.assign(lease, { instance });
+      } catch (error) {
+        if (!(error instanceof RigLeaseError)) throw error;
+        refusals.push(error.message.split('\n')[0]!);
+      }
+    }
+    if (Date.now() >= deadline) {
+      throw new RigLeaseError(`All ${instances} instance(s) of rig ${rigName} stayed in use for ${Math.round((opts.timeoutMs ?? 30 * 60_000) / 1000)} s:\n${refusals.join('\n')}\nRaise \`instances\` in rigs/${rigName}.yaml if this host can run more, or wait for the other run.`);
+    }
+    // Note: another run's board is released at its end; a lease file has no event to wait on.
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
