@@ -84,7 +84,7 @@ async function expectSupervisorRunning(device: Device) {
 interface CutSubject {
   path: UpgradePath;
   timeoutMs: (rig: Rig) => number;
-  boot: (ctx: UpdateTestContext) => Promise<void>;
+  boot: (ctx: UpdateTestContext) => Promise<unknown>;
   expectDone: typeof expectUpdated;
 }
 

@@ -7,6 +7,8 @@
 // And the pre-step: a 1.x device running from resin-updt is moved to resin-root and the updater rerun.
 import {
   test,
+  pathTiming,
+  timingAnnotation,
   expect,
   loadPaths1xTo2x,
   runUpdater,
@@ -47,7 +49,7 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
   const seeded = await test.step(`seed ${SEED_MB} MB into resin-data on the host`, () =>
     seedResinData(opts.card, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 8 * MiB }),
   );
-  await test.step(`boot ${path.from.version} with the supervisor and the app running, WiFi in config.json`, () =>
+  const start = await test.step(`boot ${path.from.version} with the supervisor and the app running, WiFi in config.json`, () =>
     bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.started.deviceUrl, supervisorVersion: path.from.supervisor, wifi: labWifiNetworks }),
   );
 
@@ -88,6 +90,7 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
   expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail(run)}`).toBe(0);
   expect(run.phases.map((p) => p.name)).toEqual(['checks', 'stop-services', 'remove-containers', 'tools', 'backup', 'layout', 'restore', 'pull', 'populate', 'boot-files', 'wifi', 'supervisor', 'switch-boot', 'reboot']);
   expect(run.reboots, 'the migration rebooted the device once').toBe(1);
+  testInfo.annotations.push(timingAnnotation(pathTiming(wallStarted, start, run)));
 
   const after: DeviceState = await device.snapshot();
   await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });

@@ -7,6 +7,8 @@
 // seconds) keeps the update: breadcrumbs cleared, `upgrade_available=0`.
 import {
   test,
+  pathTiming,
+  timingAnnotation,
   expect,
   loadPaths2x,
   runUpdater,
@@ -39,7 +41,7 @@ for (const path of paths) {
     const wallStarted = Date.now();
     test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
 
-    await test.step(`publish both releases; boot ${path.from.version} with the supervisor and the app running`, () => bootSourceForUpdate({ rig, device, imageFor, registry }, path));
+    const start = await test.step(`publish both releases; boot ${path.from.version} with the supervisor and the app running`, () => bootSourceForUpdate({ rig, device, imageFor, registry }, path));
 
     const before = await device.snapshot();
     const sumsBefore = await dataChecksums(device);
@@ -63,6 +65,7 @@ for (const path of paths) {
 
     expect(run.exitCode, `upgrade-2.x.sh ${describeRun(run)}\n${run.output.split('\n').slice(-15).join('\n')}`).toBe(0);
     expect(run.reboots, 'the update rebooted the device exactly once').toBe(1);
+    test.info().annotations.push(timingAnnotation(pathTiming(wallStarted, start, run)));
 
     const after = await device.snapshot();
     await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });

@@ -3,7 +3,7 @@
 // supervisor and the app running.
 import type { Rig } from '../rig/rig.ts';
 import { prepareDevice } from '../updater/device-setup.ts';
-import { startFromImage } from './boot.ts';
+import { startFromImage, type StartTimes } from './boot.ts';
 import type { Device } from './device.ts';
 import { writeConnmanSettings, type WifiNetwork } from './wifi-settings.ts';
 
@@ -11,10 +11,11 @@ export async function bootOneXDevice(
   rig: Rig,
   device: Device,
   opts: { image: string; registryUrl: string; supervisorVersion: string; wifi: WifiNetwork[] },
-): Promise<void> {
-  await startFromImage(rig, device, opts.image);
+): Promise<StartTimes> {
+  const started = await startFromImage(rig, device, opts.image);
   await prepareDevice(device, { registry: opts.registryUrl, deviceType: rig.deviceType, supervisorVersion: opts.supervisorVersion, waitForApp: true });
   await writeConnmanSettings(device, opts.wifi);
+  return started;
 }
 
 /** Test time for one migration: the Raspberry Pi rig is several times slower (SD card I/O under raspi3b). */

@@ -3,3 +3,4 @@ export { runUpdater, describeRun, MiB, type HupRun, type HupPhase, type HupOutco
 export { pathsFor2x, loadPaths2x, pathsFor1xTo2x, loadPaths1xTo2x, type UpgradePath, type PathClass } from './paths.ts';
 export { updaterScript, prepareDevice, seedData, dataChecksums, heartbeats, maxGap, appDowntime, stableState, setHealthWindow, testHealthWindow, type PreparedDevice, type HealthWindow } from './device-setup.ts';
 export { bootSourceForUpdate, type UpdateTestContext } from './source-device.ts';
+export { pathTiming, timingAnnotation, type PathTiming } from './path-timing.ts';

@@ -1,7 +1,7 @@
 // The starting point of every update test: both releases in the registry, the source release flashed
 // and booted, the supervisor and the app running, user data seeded, and rollback-health's window
 // shortened so the test can wait for its verdict.
-import { startFromImage } from '../device/boot.ts';
+import { startFromImage, type StartTimes } from '../device/boot.ts';
 import type { Device } from '../device/device.ts';
 import type { TestRegistry } from '../fixtures.ts';
 import type { Rig } from '../rig/rig.ts';
@@ -15,12 +15,13 @@ export interface UpdateTestContext {
   imageFor: (version: string) => Promise<{ path: string }>;
 }
 
-export async function bootSourceForUpdate({ rig, device, registry, imageFor }: UpdateTestContext, path: Pick<UpgradePath, 'from' | 'to'>): Promise<void> {
+export async function bootSourceForUpdate({ rig, device, registry, imageFor }: UpdateTestContext, path: Pick<UpgradePath, 'from' | 'to'>): Promise<StartTimes> {
   await registry.publish(path.from.version);
   await registry.publish(path.to.version);
   // The update, not the source's first boot, is under test: a login snapshot may stand in for it.
-  await startFromImage(rig, device, (await imageFor(path.from.version)).path);
+  const started = await startFromImage(rig, device, (await imageFor(path.from.version)).path);
   await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: path.from.supervisor, waitForApp: true });
   await seedData(device);
   await setHealthWindow(device);
+  return started;
 }

@@ -1,0 +1,197 @@
+// `npm run bench [-- --rig R] [--runs N] [--matrix] [--matrix-grep G] [--out F]`: the speed figures,
+// as medians of N runs with their min–max, written to bench/results.md with the machine they ran on:
+//   - power-on → SSH (a real boot) and the reset times: overlay flash, login-snapshot resume → SSH;
+//   - one 2.x → 2.x path and one 1.x → 2.x path (the suites' own tests, run through Playwright), with
+//     the harness's overhead: test wall time ÷ the device's own time (start → SSH + updater + reboot);
+//   - with --matrix: the `npm run hil` matrix (or the --matrix-grep subset) at 1 and at 2 workers,
+//     with its flaky and failed counts. The full matrix takes hours on a 2-core host: opt-in.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Device } from '../harness/device/device.ts';
+import { startFromImage } from '../harness/device/boot.ts';
+import { imageForRelease } from '../harness/image/release-image.ts';
+import { createRig } from '../harness/rig/create-rig.ts';
+import { loadRigConfig } from '../harness/rig/rig-config.ts';
+import { rigNames } from '../harness/cli/known.ts';
+import { loadPaths1xTo2x, loadPaths2x } from '../harness/updater/paths.ts';
+import type { PathTiming } from '../harness/updater/path-timing.ts';
+import { cacheDir, projectRoot } from '../images/lib/cache.ts';
+import { median } from './stats.ts';
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const runs = Number(arg('--runs') ?? 3);
+const rigName = arg('--rig') ?? 'qemu-beaglebone-black';
+const out = arg('--out') ?? path.join(projectRoot, 'bench', 'results.md');
+const rows: Array<{ what: string; samples: number[]; unit: 's' | '×'; note?: string }> = [];
+
+const fmt = (v: number, unit: 's' | '×') => (unit === 's' ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(2)}×`);
+function record(what: string, samples: number[], unit: 's' | '×' = 's', note?: string) {
+  rows.push({ what, samples, unit, note });
+  const sorted = [...samples].sort((a, b) => a - b);
+  console.log(`${what}: median ${fmt(median(samples), unit)} (min ${fmt(sorted[0]!, unit)}, max ${fmt(sorted.at(-1)!, unit)}, n=${samples.length})${note ? ` — ${note}` : ''}`);
+}
+
+/** Boots and resets on one rig, driven directly (no Playwright in the figures). */
+async function bootAndReset() {
+  const config = await loadRigConfig(rigName);
+  const release = (await loadPaths2x()).at(-1)!.to;
+  const base = (await imageForRelease(release.version, config.deviceType)).path;
+  // A private copy of the card, so the first start below really boots (no snapshot of it exists).
+  const dir = await mkdtemp(path.join(tmpdir(), 'hupbench-bench-'));
+  const image = path.join(dir, 'card.img');
+  await promisify(execFile)('cp', ['--sparse=always', base, image]);
+  const rig = createRig(config, path.join(cacheDir, 'rigs', `bench-${rigName}-${process.pid}`));
+  const device = new Device(rig);
+  const boot: number[] = [];
+  const flash: number[] = [];
+  const resume: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const t = Date.now();
+      await rig.flash(image);
+      flash.push(Date.now() - t);
+      const times = await startFromImage(rig, device, image, { firstBoot: true });
+      boot.push(times.sshReadyMs!);
+      await device.disconnect();
+      await rig.power.off();
+    }
+    if (rig.snapshots) {
+      // The first start saves the snapshot (a real boot); the next `runs` resume it.
+      await startFromImage(rig, device, image);
+      await device.disconnect();
+      for (let i = 0; i < runs; i++) {
+        const times = await startFromImage(rig, device, image);
+        if (!times.resumed) throw new Error('the login snapshot was not resumed: see the rig console');
+        resume.push(times.sshReadyMs!);
+        await device.disconnect();
+        await rig.power.off();
+      }
+    }
+  } finally {
+    await rig.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+  record(`${rigName}: power-on → SSH (real boot)`, boot);
+  record(`${rigName}: reset by overlay flash (qemu-img create)`, flash);
+  if (resume.length) record(`${rigName}: reset by login snapshot, resume → SSH`, resume);
+  else console.log(`${rigName}: no login snapshots on this rig (it always boots)`);
+}
+
+interface PlaywrightRun {
+  wallMs: number;
+  tests: Array<{ title: string; status: string; durationMs: number; retries: number; annotations: Array<{ type: string; description?: string }> }>;
+}
+
+/** Runs Playwright with a JSON report; the test outcomes, durations and annotations. */
+async function playwright(args: string[], env: Record<string, string> = {}): Promise<PlaywrightRun> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'hupbench-bench-pw-'));
+  const report = path.join(dir, 'report.json');
+  const started = Date.now();
+  await new Promise<void>((resolve) => {
+    const child = spawn('npx', ['playwright', 'test', ...args, '--reporter=json'], {
+      cwd: projectRoot,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: report, HUPBENCH_RESULTS: path.join(dir, 'results') },
+    });
+    child.on('exit', () => resolve());
+  });
+  const wallMs = Date.now() - started;
+  type Spec = { title: string; tests: Array<{ results: Array<{ status: string; duration: number; retry: number }>; annotations: Array<{ type: string; description?: string }> }> };
+  type Suite = { specs?: Spec[]; suites?: Suite[] };
+  const json = JSON.parse(await readFile(report, 'utf8')) as { suites: Suite[] };
+  const tests: PlaywrightRun['tests'] = [];
+  const walk = (s: Suite) => {
+    for (const spec of s.specs ?? []) {
+      for (const t of spec.tests) {
+        const last = t.results.at(-1);
+        if (last) tests.push({ title: spec.title, status: last.status, durationMs: t.results.reduce((sum, r) => sum + r.duration, 0), retries: t.results.length - 1, annotations: t.annotations });
+      }
+    }
+    for (const child of s.suites ?? []) walk(child);
+  };
+  json.suites.forEach(walk);
+  await rm(dir, { recursive: true, force: true });
+  return { wallMs, tests };
+}
+
+/** One path test, `runs` times: its wall time and the harness's overhead against the device's own time. */
+async function onePath(label: string, file: string, title: string) {
+  const wall: number[] = [];
+  const overhead: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { tests } = await playwright([file, `--project=${rigName}`, '--retries=0', '-g', escapeRegExp(title)]);
+    const test = tests[0];
+    if (!test || test.status !== 'passed') throw new Error(`bench: ${label} did not pass (${test?.status ?? 'not run'}); run it alone to see why: npx playwright test ${file} --project=${rigName} -g '${title}'`);
+    const timing = JSON.parse(test.annotations.find((a) => a.type === 'timing')!.description!) as PathTiming;
+    wall.push(test.durationMs);
+    overhead.push(test.durationMs / (timing.startMs + timing.updaterMs + timing.rebootMs));
+  }
+  record(`${rigName}: ${label} (test wall time)`, wall);
+  record(`${rigName}: ${label}, harness overhead`, overhead, '×', 'test wall ÷ (start → SSH + updater run + reboot → login)');
+}
+
+async function matrix() {
+  const grep = arg('--matrix-grep');
+  for (const workers of [1, 2]) {
+    const wall: number[] = [];
+    let flaky = 0;
+    let failed = 0;
+    let tests = 0;
+    for (let i = 0; i < runs; i++) {
+      // What `npm run hil` runs: every suite on every rig wired to this host (example rigs are not).
+      const run = await playwright([...(await rigNames()).map((r) => `--project=${r}`), ...(grep ? ['-g', grep] : [])], { HUPBENCH_WORKERS: String(workers) });
+      wall.push(run.wallMs);
+      tests = run.tests.length;
+      flaky += run.tests.filter((t) => t.status === 'passed' && t.retries > 0).length;
+      failed += run.tests.filter((t) => t.status !== 'passed' && t.status !== 'skipped').length;
+    }
+    record(`matrix${grep ? ` (${grep})` : ''}, ${workers} worker${workers > 1 ? 's' : ''}`, wall, 's', `${tests} tests; over ${runs} runs: ${flaky} flaky, ${failed} failed`);
+  }
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function machine(): Promise<string> {
+  const qemu = (await promisify(execFile)('qemu-system-arm', ['--version'])).stdout.split('\n')[0];
+  const kernel = (await readFile('/proc/sys/kernel/osrelease', 'utf8')).trim();
+  return `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${kernel}, ${qemu}, Node ${process.version}; QEMU in TCG (no KVM for ARM guests)`;
+}
+
+const started = new Date();
+console.log(`hupbench bench — ${rigName}, ${runs} runs per figure`);
+await bootAndReset();
+const paths2x = await loadPaths2x();
+// The smoke path of hup-2x: the newest target from the newest source below it.
+const path2x = paths2x.filter((p) => p.to.version === paths2x.at(-1)!.to.version).at(-1)!;
+await onePath(`2.x → 2.x ${path2x.name}`, 'suites/hup-2x.spec.ts', `2.x → 2.x: ${path2x.name}`);
+const path1x = (await loadPaths1xTo2x()).at(-1);
+if (path1x) await onePath(`1.x → 2.x ${path1x.name}`, 'suites/hup-1x-to-2x.spec.ts', `1.x → 2.x: ${path1x.name}`);
+if (process.argv.includes('--matrix')) await matrix();
+
+const commit = (await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot })).stdout.trim();
+const table = rows.map((r) => {
+  const sorted = [...r.samples].sort((a, b) => a - b);
+  return `| ${r.what} | ${fmt(median(r.samples), r.unit)} | ${fmt(sorted[0]!, r.unit)} – ${fmt(sorted.at(-1)!, r.unit)} | ${r.samples.length} | ${r.note ?? ''} |`;
+});
+await writeFile(
+  out,
+  [
+    '# hupbench benchmark results',
+    '',
+    `Written by \`npm run bench -- ${process.argv.slice(2).join(' ')}\` at ${started.toISOString()} (commit ${commit}).`,
+    '',
+    `Machine: ${await machine()}. Load average at the end: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}.`,
+    '',
+    '| figure | median | min – max | runs | note |',
+    '|---|---|---|---|---|',
+    ...table,
+    '',
+  ].join('\n'),
+);
+console.log(`written to ${path.relative(projectRoot, out)}`);
