@@ -6,6 +6,8 @@ const bootloaderBanner = /^U-Boot \d{4}\.\d{2}/;
 const kernelStart = /^\[\s*0\.000000\] Linux version /;
 // Harness notes that start a boot: a power-on, or a rig relaunching a board after a reset.
 const harnessBootNote = /^---- (power on|board reset)/;
+// A board resumed from a login snapshot: a boot of its own, though it printed no banner.
+const resumedNote = /^---- resumed at the login prompt/;
 
 /** Lines of the transcript grouped per boot; lines before the first boot go with the first. */
 export function splitByBoot(transcript: string): string[] {
@@ -26,7 +28,7 @@ export function splitByBoot(transcript: string): string[] {
       kernelSeen = false;
     }
     current.push(line);
-    if (isBanner || isKernel) bootStarted = true;
+    if (isBanner || isKernel || resumedNote.test(text)) bootStarted = true;
     if (isKernel) kernelSeen = true;
   }
   if (current.some((l) => l.trim())) boots.push(current);

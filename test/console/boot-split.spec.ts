@@ -41,3 +41,20 @@ test('a board whose banner is lost starts a boot at the kernel, and a relaunch n
 test('a recording without any boot is one piece', () => {
   expect(splitByBoot(t(0, 'garbage'))).toEqual([t(0, 'garbage')]);
 });
+
+test('a board resumed from a login snapshot is a boot of its own, and the update reboot after it another', () => {
+  const log = [
+    t(0, '---- power on (2026-11-27T10:00:00Z) ----'),
+    t(0, '---- resumed at the login prompt from snapshot 718cc87a185ce1aa (a real boot of card.img saved 2026-11-27T09:00:00Z) ----'),
+    t(1, 'login: '),
+    t(90, 'reboot: Restarting system'),
+    t(91, 'U-Boot 2023.01+dfsg-2+deb12u1 (Oct 01 2024)'),
+    t(95, '[    0.000000] Linux version 6.1.0-28-armmp-lpae'),
+    t(110, 'login: '),
+  ].join('\n');
+  const pieces = splitByBoot(log);
+  expect(pieces).toHaveLength(2);
+  expect(pieces[0]).toContain('resumed at the login prompt');
+  expect(pieces[0]).toContain('reboot: Restarting system');
+  expect(pieces[1]).toMatch(/^\[\s*91\.000\] U-Boot/);
+});
