@@ -70,7 +70,9 @@ export async function seedData(device: Device, files = 3, kib = 512): Promise<vo
 
 /** sha256 of every file under /mnt/data/resin-data except the app's live heartbeat files. */
 export async function dataChecksums(device: Device): Promise<Record<string, string>> {
-  const out = await device.check("cd /mnt/data/resin-data && find . -type f ! -name 'heartbeat*' | sort | xargs -r sha256sum");
+  // Note: hundreds of MB of seeded data take minutes to hash on an emulated Pi (TCG): the limit is
+  // for a hung device, not for a slow one.
+  const out = await device.check("cd /mnt/data/resin-data && find . -type f ! -name 'heartbeat*' | sort | xargs -r sha256sum", { timeoutMs: 15 * 60_000 });
   return Object.fromEntries(
     out
       .split('\n')
