@@ -14,7 +14,10 @@ export async function stopRegistry(registry: StartedRegistry): Promise<void> {
 
 /** Starts a stopped registry again and waits until it answers on its old port. */
 export async function startRegistryAgain(registry: StartedRegistry): Promise<void> {
+  // Lines logged from here on are the restarted registry's; the earlier ones are already recorded.
+  const since = Date.now() / 1000;
   await run('docker', ['start', registry.containerId]);
+  await registry.followLogAgain(since);
   await waitFor(async () => ((await fetch(`${registry.url}/v2/`)).ok ? true : undefined), {
     timeoutMs: 30_000,
     what: `the registry answering on ${registry.url} after a restart`,

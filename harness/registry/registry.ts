@@ -26,6 +26,11 @@ export interface StartedRegistry extends AsyncDisposable {
   bytesServed(since?: number): Promise<BytesServed>;
   /** A position in the access log, for `bytesServed(mark)`. */
   mark(): Promise<number>;
+  /**
+   * Follows the access log again after the container was stopped and started (a fault test): the
+   * first follower ended with the stop. `sinceSeconds`: the restart's UNIX time (fractional).
+   */
+  followLogAgain(sinceSeconds: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,20 +41,18 @@ export async function startRegistry(options: { log?: (line: string) => void } = 
   const image = await ensureRegistryImage(options.log);
   const lines: string[] = [];
   let partial = '';
+  const consume = (chunk: Buffer | string) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  };
   // A fixed host port: a registry stopped and started again (a fault) keeps the address devices know.
   const hostPort = await freeLoopbackPort();
   const container: StartedTestContainer = await new GenericContainer(image)
     .withExposedPorts({ container: REGISTRY_PORT, host: hostPort })
     .withWaitStrategy(Wait.forHttp('/v2/', REGISTRY_PORT).forStatusCode(200))
     .withStartupTimeout(30_000)
-    .withLogConsumer((stream) => {
-      stream.on('data', (chunk: Buffer | string) => {
-        const text = partial + chunk.toString();
-        const parts = text.split('\n');
-        partial = parts.pop() ?? '';
-        lines.push(...parts);
-      });
-    })
+    .withLogConsumer((stream) => stream.on('data', consume))
     .start()
     .catch((err: unknown) => {
       throw new Error(`The registry container (${image}) did not answer GET /v2/ within 30s: ${(err as Error).message}`);
@@ -95,6 +98,10 @@ export async function startRegistry(options: { log?: (line: string) => void } = 
     async bytesServed(since = 0) {
       await settle();
       return sumBytesServed(entries().slice(since));
+    },
+    async followLogAgain(sinceSeconds) {
+      partial = '';
+      (await container.logs({ since: sinceSeconds })).on('data', consume);
     },
     stop,
     [Symbol.asyncDispose]: stop,

@@ -3,6 +3,7 @@
 import { test, expect } from '@playwright/test';
 import { gzipSync } from 'node:zlib';
 import { startRegistry } from '../../harness/registry/registry.ts';
+import { startRegistryAgain, stopRegistry } from '../../harness/registry/registry-faults.ts';
 import { MEDIA_TYPES, sha256Digest } from '../../harness/registry/manifest.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -40,4 +41,25 @@ test('push an image, pull its manifest and blobs back with digests checked', asy
 
   await registry.client.deleteTag('hupbench/probe:v1');
   await expect(registry.client.getManifest('hupbench/probe:v1')).rejects.toThrow(/HTTP 404/);
+});
+
+test('a registry stopped and started again (a fault) keeps its port, its images and its access log', async () => {
+  test.setTimeout(120_000);
+  await using registry = await startRegistry();
+  const layer = gzipSync(Buffer.from('bytes after a restart\n'.repeat(500)));
+  await registry.client.pushImage('hupbench/restart:v1', { layers: [{ gzip: layer }], config: { architecture: 'arm', os: 'linux', config: {} } });
+  const { manifest } = await registry.client.getManifest('hupbench/restart:v1');
+  await registry.client.getBlob('hupbench/restart', manifest.layers[0]!.digest);
+  const beforeStop = await registry.mark();
+
+  await stopRegistry(registry);
+  await startRegistryAgain(registry);
+  const mark = await registry.mark();
+  expect(mark, 'nothing logged before the stop is read twice').toBeGreaterThanOrEqual(beforeStop);
+  await registry.client.getBlob('hupbench/restart', manifest.layers[0]!.digest);
+  const served = await registry.bytesServed(mark);
+  expect(served.blobs, 'the restarted registry served the layer and its log says so').toBe(layer.byteLength);
+  expect(served.requests).toBe(1);
+  const blobGets = (await registry.accessLog()).filter((e) => e.method === 'GET' && e.path.endsWith(manifest.layers[0]!.digest));
+  expect(blobGets, 'one GET of the layer before the stop and one after, none read twice').toHaveLength(2);
 });
