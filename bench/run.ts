@@ -130,10 +130,10 @@ async function onePath(label: string, file: string, title: string) {
     if (!test || test.status !== 'passed') throw new Error(`bench: ${label} did not pass (${test?.status ?? 'not run'}); run it alone to see why: npx playwright test ${file} --project=${rigName} -g '${title}'`);
     const timing = JSON.parse(test.annotations.find((a) => a.type === 'timing')!.description!) as PathTiming;
     wall.push(test.durationMs);
-    overhead.push(test.durationMs / (timing.startMs + timing.updaterMs + timing.rebootMs));
+    overhead.push(test.durationMs / (timing.startMs + timing.updaterMs + timing.rebootMs + (timing.verdictMs ?? 0)));
   }
   record(`${rigName}: ${label} (test wall time)`, wall);
-  record(`${rigName}: ${label}, harness overhead`, overhead, '×', 'test wall ÷ (start → SSH + updater run + reboot → login)');
+  record(`${rigName}: ${label}, harness overhead`, overhead, '×', 'test wall ÷ device time (start → SSH + updater run + reboot → login + the rollback-health verdict the 2.x test waits for)');
 }
 
 async function matrix() {

@@ -1,5 +1,5 @@
 // Where a path test's time goes: the device's own work (reaching SSH at the start, the updater's run,
-// its reboot to login) against the test's wall time. `npm run bench` reads it from the `timing`
+// its reboot to login, a verdict it waits for on the device) against the test's wall time. `npm run bench` reads it from the `timing`
 // annotation to report the harness's overhead as a ratio.
 import type { StartTimes } from '../device/boot.ts';
 import type { HupRun } from './runner.ts';
@@ -13,15 +13,18 @@ export interface PathTiming {
   updaterMs: number;
   /** Updater exit → login prompt of the rebooted device. */
   rebootMs: number;
+  /** Device work the test waits out after the reboot, e.g. rollback-health's verdict window. */
+  verdictMs: number;
 }
 
-export function pathTiming(wallStarted: number, start: StartTimes, run: HupRun): PathTiming {
+export function pathTiming(wallStarted: number, start: StartTimes, run: HupRun, verdictMs = 0): PathTiming {
   return {
     wallMs: Date.now() - wallStarted,
     startMs: start.sshReadyMs ?? start.loginPromptMs,
     resumed: start.resumed,
     updaterMs: run.durationMs + (run.preStep?.durationMs ?? 0),
     rebootMs: run.rebootMs ?? 0,
+    verdictMs,
   };
 }
 
