@@ -133,7 +133,7 @@ async function onePath(label: string, file: string, title: string) {
     overhead.push(test.durationMs / (timing.startMs + timing.updaterMs + timing.rebootMs + (timing.verdictMs ?? 0)));
   }
   record(`${rigName}: ${label} (test wall time)`, wall);
-  record(`${rigName}: ${label}, harness overhead`, overhead, '×', 'test wall ÷ device time (start → SSH + updater run + reboot → login + the rollback-health verdict the 2.x test waits for)');
+  record(`${rigName}: ${label}, harness overhead`, overhead, '×', 'test wall ÷ device time (start → SSH + updater run + reboot → login + the device work the test then waits for: rollback-health verdict on 2.x, supervisor and app pull on the first 2.x boot after 1.x)');
 }
 
 async function matrix() {
