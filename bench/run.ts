@@ -79,7 +79,10 @@ async function bootAndReset() {
   }
   record(`${rigName}: power-on → SSH (real boot)`, boot);
   record(`${rigName}: reset by overlay flash (qemu-img create)`, flash);
-  if (resume.length) record(`${rigName}: reset by login snapshot, resume → SSH`, resume);
+  if (resume.length) {
+    record(`${rigName}: reset by login snapshot, resume → SSH`, resume);
+    record(`${rigName}: snapshot resume ÷ real boot, to SSH`, resume.map((r, i) => r / boot[i % boot.length]!), '×');
+  }
   else console.log(`${rigName}: no login snapshots on this rig (it always boots)`);
 }
 
@@ -120,20 +123,28 @@ async function playwright(args: string[], env: Record<string, string> = {}): Pro
   return { wallMs, tests };
 }
 
-/** One path test, `runs` times: its wall time and the harness's overhead against the device's own time. */
+/**
+ * One path test, `runs` times with login snapshots and `runs` times without (the baseline: every
+ * start a real boot): wall times, their ratio, and the harness's overhead against the device's time.
+ */
 async function onePath(label: string, file: string, title: string) {
-  const wall: number[] = [];
-  const overhead: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { tests } = await playwright([file, `--project=${rigName}`, '--retries=0', '-g', escapeRegExp(title)]);
+  const once = async (env: Record<string, string>) => {
+    const { tests } = await playwright([file, `--project=${rigName}`, '--retries=0', '-g', escapeRegExp(title)], env);
     const test = tests[0];
     if (!test || test.status !== 'passed') throw new Error(`bench: ${label} did not pass (${test?.status ?? 'not run'}); run it alone to see why: npx playwright test ${file} --project=${rigName} -g '${title}'`);
-    const timing = JSON.parse(test.annotations.find((a) => a.type === 'timing')!.description!) as PathTiming;
-    wall.push(test.durationMs);
-    overhead.push(test.durationMs / (timing.startMs + timing.updaterMs + timing.rebootMs + (timing.verdictMs ?? 0)));
+    const t = JSON.parse(test.annotations.find((a) => a.type === 'timing')!.description!) as PathTiming;
+    return { wall: test.durationMs, overhead: test.durationMs / (t.startMs + t.updaterMs + t.rebootMs + (t.verdictMs ?? 0)) };
+  };
+  const snap: Array<{ wall: number; overhead: number }> = [];
+  const base: Array<{ wall: number; overhead: number }> = [];
+  for (let i = 0; i < runs; i++) {
+    snap.push(await once({}));
+    base.push(await once({ HUPBENCH_SNAPSHOTS: '0' }));
   }
-  record(`${rigName}: ${label} (test wall time)`, wall);
-  record(`${rigName}: ${label}, harness overhead`, overhead, '×', 'test wall ÷ device time (start → SSH + updater run + reboot → login + the device work the test then waits for: rollback-health verdict on 2.x, supervisor and app pull on the first 2.x boot after 1.x)');
+  record(`${rigName}: ${label} (test wall time)`, snap.map((r) => r.wall));
+  record(`${rigName}: ${label}, baseline without login snapshots`, base.map((r) => r.wall));
+  record(`${rigName}: ${label}, wall with ÷ without snapshots`, snap.map((r, i) => r.wall / base[i]!.wall), '×', 'per pair of runs taken back to back');
+  record(`${rigName}: ${label}, harness overhead`, snap.map((r) => r.overhead), '×', 'test wall ÷ device time (start → SSH + updater run + reboot → login + the device work the test then waits for: rollback-health verdict on 2.x, supervisor and app pull on the first 2.x boot after 1.x)');
 }
 
 async function matrix() {

@@ -52,7 +52,8 @@ export interface StartTimes extends BootTimes {
  */
 export async function startFromImage(rig: Rig, device: Device, imagePath: string, opts: StartOptions = {}): Promise<StartTimes> {
   const started = Date.now();
-  const snapshots = opts.firstBoot ? undefined : rig.snapshots;
+  // HUPBENCH_SNAPSHOTS=0: every start boots for real (a baseline, or to rule snapshots out).
+  const snapshots = opts.firstBoot || process.env.HUPBENCH_SNAPSHOTS === '0' ? undefined : rig.snapshots;
   if (snapshots && (await snapshots.resume(imagePath))) {
     await promptAgain(rig);
     const loginPromptMs = Date.now() - started;
