@@ -173,7 +173,8 @@ export async function acquireInstanceLease(
   instances: number,
   opts: { preferred?: number; dir?: string; timeoutMs?: number } = {},
 ): Promise<InstanceLease> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+  const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
+  const deadline = Date.now() + timeoutMs;
   const first = (opts.preferred ?? 0) % instances;
   for (;;) {
     const refusals: string[] = [];
@@ -188,7 +189,7 @@ export async function acquireInstanceLease(
       }
     }
     if (Date.now() >= deadline) {
-      throw new RigLeaseError(`All ${instances} instance(s) of rig ${rigName} stayed in use for ${Math.round((opts.timeoutMs ?? 30 * 60_000) / 1000)} s:\n${refusals.join('\n')}\nRaise \`instances\` in rigs/${rigName}.yaml if this host can run more, or wait for the other run.`);
+      throw new RigLeaseError(`All ${instances} instance(s) of rig ${rigName} stayed in use for ${Math.round(timeoutMs / 1000)} s:\n${refusals.join('\n')}\nRaise \`instances\` in rigs/${rigName}.yaml if this host can run more, or wait for the other run.`);
     }
     // Note: another run's board is released at its end; a lease file has no event to wait on.
     await new Promise((r) => setTimeout(r, 1000));

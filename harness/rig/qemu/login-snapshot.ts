@@ -36,10 +36,12 @@ export interface SnapshotMeta {
 
 const rigRoot = (config: QemuRigConfig) => path.join(cacheDir, 'snapshots', config.name);
 
-let boardCodeHash: Promise<string> | undefined;
+const fingerprints = new Map<string, Promise<string>>();
 /** The QEMU version and the board code: a change in either may change what a board's state means. */
 function emulatorFingerprint(binary: string): Promise<string> {
-  boardCodeHash ??= (async () => {
+  let fingerprint = fingerprints.get(binary);
+  if (fingerprint) return fingerprint;
+  fingerprint = (async () => {
     const hash = createHash('sha256');
     const version = await $({ quiet: true, nothrow: true })`${binary} --version`;
     hash.update(version.stdout);
@@ -49,7 +51,8 @@ function emulatorFingerprint(binary: string): Promise<string> {
     }
     return hash.digest('hex');
   })();
-  return boardCodeHash;
+  fingerprints.set(binary, fingerprint);
+  return fingerprint;
 }
 
 export async function snapshotKey(config: QemuRigConfig, imagePath: string, binary: string): Promise<string> {
@@ -85,7 +88,7 @@ export async function saveLoginSnapshot(
   binary: string,
   bootMs: number,
   write: (files: { disk: string; state: string }) => Promise<void>,
-): Promise<LoginSnapshot> {
+): Promise<void> {
   const key = await snapshotKey(config, imagePath, binary);
   const root = rigRoot(config);
   const dir = path.join(root, key);
@@ -104,7 +107,6 @@ export async function saveLoginSnapshot(
       await rename(partial, dir);
     }
     await pruneSnapshots(root, KEEP_PER_RIG);
-    return (await findLoginSnapshot(config, imagePath, binary))!;
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
     throw error;

@@ -17,7 +17,7 @@ import type { LoginSnapshots, NetworkLink, PowerSwitch, Rig } from '../rig.ts';
 import { qemuBoardFor } from './boards.ts';
 import type { QemuBoard } from './boards/board.ts';
 import { QmpClient } from './qmp.ts';
-import { discardLoginSnapshot, findLoginSnapshot, saveLoginSnapshot, type LoginSnapshot } from './login-snapshot.ts';
+import { discardLoginSnapshot, findLoginSnapshot, saveLoginSnapshot } from './login-snapshot.ts';
 
 interface RunningQemu {
   process: ChildProcess;
@@ -61,7 +61,7 @@ export class QemuRig implements Rig {
     };
     if (!this.board.notSnapshottable) this.snapshots = {
       resume: (image) => this.resumeLoginSnapshot(image),
-      save: async (image, bootMs) => void (await this.saveLoginSnapshot(image, bootMs)),
+      save: (image, bootMs) => this.saveLoginSnapshot(image, bootMs),
     };
   }
 
@@ -74,7 +74,7 @@ export class QemuRig implements Rig {
    * flash takes milliseconds and never touches the cache.
    */
   async flash(imagePath: string): Promise<void> {
-    if (!(await fileExists(imagePath))) throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
+    await requireImage(imagePath);
     await this.newCard(path.resolve(imagePath), 'raw');
   }
 
@@ -88,7 +88,7 @@ export class QemuRig implements Rig {
   }
 
   private async resumeLoginSnapshot(imagePath: string): Promise<boolean> {
-    if (!(await fileExists(imagePath))) throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
+    await requireImage(imagePath);
     const snapshot = await findLoginSnapshot(this.config, imagePath, this.board.binary);
     if (!snapshot) return false;
     await this.newCard(snapshot.disk, 'qcow2');
@@ -122,13 +122,13 @@ export class QemuRig implements Rig {
     }
   }
 
-  private async saveLoginSnapshot(imagePath: string, bootMs: number): Promise<LoginSnapshot> {
+  private async saveLoginSnapshot(imagePath: string, bootMs: number): Promise<void> {
     const qemu = this.qemu;
     if (!qemu || qemu.exited) throw new InfraError(`${this.config.name}: no running board to save`);
     // The guest is paused for the save: a second or two, like a slow console, nothing it can see.
     await qemu.qmp.execute('stop');
     try {
-      return await saveLoginSnapshot(this.config, imagePath, this.board.binary, bootMs, async ({ disk, state }) => {
+      await saveLoginSnapshot(this.config, imagePath, this.board.binary, bootMs, async ({ disk, state }) => {
         // QEMU's default migration speed limit (32 MiB/s) would make this take several seconds.
         await qemu.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 16 * 1024 ** 3 });
         await qemu.qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(state)}` });
@@ -263,6 +263,10 @@ export class QemuRig implements Rig {
       qemu.process.kill('SIGKILL');
     }
   }
+}
+
+async function requireImage(imagePath: string): Promise<void> {
+  if (!(await fileExists(imagePath))) throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
