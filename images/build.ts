@@ -12,6 +12,7 @@ import { buildInitramfs, findKernel } from './lib/kernel.ts';
 import { downloadBootPackages, installKernel, writeBootPartition } from './lib/boot-files.ts';
 import { writeLegacyBootPartition } from './lib/boot-files-1x.ts';
 import { linkBusyboxApplets, prune, writeReleaseFiles } from './lib/rootfs.ts';
+import { writeFingerprint } from './lib/fingerprint.ts';
 import { assembleCard } from './lib/disk.ts';
 import { CARD_SIZE_BYTES, placePartitions, type PlacedPartition } from './lib/layout.ts';
 import { loadReleases, type Release } from './lib/releases.ts';
@@ -58,6 +59,9 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
     const kernel = await findKernel(kernelTree);
     await installKernel(kernel, path.join(rootfs, 'boot/vmlinuz'), profile);
     await buildInitramfs({ kernel, modules: profile.modules, busybox: path.join(rootfs, 'bin/busybox'), initScript: path.join(imagesDir, 'initramfs/init'), workDir: work, output: path.join(rootfs, 'boot/initrd.img') });
+
+    // Last change to the root tree: the 1.x fingerprint covers every file the card's root holds.
+    if (release.layout === '1.x') await writeFingerprint(rootfs);
 
     const boot = path.join(work, 'boot');
     if (release.layout === '2.x') {

@@ -8,8 +8,7 @@ import path from 'node:path';
 import { projectRoot } from '../../images/lib/cache.ts';
 import { compareVersions, loadReleases, type Release } from '../../images/lib/releases.ts';
 import { faults } from '../faults/index.ts';
-import * as pathsModule from '../updater/paths.ts';
-import { pathsFor2x, type UpgradePath } from '../updater/paths.ts';
+import { allPaths, type UpgradePath } from '../updater/paths.ts';
 import { listRigFiles, loadRigConfig, type RigConfig } from '../rig/rig-config.ts';
 import { UsageError, unknown } from './usage-error.ts';
 
@@ -82,10 +81,7 @@ export interface MatrixEntry {
 /** Every path the catalogue defines (2.x → 2.x, and 1.x → 2.x where harness/updater offers it), on every rig. */
 export async function upgradeMatrix(rigs?: string[]): Promise<MatrixEntry[]> {
   const releases = await loadReleases();
-  const paths = [...pathsFor2x(releases)];
-  // Note: 1.x → 2.x paths come from harness/updater when it offers them (pathsFor1xTo2x).
-  const more = (pathsModule as Record<string, unknown>).pathsFor1xTo2x;
-  if (typeof more === 'function') paths.push(...(more as (r: Release[]) => UpgradePath[])(releases));
+  const paths = allPaths(releases);
   const rigConfigs = await Promise.all((rigs ?? (await rigNames())).map((r) => loadRigConfig(r)));
   const entries: MatrixEntry[] = [];
   for (const rig of rigConfigs) {

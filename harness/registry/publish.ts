@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { ensureImage, type BuiltImage } from '../../images/build.ts';
 import { appImage, platformOf, supervisorImage, type ContainerImage } from '../../images/containers/container-images.ts';
 import { toolsImage } from '../../images/containers/tools-image.ts';
+import { resinhupImage } from '../../images/containers/resinhup-image.ts';
+import { updaterScript } from '../updater/device-setup.ts';
 import { hostOsArchive } from '../../images/lib/hostos-archive.ts';
 import { findRelease, registryTag } from '../../images/lib/releases.ts';
 import type { PushedImage, RegistryClient } from './client.ts';
@@ -50,4 +52,9 @@ export async function publishRelease(client: RegistryClient, version: string, de
 export async function publishTools(client: RegistryClient, targetVersion: string, deviceType: string): Promise<PushedImage> {
   const built = await ensureImage(await findRelease(targetVersion), deviceType);
   return pushContainer(client, await toolsImage(built));
+}
+
+/** The resinhup image upgrade-1.x.sh pulls for a 1.x → 1.x update: the secondary updater of updaterScript('resinhup'). */
+export async function publishResinhup(client: RegistryClient, deviceType: string): Promise<PushedImage> {
+  return pushContainer(client, await resinhupImage(deviceType, updaterScript('resinhup')));
 }

@@ -49,6 +49,30 @@ export async function prepareDevice(
   return { config };
 }
 
+/**
+ * Waits until the supervisor of `supervisorVersion` and the app run (after an update's reboot the
+ * supervisor may first have to be pulled) and the app's heartbeat advances.
+ */
+export async function waitForSupervisorAndApp(device: Device, supervisorVersion: string, timeoutMs = 240_000): Promise<void> {
+  const supervisorLine = new RegExp(`^resin_supervisor\\s+\\S+:v${supervisorVersion.replace(/\./g, '\\.')}\\s+running`, 'm');
+  await waitFor(
+    async () => {
+      const ps = (await device.exec('docker ps')).stdout;
+      if (!supervisorLine.test(ps) || !/^app\s+\S+\s+running/m.test(ps)) throw new Error(`docker ps:\n${ps.trim()}`);
+      return true;
+    },
+    { timeoutMs, intervalMs: 2000, what: `resin_supervisor v${supervisorVersion} and the app running` },
+  );
+  const last = Math.max(0, ...(await heartbeats(device)));
+  await waitFor(
+    async () => {
+      if (Math.max(0, ...(await heartbeats(device))) <= last) throw new Error(`last heartbeat ${last}`);
+      return true;
+    },
+    { timeoutMs: 30_000, intervalMs: 1000, what: 'the app heartbeat advancing' },
+  );
+}
+
 /** A health window tests can wait for: rollback-health's checks, compressed from its 15-minute default. */
 export interface HealthWindow {
   count: number;

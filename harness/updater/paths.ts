@@ -62,3 +62,29 @@ export function pathsFor1xTo2x(releases: Release[]): UpgradePath[] {
 export async function loadPaths1xTo2x(): Promise<UpgradePath[]> {
   return pathsFor1xTo2x(await loadReleases());
 }
+
+/** Every 1.x source to every newer 1.x target (upgrade-1.x.sh through the resinhup image), oldest first. */
+export function pathsFor1x(releases: Release[]): UpgradePath[] {
+  const oneX = releases.filter((r) => r.layout === '1.x').sort((a, b) => compareVersions(a.version, b.version));
+  return oneX.flatMap((from) =>
+    oneX
+      .filter((to) => compareVersions(to.version, from.version) > 0)
+      .map((to) => ({
+        from,
+        to,
+        pathClass: '1x' as const,
+        updater: 'upgrade-1.x.sh',
+        supervisorUpdate: compareVersions(to.supervisor, from.supervisor) > 0,
+        name: `${from.version} → ${to.version}`,
+      })),
+  );
+}
+
+export async function loadPaths1x(): Promise<UpgradePath[]> {
+  return pathsFor1x(await loadReleases());
+}
+
+/** Every upgrade class of DESIGN.md: 2.x → 2.x, 1.x → 2.x, 1.x → 1.x. */
+export function allPaths(releases: Release[]): UpgradePath[] {
+  return [...pathsFor2x(releases), ...pathsFor1xTo2x(releases), ...pathsFor1x(releases)];
+}

@@ -1,5 +1,8 @@
 // The hostOS image's single layer: the release's root filesystem tree as a tar.gz, read out of the
 // built card's root A partition with debugfs (no loop mount). Cached next to the card it came from.
+// A 1.x release's image also carries its boot partition's files under /resin-boot/ (as resinOS 1.x
+// hostOS images did): on 1.x the update writes them, and on the Raspberry Pi the kernel is one of them.
+// The files that are the device's own settings (config.json, uEnv.txt, cmdline.txt) are left out.
 import { $ } from 'zx';
 import { mkdir, rm, rename } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +12,7 @@ import { cacheDir, fileExists } from './cache.ts';
 const MiB = 1024 * 1024;
 
 export async function hostOsArchive(image: BuiltImage): Promise<string> {
-  const output = path.join(cacheDir, 'hostos', image.deviceType, image.version, `${image.hash}.tar.gz`);
+  const output = path.join(cacheDir, 'hostos', image.deviceType, image.version, `${image.hash}${image.layout === '1.x' ? '-boot' : ''}.tar.gz`);
   if (await fileExists(output)) return output;
   const root = image.partitions.find((p) => p.label === 'resin-rootA' || p.label === 'resin-root');
   if (!root) throw new Error(`${image.path} has no root partition in its layout (${image.partitions.map((p) => p.label).join(', ')})`);
@@ -23,6 +26,7 @@ export async function hostOsArchive(image: BuiltImage): Promise<string> {
     const dump = await $`debugfs -R ${`rdump / ${path.join(work, 'tree')}`} ${fs}`.nothrow();
     if (dump.exitCode !== 0) throw new Error(`debugfs could not dump ${image.path} partition ${root.number}: ${dump.stderr}`);
     await rm(path.join(work, 'tree/lost+found'), { recursive: true, force: true });
+    if (image.layout === '1.x') await addBootFiles(image, path.join(work, 'tree', 'resin-boot'));
     await mkdir(path.dirname(output), { recursive: true });
     const partial = `${output}.${process.pid}.partial`;
     await $`tar --numeric-owner --sort=name -C ${path.join(work, 'tree')} -cf - . | gzip -n -6 > ${partial}`;
@@ -31,4 +35,15 @@ export async function hostOsArchive(image: BuiltImage): Promise<string> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Settings a device keeps through a 1.x update: never in the image's /resin-boot/. */
+export const DEVICE_OWNED_BOOT_FILES_1X = ['config.json', 'uEnv.txt', 'cmdline.txt'];
+
+async function addBootFiles(image: BuiltImage, into: string): Promise<void> {
+  const boot = image.partitions.find((p) => p.label === 'resin-boot');
+  if (!boot) throw new Error(`${image.path} has no resin-boot partition`);
+  await mkdir(into, { recursive: true });
+  await $`mcopy -s -n -i ${`${image.path}@@${boot.startBytes}`} ${'::*'} ${into}`;
+  for (const f of DEVICE_OWNED_BOOT_FILES_1X) await rm(path.join(into, f), { force: true });
 }
