@@ -277,6 +277,9 @@ phase finish
 # The boot settings already select the new OS: from here a failure is a warning, not a failed update
 # (the old supervisor keeps running on the new OS until supervisorImage is updated).
 if [ -n "$NEW_SUPERVISOR_IMAGE" ]; then
+  # The old (stopped) supervisor container goes now, so at boot the engine's restart policy and
+  # S60supervisor do not race over it.
+  docker rm -f "$SUPERVISOR" > /dev/null 2>&1 && log "old supervisor container removed"
   if jq --arg i "$NEW_SUPERVISOR_IMAGE" '.supervisorImage = $i' "$CONFIG" | write_atomic "$CONFIG"; then
     log "supervisorImage is $NEW_SUPERVISOR_IMAGE"
   else
