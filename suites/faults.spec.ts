@@ -1,5 +1,6 @@
 // @fault: power cuts at every phase of every updater (upgrade-2.x.sh on the newest 2.x path,
-// upgrade-1.x-to-2.x.sh on the newest 1.x → 2.x path), and the network or the registry failing under it.
+// upgrade-1.x-to-2.x.sh on the newest 1.x → 2.x path, upgrade-1.x.sh on the newest 1.x → 1.x path),
+// and the network or the registry failing under it.
 // Power cut: the runner cuts power when the phase's `[hup] phase=` line streams (or a set time into
 // it), the board is powered on again and must meet the row's guarantee (harness/faults/guarantees.ts);
 // when the old OS came back, a rerun of the updater must succeed. The table is printed with the
@@ -16,6 +17,9 @@ import {
   MiB,
   loadPaths2x,
   loadPaths1xTo2x,
+  loadPaths1x,
+  publishResinhup,
+  seedData,
   bootOneXDevice,
   migrationTimeoutMs,
   publishTools,
@@ -108,6 +112,22 @@ if (paths1x.length) {
       await bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.started.deviceUrl, supervisorVersion: path1x.from.supervisor, wifi: labWifiNetworks });
     },
     expectDone: expectMigrated,
+  });
+}
+
+const path1x1x = (await loadPaths1x()).at(-1);
+if (path1x1x) {
+  subjects.push({
+    path: path1x1x,
+    timeoutMs: (rig) => migrationTimeoutMs(rig) * 2 + rig.config.bootTimeoutSeconds * 1000 * 4,
+    boot: async ({ rig, device, registry, imageFor }) => {
+      await registry.publish(path1x1x.from.version);
+      await registry.publish(path1x1x.to.version);
+      await publishResinhup(registry.started.client, rig.deviceType);
+      await bootOneXDevice(rig, device, { image: (await imageFor(path1x1x.from.version)).path, registryUrl: registry.started.deviceUrl, supervisorVersion: path1x1x.from.supervisor, wifi: labWifiNetworks });
+      await seedData(device);
+    },
+    expectDone: expectUpdated,
   });
 }
 

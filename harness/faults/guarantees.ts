@@ -20,6 +20,7 @@ export interface GuaranteeRow {
 }
 
 const twoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({ updater: 'upgrade-2.x.sh', phase, afterMs, guarantee, why });
+const oneX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({ updater: 'upgrade-1.x.sh', phase, afterMs, guarantee, why });
 const oneXToTwoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({ updater: 'upgrade-1.x-to-2.x.sh', phase, afterMs, guarantee, why });
 
 export const powerCutGuarantees: GuaranteeRow[] = [
@@ -47,6 +48,19 @@ export const powerCutGuarantees: GuaranteeRow[] = [
   oneXToTwoX('supervisor', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
   oneXToTwoX('switch-boot', 'old-or-new', 'the boot selection is switched by renames, synced right after'),
   oneXToTwoX('reboot', 'new-os', 'everything was synced before the reboot phase'),
+  oneX('checks', 'old-os', 'nothing written yet'),
+  oneX('stop-services', 'old-os', 'services stopped; the old OS starts them at boot'),
+  oneX('supervisor', 'old-os', 'the new supervisor is only pulled; config.json still names the old one'),
+  oneX('resinhup', 'old-os', 'the resinhup image is unpacked into tmpfs'),
+  oneX('version', 'old-os', 'the secondary only reads'),
+  oneX('fingerprint', 'old-os', 'the secondary only reads'),
+  oneX('pull', 'old-os', 'a partial pull lives in the engine store', 1000),
+  oneX('export', 'old-os', 'only the spare root is being written', 1500),
+  oneX('boot-files', 'old-os', 'boot files are written to a temporary name and renamed; the boot settings still name the old root'),
+  oneX('data-migrations', 'old-os', 'config.json is replaced by a rename; the old OS ignores the migrated keys'),
+  oneX('switch-boot', 'old-or-new', 'uEnv.txt / cmdline.txt is replaced by a rename on vfat, synced right after: either settings, whole'),
+  oneX('finish', 'new-os', 'the boot settings were synced before the outer script took over again'),
+  oneX('reboot', 'new-os', 'everything was synced before the reboot phase'),
 ];
 
 export type Outcome = 'old-os' | 'new-os' | 'no-boot' | 'other';
