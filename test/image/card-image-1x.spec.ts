@@ -11,6 +11,7 @@ import { findRelease } from '../../images/lib/releases.ts';
 import { placePartitions } from '../../images/lib/layout.ts';
 import { partitionByLabel, readExt4File, readPartitionTable, readVfatFile, with1xRootOnP3 } from '../../harness/image/card-image.ts';
 import { seedResinData } from '../../harness/image/seed-data.ts';
+import { hostOsArchive } from '../../images/lib/hostos-archive.ts';
 
 test.setTimeout(10 * 60_000);
 
@@ -66,4 +67,25 @@ test('a 1.x card on resin-updt: p3 is a copy of p2 labelled resin-updt and the b
     expect(await readExt4File(onP3, 'resin-updt', '/etc/os-release')).toContain('VERSION="1.30.1"');
     expect(await readVfatFile(onP3, 'resin-boot', file)).toMatch(want);
   }
+});
+
+test('a 1.x root ships /resinos.fingerprint: the sha256 of every root file, as the card holds it', async () => {
+  const image = await ensureImage(await findRelease('1.26.0'), 'beaglebone-black');
+  const manifest = await readExt4File(image.path, 'resin-root', '/resinos.fingerprint');
+  const lines = manifest.trim().split('\n').map((l) => l.split('  ') as [string, string]);
+  expect(lines.length).toBeGreaterThan(100);
+  expect(lines.map(([, f]) => f)).toEqual([...lines.map(([, f]) => f)].sort());
+  expect(lines.map(([, f]) => f)).not.toContain('/resinos.fingerprint');
+  for (const file of ['/etc/profile', '/etc/os-release', '/etc/rc.d/S60supervisor']) {
+    const listed = lines.find(([, f]) => f === file);
+    expect(listed, `${file} in the fingerprint`).toBeDefined();
+    expect(listed![0], file).toBe(createHash('sha256').update(await readExt4File(image.path, 'resin-root', file)).digest('hex'));
+  }
+});
+
+test("a 1.x hostOS image carries the release's boot files under /resin-boot, without the device's settings", async () => {
+  const image = await ensureImage(await findRelease('1.30.1'), 'raspberrypi3-64');
+  const entries = (await $`tar -tzf ${await hostOsArchive(image)}`.quiet()).stdout.split('\n');
+  expect(entries).toEqual(expect.arrayContaining(['./resin-boot/kernel8.img', './resin-boot/initrd.img', './resin-boot/config.txt', './resinos.fingerprint']));
+  for (const own of ['config.json', 'cmdline.txt', 'uEnv.txt']) expect(entries).not.toContain(`./resin-boot/${own}`);
 });
