@@ -84,7 +84,8 @@ const tail = (r: HupRun) => r.output.split('\n').slice(-25).join('\n');
 const phaseNames = (r: HupRun) => r.phases.map((p) => p.name);
 
 for (const path of paths) {
-  test(`1.x → 1.x: ${path.name}`, { tag: ['@hup', '@1x'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
+  // `npm test` (CI) runs the newest 1.x → 1.x path on every rig: the resinhup image end to end.
+  test(`1.x → 1.x: ${path.name}`, { tag: ['@hup', '@1x', ...(path === newest ? ['@smoke'] : [])] }, async ({ rig, device, imageFor, registry }, testInfo) => {
     test.setTimeout(migrationTimeoutMs(rig) * 2);
     testInfo.annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
     const wallStarted = Date.now();
