@@ -17,14 +17,20 @@ export interface DetachedRunOptions {
 }
 
 export interface DetachedRunResult {
-  /** Undefined when the follower gave up before the command ended. */
+  /** Undefined when the follower gave up before the command ended, or its files vanished. */
   exitCode?: number;
+  /**
+   * The command's files were gone when the follower came back: the device rebooted (they live in
+   * tmpfs) before the exit code was read, e.g. an updater's own reboot under a slow link.
+   */
+  vanished?: boolean;
   output: string;
   /** Times the connection dropped and was made again while following. */
   reconnects: number;
 }
 
 const RC_MARK = '__HUPBENCH_RC_';
+const GONE_MARK = '__HUPBENCH_GONE__';
 
 export async function runDetached(device: Device, options: DetachedRunOptions): Promise<DetachedRunResult> {
   const id = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
@@ -43,6 +49,8 @@ export async function runDetached(device: Device, options: DetachedRunOptions): 
     // Copies whatever the file gained every 0.3 s; ends with the exit code once the command wrote it
     // and everything before it was copied.
     const follow = [
+      // Note: /run is tmpfs: no output file means the device rebooted since the command started.
+      `[ -f ${out} ] || { echo ${GONE_MARK}; exit 0; }`,
       `off=${offset}`,
       'while :; do',
       `  size=$(wc -c < ${out})`,
@@ -60,7 +68,7 @@ export async function runDetached(device: Device, options: DetachedRunOptions): 
           received += chunk;
           // Hold back what could be the start of the exit-code line.
           const cut = received.lastIndexOf('\n') + 1;
-          const ready = received.slice(0, cut).replace(new RegExp(`^${RC_MARK}\\d+\\n?`, 'm'), '');
+          const ready = received.slice(0, cut).replace(new RegExp(`^(${RC_MARK}\\d+|${GONE_MARK})\\n?`, 'm'), '');
           if (ready) {
             output += ready;
             options.onOutput?.(ready);
@@ -76,6 +84,7 @@ export async function runDetached(device: Device, options: DetachedRunOptions): 
     }
     const exit = (result.stdout ?? '').match(new RegExp(`${RC_MARK}(\\d+)`));
     if (exit) return { exitCode: Number(exit[1]), output, reconnects };
+    if ((result.stdout ?? '').includes(GONE_MARK)) return { output, reconnects, vanished: true };
     if (Date.now() > deadline) return { output, reconnects };
     if (options.onConnectionLost() === 'give-up') return { output, reconnects };
     reconnects++;

@@ -100,7 +100,9 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     `sh ${shellQuote(remote)} ${quoted}`,
     'rc=$?',
     'kill $tick',
-    `echo "${COUNTERS} rx=$(($(cat $s/rx_bytes) - rx0)) tx=$(($(cat $s/tx_bytes) - tx0)) iface=$iface"`,
+    // The exit code rides on this line too: an updater's own reboot may end /run (and the detached
+    // runner's exit-code file) before the follower reads it.
+    `echo "${COUNTERS} rx=$(($(cat $s/rx_bytes) - rx0)) tx=$(($(cat $s/tx_bytes) - tx0)) iface=$iface rc=$rc"`,
     '(exit $rc)', // the run's status, for the detached runner to record
   ].join('; ');
 
@@ -161,12 +163,14 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
   closeCurrent?.();
   await steps;
 
-  const counters = result.output.match(new RegExp(`${COUNTERS} rx=(-?\\d+) tx=(-?\\d+)`));
+  const counters = result.output.match(new RegExp(`${COUNTERS} rx=(-?\\d+) tx=(-?\\d+) iface=\\S* rc=(\\d+)`));
   const output = result.output.replace(new RegExp(`^(${COUNTERS}|${TICK}) .*$\\n?`, 'gm'), '').trimEnd();
   const logPath = output.match(/\[hup\] .*log: (\/mnt\/data\/resinhup\/\S+)/)?.[1] ?? output.match(/log (\/mnt\/data\/resinhup\/\S+\.log)/)?.[1];
-  const exitCode = result.exitCode ?? 255;
+  const exitCode = result.exitCode ?? (counters ? Number(counters[3]) : 255);
   const outcome: HupOutcome = !counters ? 'connection-lost' : exitCode === 0 ? 'ok' : exitCode === 9 ? 'locked' : 'failed';
-  const error = output.split('\n').find((l) => /^\[hup\] .*error: /.test(l));
+  const error =
+    output.split('\n').find((l) => /^\[hup\] .*error: /.test(l)) ??
+    (result.vanished && !counters ? 'the device rebooted before the runner read how the updater ended (its output and exit code were in tmpfs)' : undefined);
   const run: HupRun = {
     script: options.script,
     args: options.args,
