@@ -126,6 +126,11 @@ cleanup() {
   exec 1>&- 2>&-
   [ -n "${TEE_PID:-}" ] && wait "$TEE_PID" 2>/dev/null
   sync
+  # Note: the reboot's 2 s start only now, with the log closed and synced: scheduled earlier, a slow
+  # sync could let the reboot overtake this script's exit, and the caller would never see its status.
+  if [ "$rc" = 0 ] && [ "$REBOOT_AFTER_EXIT" = 1 ]; then
+    (sleep 2; sync; reboot) < /dev/null > /dev/null 2>&1 9>&- &
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -140,12 +145,12 @@ version_cmp() {
     }
     BEGIN { parts(a, x); parts(b, y); for (i = 1; i <= 4; i++) { if (x[i] < y[i]) { print -1; exit } if (x[i] > y[i]) { print 1; exit } } print 0 }'
 }
+REBOOT_AFTER_EXIT=0
 schedule_reboot() {
   if [ "$REBOOT" = 1 ]; then
     phase reboot
-    log "rebooting in 2s"
-    # Detached, so this script exits 0 and its output reaches the caller before the reboot.
-    (sleep 2; sync; reboot) < /dev/null > /dev/null 2>&1 9>&- &
+    log "rebooting 2s after this script exits"
+    REBOOT_AFTER_EXIT=1
   else
     log "not rebooting (--no-reboot)"
   fi
