@@ -57,7 +57,9 @@ export const powerCutGuarantees: GuaranteeRow[] = [
   oneX('pull', 'old-os', 'a partial pull lives in the engine store', 1000),
   oneX('export', 'old-os', 'only the spare root is being written', 1500),
   oneX('boot-files', 'old-os', 'boot files are written to a temporary name and renamed; the boot settings still name the old root'),
-  oneX('data-migrations', 'old-os', 'config.json is replaced by a rename; the old OS ignores the migrated keys'),
+  // Note: data-migrations and switch-boot take well under a second together, so a cut sent as the
+  // phase starts has been measured to land after the switch (new-os): either OS, whole, is the guarantee.
+  oneX('data-migrations', 'old-or-new', 'config.json and then the boot settings are each replaced by a rename, synced; the old OS ignores the migrated keys'),
   oneX('switch-boot', 'old-or-new', 'uEnv.txt / cmdline.txt is replaced by a rename on vfat, synced right after: either settings, whole'),
   oneX('finish', 'new-os', 'the boot settings were synced before the outer script took over again'),
   oneX('reboot', 'new-os', 'everything was synced before the reboot phase'),
