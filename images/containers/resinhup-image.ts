@@ -64,7 +64,8 @@ async function resinhupLayer(deviceType: string, secondaryDir: string): Promise<
     await $`rm -f ${tree}/usr/lib/${PYTHON}/lib-dynload/_ssl.* ${tree}/usr/lib/${PYTHON}/lib-dynload/_hashlib.*`;
     for (const d of ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/lintian', 'usr/include']) await rm(path.join(tree, d), { recursive: true, force: true });
     await linkBusyboxApplets(tree, profile);
-    await cp(secondaryDir, path.join(tree, 'usr/lib/resinhup'), { recursive: true });
+    // Note: a local __pycache__ (from running or compiling the secondary on the host) is not shipped.
+    await cp(secondaryDir, path.join(tree, 'usr/lib/resinhup'), { recursive: true, filter: (source) => path.basename(source) !== '__pycache__' });
     // Mount points the outer script binds: the running root, the card's boot partition, the engine.
     for (const d of ['host', 'mnt/boot', 'mnt/spare', 'dev', 'proc', 'sys', 'tmp', 'run/docker/spool', 'run/resinhup']) await mkdir(path.join(tree, d), { recursive: true });
     await writeLayerTarball(tree, output);

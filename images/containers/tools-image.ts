@@ -6,12 +6,12 @@
 //                          partition is reformatted while they are in use)
 //   /resin-boot/           the target release's boot files (boot.scr, and on the Raspberry Pi its
 //                          config.txt, U-Boot and dtb), from the target's own card image
-import { $ } from 'zx';
-import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuiltImage } from '../build.ts';
 import { deviceTypeProfile, type DeviceTypeProfile } from '../device-types.ts';
+import { copyBootPartitionFiles } from '../lib/boot-partition-files.ts';
 import { cacheDir, fileExists, hashInputs } from '../lib/cache.ts';
 import { download, extract, resolveWithDependencies } from '../lib/debian-packages.ts';
 import { registryTag } from '../lib/releases.ts';
@@ -29,7 +29,7 @@ const loaders: Record<DeviceTypeProfile['arch'], { triplet: string; loader: stri
 };
 
 /** Files of the target's resin-boot the migration does not take: the device keeps its own settings. */
-const deviceOwnedBootFiles = new Set(['config.json', 'resinOS_uEnv.txt', 'bootcount.env']);
+const deviceOwnedBootFiles = ['config.json', 'resinOS_uEnv.txt', 'bootcount.env'];
 
 export function toolsReference(targetVersion: string, deviceType: string): string {
   return `resin/resinhup-tools:${registryTag(targetVersion, deviceType)}`;
@@ -65,11 +65,7 @@ async function toolsLayer(target: BuiltImage): Promise<string> {
     for (const d of ['usr/share', 'usr/include', `usr/lib/${loaders[profile.arch].triplet}/gconv`, 'etc', 'var']) await rm(path.join(tree, d), { recursive: true, force: true });
     await writeToolWrappers(tree, profile);
     const boot = path.join(tree, 'resin-boot');
-    await mkdir(boot, { recursive: true });
-    const bootPart = target.partitions.find((p) => p.label === 'resin-boot');
-    if (!bootPart) throw new Error(`${target.path} has no resin-boot partition`);
-    await $`mcopy -s -n -i ${`${target.path}@@${bootPart.startBytes}`} ${'::*'} ${boot}`;
-    for (const f of await readdir(boot)) if (deviceOwnedBootFiles.has(f)) await rm(path.join(boot, f));
+    await copyBootPartitionFiles(target, boot, deviceOwnedBootFiles);
     if (!(await fileExists(path.join(boot, 'boot.scr')))) throw new Error(`${target.path}: resin-boot has no boot.scr; is it a 2.x card?`);
     await writeLayerTarball(tree, output);
     return output;

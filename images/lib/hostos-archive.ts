@@ -7,6 +7,7 @@ import { $ } from 'zx';
 import { mkdir, rm, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuiltImage } from '../build.ts';
+import { copyBootPartitionFiles } from './boot-partition-files.ts';
 import { cacheDir, fileExists } from './cache.ts';
 
 const MiB = 1024 * 1024;
@@ -26,7 +27,7 @@ export async function hostOsArchive(image: BuiltImage): Promise<string> {
     const dump = await $`debugfs -R ${`rdump / ${path.join(work, 'tree')}`} ${fs}`.nothrow();
     if (dump.exitCode !== 0) throw new Error(`debugfs could not dump ${image.path} partition ${root.number}: ${dump.stderr}`);
     await rm(path.join(work, 'tree/lost+found'), { recursive: true, force: true });
-    if (image.layout === '1.x') await addBootFiles(image, path.join(work, 'tree', 'resin-boot'));
+    if (image.layout === '1.x') await copyBootPartitionFiles(image, path.join(work, 'tree', 'resin-boot'), deviceOwnedBootFiles1x);
     await mkdir(path.dirname(output), { recursive: true });
     const partial = `${output}.${process.pid}.partial`;
     await $`tar --numeric-owner --sort=name -C ${path.join(work, 'tree')} -cf - . | gzip -n -6 > ${partial}`;
@@ -38,12 +39,4 @@ export async function hostOsArchive(image: BuiltImage): Promise<string> {
 }
 
 /** Settings a device keeps through a 1.x update: never in the image's /resin-boot/. */
-export const DEVICE_OWNED_BOOT_FILES_1X = ['config.json', 'uEnv.txt', 'cmdline.txt'];
-
-async function addBootFiles(image: BuiltImage, into: string): Promise<void> {
-  const boot = image.partitions.find((p) => p.label === 'resin-boot');
-  if (!boot) throw new Error(`${image.path} has no resin-boot partition`);
-  await mkdir(into, { recursive: true });
-  await $`mcopy -s -n -i ${`${image.path}@@${boot.startBytes}`} ${'::*'} ${into}`;
-  for (const f of DEVICE_OWNED_BOOT_FILES_1X) await rm(path.join(into, f), { force: true });
-}
+const deviceOwnedBootFiles1x = ['config.json', 'uEnv.txt', 'cmdline.txt'];
