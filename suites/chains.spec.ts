@@ -18,7 +18,7 @@ import {
   labWifiNetworks,
   bootOneXDevice,
   migrationTimeoutMs,
-  waitForSupervisorAndApp,
+  expectSupervisorAndAppRunning,
   setHealthWindow,
   testHealthWindow,
   MiB,
@@ -26,7 +26,6 @@ import {
   type DeviceState,
   type HupRun,
   type Release,
-  type Rig,
 } from '../harness/index.ts';
 
 const CHAIN = ['1.26.0', '1.30.1', '2.9.7+rev1', '2.12.3+rev1'];
@@ -47,7 +46,7 @@ function hopsOf(releases: Release[]): Hop[] {
 }
 
 /** What the device must look like after a hop (beyond version, data and services). */
-async function expectAfterHop(device: Device, rig: Rig, hop: Hop, run: HupRun, after: DeviceState): Promise<void> {
+async function expectAfterHop(device: Device, hop: Hop, run: HupRun, after: DeviceState): Promise<void> {
   expect(after.osRelease.VERSION).toBe(hop.to.version);
   if (hop.updater === 'upgrade-1.x.sh') {
     expect(after).toHaveLayout('1.x');
@@ -73,7 +72,6 @@ async function expectAfterHop(device: Device, rig: Rig, hop: Hop, run: HupRun, a
         { timeout: windowMs + 120_000, intervals: [2000], message: `rollback-health verdict within its ${windowMs / 1000}s window` })
       .toEqual({ upgrade_available: '0', resin_root_part: '2', breadcrumbs: [] });
   }
-  void rig;
 }
 
 test(`chain: ${CHAIN.join(' → ')} on one device`, { tag: ['@chain', '@hup'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
@@ -113,8 +111,8 @@ test(`chain: ${CHAIN.join(' → ')} on one device`, { tag: ['@chain', '@hup'] },
       expect(run.exitCode, `${hop.updater} ${describeRun(run)}\n${run.output.split('\n').slice(-25).join('\n')}`).toBe(0);
       const after = await device.snapshot();
       await testInfo.attach(`hop-${i + 1}-device-state.json`, { body: JSON.stringify({ hop: `${hop.from.version} → ${hop.to.version}`, updater: hop.updater, before, after }, null, 2), contentType: 'application/json' });
-      await expectAfterHop(device, rig, hop, run, after);
-      await waitForSupervisorAndApp(device, hop.to.supervisor, 8 * 60_000);
+      await expectAfterHop(device, hop, run, after);
+      await expectSupervisorAndAppRunning(device, hop.to.supervisor, { timeoutMs: 8 * 60_000, when: `after hop ${i + 1}` });
       expect(await dataChecksums(device), `resin-data after hop ${i + 1}`).toEqual(sumsAtStart);
       summary.push(`hop ${i + 1} ${hop.from.version} → ${hop.to.version} (${hop.updater}): ${((Date.now() - started) / 1000).toFixed(0)} s, ${after.activeRoot.label}, ${((run.bytesReceived + (run.preStep?.bytesReceived ?? 0)) / MiB).toFixed(2)} MiB pulled`);
     });

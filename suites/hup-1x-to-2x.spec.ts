@@ -15,7 +15,7 @@ import {
   describeRun,
   updaterScript,
   dataChecksums,
-  heartbeats,
+  expectSupervisorAndAppRunning,
   publishTools,
   seedResinData,
   with1xRootOnP3,
@@ -124,13 +124,7 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
 
   const firstBootWorkStarted = Date.now();
   await test.step('the first 2.x boot pulled the supervisor and the app; the app runs again', async () => {
-    const supervisorLine = new RegExp(`^resin_supervisor\\s+\\S+:v${path.to.supervisor.replace(/\./g, '\\.')}\\s+running`, 'm');
-    await expect
-      .poll(async () => { const ps = (await device.exec('docker ps')).stdout; return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps) ? 'both running' : ps; },
-        { timeout: 240_000, intervals: [2000], message: `resin_supervisor v${path.to.supervisor} and the app running on the first 2.x boot` })
-      .toBe('both running');
-    const last = Math.max(...(await heartbeats(device)));
-    await expect.poll(async () => Math.max(...(await heartbeats(device))), { timeout: 30_000, message: 'heartbeat advancing on 2.x' }).toBeGreaterThan(last);
+    await expectSupervisorAndAppRunning(device, path.to.supervisor, { when: 'on the first 2.x boot' });
     const served = await registry.started.bytesServed(mark);
     const repos = Object.keys(served.byRepository);
     expect(repos, 'pulled from the registry since the updater started').toEqual(expect.arrayContaining(['resin/resinos', 'resin/resinhup-tools', 'hupbench/app']));

@@ -22,7 +22,7 @@ import {
   labWifiNetworks,
   bootOneXDevice,
   migrationTimeoutMs,
-  waitForSupervisorAndApp,
+  expectSupervisorAndAppRunning,
   MiB,
   type HupRun,
   type Device,
@@ -133,7 +133,7 @@ for (const path of paths) {
     });
     const servicesStarted = Date.now();
     await test.step(`the supervisor v${path.to.supervisor} and the app run on ${path.to.version}`, async () => {
-      await waitForSupervisorAndApp(device, path.to.supervisor);
+      await expectSupervisorAndAppRunning(device, path.to.supervisor);
       const served = await registry.started.bytesServed(mark);
       expect(Object.keys(served.byRepository)).toEqual(expect.arrayContaining(['resin/resinos', 'resin/resinhup']));
       testInfo.annotations.push({ type: 'bandwidth', description: `updater pulled ${(run.bytesReceived / MiB).toFixed(2)} MiB; registry served ${(served.total / MiB).toFixed(2)} MiB` });
@@ -149,7 +149,7 @@ for (const path of paths) {
       expect(again.output).toMatch(new RegExp(`already at ${path.to.version.replace(/[.+]/g, '\\$&')}`));
       expect(again.reboots).toBe(0);
       expect(stableState(await device.snapshot())).toEqual(stableState(settled));
-      await waitForSupervisorAndApp(device, path.to.supervisor);
+      await expectSupervisorAndAppRunning(device, path.to.supervisor);
     });
   });
 }
@@ -179,7 +179,7 @@ test(`1.x → 1.x fingerprint: a modified /etc file stops the update; --force up
     expect(refused.reboots).toBe(0);
     expect(stableState(await device.snapshot())).toEqual(stableState(before));
     expect(await readConfig(device)).toEqual(configBefore);
-    await waitForSupervisorAndApp(device, path.from.supervisor);
+    await expectSupervisorAndAppRunning(device, path.from.supervisor);
   });
 
   const forced = await run1x(device, rig, path, ['--force', '--no-reboot']);
@@ -193,12 +193,7 @@ test(`1.x → 1.x fingerprint: a modified /etc file stops the update; --force up
     expect(switched).toSelectRoot(3);
   });
 
-  const resumed = await runUpdater(device, rig, {
-    script: updaterScript(path.updater),
-    args: ['--hostos-version', path.to.version, '--supervisor-version', path.to.supervisor],
-    step: (name, body) => test.step(name, body),
-    timeoutMs: migrationTimeoutMs(rig),
-  });
+  const resumed = await run1x(device, rig, path);
   await testInfo.attach('updater-after-no-reboot.log', { body: [resumed.preStep?.log, resumed.log].filter(Boolean).join('\n\n--- rerun ---\n\n'), contentType: 'text/plain' });
   await test.step('the next run asks for the reboot (secondary exit 2); after it the device is at the target (exit 3)', async () => {
     const pre = resumed.preStep;
@@ -218,6 +213,6 @@ test(`1.x → 1.x fingerprint: a modified /etc file stops the update; --force up
     expect((await device.check('grep -c "# local change" /etc/profile || true')).trim()).toBe('0');
     expect(await dataChecksums(device)).toEqual(sumsBefore);
     expect(await readConfig(device)).toEqual(expectedConfig(configBefore, path));
-    await waitForSupervisorAndApp(device, path.to.supervisor);
+    await expectSupervisorAndAppRunning(device, path.to.supervisor);
   });
 });

@@ -1,5 +1,6 @@
 // What an update test does on the device around the updater: config.json pointing at the test's
 // registry, the supervisor and app up, seeded user data, its checksums and the app's heartbeats.
+import { expect } from '@playwright/test';
 import path from 'node:path';
 import { projectRoot } from '../../images/lib/cache.ts';
 import { APP_REFERENCE, supervisorReference } from '../../images/containers/container-images.ts';
@@ -50,27 +51,24 @@ export async function prepareDevice(
 }
 
 /**
- * Waits until the supervisor of `supervisorVersion` and the app run (after an update's reboot the
- * supervisor may first have to be pulled) and the app's heartbeat advances.
+ * Asserts that the supervisor of `supervisorVersion` and the app come to run (after an update's
+ * reboot the supervisor may first have to be pulled) and that the app's heartbeat advances. A
+ * product assertion, polled: not coming up after an update is the update's failure, not the rig's.
  */
-export async function waitForSupervisorAndApp(device: Device, supervisorVersion: string, timeoutMs = 240_000): Promise<void> {
+export async function expectSupervisorAndAppRunning(device: Device, supervisorVersion: string, opts: { timeoutMs?: number; when?: string } = {}): Promise<void> {
+  const when = opts.when ? ` ${opts.when}` : '';
   const supervisorLine = new RegExp(`^resin_supervisor\\s+\\S+:v${supervisorVersion.replace(/\./g, '\\.')}\\s+running`, 'm');
-  await waitFor(
-    async () => {
-      const ps = (await device.exec('docker ps')).stdout;
-      if (!supervisorLine.test(ps) || !/^app\s+\S+\s+running/m.test(ps)) throw new Error(`docker ps:\n${ps.trim()}`);
-      return true;
-    },
-    { timeoutMs, intervalMs: 2000, what: `resin_supervisor v${supervisorVersion} and the app running` },
-  );
+  await expect
+    .poll(
+      async () => {
+        const ps = (await device.exec('docker ps')).stdout;
+        return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps) ? 'both running' : ps;
+      },
+      { timeout: opts.timeoutMs ?? 240_000, intervals: [2000], message: `resin_supervisor v${supervisorVersion} and the app running${when}` },
+    )
+    .toBe('both running');
   const last = Math.max(0, ...(await heartbeats(device)));
-  await waitFor(
-    async () => {
-      if (Math.max(0, ...(await heartbeats(device))) <= last) throw new Error(`last heartbeat ${last}`);
-      return true;
-    },
-    { timeoutMs: 30_000, intervalMs: 1000, what: 'the app heartbeat advancing' },
-  );
+  await expect.poll(async () => Math.max(0, ...(await heartbeats(device))), { timeout: 30_000, message: `the app heartbeat advancing${when}` }).toBeGreaterThan(last);
 }
 
 /** A health window tests can wait for: rollback-health's checks, compressed from its 15-minute default. */
