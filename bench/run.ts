@@ -1,10 +1,13 @@
-// `npm run bench [-- --rig R] [--runs N] [--matrix] [--matrix-grep G] [--out F]`: the speed figures,
-// as medians of N runs with their min–max, written to bench/results.md with the machine they ran on:
+// `npm run bench [-- --rig R] [--runs N] [--matrix [--matrix-only] [--matrix-rig R]… [--matrix-suites a,b]
+// [--matrix-grep G]] [--out F]`: the speed figures, as medians of N runs with their min–max, written to
+// bench/results.md with the machine they ran on (one section per kind of figure; a run that measures
+// only the matrix keeps the other section as it was):
 //   - power-on → SSH (a real boot) and the reset times: overlay flash, login-snapshot resume → SSH;
 //   - one 2.x → 2.x path and one 1.x → 2.x path (the suites' own tests, run through Playwright), with
 //     the harness's overhead: test wall time ÷ the device's own time (start → SSH + updater + reboot);
-//   - with --matrix: the `npm run hil` matrix (or the --matrix-grep subset) at 1 and at 2 workers,
-//     with its flaky and failed counts. The full matrix takes hours on a 2-core host: opt-in.
+//   - with --matrix: the `npm run hil` matrix (or a subset: rigs, suites, a title grep) at 1 and at 2
+//     workers, run in back-to-back pairs, with their ratio and the flaky and failed counts. The full
+//     matrix takes hours on a 2-core host: opt-in.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -25,14 +28,17 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
+const args = (name: string) => process.argv.flatMap((a, i) => (a === name && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
 const runs = Number(arg('--runs') ?? 3);
 const rigName = arg('--rig') ?? 'qemu-beaglebone-black';
 const out = arg('--out') ?? path.join(projectRoot, 'bench', 'results.md');
-const rows: Array<{ what: string; samples: number[]; unit: 's' | '×'; note?: string }> = [];
+type Section = 'paths' | 'matrix';
+const rows: Array<{ section: Section; what: string; samples: number[]; unit: 's' | '×'; note?: string }> = [];
+let section: Section = 'paths';
 
 const fmt = (v: number, unit: 's' | '×') => (unit === 's' ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(2)}×`);
 function record(what: string, samples: number[], unit: 's' | '×' = 's', note?: string) {
-  rows.push({ what, samples, unit, note });
+  rows.push({ section, what, samples, unit, note });
   const sorted = [...samples].sort((a, b) => a - b);
   console.log(`${what}: median ${fmt(median(samples), unit)} (min ${fmt(sorted[0]!, unit)}, max ${fmt(sorted.at(-1)!, unit)}, n=${samples.length})${note ? ` — ${note}` : ''}`);
 }
@@ -147,23 +153,35 @@ async function onePath(label: string, file: string, title: string) {
   record(`${rigName}: ${label}, harness overhead`, snap.map((r) => r.overhead), '×', 'test wall ÷ device time (start → SSH + updater run + reboot → login + the device work the test then waits for: rollback-health verdict on 2.x, supervisor and app pull on the first 2.x boot after 1.x)');
 }
 
+/**
+ * The matrix at 1 and at 2 workers: `runs` pairs taken back to back (1 then 2 workers), so that the
+ * ratio of each pair sees the same host load. A test that passed only on a retry is flaky.
+ */
 async function matrix() {
+  section = 'matrix';
   const grep = arg('--matrix-grep');
-  for (const workers of [1, 2]) {
-    const wall: number[] = [];
-    let flaky = 0;
-    let failed = 0;
-    let tests = 0;
-    for (let i = 0; i < runs; i++) {
+  const suites = arg('--matrix-suites')?.split(',').map((s) => `suites/${s}.spec.ts`) ?? [];
+  const projects = args('--matrix-rig').length ? args('--matrix-rig') : await rigNames();
+  const scope = [projects.length === (await rigNames()).length ? 'every rig' : projects.join(' + '), suites.length ? suites.join(', ') : 'every suite', grep ? `-g '${grep}'` : ''].filter(Boolean).join('; ');
+  const byWorkers = new Map<number, { wall: number[]; flaky: string[]; failed: string[]; tests: number }>([[1, { wall: [], flaky: [], failed: [], tests: 0 }], [2, { wall: [], flaky: [], failed: [], tests: 0 }]]);
+  for (let i = 0; i < runs; i++) {
+    for (const [workers, acc] of byWorkers) {
       // What `npm run hil` runs: every suite on every rig wired to this host (example rigs are not).
-      const run = await playwright([...(await rigNames()).map((r) => `--project=${r}`), ...(grep ? ['-g', grep] : [])], { HUPBENCH_WORKERS: String(workers) });
-      wall.push(run.wallMs);
-      tests = run.tests.length;
-      flaky += run.tests.filter((t) => t.status === 'passed' && t.retries > 0).length;
-      failed += run.tests.filter((t) => t.status !== 'passed' && t.status !== 'skipped').length;
+      const run = await playwright([...suites, ...projects.map((r) => `--project=${r}`), ...(grep ? ['-g', grep] : [])], { HUPBENCH_WORKERS: String(workers) });
+      acc.wall.push(run.wallMs);
+      acc.tests = run.tests.length;
+      acc.flaky.push(...run.tests.filter((t) => t.status === 'passed' && t.retries > 0).map((t) => t.title));
+      acc.failed.push(...run.tests.filter((t) => t.status !== 'passed' && t.status !== 'skipped').map((t) => t.title));
+      const tested = run.tests.reduce((sum, t) => sum + t.durationMs, 0);
+      console.log(`matrix run ${i + 1}/${runs}, ${workers} worker(s): ${(run.wallMs / 60_000).toFixed(1)} min wall, ${(tested / 60_000).toFixed(1)} min of tests, ${run.tests.length} tests, ${acc.flaky.length} flaky and ${acc.failed.length} failed so far`);
     }
-    record(`matrix${grep ? ` (${grep})` : ''}, ${workers} worker${workers > 1 ? 's' : ''}`, wall, 's', `${tests} tests; over ${runs} runs: ${flaky} flaky, ${failed} failed`);
   }
+  for (const [workers, acc] of byWorkers) {
+    const names = (list: string[]) => (list.length ? `: ${[...new Set(list)].join('; ')}` : '');
+    record(`matrix (${scope}), ${workers} worker${workers > 1 ? 's' : ''}`, acc.wall, 's', `${acc.tests} tests; over ${runs} consecutive runs: ${acc.flaky.length} flaky${names(acc.flaky)}, ${acc.failed.length} failed${names(acc.failed)}`);
+  }
+  const [one, two] = [byWorkers.get(1)!.wall, byWorkers.get(2)!.wall];
+  record(`matrix (${scope}), 2 workers ÷ 1 worker`, two.map((w, i) => w / one[i]!), '×', 'wall time, per pair of runs taken back to back');
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -175,25 +193,25 @@ async function machine(): Promise<string> {
 }
 
 const started = new Date();
-console.log(`hupbench bench — ${rigName}, ${runs} runs per figure`);
-await bootAndReset();
-const paths2x = await loadPaths2x();
-// The smoke path of hup-2x: the newest target from the newest source below it.
-const path2x = paths2x.filter((p) => p.to.version === paths2x.at(-1)!.to.version).at(-1)!;
-await onePath(`2.x → 2.x ${path2x.name}`, 'suites/hup-2x.spec.ts', `2.x → 2.x: ${path2x.name}`);
-const path1x = (await loadPaths1xTo2x()).at(-1);
-if (path1x) await onePath(`1.x → 2.x ${path1x.name}`, 'suites/hup-1x-to-2x.spec.ts', `1.x → 2.x: ${path1x.name}`);
-if (process.argv.includes('--matrix')) await matrix();
+const matrixOnly = process.argv.includes('--matrix-only');
+console.log(`hupbench bench — ${matrixOnly ? 'the matrix only' : rigName}, ${runs} runs per figure`);
+if (!matrixOnly) {
+  await bootAndReset();
+  const paths2x = await loadPaths2x();
+  // The smoke path of hup-2x: the newest target from the newest source below it.
+  const path2x = paths2x.filter((p) => p.to.version === paths2x.at(-1)!.to.version).at(-1)!;
+  await onePath(`2.x → 2.x ${path2x.name}`, 'suites/hup-2x.spec.ts', `2.x → 2.x: ${path2x.name}`);
+  const path1x = (await loadPaths1xTo2x()).at(-1);
+  if (path1x) await onePath(`1.x → 2.x ${path1x.name}`, 'suites/hup-1x-to-2x.spec.ts', `1.x → 2.x: ${path1x.name}`);
+}
+if (process.argv.includes('--matrix') || matrixOnly) await matrix();
 
 const commit = (await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot })).stdout.trim();
-const table = rows.map((r) => {
-  const sorted = [...r.samples].sort((a, b) => a - b);
-  return `| ${r.what} | ${fmt(median(r.samples), r.unit)} | ${fmt(sorted[0]!, r.unit)} – ${fmt(sorted.at(-1)!, r.unit)} | ${r.samples.length} | ${r.note ?? ''} |`;
-});
-await writeFile(
-  out,
-  [
-    '# hupbench benchmark results',
+const titles: Record<Section, string> = { paths: 'Boot, reset and one path of each class', matrix: 'The hil matrix at 1 and at 2 workers' };
+const sections = await previousSections(out);
+for (const s of new Set(rows.map((r) => r.section))) {
+  sections.set(s, [
+    `## ${titles[s]}`,
     '',
     `Written by \`npm run bench -- ${process.argv.slice(2).join(' ')}\` at ${started.toISOString()} (commit ${commit}).`,
     '',
@@ -201,8 +219,23 @@ await writeFile(
     '',
     '| figure | median | min – max | runs | note |',
     '|---|---|---|---|---|',
-    ...table,
+    ...rows.filter((r) => r.section === s).map((r) => {
+      const sorted = [...r.samples].sort((a, b) => a - b);
+      return `| ${r.what} | ${fmt(median(r.samples), r.unit)} | ${fmt(sorted[0]!, r.unit)} – ${fmt(sorted.at(-1)!, r.unit)} | ${r.samples.length} | ${r.note ?? ''} |`;
+    }),
     '',
-  ].join('\n'),
-);
+  ].join('\n'));
+}
+await writeFile(out, ['# hupbench benchmark results', '', ...(['paths', 'matrix'] as const).flatMap((s) => sections.get(s) ?? [])].join('\n'));
 console.log(`written to ${path.relative(projectRoot, out)}`);
+
+/** The sections of an earlier results file, by the kind of figure they hold (missing file: none). */
+async function previousSections(file: string): Promise<Map<Section, string>> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const found = new Map<Section, string>();
+  for (const chunk of text.split(/^(?=## )/m).filter((c) => c.startsWith('## '))) {
+    const kind = (Object.entries(titles) as Array<[Section, string]>).find(([, t]) => chunk.startsWith(`## ${t}`))?.[0];
+    if (kind) found.set(kind, chunk.trimEnd() + '\n');
+  }
+  return found;
+}
