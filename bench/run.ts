@@ -19,6 +19,7 @@ import { imageForRelease } from '../harness/image/release-image.ts';
 import { createRig } from '../harness/rig/create-rig.ts';
 import { loadRigConfig } from '../harness/rig/rig-config.ts';
 import { rigNames } from '../harness/cli/known.ts';
+import { ensureDocker } from '../harness/setup/docker.ts';
 import { loadPaths1xTo2x, loadPaths2x } from '../harness/updater/paths.ts';
 import type { PathTiming } from '../harness/updater/path-timing.ts';
 import { cacheDir, projectRoot } from '../images/lib/cache.ts';
@@ -164,6 +165,8 @@ async function matrix() {
   const projects = args('--matrix-rig').length ? args('--matrix-rig') : await rigNames();
   const scope = [projects.length === (await rigNames()).length ? 'every rig' : projects.join(' + '), suites.length ? suites.join(', ') : 'every suite', grep ? `-g '${grep}'` : ''].filter(Boolean).join('; ');
   const byWorkers = new Map<number, { wall: number[]; flaky: string[]; failed: string[]; tests: number }>([[1, { wall: [], flaky: [], failed: [], tests: 0 }], [2, { wall: [], flaky: [], failed: [], tests: 0 }]]);
+  // Warm-up: the first run must not also pay for starting the Docker engine (about 35 s here).
+  await ensureDocker();
   for (let i = 0; i < runs; i++) {
     for (const [workers, acc] of byWorkers) {
       // What `npm run hil` runs: every suite on every rig wired to this host (example rigs are not).
