@@ -12,13 +12,19 @@ import { createRig } from './rig/create-rig.ts';
 import { acquireInstanceLease, acquireRigLease } from './rig/lease.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
 import type { Rig } from './rig/rig.ts';
-import { publishRelease, startRegistry, type StartedRegistry } from './registry/index.ts';
+import { publishRelease, publishResinhup, publishTools, startRegistry, type StartedRegistry } from './registry/index.ts';
+import type { UpgradePath } from './updater/paths.ts';
 
 /** The worker's registry (started on first use) and the releases published into it on demand. */
 export interface TestRegistry {
   started: StartedRegistry;
   /** Pushes a release's hostOS, supervisor and app images for the rig's device type, once per worker. */
   publish(version: string): Promise<void>;
+  /**
+   * Everything a path's updater pulls: both releases, and the helper image its class needs (the
+   * tools image of the 2.x target for 1.x → 2.x, the resinhup image for 1.x → 1.x); once per worker.
+   */
+  publishPath(path: UpgradePath): Promise<void>;
 }
 
 export interface TestFixtures {
@@ -73,16 +79,24 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
       const started = await startRegistry();
       const published = new Map<string, Promise<void>>();
+      const once = (key: string, push: () => Promise<unknown>) => {
+        let p = published.get(key);
+        if (!p) {
+          p = push().then(() => undefined);
+          published.set(key, p);
+        }
+        return p;
+      };
+      const publish = (version: string) => once(`release ${version}`, () => publishRelease(started.client, version, rig.deviceType));
       try {
         await use({
           started,
-          publish(version) {
-            let p = published.get(version);
-            if (!p) {
-              p = publishRelease(started.client, version, rig.deviceType).then(() => undefined);
-              published.set(version, p);
-            }
-            return p;
+          publish,
+          async publishPath(path) {
+            await publish(path.from.version);
+            await publish(path.to.version);
+            if (path.pathClass === '1x-2x') await once(`tools ${path.to.version}`, () => publishTools(started.client, path.to.version, rig.deviceType));
+            if (path.pathClass === '1x') await once('resinhup', () => publishResinhup(started.client, rig.deviceType));
           },
         });
       } finally {

@@ -12,8 +12,6 @@ import {
   describeRun,
   updaterScript,
   dataChecksums,
-  publishResinhup,
-  publishTools,
   seedResinData,
   labWifiNetworks,
   bootOneXDevice,
@@ -26,27 +24,18 @@ import {
   type DeviceState,
   type HupRun,
   type Release,
+  type UpgradePath,
+  pathBetween,
 } from '../harness/index.ts';
 
 const CHAIN = ['1.26.0', '1.30.1', '2.9.7+rev1', '2.12.3+rev1'];
 const SEED_MB = 16;
 
-interface Hop {
-  from: Release;
-  to: Release;
-  updater: 'upgrade-1.x.sh' | 'upgrade-1.x-to-2.x.sh' | 'upgrade-2.x.sh';
-}
-
-function hopsOf(releases: Release[]): Hop[] {
-  return releases.slice(1).map((to, i) => {
-    const from = releases[i]!;
-    const updater = from.layout === '2.x' ? 'upgrade-2.x.sh' : to.layout === '2.x' ? 'upgrade-1.x-to-2.x.sh' : 'upgrade-1.x.sh';
-    return { from, to, updater };
-  });
-}
+/** Each hop of the chain, with the updater its class uses. */
+const hopsOf = (releases: Release[]): UpgradePath[] => releases.slice(1).map((to, i) => pathBetween(releases[i]!, to));
 
 /** What the device must look like after a hop (beyond version, data and services). */
-async function expectAfterHop(device: Device, hop: Hop, run: HupRun, after: DeviceState): Promise<void> {
+async function expectAfterHop(device: Device, hop: UpgradePath, run: HupRun, after: DeviceState): Promise<void> {
   expect(after.osRelease.VERSION).toBe(hop.to.version);
   if (hop.updater === 'upgrade-1.x.sh') {
     expect(after).toHaveLayout('1.x');
@@ -81,9 +70,7 @@ test(`chain: ${CHAIN.join(' → ')} on one device`, { tag: ['@chain', '@hup'] },
   testInfo.annotations.push({ type: 'path', description: `${CHAIN.join(' → ')} on ${rig.deviceType}` });
 
   await test.step('publish every release of the chain, the resinhup image and the tools image', async () => {
-    for (const r of releases) await registry.publish(r.version);
-    await publishResinhup(registry.started.client, rig.deviceType);
-    for (const hop of hops) if (hop.updater === 'upgrade-1.x-to-2.x.sh') await publishTools(registry.started.client, hop.to.version, rig.deviceType);
+    for (const hop of hops) await registry.publishPath(hop);
   });
   const seeded = await test.step(`seed ${SEED_MB} MB into the ${CHAIN[0]} card's btrfs resin-data on the host`, async () =>
     seedResinData((await imageFor(CHAIN[0]!)).path, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 4 * MiB }),

@@ -16,7 +16,6 @@ import {
   updaterScript,
   dataChecksums,
   heartbeats,
-  publishTools,
   seedResinData,
   labWifiNetworks,
   bootOneXDevice,
@@ -43,9 +42,7 @@ for (const c of cases) {
     test.info().annotations.push({ type: 'path', description: `${path!.name} on ${rig.deviceType}` });
 
     await test.step('publish source, target and the tools image', async () => {
-      await registry.publish(path!.from.version);
-      await registry.publish(path!.to.version);
-      await publishTools(registry.started.client, path!.to.version, rig.deviceType);
+      await registry.publishPath(path!);
     });
     const seeded = await test.step(`seed ${dataMB} MB of ${c.seed.kind} data into resin-data on the host`, async () =>
       seedResinData((await imageFor(path!.from.version)).path, c.seed),

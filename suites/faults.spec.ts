@@ -18,11 +18,9 @@ import {
   loadPaths2x,
   loadPaths1xTo2x,
   loadPaths1x,
-  publishResinhup,
   seedData,
   bootOneXDevice,
   migrationTimeoutMs,
-  publishTools,
   seedResinData,
   labWifiNetworks,
   type UpdateTestContext,
@@ -105,9 +103,7 @@ if (paths1x.length) {
     path: path1x,
     timeoutMs: (rig) => migrationTimeoutMs(rig, SEED_MB) * 2 + rig.config.bootTimeoutSeconds * 1000 * 4,
     boot: async ({ rig, device, registry, imageFor }) => {
-      await registry.publish(path1x.from.version);
-      await registry.publish(path1x.to.version);
-      await publishTools(registry.started.client, path1x.to.version, rig.deviceType);
+      await registry.publishPath(path1x);
       const seeded = await seedResinData((await imageFor(path1x.from.version)).path, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 4 * MiB });
       await bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.started.deviceUrl, supervisorVersion: path1x.from.supervisor, wifi: labWifiNetworks });
     },
@@ -121,9 +117,7 @@ if (path1x1x) {
     path: path1x1x,
     timeoutMs: (rig) => migrationTimeoutMs(rig) * 2 + rig.config.bootTimeoutSeconds * 1000 * 4,
     boot: async ({ rig, device, registry, imageFor }) => {
-      await registry.publish(path1x1x.from.version);
-      await registry.publish(path1x1x.to.version);
-      await publishResinhup(registry.started.client, rig.deviceType);
+      await registry.publishPath(path1x1x);
       await bootOneXDevice(rig, device, { image: (await imageFor(path1x1x.from.version)).path, registryUrl: registry.started.deviceUrl, supervisorVersion: path1x1x.from.supervisor, wifi: labWifiNetworks });
       await seedData(device);
     },

@@ -16,7 +16,6 @@ import {
   updaterScript,
   dataChecksums,
   expectSupervisorAndAppRunning,
-  publishTools,
   seedResinData,
   with1xRootOnP3,
   labWifiNetworks,
@@ -42,9 +41,7 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
   const { rig, device, registry, path, testInfo } = opts;
   const wallStarted = Date.now();
   await test.step('publish source, target and the tools image to the registry', async () => {
-    await registry.publish(path.from.version);
-    await registry.publish(path.to.version);
-    await publishTools(registry.started.client, path.to.version, rig.deviceType);
+    await registry.publishPath(path);
   });
   const seeded = await test.step(`seed ${SEED_MB} MB into resin-data on the host`, () =>
     seedResinData(opts.card, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 8 * MiB }),

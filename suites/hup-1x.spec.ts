@@ -18,7 +18,6 @@ import {
   seedData,
   dataChecksums,
   stableState,
-  publishResinhup,
   labWifiNetworks,
   bootOneXDevice,
   migrationTimeoutMs,
@@ -54,9 +53,7 @@ async function readConfig(device: Device): Promise<Record<string, unknown>> {
 
 async function bootSource(rig: Rig, device: Device, registry: TestRegistry, imageFor: (v: string) => Promise<{ path: string }>, path: UpgradePath) {
   await test.step('publish source, target and the resinhup image to the registry', async () => {
-    await registry.publish(path.from.version);
-    await registry.publish(path.to.version);
-    await publishResinhup(registry.started.client, rig.deviceType);
+    await registry.publishPath(path);
   });
   const started = await test.step(`boot ${path.from.version} with the supervisor and the app running; config.json with the ${path.from.version} keys`, async () =>
     bootOneXDevice(rig, device, {

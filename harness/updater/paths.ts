@@ -19,20 +19,26 @@ const updaters: Record<PathClass, string> = { '2x': 'upgrade-2.x.sh', '1x-2x': '
 
 const byVersion = (a: Release, b: Release) => compareVersions(a.version, b.version);
 
+/** One update from a release to a newer one; its class follows from the two layouts. */
+export function pathBetween(from: Release, to: Release): UpgradePath {
+  const pathClass: PathClass = from.layout === '2.x' ? '2x' : to.layout === '2.x' ? '1x-2x' : '1x';
+  return {
+    from,
+    to,
+    pathClass,
+    updater: updaters[pathClass],
+    supervisorUpdate: compareVersions(to.supervisor, from.supervisor) > 0,
+    name: `${from.version} → ${to.version}`,
+  };
+}
+
 /** Every source × every target newer than it, oldest source first, then oldest target first. */
-function pathsBetween(sources: Release[], targets: Release[], pathClass: PathClass): UpgradePath[] {
+function pathsBetween(sources: Release[], targets: Release[]): UpgradePath[] {
   return [...sources].sort(byVersion).flatMap((from) =>
     [...targets]
       .sort(byVersion)
       .filter((to) => compareVersions(to.version, from.version) > 0)
-      .map((to) => ({
-        from,
-        to,
-        pathClass,
-        updater: updaters[pathClass],
-        supervisorUpdate: compareVersions(to.supervisor, from.supervisor) > 0,
-        name: `${from.version} → ${to.version}`,
-      })),
+      .map((to) => pathBetween(from, to)),
   );
 }
 
@@ -40,7 +46,7 @@ const withLayout = (releases: Release[], layout: Release['layout']) => releases.
 
 /** Every 2.x source to every newer 2.x target (upgrade-2.x.sh). */
 export function pathsFor2x(releases: Release[]): UpgradePath[] {
-  return pathsBetween(withLayout(releases, '2.x'), withLayout(releases, '2.x'), '2x');
+  return pathsBetween(withLayout(releases, '2.x'), withLayout(releases, '2.x'));
 }
 
 /**
@@ -48,12 +54,12 @@ export function pathsFor2x(releases: Release[]): UpgradePath[] {
  * device may be migrated straight to; upgrade-1.x-to-2.x.sh).
  */
 export function pathsFor1xTo2x(releases: Release[]): UpgradePath[] {
-  return pathsBetween(withLayout(releases, '1.x'), withLayout(releases, '2.x').filter((r) => r.from1x), '1x-2x');
+  return pathsBetween(withLayout(releases, '1.x'), withLayout(releases, '2.x').filter((r) => r.from1x));
 }
 
 /** Every 1.x source to every newer 1.x target (upgrade-1.x.sh through the resinhup image). */
 export function pathsFor1x(releases: Release[]): UpgradePath[] {
-  return pathsBetween(withLayout(releases, '1.x'), withLayout(releases, '1.x'), '1x');
+  return pathsBetween(withLayout(releases, '1.x'), withLayout(releases, '1.x'));
 }
 
 /** Every upgrade class of DESIGN.md: 2.x → 2.x, 1.x → 2.x, 1.x → 1.x. */

@@ -144,7 +144,14 @@ cleanup() {
   [ -n "$KEPT" ] && log "log: $KEPT"
   exec 1>&- 2>&-
   [ -n "${TEE_PID:-}" ] && wait "$TEE_PID" 2>/dev/null
-  [ -n "$KEPT" ] && cp "$LOG" "$KEPT" && sync
+  [ -n "$KEPT" ] && cp "$LOG" "$KEPT"
+  sync
+  # Note: the reboot's 2 s start only now, with the log copied and synced: scheduled earlier, a slow
+  # copy or sync could let the reboot overtake this script's exit, and the caller would never see its
+  # status.
+  if [ "$rc" = 0 ] && [ "$REBOOT_AFTER_EXIT" = 1 ]; then
+    (sleep 2; sync; reboot) < /dev/null > /dev/null 2>&1 9>&- &
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -173,12 +180,12 @@ write_boot_settings_root() { # PART
     cmdline) sed "s#root=[^ ]*#root=$PREFIX$1#" /mnt/boot/cmdline.txt | write_atomic /mnt/boot/cmdline.txt ;;
   esac
 }
+REBOOT_AFTER_EXIT=0
 schedule_reboot() {
   if [ "$REBOOT" = 1 ]; then
     phase reboot
-    log "rebooting in 2s"
-    # Detached, so this script exits 0 and its output reaches the caller before the reboot.
-    (sleep 2; sync; reboot) < /dev/null > /dev/null 2>&1 9>&- &
+    log "rebooting 2s after this script exits"
+    REBOOT_AFTER_EXIT=1
   else
     log "not rebooting (--no-reboot)"
   fi

@@ -3,7 +3,7 @@ import { test, expect } from '@playwright/test';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { allPaths, pathsFor1x, pathsFor1xTo2x } from '../../harness/updater/paths.ts';
+import { allPaths, pathBetween, pathsFor1x, pathsFor1xTo2x } from '../../harness/updater/paths.ts';
 import { loadReleases } from '../../images/lib/releases.ts';
 
 test('every 1.x source to every from1x 2.x target, oldest first', async () => {
@@ -43,4 +43,19 @@ test('from1x on a 1.x release is refused with the field named', async () => {
   const file = path.join(await mkdtemp(path.join(tmpdir(), 'releases-')), 'releases.yaml');
   await writeFile(file, 'releases:\n  - version: 1.26.0\n    layout: 1.x\n    supervisor: 4.1.2\n    from1x: true\n');
   await expect(loadReleases(file)).rejects.toThrow(/releases\.0\.from1x: from1x is for 2\.x releases/);
+});
+
+test('a chain of releases: each hop takes the updater of its class', () => {
+  const chain = [
+    { version: '1.26.0', layout: '1.x' as const, supervisor: '4.1.2' },
+    { version: '1.30.1', layout: '1.x' as const, supervisor: '6.0.1' },
+    { version: '2.9.7+rev1', layout: '2.x' as const, supervisor: '7.4.3', from1x: true },
+    { version: '2.12.3+rev1', layout: '2.x' as const, supervisor: '7.4.3' },
+  ];
+  const hops = chain.slice(1).map((to, i) => pathBetween(chain[i]!, to));
+  expect(hops.map((h) => [h.name, h.pathClass, h.updater, h.supervisorUpdate])).toEqual([
+    ['1.26.0 → 1.30.1', '1x', 'upgrade-1.x.sh', true],
+    ['1.30.1 → 2.9.7+rev1', '1x-2x', 'upgrade-1.x-to-2.x.sh', true],
+    ['2.9.7+rev1 → 2.12.3+rev1', '2x', 'upgrade-2.x.sh', false],
+  ]);
 });
