@@ -9,8 +9,8 @@
 //     workers, run in back-to-back pairs, with their ratio and the flaky and failed counts. The full
 //     matrix takes hours on a 2-core host: opt-in.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Device } from '../harness/device/device.ts';
@@ -24,6 +24,8 @@ import { loadPaths1xTo2x, loadPaths2x } from '../harness/updater/paths.ts';
 import type { PathTiming } from '../harness/updater/path-timing.ts';
 import { cacheDir, projectRoot } from '../images/lib/cache.ts';
 import { median } from './stats.ts';
+import { newResultsFolder } from '../harness/report/results-folder.ts';
+import { writeSection, type Section } from './results-file.ts';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -33,7 +35,6 @@ const args = (name: string) => process.argv.flatMap((a, i) => (a === name && pro
 const runs = Number(arg('--runs') ?? 3);
 const rigName = arg('--rig') ?? 'qemu-beaglebone-black';
 const out = arg('--out') ?? path.join(projectRoot, 'bench', 'results.md');
-type Section = 'paths' | 'matrix';
 const rows: Array<{ section: Section; what: string; samples: number[]; unit: 's' | '×'; note?: string }> = [];
 let section: Section = 'paths';
 
@@ -94,20 +95,26 @@ async function bootAndReset() {
 }
 
 interface PlaywrightRun {
+  /** Its results folder. */
+  dir: string;
   wallMs: number;
   tests: Array<{ title: string; status: string; durationMs: number; retries: number; annotations: Array<{ type: string; description?: string }> }>;
 }
 
-/** Runs Playwright with a JSON report; the test outcomes, durations and annotations. */
-async function playwright(args: string[], env: Record<string, string> = {}): Promise<PlaywrightRun> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'hupbench-bench-pw-'));
+/**
+ * Runs Playwright with a JSON report; the test outcomes, durations and annotations. Each run keeps
+ * its results folder (results/<time>-bench-<label>: consoles, updater logs, summary.json), so a
+ * flaky or failed test in a benchmark has its evidence, and `bench:matrix-estimate` its duration.
+ */
+async function playwright(label: string, args: string[], env: Record<string, string> = {}): Promise<PlaywrightRun> {
+  const dir = newResultsFolder(`bench-${label}`);
   const report = path.join(dir, 'report.json');
   const started = Date.now();
   await new Promise<void>((resolve) => {
     const child = spawn('npx', ['playwright', 'test', ...args, '--reporter=json'], {
       cwd: projectRoot,
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: report, HUPBENCH_RESULTS: path.join(dir, 'results') },
+      env: { ...process.env, ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: report, HUPBENCH_RESULTS: dir },
     });
     child.on('exit', () => resolve());
   });
@@ -126,8 +133,7 @@ async function playwright(args: string[], env: Record<string, string> = {}): Pro
     for (const child of s.suites ?? []) walk(child);
   };
   json.suites.forEach(walk);
-  await rm(dir, { recursive: true, force: true });
-  return { wallMs, tests };
+  return { dir, wallMs, tests };
 }
 
 /**
@@ -136,7 +142,7 @@ async function playwright(args: string[], env: Record<string, string> = {}): Pro
  */
 async function onePath(label: string, file: string, title: string) {
   const once = async (env: Record<string, string>) => {
-    const { tests } = await playwright([file, `--project=${rigName}`, '--retries=0', '-g', escapeRegExp(title)], env);
+    const { tests } = await playwright(`${rigName}-${env.HUPBENCH_SNAPSHOTS === '0' ? 'no-snapshots' : 'snapshots'}`, [file, `--project=${rigName}`, '--retries=0', '-g', escapeRegExp(title)], env);
     const test = tests[0];
     if (!test || test.status !== 'passed') throw new Error(`bench: ${label} did not pass (${test?.status ?? 'not run'}); run it alone to see why: npx playwright test ${file} --project=${rigName} -g '${title}'`);
     const t = JSON.parse(test.annotations.find((a) => a.type === 'timing')!.description!) as PathTiming;
@@ -170,13 +176,13 @@ async function matrix() {
   for (let i = 0; i < runs; i++) {
     for (const [workers, acc] of byWorkers) {
       // What `npm run hil` runs: every suite on every rig wired to this host (example rigs are not).
-      const run = await playwright([...suites, ...projects.map((r) => `--project=${r}`), ...(grep ? ['-g', grep] : [])], { HUPBENCH_WORKERS: String(workers) });
+      const run = await playwright(`matrix-${workers}w-run${i + 1}`, [...suites, ...projects.map((r) => `--project=${r}`), ...(grep ? ['-g', grep] : [])], { HUPBENCH_WORKERS: String(workers) });
       acc.wall.push(run.wallMs);
       acc.tests = run.tests.length;
       acc.flaky.push(...run.tests.filter((t) => t.status === 'passed' && t.retries > 0).map((t) => t.title));
       acc.failed.push(...run.tests.filter((t) => t.status !== 'passed' && t.status !== 'skipped').map((t) => t.title));
       const tested = run.tests.reduce((sum, t) => sum + t.durationMs, 0);
-      console.log(`matrix run ${i + 1}/${runs}, ${workers} worker(s): ${(run.wallMs / 60_000).toFixed(1)} min wall, ${(tested / 60_000).toFixed(1)} min of tests, ${run.tests.length} tests, ${acc.flaky.length} flaky and ${acc.failed.length} failed so far`);
+      console.log(`matrix run ${i + 1}/${runs}, ${workers} worker(s): ${(run.wallMs / 60_000).toFixed(1)} min wall, ${(tested / 60_000).toFixed(1)} min of tests, ${run.tests.length} tests, ${acc.flaky.length} flaky and ${acc.failed.length} failed so far (${path.relative(projectRoot, run.dir)})`);
     }
   }
   for (const [workers, acc] of byWorkers) {
@@ -188,12 +194,6 @@ async function matrix() {
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-async function machine(): Promise<string> {
-  const qemu = (await promisify(execFile)('qemu-system-arm', ['--version'])).stdout.split('\n')[0];
-  const kernel = (await readFile('/proc/sys/kernel/osrelease', 'utf8')).trim();
-  return `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${kernel}, ${qemu}, Node ${process.version}; QEMU in TCG (no KVM for ARM guests)`;
-}
 
 const started = new Date();
 const matrixOnly = process.argv.includes('--matrix-only');
@@ -209,36 +209,14 @@ if (!matrixOnly) {
 }
 if (process.argv.includes('--matrix') || matrixOnly) await matrix();
 
-const commit = (await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot })).stdout.trim();
-const titles: Record<Section, string> = { paths: 'Boot, reset and one path of each class', matrix: 'The hil matrix at 1 and at 2 workers' };
-const sections = await previousSections(out);
 for (const s of new Set(rows.map((r) => r.section))) {
-  sections.set(s, [
-    `## ${titles[s]}`,
-    '',
-    `Written by \`npm run bench -- ${process.argv.slice(2).join(' ')}\` at ${started.toISOString()} (commit ${commit}).`,
-    '',
-    `Machine: ${await machine()}. Load average at the end: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}.`,
-    '',
+  await writeSection(out, s, started, [
     '| figure | median | min – max | runs | note |',
     '|---|---|---|---|---|',
     ...rows.filter((r) => r.section === s).map((r) => {
       const sorted = [...r.samples].sort((a, b) => a - b);
       return `| ${r.what} | ${fmt(median(r.samples), r.unit)} | ${fmt(sorted[0]!, r.unit)} – ${fmt(sorted.at(-1)!, r.unit)} | ${r.samples.length} | ${r.note ?? ''} |`;
     }),
-    '',
-  ].join('\n'));
+  ]);
 }
-await writeFile(out, ['# hupbench benchmark results', '', ...(['paths', 'matrix'] as const).flatMap((s) => sections.get(s) ?? [])].join('\n'));
 console.log(`written to ${path.relative(projectRoot, out)}`);
-
-/** The sections of an earlier results file, by the kind of figure they hold (missing file: none). */
-async function previousSections(file: string): Promise<Map<Section, string>> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const found = new Map<Section, string>();
-  for (const chunk of text.split(/^(?=## )/m).filter((c) => c.startsWith('## '))) {
-    const kind = (Object.entries(titles) as Array<[Section, string]>).find(([, t]) => chunk.startsWith(`## ${t}`))?.[0];
-    if (kind) found.set(kind, chunk.trimEnd() + '\n');
-  }
-  return found;
-}
