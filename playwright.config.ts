@@ -34,7 +34,9 @@ function rigProjects(): Project[] {
       const name = file.replace(/\.yaml$/, '');
       // `npm test` (HUPBENCH_SMOKE=1) runs only the @smoke subset of the HIL suites.
       // A rig runs at most `instances` tests at once (each worker takes one instance: harness/fixtures.ts).
-      return { name, testDir: 'suites', use: { rigName: name }, retries: hilRetries, workers: rig.instances ?? 1, grep: process.env.HUPBENCH_SMOKE ? /@smoke/ : undefined };
+      // Every HIL test flashes and boots its own board, so the tests of one file (the 40 power-cut rows
+      // of faults.spec.ts) may spread over the workers too: fullyParallel. One worker runs them in order.
+      return { name, testDir: 'suites', use: { rigName: name }, retries: hilRetries, workers: rig.instances ?? 1, fullyParallel: true, grep: process.env.HUPBENCH_SMOKE ? /@smoke/ : undefined };
     });
 }
 

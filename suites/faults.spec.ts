@@ -4,7 +4,7 @@
 // Power cut: the runner cuts power when the phase's `[hup] phase=` line streams (or a set time into
 // it), the board is powered on again and must meet the row's guarantee (harness/faults/guarantees.ts);
 // when the old OS came back, a rerun of the updater must succeed. The table is printed with the
-// measured outcome of every row at the end of the run and written to guarantee-table.md.
+// measured outcome of every row at the end of the run and written to guarantee-table-<rig>-worker<n>.md.
 // Network down / registry down during the pull: the updater fails cleanly (exit 1, a message), the
 // device is as it was with its supervisor running again, and a rerun succeeds once it is back.
 // Registry slow (an EDGE/GPRS-class link): the update completes and the device pulls no more than
@@ -318,6 +318,7 @@ test.afterAll(async ({}, testInfo) => {
   if (!measured.length) return;
   const table = guaranteeTable(measured);
   console.log(`\nPower-cut guarantees, measured:\n${table}\n`);
-  const file = nodePath.join(nodePath.dirname(testInfo.project.outputDir), `guarantee-table-${testInfo.project.name}.md`);
-  await writeFile(file, `# Power-cut guarantees (${testInfo.project.name})\n\n${table}\n`).catch(() => undefined);
+  // One file per worker: with two workers on a rig, each measured part of the rows.
+  const file = nodePath.join(nodePath.dirname(testInfo.project.outputDir), `guarantee-table-${testInfo.project.name}-worker${testInfo.workerIndex}.md`);
+  await writeFile(file, `# Power-cut guarantees (${testInfo.project.name}, the rows worker ${testInfo.workerIndex} ran)\n\n${table}\n`).catch(() => undefined);
 });
