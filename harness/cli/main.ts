@@ -91,8 +91,10 @@ export function program(embedding: Embedding = {}): Command {
     .option('--rig <name>', 'only these rigs (repeatable, or comma-separated)', collect)
     .option('--grep <regex>', "only tests whose title matches (Playwright's --grep)")
     .option('--retries <n>', 'retries of infrastructure faults per test (default 1)', count)
+    .option('--workers <n>', 'boards at once (default 1, or HUPBENCH_WORKERS); each rig runs at most its `instances`', count)
+    .option('--shard <i/n>', "this host's share of the matrix: run shard i of n on n hosts (Playwright's --shard); each host gates on its own JUnit")
     .option('--no-report', 'skip building the Allure report')
-    .addHelpText('after', examples('npm run hil', 'hupbench nightly --rig qemu-beaglebone-black', 'hupbench nightly --grep @rollback'))
+    .addHelpText('after', examples('npm run hil', 'hupbench nightly --rig qemu-beaglebone-black', 'hupbench nightly --grep @rollback', 'hupbench nightly --workers 2 --shard 1/3'))
     .action(act((opts) => nightly(opts)));
 
   cli

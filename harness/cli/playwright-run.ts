@@ -21,12 +21,15 @@ export interface PlaywrightSelection {
   retries?: number;
   /** Progress lines (harness/report/progress-reporter.ts) instead of the list reporter. */
   progress?: boolean;
+  /** Playwright's `--shard i/n`: this host's share of the selected tests. */
+  shard?: string;
   extraEnv?: Record<string, string>;
 }
 
 export function runPlaywright(sel: PlaywrightSelection): Promise<PlaywrightRun> {
   const args = ['test', ...(sel.files ?? []), ...sel.projects.flatMap((p) => ['--project', p])];
   if (sel.grep) args.push('--grep', sel.grep);
+  if (sel.shard) args.push('--shard', sel.shard);
   const env: NodeJS.ProcessEnv = { ...process.env, HUPBENCH_RESULTS: sel.resultsDir, TESTCONTAINERS_RYUK_DISABLED: 'true', ...sel.extraEnv };
   if (sel.progress) env.HUPBENCH_PROGRESS = '1';
   if (sel.retries !== undefined) env.HUPBENCH_RETRIES = String(sel.retries);

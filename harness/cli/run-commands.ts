@@ -9,12 +9,22 @@ import { rigNames, requireRig } from './known.ts';
 import { runPlaywright } from './playwright-run.ts';
 import { UsageError } from './usage-error.ts';
 
-export async function nightly(opts: { rig?: string[]; grep?: string; retries?: number; report?: boolean }): Promise<number> {
+export async function nightly(opts: { rig?: string[]; grep?: string; retries?: number; workers?: number; shard?: string; report?: boolean }): Promise<number> {
   for (const r of opts.rig ?? []) await requireRig(r);
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  if (opts.workers === 0) throw new UsageError('--workers 0 runs nothing: give 1 or more (one board per worker).');
   const rigs = opts.rig?.length ? opts.rig : await rigNames();
-  const resultsDir = newResultsFolder('nightly');
-  console.log(`Nightly HIL run on ${rigs.join(', ')}; results in ${resultsDir} (results/latest)`);
-  const run = await runPlaywright({ resultsDir, projects: rigs, grep: opts.grep, retries: opts.retries, progress: true });
+  const resultsDir = newResultsFolder(shard ? `nightly-shard-${shard.index}-of-${shard.total}` : 'nightly');
+  console.log(`Nightly HIL run on ${rigs.join(', ')}${shard ? `, shard ${shard.index} of ${shard.total}` : ''}; results in ${resultsDir} (results/latest)`);
+  const run = await runPlaywright({
+    resultsDir,
+    projects: rigs,
+    grep: opts.grep,
+    retries: opts.retries,
+    progress: true,
+    shard: shard && `${shard.index}/${shard.total}`,
+    extraEnv: opts.workers ? { HUPBENCH_WORKERS: String(opts.workers) } : undefined,
+  });
   let reportLine = '';
   if (opts.report !== false) {
     try {
@@ -34,6 +44,17 @@ export async function nightly(opts: { rig?: string[]; grep?: string; retries?: n
   const failed = counts.failed > 0 || counts.passed === 0 || run.exitCode !== 0;
   console.log(summaryLine(counts.passed === 0 && counts.failed === 0 ? { ...counts, failed: 1 } : counts));
   return failed ? 1 : 0;
+}
+
+/** `2/3` → shard 2 of 3; anything else is a usage error that shows the form. */
+export function parseShard(value: string): { index: number; total: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(m?.[1]);
+  const total = Number(m?.[2]);
+  if (!m || total < 1 || index < 1 || index > total) {
+    throw new UsageError(`--shard "${value}" is not a shard: give i/n with 1 ≤ i ≤ n, e.g. --shard 1/3 on the first of three hosts.`);
+  }
+  return { index, total };
 }
 
 export async function report(dir: string | undefined, opts: { serve?: boolean; port?: number; build?: boolean }): Promise<number> {

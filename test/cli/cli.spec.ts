@@ -84,6 +84,9 @@ const refusals: Array<[string[], RegExp]> = [
   [['console', '--rig', 'qemu-beaglebone-black'], /needs an image to boot: --release VERSION or --image FILE/],
   [['flash', '--rig', 'qemu-beaglebone-black'], /Say what to flash: --release VERSION .* or --image FILE/],
   [['report', '/nonexistent/results'], /No results folder \/nonexistent\/results/],
+  [['nightly', '--shard', '4/3'], /--shard "4\/3" is not a shard: give i\/n with 1 ≤ i ≤ n/],
+  [['nightly', '--shard', 'half'], /--shard "half" is not a shard/],
+  [['nightly', '--workers', '0'], /--workers 0 runs nothing/],
 ];
 
 for (const [args, message] of refusals) {
