@@ -3,14 +3,13 @@
 // and the network or the registry failing under it.
 // Power cut: the runner cuts power when the phase's `[hup] phase=` line streams (or a set time into
 // it), the board is powered on again and must meet the row's guarantee (harness/faults/guarantees.ts);
-// when the old OS came back, a rerun of the updater must succeed. The table is printed with the
-// measured outcome of every row at the end of the run and written to guarantee-table-<rig>-worker<n>.md.
+// when the old OS came back, a rerun of the updater must succeed. Each row's measured outcome rides
+// on its test; the summary reporter prints the table at the end of the run and writes it to
+// guarantee-table-<rig>.md in the results folder (rows from every worker).
 // Network down / registry down during the pull: the updater fails cleanly (exit 1, a message), the
 // device is as it was with its supervisor running again, and a rerun succeeds once it is back.
 // Registry slow (an EDGE/GPRS-class link): the update completes and the device pulls no more than
 // the image and the supervisor, i.e. nothing is downloaded twice.
-import { writeFile } from 'node:fs/promises';
-import nodePath from 'node:path';
 import {
   test,
   expect,
@@ -34,7 +33,6 @@ import {
   powerCutGuarantees,
   classifyOutcome,
   meetsGuarantee,
-  guaranteeTable,
   stopRegistry,
   startRegistryAgain,
   shapeRegistry,
@@ -42,6 +40,7 @@ import {
   type Device,
   type DeviceState,
   type MeasuredRow,
+  POWER_CUT_ROW_ANNOTATION,
   type Rig,
   type TestRegistry,
   type UpgradePath,
@@ -50,7 +49,6 @@ import {
 const paths = await loadPaths2x();
 // The newest target from the newest source below it: the update a fleet would take next.
 const path = paths.filter((p) => p.to.version === paths.at(-1)!.to.version).at(-1)!;
-const measured: MeasuredRow[] = [];
 /** An EDGE/GPRS-class link: slow enough to matter, fast enough to finish a 20 MiB update in minutes. */
 const SLOW_LINK_KBIT = 384;
 /** Framing and retransmissions on the device's interface, over the payload (measured ~7.6% at 384 kbit/s). */
@@ -160,13 +158,18 @@ for (const subject of subjects) {
       });
       const { outcome, detail } = classifyOutcome(before, after, cutPath.to);
       const result: MeasuredRow = { ...row, rig: rig.config.name, outcome, detail };
-      measured.push(result);
-      testInfo.annotations.push({ type: 'outcome', description: `${outcome} (${detail})` });
+      // The measured row rides on the test (the summary reporter builds the guarantee table from every
+      // worker's rows); kept current as the rerun and the data verdict fill it in.
+      const note = { type: POWER_CUT_ROW_ANNOTATION, description: '' };
+      const record = () => (note.description = JSON.stringify(result));
+      record();
+      testInfo.annotations.push(note, { type: 'outcome', description: `${outcome} (${detail})` });
       await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
 
       if (row.guarantee === 'unsafe') {
         // What the window costs, measured: does the device come back, and with which of its data?
         if (after) result.detail += `; ${await dataVerdict(device, sums)}`;
+        record();
         testInfo.annotations.push({ type: 'finding', description: `known unsafe window ${row.phase}: ${outcome} (${result.detail}) — ${row.why}` });
         return;
       }
@@ -178,6 +181,7 @@ for (const subject of subjects) {
           const rerun = await runUpdater(device, rig, { script: updaterScript(row.updater), args: updaterArgs(cutPath), step: (name, body) => test.step(`rerun: ${name}`, body), timeoutMs: subject.timeoutMs(rig) / 2 });
           await testInfo.attach('updater-rerun.log', { body: rerun.log, contentType: 'text/plain' });
           result.rerunOk = rerun.exitCode === 0;
+          record();
           expect(rerun.exitCode, `rerun after the cut: ${describeRun(rerun)}`).toBe(0);
           await subject.expectDone(device, before, sums, cutPath);
         });
@@ -313,12 +317,3 @@ async function supervisorRef(device: Device, p: UpgradePath): Promise<string> {
   const current = JSON.parse(await device.check('cat /mnt/boot/config.json')).supervisorImage as string;
   return p.supervisorUpdate ? current.replace(/:v[^:]+$/, `:v${p.to.supervisor}`) : current;
 }
-
-test.afterAll(async ({}, testInfo) => {
-  if (!measured.length) return;
-  const table = guaranteeTable(measured);
-  console.log(`\nPower-cut guarantees, measured:\n${table}\n`);
-  // One file per worker: with two workers on a rig, each measured part of the rows.
-  const file = nodePath.join(nodePath.dirname(testInfo.project.outputDir), `guarantee-table-${testInfo.project.name}-worker${testInfo.workerIndex}.md`);
-  await writeFile(file, `# Power-cut guarantees (${testInfo.project.name}, the rows worker ${testInfo.workerIndex} ran)\n\n${table}\n`).catch(() => undefined);
-});

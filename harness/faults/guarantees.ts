@@ -98,6 +98,9 @@ export interface MeasuredRow extends GuaranteeRow {
   rerunOk?: boolean;
 }
 
+/** The test annotation that carries a power-cut test's MeasuredRow (JSON) to the reporters. */
+export const POWER_CUT_ROW_ANNOTATION = 'power-cut-row';
+
 /** The guarantee table with the measured outcomes, as Markdown. */
 export function guaranteeTable(rows: MeasuredRow[]): string {
   const mark = (r: MeasuredRow) => (r.guarantee === 'unsafe' ? 'finding' : meetsGuarantee(r.guarantee, r.outcome) && r.rerunOk !== false ? 'ok' : 'VIOLATED');

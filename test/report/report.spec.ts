@@ -69,7 +69,13 @@ test('the summary counts with the retry policy: infrastructure retries are flaky
   expect(verdicts['product failure whose retry the policy skips']).toEqual({ result: 'failed', attempts: 1, kind: 'product', retriedIntoPass: false });
   expect(verdicts['product failure in export']).toMatchObject({ result: 'failed', kind: 'product' });
   expect(verdicts['SSH never came up']).toMatchObject({ result: 'failed', kind: 'infrastructure' });
-  expect(summary).toMatchObject({ passed: 2, failed: 4, flaky: 1 });
+  expect(summary).toMatchObject({ passed: 3, failed: 4, flaky: 1 });
+});
+
+test("the run's power-cut rows become its guarantee table, as they stood when each test ended", async () => {
+  const table = readFileSync(path.join(out, 'guarantee-table-renderer-fixture.md'), 'utf8');
+  expect(table).toContain('# Power-cut guarantees (renderer-fixture)');
+  expect(table).toMatch(/^\| renderer-fixture \| upgrade-2\.x\.sh \| export \+1500 \| old-os \| old-os \(resin-rootA, 2\.9\.7\+rev1\) \| ok \| ok \|/m);
 });
 
 test('the report builds in well under a minute', async () => {
