@@ -56,5 +56,7 @@ export default defineConfig({
     ['junit', { outputFile: path.join(resultsDir, 'junit.xml') }],
     ['allure-playwright', { resultsDir: path.join(resultsDir, 'allure-results') }],
     ['./harness/report/summary-reporter.ts', { outputDir: resultsDir }],
+    // `npm run bench` reads the JSON report, beside (not instead of) the run's usual evidence.
+    ...(process.env.HUPBENCH_JSON_REPORT ? [['json', { outputFile: process.env.HUPBENCH_JSON_REPORT }] as ReporterDescription] : []),
   ],
 });

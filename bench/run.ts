@@ -111,10 +111,10 @@ async function playwright(label: string, args: string[], env: Record<string, str
   const report = path.join(dir, 'report.json');
   const started = Date.now();
   await new Promise<void>((resolve) => {
-    const child = spawn('npx', ['playwright', 'test', ...args, '--reporter=json'], {
+    const child = spawn('npx', ['playwright', 'test', ...args], {
       cwd: projectRoot,
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: report, HUPBENCH_RESULTS: dir },
+      env: { ...process.env, ...env, HUPBENCH_JSON_REPORT: report, HUPBENCH_RESULTS: dir },
     });
     child.on('exit', () => resolve());
   });
