@@ -12,6 +12,9 @@ export interface SshEndpoint {
   privateKeyPath: string;
 }
 
+/** How long a refused exec whose connection then closed waits to connect again. */
+const RECONNECT_AFTER_REFUSAL_MS = 30_000;
+
 class ExecRefused extends InfraError {
   override name = 'ExecRefused';
 }
@@ -43,6 +46,13 @@ export class DeviceSsh {
         if (!(error instanceof ExecRefused) || attempt === 3) throw error;
         this.refusals.push(`${new Date().toISOString()} ${command.slice(0, 80)}`);
         await new Promise((r) => setTimeout(r, 200 * attempt));
+        // Note: dropbear's session process has been seen to die right after such a refusal (a failed
+        // assertion, common-channel.c `!channel->sent_close`), taking the connection with it: the
+        // device is fine, so connect again before the next attempt.
+        if (!this.client) {
+          this.refusals.push(`${new Date().toISOString()} the connection closed after the refusal; connecting again`);
+          await this.waitReachable(RECONNECT_AFTER_REFUSAL_MS);
+        }
       }
     }
   }
@@ -52,7 +62,15 @@ export class DeviceSsh {
     const started = Date.now();
     const timeoutMs = opts.timeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
-      client.exec(command, (err, stream) => {
+      // Note: a connection that is closing makes exec throw ("Not connected") instead of calling back.
+      const exec = (cb: Parameters<Client['exec']>[1]) => {
+        try {
+          client.exec(command, cb);
+        } catch (error) {
+          reject(new ExecRefused(`SSH exec on ${this.where} failed: ${(error as Error).message}`));
+        }
+      };
+      exec((err, stream) => {
         if (err) return reject(new ExecRefused(`SSH exec on ${this.where} failed: ${err.message}`));
         let stdout = '';
         let stderr = '';
