@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../images/lib/cache.ts';
 
@@ -29,7 +30,7 @@ export async function writeSection(file: string, section: Section, started: Date
   sections.set(section, [
     `## ${SECTIONS[section]}`,
     '',
-    `Written by \`${process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event} --` : 'tsx ' + process.argv[1]} ${process.argv.slice(2).join(' ')}\` at ${started.toISOString()} (commit ${commit}).`,
+    `Written by \`${invocation()}\` at ${started.toISOString()} (commit ${commit}).`,
     '',
     `Machine: ${await machine()}. Load average at the end: ${loadavg}.`,
     '',
@@ -38,6 +39,15 @@ export async function writeSection(file: string, section: Section, started: Date
   ].join('\n'));
   const order = Object.keys(SECTIONS) as Section[];
   await writeFile(file, ['# hupbench benchmark results', '', ...order.flatMap((s) => sections.get(s) ?? [])].join('\n'));
+}
+
+/** The command line that ran this benchmark, as it could be typed again. */
+function invocation(): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  const script = path.relative(projectRoot, process.argv[1] ?? '');
+  const event = process.env.npm_lifecycle_event;
+  const head = event?.startsWith('bench') ? `npm run ${event} --` : `npx tsx ${script}`;
+  return [head, ...process.argv.slice(2).map(quote)].join(' ');
 }
 
 /** The sections of an earlier results file, by kind (a missing file has none). */
