@@ -17,7 +17,7 @@ export { splitByBoot } from './console/boot-split.ts';
 // 1.x → 2.x migration: seeded data, a 1.x card on resin-updt, the tools image, WiFi settings.
 export { seedResinData, SEED_DIR, type DataSeed, type SeededCard, type DataKind } from './image/seed-data.ts';
 export { with1xRootOnP3 } from './image/card-image.ts';
-export { publishTools, publishResinhup } from './registry/publish.ts';
+export { publishTools, publishResinhup } from './registry/index.ts';
 export { labWifiNetworks, connmanFiles, expectedKeyfiles, keyfileName, parseKeyfile, writeConnmanSettings, readKeyfiles, type WifiNetwork } from './device/wifi-settings.ts';
 export { unchangeableParts } from './device/matchers.ts';
 export { bootOneXDevice, migrationTimeoutMs } from './device/one-x-device.ts';

@@ -15,9 +15,8 @@ export interface UpdateTestContext {
   imageFor: (version: string) => Promise<{ path: string }>;
 }
 
-export async function bootSourceForUpdate({ rig, device, registry, imageFor }: UpdateTestContext, path: Pick<UpgradePath, 'from' | 'to'>): Promise<StartTimes> {
-  await registry.publish(path.from.version);
-  await registry.publish(path.to.version);
+export async function bootSourceForUpdate({ rig, device, registry, imageFor }: UpdateTestContext, path: UpgradePath): Promise<StartTimes> {
+  await registry.publishPath(path);
   // The update, not the source's first boot, is under test: a login snapshot may stand in for it.
   const started = await startFromImage(rig, device, (await imageFor(path.from.version)).path);
   await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: path.from.supervisor, waitForApp: true });
