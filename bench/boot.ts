@@ -10,13 +10,10 @@ import { powerOnToSsh } from '../harness/device/boot.ts';
 import { createRig } from '../harness/rig/create-rig.ts';
 import { listRigFiles, loadRigConfig } from '../harness/rig/rig-config.ts';
 import { summarize } from './stats.ts';
+import { option } from './argv.ts';
 
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const boots = Number(arg('--boots') ?? 5);
-const rigNames = arg('--rig')?.split(',') ?? (await Promise.all((await listRigFiles()).map(loadRigConfig))).filter((r) => !r.example && r.kind === 'qemu').map((r) => r.name);
+const boots = Number(option('--boots') ?? 5);
+const rigNames = option('--rig')?.split(',') ?? (await Promise.all((await listRigFiles()).map(loadRigConfig))).filter((r) => !r.example && r.kind === 'qemu').map((r) => r.name);
 const release = (await loadReleases()).filter((r) => r.layout === '2.x').at(-1)!;
 
 console.log(`hupbench boot benchmark — release ${release.version}, ${boots} boots per rig`);

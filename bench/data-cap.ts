@@ -19,14 +19,11 @@ import { loadRigConfig } from '../harness/rig/rig-config.ts';
 import { loadPaths1xTo2x } from '../harness/updater/paths.ts';
 import { runUpdater } from '../harness/updater/runner.ts';
 import { updaterScript } from '../harness/updater/device-setup.ts';
+import { option } from './argv.ts';
 
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
 const MB = 1_000_000;
-const resolution = Number(arg('--resolution-mb') ?? 0.25) * MB;
-const config = await loadRigConfig(arg('--rig') ?? 'qemu-beaglebone-black');
+const resolution = Number(option('--resolution-mb') ?? 0.25) * MB;
+const config = await loadRigConfig(option('--rig') ?? 'qemu-beaglebone-black');
 const upgrade = (await loadPaths1xTo2x()).at(-1);
 if (!upgrade) throw new Error('images/releases.yaml has no 1.x → 2.x path (a 2.x release with from1x: true)');
 

@@ -13,14 +13,11 @@ import { ensureImage } from '../images/build.ts';
 import { findRelease } from '../images/lib/releases.ts';
 import { cacheDir } from '../images/lib/cache.ts';
 import { APP_REFERENCE, hostOsReference, publishRelease, startRegistry, supervisorReference } from '../harness/registry/index.ts';
+import { option } from './argv.ts';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const version = arg('--release', '2.9.7+rev1');
-const deviceType = arg('--device-type', 'beaglebone-black');
-const sshPort = Number(arg('--ssh-port', '2222'));
+const version = option('--release') ?? '2.9.7+rev1';
+const deviceType = option('--device-type') ?? 'beaglebone-black';
+const sshPort = Number(option('--ssh-port') ?? '2222');
 const t0 = Date.now();
 const say = (line: string) => console.log(`[smoke +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
 

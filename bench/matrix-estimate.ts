@@ -15,11 +15,10 @@ import { rigNames } from '../harness/cli/known.ts';
 import { projectRoot } from '../images/lib/cache.ts';
 import { median } from './stats.ts';
 import { writeSection } from './results-file.ts';
+import { option, options } from './argv.ts';
 
-const argv = process.argv.slice(2);
-const values = (name: string) => argv.flatMap((a, i) => (a === name && argv[i + 1] ? [argv[i + 1]!] : []));
-const roots = values('--results').length ? values('--results') : [path.join(projectRoot, 'results')];
-const out = values('--out')[0] ?? path.join(projectRoot, 'bench', 'results.md');
+const roots = options('--results').length ? options('--results') : [path.join(projectRoot, 'results')];
+const out = option('--out') ?? path.join(projectRoot, 'bench', 'results.md');
 const started = new Date();
 
 interface MatrixTest { rig: string; file: string; title: string }

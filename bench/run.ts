@@ -26,15 +26,11 @@ import { cacheDir, projectRoot } from '../images/lib/cache.ts';
 import { median } from './stats.ts';
 import { newResultsFolder } from '../harness/report/results-folder.ts';
 import { writeSection, type Section } from './results-file.ts';
+import { option, options } from './argv.ts';
 
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const args = (name: string) => process.argv.flatMap((a, i) => (a === name && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
-const runs = Number(arg('--runs') ?? 3);
-const rigName = arg('--rig') ?? 'qemu-beaglebone-black';
-const out = arg('--out') ?? path.join(projectRoot, 'bench', 'results.md');
+const runs = Number(option('--runs') ?? 3);
+const rigName = option('--rig') ?? 'qemu-beaglebone-black';
+const out = option('--out') ?? path.join(projectRoot, 'bench', 'results.md');
 const rows: Array<{ section: Section; what: string; samples: number[]; unit: 's' | '×'; note?: string }> = [];
 let section: Section = 'paths';
 
@@ -166,10 +162,11 @@ async function onePath(label: string, file: string, title: string) {
  */
 async function matrix() {
   section = 'matrix';
-  const grep = arg('--matrix-grep');
-  const suites = arg('--matrix-suites')?.split(',').map((s) => `suites/${s}.spec.ts`) ?? [];
-  const projects = args('--matrix-rig').length ? args('--matrix-rig') : await rigNames();
-  const scope = [projects.length === (await rigNames()).length ? 'every rig' : projects.join(' + '), suites.length ? suites.join(', ') : 'every suite', grep ? `-g '${grep}'` : ''].filter(Boolean).join('; ');
+  const grep = option('--matrix-grep');
+  const suites = option('--matrix-suites')?.split(',').map((s) => `suites/${s}.spec.ts`) ?? [];
+  const everyRig = await rigNames();
+  const projects = options('--matrix-rig').length ? options('--matrix-rig') : everyRig;
+  const scope = [projects.length === everyRig.length ? 'every rig' : projects.join(' + '), suites.length ? suites.join(', ') : 'every suite', grep ? `-g '${grep}'` : ''].filter(Boolean).join('; ');
   const byWorkers = new Map<number, { wall: number[]; flaky: string[]; failed: string[]; tests: number }>([[1, { wall: [], flaky: [], failed: [], tests: 0 }], [2, { wall: [], flaky: [], failed: [], tests: 0 }]]);
   // Warm-up: the first run must not also pay for starting the Docker engine (about 35 s here).
   await ensureDocker();
