@@ -7,7 +7,7 @@ import { cacheDir } from '../images/lib/cache.ts';
 import { Device } from './device/device.ts';
 import { imageForRelease, type ReleaseImage } from './image/release-image.ts';
 import { attachConsoleEvidence } from './report/evidence.ts';
-import { skipRetryOfProductFailure } from './report/retry-policy.ts';
+import { failRetryOfProductFailure } from './report/retry-policy.ts';
 import { createRig } from './rig/create-rig.ts';
 import { acquireInstanceLease, acquireRigLease } from './rig/lease.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
@@ -29,6 +29,7 @@ export interface TestRegistry {
 
 export interface TestFixtures {
   device: Device;
+  _productFailureNotRetried: void;
   _evidence: void;
 }
 
@@ -115,10 +116,18 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     }
   },
 
+  // Note: declared before `_evidence` and without dependencies, so it fails the retry of a product
+  // failure before any rig, lease or registry is set up for it: retries are for the rig only.
+  _productFailureNotRetried: [
+    async ({}, use, testInfo) => {
+      await failRetryOfProductFailure(testInfo);
+      await use();
+    },
+    { auto: true, box: true },
+  ],
+
   _evidence: [
     async ({ rig }, use, testInfo) => {
-      // A retry after a product failure is not run: retries are for infrastructure faults only.
-      await skipRetryOfProductFailure(testInfo);
       const firstLine = rig.console.lines.length;
       const firstEvent = rig.console.bootEvents.events.length;
       await use();

@@ -17,6 +17,8 @@ import {
   describeRun,
   updaterScript,
   bootSourceForUpdate,
+  expectOnConsole,
+  expectOsBack,
   dataChecksums,
   heartbeats,
   testHealthWindow,
@@ -72,17 +74,16 @@ for (const fault of Object.values(faults) as Fault[]) {
 
     await test.step(`the device rolls back by ${fault.caughtBy}`, async () => {
       if (fault.caughtBy === 'altboot') {
-        await rig.console.expect(/WARNING! BOOTLIMIT EXCEEDED\. SWITCHING TO PREVIOUS ROOT/, { timeoutMs: bootTimeoutMs * (BOOT_LIMIT + 1), what: `U-Boot giving up on the new OS after ${BOOT_LIMIT} failed boots` });
-        await rig.console.expect(/\[rollback-altboot\] boot settings restored/, { timeoutMs: bootTimeoutMs, what: 'rollback-altboot restoring the boot settings on the old OS' });
+        await expectOnConsole(rig, /WARNING! BOOTLIMIT EXCEEDED\. SWITCHING TO PREVIOUS ROOT/, { timeoutMs: bootTimeoutMs * (BOOT_LIMIT + 1), what: `U-Boot giving up on the new OS after ${BOOT_LIMIT} failed boots` });
+        await expectOnConsole(rig, /\[rollback-altboot\] boot settings restored/, { timeoutMs: bootTimeoutMs, what: 'rollback-altboot restoring the boot settings on the old OS' });
       } else if (fault.caughtBy === 'health') {
         const windowMs = testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
-        await rig.console.expect(/\[rollback-health\] failed/, { timeoutMs: bootTimeoutMs + windowMs + 60_000, what: `rollback-health failing the new OS within its ${windowMs / 1000}s window` });
+        await expectOnConsole(rig, /\[rollback-health\] failed/, { timeoutMs: bootTimeoutMs + windowMs + 60_000, what: `rollback-health failing the new OS within its ${windowMs / 1000}s window` });
       } else {
-        await rig.console.expect(/invalid resin_root_part/, { timeoutMs: bootTimeoutMs, what: 'the boot script rejecting the corrupt resin_root_part' });
-        await rig.console.expect(/\[rollback-altboot\] boot settings restored/, { timeoutMs: bootTimeoutMs, what: 'rollback-altboot rewriting the boot settings' });
+        await expectOnConsole(rig, /invalid resin_root_part/, { timeoutMs: bootTimeoutMs, what: 'the boot script rejecting the corrupt resin_root_part' });
+        await expectOnConsole(rig, /\[rollback-altboot\] boot settings restored/, { timeoutMs: bootTimeoutMs, what: 'rollback-altboot rewriting the boot settings' });
       }
-      await rig.console.expect(/login: ?$/m, { timeoutMs: bootTimeoutMs, what: 'the login prompt of the old OS after the rollback' });
-      await device.connect(bootTimeoutMs);
+      await expectOsBack(rig, device, 'the old OS after the rollback');
     });
 
     const after = await device.snapshot();

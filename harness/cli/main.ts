@@ -32,8 +32,10 @@ export interface Embedding {
 
 export function program(embedding: Embedding = {}): Command {
   const cli = new Command('hupbench');
-  // Note: embedded (in a test), commander throws instead of exiting the process.
-  if (embedding.output) cli.exitOverride().configureOutput(embedding.output);
+  // Note: commander throws instead of exiting the process, so that main() turns its parse errors
+  // into exit code 2 (bad input), like every other refusal; embedded (in a test) it also writes elsewhere.
+  cli.exitOverride();
+  if (embedding.output) cli.configureOutput(embedding.output);
   cli
     .description('Hardware-in-the-loop tests of host OS updates on QEMU and bench rigs.')
     .showHelpAfterError('(hupbench <command> --help shows the options and examples)')
@@ -153,8 +155,9 @@ export async function main(argv = process.argv, embedding: Embedding = {}): Prom
     await program(embedding).parseAsync(argv);
     return exitCode;
   } catch (error) {
-    // commander's own exits (help, a missing option) when embedded.
-    if (error instanceof CommanderError) return error.exitCode;
+    // commander's own exits: help and --version are 0; every parse error (a missing or malformed
+    // option, an unknown command) is bad input.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof UsageError) {
       console.error(`hupbench: ${error.message}`);
       return 2;

@@ -12,10 +12,11 @@
 import path from 'node:path';
 import { BOOT_LIMIT } from '../../images/lib/boot-files.ts';
 import { cacheDir } from '../../images/lib/cache.ts';
-import { waitForLoginPrompt, powerOnToLogin } from '../device/boot.ts';
+import { powerOnToLogin } from '../device/boot.ts';
+import { expectOnConsole, expectOnDevice, expectOsBack } from '../device/product-wait.ts';
 import { Device } from '../device/device.ts';
 import type { DeviceState } from '../device/device-state.ts';
-import { InfraError } from '../errors.ts';
+import { InfraError, ProductWaitError } from '../errors.ts';
 import { classifyOutcome, faults, meetsGuarantee, powerCutGuarantees, rollbackVerdict, type GuaranteeRow, type NewOsFault } from '../faults/index.ts';
 import { imageForRelease } from '../image/release-image.ts';
 import { publishRelease, startRegistry, type StartedRegistry } from '../registry/index.ts';
@@ -185,7 +186,10 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     if (what.kind === 'phase' && what.fault === 'power-cut' && injected) {
       p.log('power back on; following the boot');
       await board.power.on();
-      await waitForLoginPrompt(board);
+      await expectOsBack(board, device, `the device after a power cut in ${what.at}`).catch((e: Error) => {
+        if (!(e instanceof ProductWaitError)) throw e;
+        p.log(`the device did not come back: ${e.message.split('\n')[0]}`);
+      });
     } else if (what.kind === 'new-os' && run?.exitCode === 0) {
       const spareLabel = before.activeRoot.label === 'resin-rootA' ? 'resin-rootB' : 'resin-rootA';
       const spare = before.partitions.find((x) => x.label === spareLabel);
@@ -200,9 +204,11 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
       p.log(`rebooting into the broken OS; waiting for ${what.fault.caughtBy} to roll back`);
       const settle = what.fault.caughtBy === 'altboot' ? /\[rollback-altboot\] boot settings restored/ : what.fault.caughtBy === 'health' ? /\[rollback-health\] failed/ : /\[rollback-altboot\] boot settings restored/;
       const budget = what.fault.caughtBy === 'altboot' ? bootMs * (BOOT_LIMIT + 2) : bootMs * 2 + testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
-      await board.console.expect(settle, { timeoutMs: budget, what: `the rollback by ${what.fault.caughtBy}` }).catch((e: Error) => p.log(`no rollback seen: ${e.message.split('\n')[0]}`));
-      await board.console.expect(/login: ?$/m, { timeoutMs: bootMs, what: 'the login prompt after the rollback' });
-      await device.connect(bootMs);
+      await expectOnConsole(board, settle, { timeoutMs: budget, what: `the rollback by ${what.fault.caughtBy}` }).catch((e: Error) => {
+        if (!(e instanceof ProductWaitError)) throw e;
+        p.log(`no rollback seen: ${e.message.split('\n')[0]}`);
+      });
+      await expectOsBack(board, device, 'the old OS after the rollback');
       const state = await device.snapshot();
       const v = rollbackVerdict({
         events: board.console.bootEvents.events.slice(firstEvent),
@@ -215,7 +221,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
       ok = v.mechanism === what.fault.caughtBy && state.osRelease.VERSION === entry.path.from.version;
     }
 
-    await device.connect(rigConfig.bootTimeoutSeconds * 1000);
+    await expectOnDevice(board, 'SSH on the device after the update', () => device.connect(rigConfig.bootTimeoutSeconds * 1000));
     after = await device.snapshot();
     const version = after.osRelease.VERSION;
     const dataKept = JSON.stringify(await dataChecksums(device)) === JSON.stringify(sumsBefore);

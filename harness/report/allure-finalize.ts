@@ -116,16 +116,6 @@ function applyRetryPolicy(results: AllureResult[]): { retriedProductFailures: nu
     if (attempts.length < 2) continue;
     attempts.sort((a, b) => (a.start ?? 0) - (b.start ?? 0));
     const last = attempts.at(-1)!;
-    // A retry the policy skipped (retry-policy.ts): the test failed; show the failure, not a skip.
-    if (last.status === 'skipped' && /^not retried: /.test(last.statusDetails?.message ?? '')) {
-      const failed = attempts.slice(0, -1).reverse().find((a) => a.status === 'failed' || a.status === 'broken');
-      if (failed) {
-        last.status = failed.status;
-        last.statusDetails = { message: `${POLICY_NOTE} ${last.statusDetails!.message}\n${failed.statusDetails?.message ?? ''}`, trace: failed.statusDetails?.trace };
-        changed.add(last);
-      }
-      continue;
-    }
     if (last.status !== 'passed') continue;
     const failures = attempts.slice(0, -1).filter((a) => a.status === 'failed' || a.status === 'broken');
     const product = failures.find((a) => !retryableKinds.includes(failureKind({ message: a.statusDetails?.message, stack: a.statusDetails?.trace })));

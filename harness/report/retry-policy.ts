@@ -1,8 +1,10 @@
 // Retries are for infrastructure faults only. Playwright retries any failed test (`retries` per
 // project) and calls a product-failure-then-pass "flaky"; hupbench does not: a product failure is
-// never retried into a pass. The verdict below is what the summary, the nightly table and the
-// Allure report count. The ledger lets a fixture skip the retry of a product failure outright
-// (`skipRetryOfProductFailure`, called before a test runs) instead of spending a HIL run on it.
+// never retried into a pass. The ledger lets a fixture fail the retry of a product failure at once
+// (`failRetryOfProductFailure`, called before a test runs): Playwright then sees every attempt fail,
+// so its exit code, JUnit and Allure say "failed" by themselves, and no HIL run is spent on it. The
+// verdict below is what the summary, the nightly table and the gate count (and the summary reporter
+// fails the run's status with it, should an attempt ever pass after a product failure).
 import type { TestInfo } from '@playwright/test';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -47,11 +49,20 @@ export async function recordAttempt(testInfo: TestInfo): Promise<void> {
   await writeFile(ledgerFile(testInfo), JSON.stringify({ retry: testInfo.retry, kind, error: first }));
 }
 
-/** Before a retry: skip it when an earlier attempt was a product failure (it would not count anyway). */
-export async function skipRetryOfProductFailure(testInfo: TestInfo): Promise<void> {
+/**
+ * The retry of a product failure fails at once, with the earlier failure in its message: the test
+ * stays failed wherever Playwright's status is read. (Skipping it instead made Playwright count
+ * "failed, then skipped" as flaky and exit 0.)
+ */
+export class ProductFailureNotRetried extends Error {
+  override name = 'ProductFailureNotRetried';
+}
+
+/** Before a retry: fail it when an earlier attempt was a product failure (it would not count anyway). */
+export async function failRetryOfProductFailure(testInfo: TestInfo): Promise<void> {
   if (testInfo.retry === 0) return;
   const text = await readFile(ledgerFile(testInfo), 'utf8').catch(() => undefined);
   if (!text) return;
   const earlier = JSON.parse(text) as { retry: number; kind: FailureKind; error: string };
-  testInfo.skip(true, `not retried: attempt ${earlier.retry + 1} was a ${earlier.kind} failure (${earlier.error}); hupbench retries infrastructure faults only`);
+  throw new ProductFailureNotRetried(`not retried: attempt ${earlier.retry + 1} was a ${earlier.kind} failure (${earlier.error}); hupbench retries infrastructure faults only`);
 }

@@ -27,7 +27,11 @@ export default class SummaryReporter implements Reporter {
     this.tests.set(test.id, test);
   }
 
-  onEnd(result: FullResult): void {
+  /**
+   * Returns the run's status by hupbench's verdicts: a product failure anywhere fails the run, so
+   * Playwright's exit code says so even if an attempt after it passed (which Playwright calls flaky).
+   */
+  async onEnd(result: FullResult): Promise<{ status: FullResult['status'] } | undefined> {
     // Note: tests that never ran (a run stopped early) are not counted, as Playwright does.
     const ran = this.order.filter((t) => this.tests.has(t.id));
     const rows = ran.map((t) => summaryRow(t));
@@ -46,6 +50,9 @@ export default class SummaryReporter implements Reporter {
     this.writeGuaranteeTables(ran);
     if (hil.length) console.log(`\nHIL results:\n${summaryTable(hil)}`);
     console.log(`\n${summaryLine(counts)}`);
+    // Note: only ever makes a status worse; an interrupted or timed-out run keeps its own status.
+    if (counts.failed > 0 && result.status === 'passed') return { status: 'failed' };
+    return undefined;
   }
 
   /** The measured power-cut rows of this run, one table per rig, in test order. */

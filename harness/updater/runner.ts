@@ -3,8 +3,8 @@
 // the reboot on the serial console and reconnects SSH. Not tied to Playwright: pass `step` (e.g.
 // `(name, body) => test.step(name, body)`) to see each phase as a step.
 import path from 'node:path';
-import { waitForLoginPrompt } from '../device/boot.ts';
 import type { Device } from '../device/device.ts';
+import { expectOsBack } from '../device/product-wait.ts';
 import type { Rig } from '../rig/rig.ts';
 import { runDetached } from './detached-run.ts';
 
@@ -194,9 +194,9 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
   if (expectReboot) {
     await step('reboot into the new OS', async () => {
       await device.disconnect();
-      await waitForLoginPrompt(rig);
-      run.rebootMs = Date.now() - exitedAt;
-      await device.connect(rig.config.bootTimeoutSeconds * 1000);
+      // A product wait: the OS the updater installed must boot and answer.
+      const back = await expectOsBack(rig, device, `the OS after ${path.basename(options.script)} rebooted the device`);
+      run.rebootMs = Date.now() - exitedAt - (back.sshMs - back.loginMs);
       run.sshBackMs = Date.now() - exitedAt;
     });
   }

@@ -46,7 +46,7 @@ test.beforeAll(async ({}, testInfo) => {
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code) => resolve({ code, output }));
   });
-  // Note: the fixture fails on purpose (four failures), so Playwright exits 1.
+  // Note: the fixture fails on purpose (five failures), so Playwright exits 1.
   expect(run.code, run.output).toBe(1);
   report = await buildReport(out);
   served = await serveReport(report.reportDir);
@@ -66,10 +66,19 @@ test('the summary counts with the retry policy: infrastructure retries are flaky
   expect(verdicts['2.x → 2.x: 2.9.7+rev1 → 2.12.3+rev1']).toMatchObject({ result: 'passed' });
   expect(verdicts['QEMU would not start on the first attempt']).toMatchObject({ result: 'flaky', retriedFor: ['infrastructure'] });
   expect(verdicts['product failure that a retry would pass']).toMatchObject({ result: 'failed', kind: 'product', retriedIntoPass: true });
-  expect(verdicts['product failure whose retry the policy skips']).toEqual({ result: 'failed', attempts: 1, kind: 'product', retriedIntoPass: false });
+  expect(verdicts['product failure whose retry the policy fails']).toEqual({ result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: false });
+  expect(verdicts['the updated OS never reached its login prompt']).toEqual({ result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: false });
   expect(verdicts['product failure in export']).toMatchObject({ result: 'failed', kind: 'product' });
   expect(verdicts['SSH never came up']).toMatchObject({ result: 'failed', kind: 'infrastructure' });
-  expect(summary).toMatchObject({ passed: 3, failed: 4, flaky: 1 });
+  expect(summary).toMatchObject({ passed: 3, failed: 5, flaky: 1 });
+});
+
+test('JUnit agrees: a product failure whose retry the fixture fails is a failure, not a flaky pass', async () => {
+  const junit = readFileSync(path.join(out, 'junit.xml'), 'utf8');
+  const testcase = (name: string) => junit.match(new RegExp(`<testcase name="renderer fixture: ${name}"[\\s\\S]*?</testcase>`))?.[0] ?? '';
+  expect(testcase('product failure whose retry the policy fails')).toContain('<failure');
+  expect(testcase('the updated OS never reached its login prompt')).toContain('<failure');
+  expect(testcase('QEMU would not start on the first attempt')).not.toContain('<failure');
 });
 
 test("the run's power-cut rows become its guarantee table, as they stood when each test ended", async () => {
@@ -81,8 +90,8 @@ test("the run's power-cut rows become its guarantee table, as they stood when ea
 test('the report builds in well under a minute', async () => {
   expect(report.buildMs).toBeLessThan(60_000);
   expect(report.finalize).toMatchObject({ retriedProductFailures: 1, flaky: 1 });
-  // The retry the policy skipped is shown as the failure it was, not as a skip.
-  expect(testCase('renderer fixture: product failure whose retry the policy skips').status).toBe('failed');
+  // The retry the policy failed is shown as the failure it was.
+  expect(testCase('renderer fixture: product failure whose retry the policy fails').status).toBe('failed');
   test.info().annotations.push({ type: 'report-build', description: `${report.buildMs} ms` });
 });
 
@@ -94,7 +103,7 @@ test('categories tell infrastructure faults from product failures', async () => 
   const leaves = (n: Node): string[] => (n.children ? n.children.flatMap(leaves) : [n.name.replace('renderer fixture: ', '')]);
   const members = Object.fromEntries(data.children!.map((c) => [c.name, leaves(c).sort()]));
   expect(members['Infrastructure faults (rig, not product)']).toEqual(['SSH never came up']);
-  expect(members['Product failures (the OS or the updater)']).toEqual(['product failure in export', 'product failure that a retry would pass', 'product failure whose retry the policy skips']);
+  expect(members['Product failures (the OS or the updater)']).toEqual(['product failure in export', 'product failure that a retry would pass', 'product failure whose retry the policy fails', 'the updated OS never reached its login prompt']);
   expect(members['Retried infrastructure faults (flaky)']).toEqual(['QEMU would not start on the first attempt']);
 
   await page.goto(`${served.url}#categories`);
