@@ -78,3 +78,21 @@ export async function loadPaths1xTo2x(): Promise<UpgradePath[]> {
 export async function loadPaths1x(): Promise<UpgradePath[]> {
   return pathsFor1x(await loadReleases());
 }
+
+/**
+ * The release a `hupbench gate` run judges (HUPBENCH_GATE_TARGET), or undefined outside a gate.
+ * Suites whose tests use one representative path (rollback, sanity, power cuts) take the path to it.
+ */
+export function gateTarget(): string | undefined {
+  return process.env.HUPBENCH_GATE_TARGET || undefined;
+}
+
+/**
+ * The one path a single-subject suite tests, out of `paths` (one class): in a gate, the path from the
+ * newest source to the gated release (undefined when this class cannot install it); otherwise the
+ * newest target from the newest source below it — the update a fleet would take next.
+ */
+export function subjectPath(paths: UpgradePath[], target = gateTarget()): UpgradePath | undefined {
+  const to = target ?? [...paths].sort((a, b) => byVersion(a.to, b.to)).at(-1)?.to.version;
+  return paths.filter((p) => p.to.version === to).sort((a, b) => byVersion(a.from, b.from)).at(-1);
+}
