@@ -1,7 +1,8 @@
 // `hupbench`: the command line for the three users — nightly runs (`nightly`, `report`), engineers
 // reproducing field failures (`run`, `console`, `flash`, `check`), release gating (`gate`) — plus
 // the catalogue (`paths`, `images`). Bad input is refused before anything starts, naming the
-// known values; exit codes: 0 ok, 1 a test or check failed, 2 bad input, 3 the rig failed.
+// known values; exit codes: 0 ok, 1 a product failure, 2 bad input (every parse error too), 3 only
+// rig failures (harness/report/run-exit-code.ts).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { InfraError } from '../errors.ts';
 import { consoleCommand, check, flash } from './board-commands.ts';
@@ -80,11 +81,13 @@ export function program(embedding: Embedding = {}): Command {
   cli
     .command('gate')
     .argument('<version>', 'the new OS release to gate (from images/releases.yaml)')
-    .description('update every supported source version on every rig to VERSION; exit 0 only when all pass; one-page verdict in Markdown and in the report')
+    .description('judge a release on every rig: every supported source updated to VERSION, the rollback suite with VERSION as the new OS, the refusals and the power-cut rows of every updater that installs it; one-page verdict; exit 0 pass, 1 product failure, 3 only rig failures')
     .option('--rig <name>', 'only these rigs (repeatable, or comma-separated; default: every rig wired to this host)', collect)
-    .option('--retries <n>', 'retries of infrastructure faults per path (default 1)', count)
+    .option('--quick', 'only a named sample of the power-cut rows (the verdict lists it); every other check runs in full')
+    .option('--retries <n>', 'retries of infrastructure faults per test (default 1); a product failure is never retried', count)
+    .option('--workers <n>', 'boards at once (default 1, or HUPBENCH_WORKERS); each rig runs at most its `instances`', count)
     .option('--no-report', 'skip building the Allure report')
-    .addHelpText('after', examples('hupbench gate 2.12.3+rev1', 'hupbench gate 2.12.3+rev1 --rig qemu-beaglebone-black', 'hupbench gate 2.9.7+rev1 --retries 0'))
+    .addHelpText('after', examples('hupbench gate 2.12.3+rev1', 'hupbench gate 2.12.3+rev1 --rig qemu-beaglebone-black --quick', 'hupbench gate 2.9.7+rev1 --workers 2 --retries 0'))
     .action(act((version, opts) => gate(version, opts)));
 
   cli

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { buildReport } from '../report/build-report.ts';
 import { newResultsFolder, resultsRoot } from '../report/results-folder.ts';
 import { countVerdicts, summaryLine, summaryTable, type RunSummary } from '../report/run-summary.ts';
+import { runExitCode } from '../report/run-exit-code.ts';
 import { serveReport } from '../report/serve-report.ts';
 import { rigNames, requireRig } from './known.ts';
 import { runPlaywright } from './playwright-run.ts';
@@ -40,10 +41,11 @@ export async function nightly(opts: { rig?: string[]; grep?: string; retries?: n
   console.log(`JUnit: ${path.join(resultsDir, 'junit.xml')}`);
   if (reportLine) console.log(reportLine);
   const counts = summary ? countVerdicts(summary.rows) : { passed: 0, failed: 1, skipped: 0, flaky: 0 };
+  const exit = runExitCode(summary?.rows, run.exitCode);
+  console.log(`Exit ${exit.code}: ${exit.why}`);
   // Note: no test run at all is a failure too (e.g. Playwright could not load a suite).
-  const failed = counts.failed > 0 || counts.passed === 0 || run.exitCode !== 0;
   console.log(summaryLine(counts.passed === 0 && counts.failed === 0 ? { ...counts, failed: 1 } : counts));
-  return failed ? 1 : 0;
+  return exit.code;
 }
 
 /** `2/3` → shard 2 of 3; anything else is a usage error that shows the form. */

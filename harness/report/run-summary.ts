@@ -21,6 +21,8 @@ export interface SummaryRow {
   sentMiB?: number;
   /** First line of the deciding error. */
   error?: string;
+  /** `finding` annotations: what the device did in a window the suite records rather than forbids. */
+  findings?: string[];
 }
 
 export interface RunSummary {
@@ -72,7 +74,14 @@ export function summaryRow(test: TestCase): SummaryRow {
     durationMs: test.results.reduce((sum, r) => sum + r.duration, 0),
     ...bandwidth,
     error: deciding?.errors[0]?.message?.replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0],
+    findings: findingsOf(test),
   };
+}
+
+function findingsOf(test: TestCase): string[] | undefined {
+  const last = test.results.at(-1);
+  const notes = (last?.annotations ?? test.annotations).filter((a) => a.type === 'finding' && a.description).map((a) => a.description!);
+  return notes.length ? [...new Set(notes)] : undefined;
 }
 
 export function verdictText(v: Verdict): string {

@@ -1,0 +1,103 @@
+// The release gate's verdict and the exit codes of the commands that judge the product, from a
+// run's summary rows: a product failure is 1 whether or not a retry passed, rig failures alone are
+// 3, a check that did not run never passes, and findings of unsafe windows lead the verdict.
+import { test, expect } from '@playwright/test';
+import { findRelease } from '../../images/lib/releases.ts';
+import { gateGrep, gateLines, gatePlan, gateVerdict, powerCutTitle, type GatePlan } from '../../harness/cli/gate.ts';
+import { runExitCode } from '../../harness/report/run-exit-code.ts';
+import type { RunSummary, SummaryRow } from '../../harness/report/run-summary.ts';
+import type { Verdict } from '../../harness/report/retry-policy.ts';
+
+const rig = 'qemu-beaglebone-black';
+const target = '2.12.3+rev1';
+const meta = { resultsDir: 'results/x', startedAt: new Date(0), durationMs: 60_000, playwrightExit: 0 };
+const passed: Verdict = { result: 'passed', attempts: 1 };
+const row = (title: string, verdict: Verdict = passed, extra: Partial<SummaryRow> = {}): SummaryRow => ({ project: rig, title, file: '/x/suites/any.spec.ts', verdict, durationMs: 90_000, ...extra });
+const summary = (rows: SummaryRow[]): RunSummary => ({ startedAt: '', durationMs: 0, rows, passed: 0, failed: 0, skipped: 0, flaky: 0 });
+
+/** One summary row for every check the plan names, all passed; `edit` changes the ones it matches. */
+function allChecks(plan: GatePlan, edit: (r: SummaryRow) => SummaryRow = (r) => r): SummaryRow[] {
+  const rows = [
+    ...plan.paths.map((e) => row(`x: ${e.path.name}`, passed, { from: e.path.from.version, to: e.path.to.version, file: `/x/${e.suite}` })),
+    ...plan.rollbackTitles.map((t) => row(t)),
+    ...plan.updaters.map((u) => row(`${u} refuses: downgrade`)),
+    ...plan.powerCuts.map((c) => row(powerCutTitle(c))),
+  ];
+  return rows.map(edit);
+}
+
+let plan: GatePlan;
+test.beforeAll(async () => {
+  plan = await gatePlan(await findRelease(target), [rig], true);
+});
+
+test('the gate plan covers every category for a 2.x release: paths, rollback, refusals, a named power-cut sample', () => {
+  expect(plan.paths.length).toBeGreaterThan(1);
+  expect(plan.updaters).toContain('upgrade-2.x.sh');
+  expect(plan.rollbackTitles).toContain(`rollback: broken-init (2.9.7+rev1 → ${target})`);
+  expect(plan.powerCuts.map((c) => `${c.updater} ${c.phase}`)).toContain('upgrade-2.x.sh reboot');
+  const grep = new RegExp(gateGrep(plan));
+  expect(grep.test(`2.x → 2.x: 2.9.7+rev1 → ${target} @hup`)).toBe(true);
+  expect(grep.test('upgrade-2.x.sh refuses: downgrade @sanity')).toBe(true);
+  expect(grep.test('power cut: upgrade-2.x.sh in reboot → new-os @fault')).toBe(true);
+  // Not in the --quick sample, and not the gated release.
+  expect(grep.test('power cut: upgrade-2.x.sh in checks → old-os @fault')).toBe(false);
+  expect(grep.test('2.x → 2.x: 2.0.0+rev2 → 2.9.7+rev1 @hup')).toBe(false);
+});
+
+test('every check passed: exit 0, PASS', () => {
+  const v = gateVerdict(plan, gateLines(plan, [rig], summary(allChecks(plan))), meta);
+  expect(v.exitCode).toBe(0);
+  expect(v.markdown).toMatch(new RegExp(`^# Release gate: ${target.replace(/[.+]/g, '\\$&')} — PASS`));
+  expect(v.markdown).toMatch(/^## power cuts: \d+ passed, 0 failed, 0 findings/m);
+  expect(v.markdown).toContain('--quick: the sample upgrade-2.x.sh in pull, export, switch-boot, reboot');
+});
+
+test('a product failure that a retry passed fails the gate (exit 1) and the verdict names the check', () => {
+  const failed: Verdict = { result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: true };
+  const rows = allChecks(plan, (r) => (r.title.startsWith('rollback: broken-init') ? { ...r, verdict: failed, error: 'ProductWaitError: U-Boot giving up on the new OS: did not happen.' } : r));
+  const v = gateVerdict(plan, gateLines(plan, [rig], summary(rows)), meta);
+  expect(v.exitCode).toBe(1);
+  expect(v.markdown).toMatch(/— FAIL/);
+  expect(v.markdown).toMatch(/## Failures\n\n- \*\*qemu-beaglebone-black, rollback, broken-init \(2\.9\.7\+rev1 → 2\.12\.3\+rev1\)\*\*: ProductWaitError: U-Boot giving up/);
+});
+
+test('a retried rig fault that then passed is a pass; rig failures alone are exit 3, no verdict', () => {
+  const flaky: Verdict = { result: 'flaky', attempts: 2, retriedFor: ['infrastructure'] };
+  const first = plan.paths[0]!.path;
+  const withFlaky = allChecks(plan, (r) => (r.from === first.from.version ? { ...r, verdict: flaky } : r));
+  expect(gateVerdict(plan, gateLines(plan, [rig], summary(withFlaky)), meta).exitCode).toBe(0);
+  const rigFailed: Verdict = { result: 'failed', attempts: 2, kind: 'infrastructure', retriedIntoPass: false };
+  const lost = allChecks(plan, (r) => (r.from === first.from.version ? { ...r, verdict: rigFailed, error: 'InfraError: QEMU did not start' } : r));
+  const v = gateVerdict(plan, gateLines(plan, [rig], summary(lost)), meta);
+  expect(v.exitCode).toBe(3);
+  expect(v.markdown).toMatch(/— NO VERDICT \(the rig failed\)/);
+});
+
+test('a check that did not run fails the gate', () => {
+  const rows = allChecks(plan).filter((r) => !r.title.includes('refuses:'));
+  const v = gateVerdict(plan, gateLines(plan, [rig], summary(rows)), meta);
+  expect(v.exitCode).toBe(1);
+  expect(v.markdown).toContain('| qemu-beaglebone-black | upgrade-2.x.sh: its refusals | NOT RUN |');
+});
+
+test('findings of unsafe windows lead the verdict', () => {
+  const full = { ...plan, powerCuts: plan.powerCuts };
+  const rows = allChecks(full, (r) => (r.title.startsWith('power cut: upgrade-1.x-to-2.x.sh in layout') ? { ...r, findings: ['known unsafe window layout: new-os after a rerun; resin-data intact'] } : r));
+  const v = gateVerdict(full, gateLines(full, [rig], summary(rows)), meta);
+  expect(v.exitCode).toBe(0);
+  expect(v.markdown).toMatch(/^# Release gate[^\n]*\n\n[^\n]*\n\n[^\n]*\n\n## Findings\n\n[^\n]*\n\n- \*\*qemu-beaglebone-black, power cuts, upgrade-1\.x-to-2\.x\.sh in layout → unsafe\*\*: known unsafe window layout/);
+});
+
+test('exit codes: 0 passed, 1 product (or a timeout, or nothing ran), 3 only rig failures', () => {
+  const fail = (kind: 'product' | 'infrastructure' | 'timeout' | 'harness'): Verdict => ({ result: 'failed', attempts: 2, kind, retriedIntoPass: false });
+  expect(runExitCode([row('a'), row('b', { result: 'flaky', attempts: 2, retriedFor: ['infrastructure'] })], 0).code).toBe(0);
+  expect(runExitCode([row('a'), row('b', fail('product'))], 1).code).toBe(1);
+  expect(runExitCode([row('a'), row('b', fail('timeout'))], 1).code).toBe(1);
+  expect(runExitCode([row('a', fail('harness'))], 1).code).toBe(1);
+  expect(runExitCode([row('a', fail('infrastructure')), row('b', fail('product'))], 1).code).toBe(1);
+  expect(runExitCode([row('a', fail('infrastructure')), row('b')], 1).code).toBe(3);
+  expect(runExitCode([row('a', { result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: true })], 0).code).toBe(1);
+  expect(runExitCode([], 0).code).toBe(1);
+  expect(runExitCode([row('a')], 1).code).toBe(1);
+});
