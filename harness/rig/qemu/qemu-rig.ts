@@ -40,9 +40,10 @@ export class QemuRig implements Rig {
   /** A relaunch after a guest reset in progress; power actions wait for it. */
   private relaunching?: Promise<void>;
 
-  constructor(readonly config: QemuRigConfig, private readonly workDir: string) {
+  /** `opts.board`: the QEMU board to run instead of the device type's (tests run a firmware-only board). */
+  constructor(readonly config: QemuRigConfig, private readonly workDir: string, opts: { board?: QemuBoard } = {}) {
     this.console = new SerialConsole(config.name);
-    this.board = qemuBoardFor(config.deviceType);
+    this.board = opts.board ?? qemuBoardFor(config.deviceType);
     this.console.onBootEvent((event) => {
       const qemu = this.qemu;
       if (event.kind !== 'kernel' || !qemu || qemu.exited || qemu.kernelStarted || !this.board.onKernelStart) return;
