@@ -20,8 +20,17 @@ export async function expectOnDevice<T>(rig: Rig, what: string, wait: () => Prom
     const health = rigHealth(rig);
     const report = `Rig: ${health.report}`;
     if (health.fault) throw new InfraError(`${what}: the rig failed while the harness waited (${health.fault}).\n${report}\n${error.message}`, { cause: error });
-    throw new ProductWaitError(`${what}: did not happen.\n${error.message}\n${report}`, { cause: error });
+    throw productWaitError(rig.config.name, what, `${error.message}\n${report}`, error);
   }
+}
+
+/**
+ * The error of a product wait that ran out. Its second line has the form of a failed matcher
+ * (`expect(<rig>).toReach(…)`), which is how JUnit readers and Playwright's JUnit reporter tell an
+ * assertion failure (`<failure>`) from an error (`<error>`): a product wait is an assertion.
+ */
+export function productWaitError(rigName: string, what: string, details: string, cause?: unknown): ProductWaitError {
+  return new ProductWaitError(`${what}: did not happen.\nexpect(${rigName}).toReach(${JSON.stringify(what)}) failed: ${details}`, { cause });
 }
 
 /** The updated (or rolled-back) OS up again after a reboot: login prompt on the console, then SSH. */
