@@ -17,6 +17,7 @@ import {
   loadPaths2x,
   loadPaths1xTo2x,
   loadPaths1x,
+  subjectPath,
   seedData,
   bootOneXDevice,
   migrationTimeoutMs,
@@ -91,13 +92,15 @@ interface CutSubject {
   expectDone: typeof expectUpdated;
 }
 
-const paths1x = await loadPaths1xTo2x();
-const subjects: CutSubject[] = [
-  { path, timeoutMs: (rig) => rig.config.bootTimeoutSeconds * 1000 * 8, boot: (ctx) => bootSourceForUpdate(ctx, path), expectDone: expectUpdated },
-];
-if (paths1x.length) {
-  // The newest 1.x to the newest 2.x it may migrate to.
-  const path1x = paths1x.at(-1)!;
+// Each updater's cuts run on one path: the newest target from the newest source (in a release gate,
+// the path to the gated release; an updater that cannot install it has no rows).
+const subjects: CutSubject[] = [];
+const path2x = subjectPath(paths);
+if (path2x) {
+  subjects.push({ path: path2x, timeoutMs: (rig) => rig.config.bootTimeoutSeconds * 1000 * 8, boot: (ctx) => bootSourceForUpdate(ctx, path2x), expectDone: expectUpdated });
+}
+const path1x = subjectPath(await loadPaths1xTo2x());
+if (path1x) {
   subjects.push({
     path: path1x,
     timeoutMs: (rig) => migrationTimeoutMs(rig, SEED_MB) * 2 + rig.config.bootTimeoutSeconds * 1000 * 4,
@@ -110,7 +113,7 @@ if (paths1x.length) {
   });
 }
 
-const path1x1x = (await loadPaths1x()).at(-1);
+const path1x1x = subjectPath(await loadPaths1x());
 if (path1x1x) {
   subjects.push({
     path: path1x1x,
@@ -173,7 +176,24 @@ for (const subject of subjects) {
         // What the window costs, measured: does the device come back, and with which of its data?
         if (after) result.detail += `; ${await dataVerdict(device, sums)}`;
         record();
-        testInfo.annotations.push({ type: 'finding', description: `known unsafe window ${row.phase}: ${outcome} (${result.detail}) — ${row.why}` });
+        const finding = { type: 'finding', description: `known unsafe window ${row.phase}: ${outcome} (${result.detail}) — ${row.why}` };
+        testInfo.annotations.push(finding);
+        // Still promised: the device boots one OS whole with its data, or the documented recovery
+        // (a rerun of the updater) brings it to the target with resin-data intact. Otherwise: bricked.
+        await test.step('the promise after an unsafe window: one OS whole, or recovered by a rerun', async () => {
+          expect(after, `bricked: after a cut in ${row.phase} the device did not boot (${detail}); no documented recovery applies to a device that does not boot`).toBeDefined();
+          if (outcome === 'new-os') {
+            expect(await dataChecksums(device), `bricked: after a cut in ${row.phase} the new OS booted without its resin-data`).toEqual(sums);
+            return;
+          }
+          const rerun = await runUpdater(device, rig, { script: updaterScript(row.updater), args: updaterArgs(cutPath), step: (name, body) => test.step(`recovery rerun: ${name}`, body), timeoutMs: subject.timeoutMs(rig) / 2 });
+          await testInfo.attach('updater-recovery-rerun.log', { body: rerun.log, contentType: 'text/plain' });
+          result.rerunOk = rerun.exitCode === 0;
+          finding.description += `; recovery by rerun: ${result.rerunOk ? 'ok' : `FAILED (${describeRun(rerun)})`}`;
+          record();
+          expect(rerun.exitCode, `bricked: after a cut in ${row.phase} (${outcome}: ${result.detail}) the documented recovery, a rerun of ${row.updater}, failed: ${describeRun(rerun)}`).toBe(0);
+          await subject.expectDone(device, before, sums, cutPath);
+        });
         return;
       }
       expect(meetsGuarantee(row.guarantee, outcome), `after a cut in ${row.phase} the guarantee is ${row.guarantee}; the device came back as ${outcome} (${detail})`).toBe(true);

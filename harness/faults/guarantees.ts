@@ -6,7 +6,9 @@ import type { DeviceState } from '../device/device-state.ts';
  * - `old-os`: the old OS boots intact, with its data, and a rerun of the updater succeeds.
  * - `new-os`: the new OS boots, with the data.
  * - `old-or-new`: one of the two, whole (an atomic switch was cut around its commit point).
- * - `unsafe`: a known unsafe window: the outcome is recorded and reported as a finding, not asserted.
+ * - `unsafe`: a known unsafe window: the outcome is recorded and reported as a finding; still asserted:
+ *   one OS boots whole with its data, or a rerun of the updater brings the device to the target with
+ *   its data (else the row fails as "bricked").
  */
 export type Guarantee = 'old-os' | 'new-os' | 'old-or-new' | 'unsafe';
 
@@ -103,7 +105,11 @@ export const POWER_CUT_ROW_ANNOTATION = 'power-cut-row';
 
 /** The guarantee table with the measured outcomes, as Markdown. */
 export function guaranteeTable(rows: MeasuredRow[]): string {
-  const mark = (r: MeasuredRow) => (r.guarantee === 'unsafe' ? 'finding' : meetsGuarantee(r.guarantee, r.outcome) && r.rerunOk !== false ? 'ok' : 'VIOLATED');
+  const mark = (r: MeasuredRow) => {
+    // An unsafe window is a finding as long as the device booted one OS or a rerun recovered it.
+    if (r.guarantee === 'unsafe') return r.outcome === 'no-boot' || r.rerunOk === false ? 'BRICKED' : 'finding';
+    return meetsGuarantee(r.guarantee, r.outcome) && r.rerunOk !== false ? 'ok' : 'VIOLATED';
+  };
   return [
     '| rig | updater | phase (+ms) | guarantee | measured | rerun | verdict | why |',
     '|---|---|---|---|---|---|---|---|',
