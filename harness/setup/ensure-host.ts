@@ -1,10 +1,11 @@
 // Makes this host able to run hupbench: Debian packages, foreign architectures for the target
-// packages, and (with --images) the reference images.
+// packages, a proof that every rig's QEMU starts, and (with --images) the reference images.
 // Installs what is missing when run as root; otherwise says exactly what to run. A failure ends
 // with a message and a non-zero exit, never a stack trace (HUPBENCH_DEBUG=1 adds it).
 import { access } from 'node:fs/promises';
 import { aptInstall, candidates, HostSetupError, runCommand, updateForPackages, type AptOptions, type NeededPackage } from './apt.ts';
 import { foreignArchitectures, hostRequirements, targetPackages, type HostRequirement } from './host-requirements.ts';
+import { checkRigsStart } from './rig-start.ts';
 
 type Log = (m: string) => void;
 const defaultLog: Log = (m) => console.log(`[setup] ${m}`);
@@ -102,6 +103,11 @@ export async function main(argv: string[], log: Log = defaultLog): Promise<numbe
   const started = Date.now();
   try {
     const result = await ensureHost(log);
+    if (!argv.includes('--no-rig-check')) {
+      const t = Date.now();
+      await checkRigsStart(log);
+      log(`every rig's QEMU starts (${seconds(t)})`);
+    }
     if (argv.includes('--images')) {
       const t = Date.now();
       const { ensureAllImages } = await import('../../images/build.ts');
