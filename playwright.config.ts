@@ -58,5 +58,8 @@ export default defineConfig({
     ['./harness/report/summary-reporter.ts', { outputDir: resultsDir }],
     // `npm run bench` reads the JSON report, beside (not instead of) the run's usual evidence.
     ...(process.env.HUPBENCH_JSON_REPORT ? [['json', { outputFile: process.env.HUPBENCH_JSON_REPORT }] as ReporterDescription] : []),
+    // A shard of a run spread over hosts also writes Playwright's blob report, which
+    // `hupbench merge` turns into one run folder, one summary and one verdict.
+    ...(process.env.HUPBENCH_BLOB ? [['blob', { outputDir: path.join(resultsDir, 'blob'), fileName: `report-${process.env.HUPBENCH_BLOB}.zip` }] as ReporterDescription] : []),
   ],
 });

@@ -19,6 +19,7 @@ import { verdictText, type RunSummary, type SummaryRow } from '../report/run-sum
 import { pathsFor2x, subjectPath } from '../updater/paths.ts';
 import { rigNames, requireRelease, requireRig, upgradeMatrix, type MatrixEntry } from './known.ts';
 import { escapeRegex, runPlaywright } from './playwright-run.ts';
+import { parseShard } from './run-commands.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface GateOptions {
@@ -26,6 +27,8 @@ export interface GateOptions {
   retries?: number;
   workers?: number;
   quick?: boolean;
+  /** `i/n`: this host's share of the checks; the verdict comes from `hupbench merge --gate`. */
+  shard?: string;
   report?: boolean;
 }
 
@@ -198,7 +201,8 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
     const targets = [...new Set((await upgradeMatrix(rigs)).map((e) => e.path.to.version))].sort(compareVersions);
     throw new UsageError(`No supported source version updates to ${version} (it is the oldest of its layout, or 1.x sources are not offered to it). Versions that are update targets: ${targets.join(', ')}`);
   }
-  const resultsDir = newResultsFolder(`gate-${version}`);
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  const resultsDir = newResultsFolder(shard ? `gate-${version}-shard-${shard.index}-of-${shard.total}` : `gate-${version}`);
   const startedAt = new Date();
   console.log(`Gating ${version} on ${rigs.join(', ')}: ${plan.paths.length} update paths, ${plan.rollbackTitles.length} rollback faults, the refusals of ${plan.updaters.join(', ')}, ${plan.powerCuts.length} power-cut rows${plan.quick ? ' (--quick sample)' : ''}; results in ${resultsDir}`);
   const run = await runPlaywright({
@@ -208,8 +212,15 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
     grep: gateGrep(plan),
     retries: opts.retries,
     progress: true,
+    shard: shard && `${shard.index}/${shard.total}`,
     extraEnv: { HUPBENCH_GATE_TARGET: version, ...(opts.workers ? { HUPBENCH_WORKERS: String(opts.workers) } : {}) },
   });
+  if (shard) {
+    // One shard judges part of the release: its own failures fail it, the verdict waits for the merge.
+    const exit = run.emptyShard ? { code: 0, why: 'this shard was left without checks' } : runExitCode(run.summary?.rows, run.exitCode);
+    console.log(`Gate shard ${shard.index} of ${shard.total}: exit ${exit.code} (${exit.why}). The verdict: hupbench merge --gate ${version}${plan.quick ? ' --quick' : ''} <the ${shard.total} shards' results folders>`);
+    return exit.code;
+  }
   const verdict = gateVerdict(plan, gateLines(plan, rigs, run.summary), { resultsDir, startedAt, durationMs: Date.now() - startedAt.getTime(), playwrightExit: run.exitCode });
   await writeFile(path.join(resultsDir, 'verdict.md'), verdict.markdown);
   if (opts.report !== false) {

@@ -9,6 +9,7 @@ import { consoleCommand, check, flash } from './board-commands.ts';
 import { images, paths } from './catalogue-commands.ts';
 import { faultNames, phaseFaults } from './known.ts';
 import { gate } from './gate.ts';
+import { merge } from './merge-command.ts';
 import { reproduce } from './reproduce.ts';
 import { nightly, report } from './run-commands.ts';
 import { UsageError } from './usage-error.ts';
@@ -86,8 +87,9 @@ export function program(embedding: Embedding = {}): Command {
     .option('--quick', 'only a named sample of the power-cut rows (the verdict lists it); every other check runs in full')
     .option('--retries <n>', 'retries of infrastructure faults per test (default 1); a product failure is never retried', count)
     .option('--workers <n>', 'boards at once (default 1, or HUPBENCH_WORKERS); each rig runs at most its `instances`', count)
+    .option('--shard <i/n>', "this host's share of the gate's checks, balanced by recorded durations; `hupbench merge --gate VERSION` gives the one verdict")
     .option('--no-report', 'skip building the Allure report')
-    .addHelpText('after', examples('hupbench gate 2.12.3+rev1', 'hupbench gate 2.12.3+rev1 --rig qemu-beaglebone-black --quick', 'hupbench gate 2.9.7+rev1 --workers 2 --retries 0'))
+    .addHelpText('after', examples('hupbench gate 2.12.3+rev1', 'hupbench gate 2.12.3+rev1 --rig qemu-beaglebone-black --quick', 'hupbench gate 2.9.7+rev1 --workers 2 --retries 0', 'hupbench gate 2.12.3+rev1 --shard 2/3'))
     .action(act((version, opts) => gate(version, opts)));
 
   cli
@@ -97,10 +99,21 @@ export function program(embedding: Embedding = {}): Command {
     .option('--grep <regex>', "only tests whose title matches (Playwright's --grep)")
     .option('--retries <n>', 'retries of infrastructure faults per test (default 1)', count)
     .option('--workers <n>', 'boards at once (default 1, or HUPBENCH_WORKERS); each rig runs at most its `instances`', count)
-    .option('--shard <i/n>', "this host's share of the matrix: run shard i of n on n hosts (Playwright's --shard); each host gates on its own JUnit")
+    .option('--shard <i/n>', "this host's share of the matrix on n hosts, balanced by recorded durations (bench/test-durations.json); `hupbench merge` makes the shards one run")
     .option('--no-report', 'skip building the Allure report')
     .addHelpText('after', examples('npm run hil', 'hupbench nightly --rig qemu-beaglebone-black', 'hupbench nightly --grep @rollback', 'hupbench nightly --workers 2 --shard 1/3'))
     .action(act((opts) => nightly(opts)));
+
+  cli
+    .command('merge')
+    .argument('<results-folders...>', "the shards' results folders (each with the blob report a --shard run writes)")
+    .description('merge the shards of one run (nightly or gate --shard i/n on several hosts) into one run folder: one JUnit, summary, guarantee table, Allure report, exit code')
+    .option('--gate <version>', 'the shards were a gate of this release: write its one verdict')
+    .option('--quick', 'with --gate: the shards ran the --quick sample of power cuts')
+    .option('--record-durations', 'save the merged durations in bench/test-durations.json, which balances the next shards')
+    .option('--no-report', 'skip building the Allure report')
+    .addHelpText('after', examples('hupbench merge results/*-nightly-shard-*-of-3', 'hupbench merge --gate 2.12.3+rev1 shard1/ shard2/ shard3/', 'hupbench merge --record-durations results/*-nightly-shard-*'))
+    .action(act((dirs, opts) => merge(dirs, opts)));
 
   cli
     .command('report')

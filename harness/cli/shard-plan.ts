@@ -1,0 +1,83 @@
+// Shards balanced by duration, not by count: a HIL matrix mixes 40-second boot checks with
+// 15-minute migrations, so Playwright's count split leaves one host working long after the others.
+// Every host computes the same plan from the same inputs — the selected tests (`playwright test
+// --list`) and the committed durations file (bench/test-durations.json, written by `hupbench merge
+// --record-durations`) — and runs its share with Playwright's own `--test-list`.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { projectRoot } from '../../images/lib/cache.ts';
+
+export const durationsFile = path.join(projectRoot, 'bench/test-durations.json');
+
+/** A test as `--test-list` names it: `[project] › file › title`. */
+export interface ListedTest {
+  project: string;
+  file: string;
+  title: string;
+}
+
+export const testKey = (t: ListedTest) => `[${t.project}] › ${t.file} › ${t.title}`;
+
+interface JsonSuite {
+  title: string;
+  file: string;
+  specs?: Array<{ title: string; tests: Array<{ projectName: string }> }>;
+  suites?: JsonSuite[];
+}
+
+/** The tests a selection would run, from Playwright's JSON list (no test runs). */
+export async function listTests(args: string[]): Promise<ListedTest[]> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(path.join(projectRoot, 'node_modules/.bin/playwright'), ['test', '--list', '--reporter=json', ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, HUPBENCH_RESULTS: path.join(projectRoot, '.cache/list-run') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`playwright test --list exited ${code}`))));
+  });
+  const tests: ListedTest[] = [];
+  // Note: describe() titles would join the title path; the suites use none, so a spec title is the test's.
+  const visit = (suite: JsonSuite) => {
+    for (const spec of suite.specs ?? []) for (const t of spec.tests) tests.push({ project: t.projectName, file: suite.file, title: spec.title });
+    for (const child of suite.suites ?? []) visit(child);
+  };
+  for (const suite of (JSON.parse(out) as { suites: JsonSuite[] }).suites) visit(suite);
+  return tests;
+}
+
+/** Recorded durations (ms) by test key; empty when none are recorded yet. */
+export function recordedDurations(file = durationsFile): Record<string, number> {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { durationsMs: Record<string, number> }).durationsMs : {};
+}
+
+/**
+ * Longest first onto the least-loaded shard (LPT). A test never recorded weighs the median of its
+ * file's recorded tests, else of all of them, else 1 (which is a count split).
+ */
+export function balanceShards(tests: ListedTest[], total: number, durations: Record<string, number>): ListedTest[][] {
+  const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : undefined);
+  const known = (t: ListedTest) => durations[testKey(t)];
+  const all = median(tests.map(known).filter((d): d is number => d !== undefined)) ?? 1;
+  const weight = (t: ListedTest) => known(t) ?? median(tests.filter((o) => o.file === t.file).map(known).filter((d): d is number => d !== undefined)) ?? all;
+  const weighted = tests.map((t) => ({ t, w: weight(t) })).sort((a, b) => b.w - a.w || testKey(a.t).localeCompare(testKey(b.t)));
+  const shards = Array.from({ length: total }, () => ({ tests: [] as ListedTest[], load: 0 }));
+  for (const { t, w } of weighted) {
+    const least = shards.reduce((min, s) => (s.load < min.load ? s : min));
+    least.tests.push(t);
+    least.load += w;
+  }
+  return shards.map((s) => s.tests);
+}
+
+/** Writes shard `index` of `total` (1-based) of the selection as a `--test-list` file; returns its path and load. */
+export async function writeShardList(args: string[], index: number, total: number, outFile: string): Promise<{ file: string; tests: number; estimatedMs: number }> {
+  const durations = recordedDurations();
+  const shard = balanceShards(await listTests(args), total, durations)[index - 1] ?? [];
+  await writeFile(outFile, `# shard ${index} of ${total}, balanced by ${path.relative(projectRoot, durationsFile)}\n${shard.map(testKey).join('\n')}\n`);
+  return { file: outFile, tests: shard.length, estimatedMs: shard.reduce((sum, t) => sum + (durations[testKey(t)] ?? 0), 0) };
+}
