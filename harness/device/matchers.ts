@@ -34,6 +34,14 @@ function differences(before: unknown, after: unknown, at = ''): string[] {
   return [`${at}: was ${JSON.stringify(before)}, now ${JSON.stringify(after)}`];
 }
 
+/**
+ * The device's account, after the matcher's hint (`expect(received).toBootFrom(expected)`) as built-in
+ * matchers print it: how reporters (Playwright's JUnit: `<failure>`, not `<error>`) know an assertion.
+ */
+function hinted(ctx: { utils: { matcherHint(name: string, received?: string, expected?: string, options?: { isNot?: boolean }): string }; isNot?: boolean }, name: string, text: string): string {
+  return `${ctx.utils.matcherHint(name, undefined, undefined, { isNot: ctx.isNot })}\n\n${text}`;
+}
+
 export const expect = baseExpect.extend({
   /**
    * Nothing a refused update may not touch has changed since `before`: the partition table, labels
@@ -45,7 +53,7 @@ export const expect = baseExpect.extend({
     return {
       pass,
       name: 'toBeUnchangedFrom',
-      message: () => (pass ? 'expected the device to have changed, but it is as it was' : `expected the device unchanged, but:\n  ${problems.join('\n  ')}`),
+      message: () => hinted(this, 'toBeUnchangedFrom', pass ? 'expected the device to have changed, but it is as it was' : `expected the device unchanged, but:\n  ${problems.join('\n  ')}`),
     };
   },
 
@@ -56,8 +64,9 @@ export const expect = baseExpect.extend({
       pass,
       name: 'toSelectRoot',
       message: () =>
-        `expected the boot settings ${pass ? 'not ' : ''}to select partition ${partition}; ${state.bootSelects.file ?? 'no boot settings file'} selects ${state.bootSelects.partition ?? 'nothing'} ` +
-        `(resinOS_uEnv.txt ${JSON.stringify(state.bootEnv)}, uEnv.txt ${JSON.stringify(state.legacyBoot.uEnv)}, cmdline.txt ${JSON.stringify(state.legacyBoot.cmdline ?? null)})`,
+        hinted(this, 'toSelectRoot',
+          `expected the boot settings ${pass ? 'not ' : ''}to select partition ${partition}; ${state.bootSelects.file ?? 'no boot settings file'} selects ${state.bootSelects.partition ?? 'nothing'} ` +
+          `(resinOS_uEnv.txt ${JSON.stringify(state.bootEnv)}, uEnv.txt ${JSON.stringify(state.legacyBoot.uEnv)}, cmdline.txt ${JSON.stringify(state.legacyBoot.cmdline ?? null)})`),
     };
   },
 
@@ -81,9 +90,9 @@ export const expect = baseExpect.extend({
       pass,
       name: 'toHaveLayout',
       message: () =>
-        pass
+        hinted(this, 'toHaveLayout', pass
           ? `expected the device not to have the ${layout} layout, but it does:\n${describePartitions(state)}`
-          : `expected the ${layout} layout:\n  ${problems.join('\n  ')}\nThe device has:\n${describePartitions(state)}`,
+          : `expected the ${layout} layout:\n  ${problems.join('\n  ')}\nThe device has:\n${describePartitions(state)}`),
     };
   },
 
@@ -94,8 +103,9 @@ export const expect = baseExpect.extend({
       pass,
       name: 'toBootFrom',
       message: () =>
-        `expected the device ${pass ? 'not ' : ''}to boot from ${label}; it runs from ${state.activeRoot.device} ` +
-        `(${state.activeRoot.label ?? 'no label'}), boot env: ${JSON.stringify(state.bootEnv)}`,
+        hinted(this, 'toBootFrom',
+          `expected the device ${pass ? 'not ' : ''}to boot from ${label}; it runs from ${state.activeRoot.device} ` +
+          `(${state.activeRoot.label ?? 'no label'}), boot env: ${JSON.stringify(state.bootEnv)}`),
     };
   },
 });
