@@ -2,6 +2,7 @@
 // packages, a proof that every rig's QEMU starts, and (with --images) the reference images.
 // Installs what is missing when run as root; otherwise says exactly what to run. A failure ends
 // with a message and a non-zero exit, never a stack trace (HUPBENCH_DEBUG=1 adds it).
+// Flags: --images (build the reference images too), --no-rig-check (skip the QEMU start check).
 import { access } from 'node:fs/promises';
 import { aptInstall, candidates, HostSetupError, runCommand, updateForPackages, type AptOptions, type NeededPackage } from './apt.ts';
 import { foreignArchitectures, hostRequirements, targetPackages, type HostRequirement } from './host-requirements.ts';
@@ -15,7 +16,7 @@ async function present(req: HostRequirement): Promise<boolean> {
   return (await runCommand(['sh', '-c', 'command -v "$1"', 'sh', req.needs])).exitCode === 0;
 }
 
-export async function missingRequirements(): Promise<HostRequirement[]> {
+async function missingRequirements(): Promise<HostRequirement[]> {
   const have = await Promise.all(hostRequirements.map(present));
   return hostRequirements.filter((_, i) => !have[i]);
 }
@@ -33,19 +34,12 @@ function neededPackages(missing: HostRequirement[]): NeededPackage[] {
   ];
 }
 
-export interface EnsureHostResult {
-  /** The packages this run asked apt to install (apt adds their dependencies). */
-  installed: string[];
-  /** apt's indexes that failed and were tolerated. */
-  failedIndexes: string[];
-}
-
-export async function ensureHost(log: Log = defaultLog, apt: AptOptions = {}): Promise<EnsureHostResult> {
+export async function ensureHost(log: Log = defaultLog, apt: AptOptions = {}): Promise<void> {
   const missing = await missingRequirements();
   const arches = await missingArchitectures();
   // apt knows the target packages only after an update with the foreign architectures enabled.
   const targetsKnown = arches.length === 0 && [...(await candidates(targetPackages().map((t) => t.name), apt)).values()].every(Boolean);
-  if (!missing.length && targetsKnown) return { installed: [], failedIndexes: [] };
+  if (!missing.length && targetsKnown) return;
 
   const packages = [...new Set(missing.map((m) => m.debianPackage))];
   if (process.getuid?.() !== 0) {
@@ -66,7 +60,7 @@ export async function ensureHost(log: Log = defaultLog, apt: AptOptions = {}): P
   }
   let t = Date.now();
   log('apt-get update');
-  const update = await updateForPackages(neededPackages(missing), { log, ...apt });
+  await updateForPackages(neededPackages(missing), { log, ...apt });
   log(`apt-get update done (${seconds(t)})`);
   if (packages.length) {
     t = Date.now();
@@ -81,7 +75,6 @@ export async function ensureHost(log: Log = defaultLog, apt: AptOptions = {}): P
       );
     }
   }
-  return { installed: packages, failedIndexes: update.failed.map((f) => f.index) };
 }
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
@@ -99,10 +92,10 @@ export function describeSetupError(error: unknown): string {
   return `${e?.message ?? String(error)}\n(HUPBENCH_DEBUG=1 shows the stack)`;
 }
 
-export async function main(argv: string[], log: Log = defaultLog): Promise<number> {
+async function main(argv: string[], log: Log = defaultLog): Promise<number> {
   const started = Date.now();
   try {
-    const result = await ensureHost(log);
+    await ensureHost(log);
     if (!argv.includes('--no-rig-check')) {
       const t = Date.now();
       await checkRigsStart(log);
@@ -114,7 +107,6 @@ export async function main(argv: string[], log: Log = defaultLog): Promise<numbe
       await ensureAllImages({}, (m) => console.log(`[images] ${m}`));
       log(`reference images ready (${seconds(t)})`);
     }
-    if (result.failedIndexes.length) log(`note: apt indexes that failed and were skipped: ${result.failedIndexes.join(', ')}`);
     log(`host ready (${seconds(started)})`);
     return 0;
   } catch (error) {

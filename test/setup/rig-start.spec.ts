@@ -33,10 +33,12 @@ test('a failure names the rigs, the file, its package and the command to run', (
 
 test('every non-example rig that runs QEMU on this host is checked, grouped by board', async () => {
   const targets = await rigStartTargets();
-  expect(targets.map((t) => [t.deviceType, t.rigs])).toEqual([
-    ['beaglebone-black', ['qemu-beaglebone-black', 'virtual-bench-beaglebone-black']],
-    ['raspberrypi3-64', ['qemu-raspberrypi3']],
-  ]);
+  expect(targets.map((t) => [t.deviceType, t.rigs])).toEqual(expect.arrayContaining([
+    ['beaglebone-black', expect.arrayContaining(['qemu-beaglebone-black', 'virtual-bench-beaglebone-black'])],
+    ['raspberrypi3-64', expect.arrayContaining(['qemu-raspberrypi3'])],
+  ]));
+  // Example bench rigs describe boards wired to another host: no QEMU here.
+  expect(targets.flatMap((t) => t.rigs).filter((r) => r.startsWith('example-'))).toEqual([]);
 });
 
 test('the stand-in device tree is a valid flattened tree', () => {
@@ -53,7 +55,8 @@ test.describe('on this host', () => {
   test('every rig\'s QEMU starts with its real command line, paused, in a few seconds', async () => {
     const started = Date.now();
     const results = await checkRigsStart();
-    expect(results.map((r) => [r.deviceType, r.ok])).toEqual([['beaglebone-black', true], ['raspberrypi3-64', true]]);
+    expect(results.map((r) => r.deviceType)).toEqual(expect.arrayContaining(['beaglebone-black', 'raspberrypi3-64']));
+    expect(results.filter((r) => !r.ok)).toEqual([]);
     for (const r of results) expect(r.command).toContain(' -S ');
     expect(Date.now() - started).toBeLessThan(5000);
   });
