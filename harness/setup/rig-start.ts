@@ -6,10 +6,9 @@
 // here, named with the package that ships it, instead of as a failed boot in the middle of a test.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { cacheDir } from '../../images/lib/cache.ts';
 import { qemuBoardFor } from '../rig/qemu/boards.ts';
 import type { QemuBoard, QemuLaunch } from '../rig/qemu/boards/board.ts';
 import { QmpClient } from '../rig/qemu/qmp.ts';
@@ -28,8 +27,6 @@ export interface RigStartTarget {
 export interface RigStartResult extends RigStartTarget {
   ok: boolean;
   ms: number;
-  /** The SD card QEMU was given: a built image from the cache, or a minimal stand-in. */
-  card: string;
   command?: string;
   /** QEMU's stderr (warnings on success, the reason on failure). */
   stderr: string;
@@ -99,7 +96,7 @@ export async function checkRigsStart(log: (m: string) => void = () => {}, target
   try {
     const results = await Promise.all((targets ?? (await rigStartTargets())).map((t) => startOnce(t, work)));
     const failed = results.filter((r) => !r.ok);
-    for (const r of results.filter((r) => r.ok)) log(`rig ${r.rigs.join(', ')}: QEMU starts (${r.ms} ms, ${r.card})`);
+    for (const r of results.filter((r) => r.ok)) log(`rig ${r.rigs.join(', ')}: QEMU starts (${r.ms} ms)`);
     if (failed.length) throw new HostSetupError(`A rig's QEMU cannot start on this host:\n  ${failed.map(describeStartFailure).join('\n  ')}`);
     return results;
   } finally {
@@ -112,28 +109,28 @@ async function startOnce(target: RigStartTarget, work: string): Promise<RigStart
   const dir = path.join(work, target.deviceType);
   await mkdir(dir, { recursive: true });
   const board = qemuBoardFor(target.deviceType);
-  const result = (ok: boolean, extra: Partial<RigStartResult>): RigStartResult => ({ ...target, ok, ms: Date.now() - started, card: '', stderr: '', ...extra });
-  let card: { backing: string; what: string };
+  const result = (ok: boolean, extra: Partial<RigStartResult>): RigStartResult => ({ ...target, ok, ms: Date.now() - started, stderr: '', ...extra });
+  let card: string;
   try {
-    card = await sdCard(target.deviceType, dir);
+    card = await sdCard(dir);
   } catch (error) {
     return result(false, { failure: { reason: `could not make the SD card for the check: ${(error as Error).message}` } });
   }
   const diskPath = path.join(dir, 'sd.qcow2');
   // As QemuRig.flash does: a copy-on-write overlay over the card.
-  const overlay = await runCommand(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', card.backing, diskPath]);
-  if (overlay.exitCode !== 0) return result(false, { card: card.what, failure: explainQemuFailure(overlay.stderr, 'qemu-img') });
+  const overlay = await runCommand(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', card, diskPath]);
+  if (overlay.exitCode !== 0) return result(false, { failure: explainQemuFailure(overlay.stderr, 'qemu-img') });
   const qmpPath = path.join(dir, 'qmp.sock');
   let launch: QemuLaunch;
   try {
     launch = await board.launch({ diskPath, sshPort: await freeLoopbackPort(), qmpPath, memoryMiB: target.memoryMiB, workDir: dir });
   } catch (error) {
-    return result(false, { card: card.what, failure: { reason: `the board's command line could not be built: ${(error as Error).message.split('\n')[0]}` } });
+    return result(false, { failure: { reason: `the board's command line could not be built: ${(error as Error).message.split('\n')[0]}` } });
   }
   const command = `${launch.binary} ${launch.args.join(' ')}`;
-  if (!launch.args.includes('-S')) return result(false, { card: card.what, command, failure: { reason: 'the board command line has no -S: the check would run the guest' } });
+  if (!launch.args.includes('-S')) return result(false, { command, failure: { reason: 'the board command line has no -S: the check would run the guest' } });
   const run = await runPaused(launch, qmpPath, board);
-  return result(run.ok, { card: card.what, command, stderr: run.stderr, failure: run.ok ? undefined : { ...explainQemuFailure(run.stderr, launch.binary), ...(run.reason && !run.stderr.trim() ? { reason: run.reason } : {}) } });
+  return result(run.ok, { command, stderr: run.stderr, failure: run.ok ? undefined : { ...explainQemuFailure(run.stderr, launch.binary), ...(run.reason && !run.stderr.trim() ? { reason: run.reason } : {}) } });
 }
 
 /** QEMU started paused; up when its QMP answers; then the board's kernel-start hook and `quit`. */
@@ -174,14 +171,12 @@ async function runPaused(launch: QemuLaunch, qmpPath: string, board: QemuBoard):
 }
 
 /**
- * The card the board boots from: the newest reference image built for the device type, when there is
- * one (the Raspberry Pi firmware then hands QEMU the real U-Boot and dtb); otherwise a stand-in with
- * a resin-boot that has what the emulated firmware reads (config.txt, a placeholder u-boot.bin, a
- * minimal device tree). QEMU loads both alike at start; the stand-in is never run.
+ * The card QEMU is given: a stand-in whose resin-boot has what the emulated Raspberry Pi firmware
+ * reads (config.txt, a placeholder u-boot.bin, a minimal device tree); QEMU loads them at start and
+ * never runs them. Note: not a built reference image: the check must not depend on the image cache
+ * (empty on a fresh host, pruned by concurrent builds), and what it proves is the host's side.
  */
-async function sdCard(deviceType: string, dir: string): Promise<{ backing: string; what: string }> {
-  const built = await newestImage(path.join(cacheDir, 'images', deviceType));
-  if (built) return { backing: built, what: `card ${path.relative(cacheDir, built)}` };
+async function sdCard(dir: string): Promise<string> {
   const boot = path.join(dir, 'boot.vfat');
   const card = path.join(dir, 'card.raw');
   const files = path.join(dir, 'boot-files');
@@ -197,24 +192,12 @@ async function sdCard(deviceType: string, dir: string): Promise<{ backing: strin
   for (const [cmd, args] of steps) await must(cmd, args);
   await must('sh', ['-c', `echo 'start=2048, size=16384, type=c' | sfdisk -q "$1"`, 'sh', card]);
   await must('dd', [`if=${boot}`, `of=${card}`, 'bs=1M', 'seek=1', 'conv=notrunc', 'status=none']);
-  return { backing: card, what: 'a stand-in card (no reference image built yet)' };
+  return card;
 }
 
 async function must(cmd: string, args: string[]): Promise<void> {
   const out = await runCommand([cmd, ...args]);
   if (out.exitCode !== 0) throw new Error(`${cmd} failed: ${out.stderr.trim().split('\n').at(-1) ?? `exit ${out.exitCode}`}`);
-}
-
-async function newestImage(dir: string): Promise<string | undefined> {
-  const found: Array<{ file: string; mtime: number }> = [];
-  for (const version of await readdir(dir).catch(() => [] as string[])) {
-    for (const f of await readdir(path.join(dir, version)).catch(() => [] as string[])) {
-      if (!f.endsWith('.img')) continue;
-      const file = path.join(dir, version, f);
-      found.push({ file, mtime: (await stat(file)).mtimeMs });
-    }
-  }
-  return found.sort((a, b) => b.mtime - a.mtime)[0]?.file;
 }
 
 /**

@@ -23,7 +23,7 @@ test('QEMU\'s messages map to the file and the Debian package that ships it', ()
 
 test('a failure names the rigs, the file, its package and the command to run', () => {
   const result: RigStartResult = {
-    deviceType: 'beaglebone-black', rigs: ['qemu-beaglebone-black', 'virtual-bench-beaglebone-black'], memoryMiB: 512, ok: false, ms: 80, card: '', stderr: '',
+    deviceType: 'beaglebone-black', rigs: ['qemu-beaglebone-black', 'virtual-bench-beaglebone-black'], memoryMiB: 512, ok: false, ms: 80, stderr: '',
     failure: explainQemuFailure('qemu-system-arm: -device virtio-net-pci,netdev=net0,id=nic0: failed to find romfile "efi-virtio.rom"', 'qemu-system-arm'),
   };
   expect(describeStartFailure(result)).toMatch(
