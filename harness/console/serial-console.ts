@@ -28,18 +28,41 @@ export class SerialConsole {
   private waiters: Waiter[] = [];
   private eventListeners: Array<(e: BootEvent) => void> = [];
   private epoch = Date.now();
+  /** Wall-clock time (Date.now()) of the last byte from the board, whatever transport brought it. */
+  private lastByteAt?: number;
 
   constructor(readonly name: string) {}
 
   attach(transport: ConsoleTransport): void {
     this.transport = transport;
-    transport.onData((chunk) => this.receive(chunk.toString('latin1')));
+    transport.onData((chunk) => {
+      // Note: a transport replaced by a newer one (a relaunched QEMU's pty) may still flush a chunk.
+      if (this.transport !== transport) return;
+      this.lastByteAt = Date.now();
+      this.receive(chunk.toString('latin1'));
+    });
   }
 
   async detach(): Promise<void> {
     const t = this.transport;
     this.transport = undefined;
     await t?.close();
+  }
+
+  /**
+   * Where the console line stands, for an error report: `attached (<transport>)`, `attached but
+   * closed (…)` or `not attached`, and how long ago the board last sent a byte.
+   */
+  linkReport(): string {
+    const t = this.transport;
+    const link = !t ? 'console not attached' : t.isOpen?.() === false ? `console transport closed (${t.description})` : `console attached (${t.description})`;
+    const last = this.lastByteAt === undefined ? 'no byte received yet' : `last byte ${formatAgo(Date.now() - this.lastByteAt)} ago`;
+    return `${link}, ${last}`;
+  }
+
+  /** Whether a transport is attached and still open. */
+  get attached(): boolean {
+    return Boolean(this.transport && this.transport.isOpen?.() !== false);
   }
 
   /** Called by the rig when it powers the board on; the first one starts the clock. */
@@ -194,6 +217,10 @@ export class SerialConsole {
       }
     }
   }
+}
+
+function formatAgo(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 function escapeRegExp(text: string): string {

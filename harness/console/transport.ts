@@ -8,6 +8,8 @@ export interface ConsoleTransport {
   onData(listener: (chunk: Buffer) => void): void;
   close(): Promise<void>;
   readonly description: string;
+  /** False once the line is gone (the pty closed, the serial server dropped the connection). */
+  isOpen?(): boolean;
 }
 
 export async function openSerialTransport(path: string, baudRate = 115200): Promise<ConsoleTransport> {
@@ -24,5 +26,6 @@ export async function openSerialTransport(path: string, baudRate = 115200): Prom
     write: (data) => new Promise((resolve, reject) => port.write(data, (err) => (err ? reject(err) : port.drain(() => resolve())))),
     onData: (listener) => void port.on('data', listener),
     close: () => new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
+    isOpen: () => port.isOpen,
   };
 }

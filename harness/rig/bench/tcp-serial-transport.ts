@@ -48,6 +48,7 @@ export async function tcpSerialTransport(opts: TcpSerialOptions): Promise<Consol
         socket.write(telnet ? TelnetCodec.escape(bytes) : bytes, (err) => (err ? reject(err) : resolve()));
       }),
     onData: (listener) => void listeners.push(listener),
+    isOpen: () => !closed,
     close: () =>
       new Promise((resolve) => {
         if (closed) return resolve();
