@@ -42,5 +42,11 @@ export interface Rig extends AsyncDisposable {
   sshEndpoint(): SshEndpoint;
   /** Present on rigs that can save and resume a booted board (QEMU); bench boards always boot. */
   readonly snapshots?: LoginSnapshots;
+  /**
+   * One or two lines for an error report, e.g. when a wait after a power-on ran out: the power state
+   * as the rig believes it and its last transition, whether the board's emulator or lab is running,
+   * whether the console transport is attached and how long ago its last byte arrived.
+   */
+  powerReport(): string;
   dispose(): Promise<void>;
 }

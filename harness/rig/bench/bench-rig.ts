@@ -13,6 +13,7 @@ import { InfraError } from '../../errors.ts';
 import type { SshEndpoint } from '../../ssh/ssh-client.ts';
 import { waitFor } from '../../wait.ts';
 import type { BenchRigConfig } from '../rig-config.ts';
+import { PowerOwner } from '../power-owner.ts';
 import type { NetworkLink, PowerSwitch, Rig } from '../rig.ts';
 import type { BenchWiring, ConsoleWiring, PowerWiring } from './bench-config.ts';
 import { checkFlashTarget } from './flash-target.ts';
@@ -36,13 +37,16 @@ export class BenchRig implements Rig {
   private lab?: StartedVirtualLab;
   private starting?: Promise<void>;
   private consoleAddress?: string;
+  /** Power actions, flashing and disposal run one at a time, in the order asked. */
+  private readonly owner: PowerOwner;
 
   constructor(readonly config: BenchRigConfig, private readonly workDir: string) {
     this.console = new SerialConsole(config.name);
+    this.owner = new PowerOwner(this.console);
     this.power = {
-      on: () => this.powerOn(),
-      off: () => this.powerOff('off'),
-      cut: () => this.powerOff('cut'),
+      on: () => this.owner.transition('power on', () => this.powerOn()),
+      off: () => this.owner.transition('power off', () => this.powerOff('off')),
+      cut: () => this.owner.transition('power cut', () => this.powerOff('cut')),
     };
     this.network = {
       up: () => this.setLink('up'),
@@ -71,6 +75,10 @@ export class BenchRig implements Rig {
    */
   async flash(imagePath: string): Promise<void> {
     if (!(await stat(imagePath).then((s) => s.isFile(), () => false))) throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
+    await this.owner.transition('flash', () => this.writeCard(imagePath));
+  }
+
+  private async writeCard(imagePath: string): Promise<void> {
     await this.start();
     const sdMux = this.requireWiring().sdMux;
     const mux = sdMuxFor(sdMux);
@@ -134,9 +142,23 @@ export class BenchRig implements Rig {
     }
   }
 
+  /**
+   * Where the board's power stands, for an error report: the power state as the rig believes it and
+   * its last transition, the relay, the virtual lab's QEMU when there is one, the console line.
+   */
+  powerReport(): string {
+    const parts = [`${this.config.name}: ${this.owner.describe()}`, this.powerBackend ? `power through ${this.powerBackend.description}` : 'bench not started'];
+    const qemu = this.lab?.processes.find((p) => p.name === 'QEMU');
+    if (qemu) parts.push(`virtual lab QEMU pid ${qemu.pid} ${qemu.exited ? `exited (${qemu.exitStatus})` : 'running'}, its relay ${labRelayState(this.lab!.dir)}`);
+    parts.push(this.console.linkReport());
+    return parts.join('; ');
+  }
+
   async dispose(): Promise<void> {
     // Note: a board is left unpowered after a run; a failing power-off must not keep the lab up.
-    if (this.starting) await this.powerOff('off').catch((e: Error) => this.console.note(`power off at the end of the run failed: ${e.message}`));
+    if (this.starting) {
+      await this.owner.transition('power off at the end of the run', () => this.powerOff('off')).catch(() => undefined);
+    }
     await this.console.detach();
     await this.lab?.stop();
     await rm(this.workDir, { recursive: true, force: true });
@@ -160,13 +182,16 @@ export class BenchRig implements Rig {
 
   private async powerOn(): Promise<void> {
     await this.start();
+    // Note: marked before the relay switches, so the recording's clock starts before the first byte.
     this.console.markPowerOn();
     await this.powerBackend!.on();
+    this.owner.set('on');
   }
 
   private async powerOff(how: 'off' | 'cut'): Promise<void> {
     await this.start();
     await this.powerBackend!.off();
+    this.owner.set('off');
     this.console.markPowerOff(how);
   }
 
@@ -180,6 +205,15 @@ export class BenchRig implements Rig {
   private requireWiring(): BenchWiring {
     if (!this.wiring) throw new InfraError(`${this.config.name} has not been started: power it on or flash it first`);
     return this.wiring;
+  }
+}
+
+/** The virtual lab's relay as its script last left it (`on`, `off`). */
+function labRelayState(dir: string): string {
+  try {
+    return readFileSync(path.join(dir, 'power'), 'utf8').trim();
+  } catch {
+    return 'unknown';
   }
 }
 

@@ -34,6 +34,11 @@ export class LabProcess {
     return this.exit !== undefined;
   }
 
+  /** How it ended (`exit code 0`, `SIGKILL`), once it has. */
+  get exitStatus(): string | undefined {
+    return this.exit;
+  }
+
   describe(): string {
     return `${this.name} (pid ${this.pid}${this.exit ? `, ${this.exit}` : ''}) output:\n${this.output.join('').trim().split('\n').slice(-20).join('\n') || '(none)'}\nCommand: ${this.commandLine}`;
   }
