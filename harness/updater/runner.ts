@@ -190,7 +190,10 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     deviceTicks,
   };
 
-  const expectReboot = options.expectReboot ?? (exitCode === 0 && !options.args.includes('--no-reboot'));
+  // Note: after a power cut injected into this run the board is off: the reboot the updater scheduled
+  // cannot happen (the caller powers the board on), even when its exit 0 was read before the cut.
+  const cut = injected !== undefined && (options.at?.connection ?? 'lost') === 'lost';
+  const expectReboot = options.expectReboot ?? (exitCode === 0 && !cut && !options.args.includes('--no-reboot'));
   if (expectReboot) {
     await step('reboot into the new OS', async () => {
       await device.disconnect();
