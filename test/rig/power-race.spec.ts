@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchRig } from '../../harness/rig/bench/bench-rig.ts';
+import { runLabCommand } from '../../harness/rig/bench/host-command.ts';
 import { commonArgs, type QemuBoard } from '../../harness/rig/qemu/boards/board.ts';
 import { QmpClient } from '../../harness/rig/qemu/qmp.ts';
 import { QemuRig } from '../../harness/rig/qemu/qemu-rig.ts';
@@ -280,6 +281,24 @@ test.describe('virtual bench, board reset in place', () => {
       expect(rig.powerReport()).toMatch(/power off/);
       await rig.power.on();
       await expectPoweredOnAfter(rig, cut);
+    } finally {
+      await test.info().attach('serial-console.log', { body: rig.console.transcript(), contentType: 'text/plain' });
+      await rig.dispose();
+    }
+  });
+
+  test('a power-on the lab\'s relay refused is an error, not a silent OK from pdudaemon', async () => {
+    const rig = await benchRig();
+    try {
+      await rig.power.cut();
+      const mux = rig.virtualLab!.wiring.sdMux.commands!;
+      // With the card on the host the lab's relay refuses to power the board; pdudaemon still says OK.
+      await runLabCommand(mux.host, 'Switching the SD card to the lab host', 10_000);
+      await expect(rig.power.on()).rejects.toThrow(/accepted power on but the virtual lab's relay is off/);
+      expect(rig.powerReport()).toMatch(/power off .*last transition: power on, failed/);
+      await runLabCommand(mux.board, 'Switching the SD card to the board', 10_000);
+      await rig.power.on();
+      await lineAfter(rig, banner, lastLine(rig, /^---- power on/));
     } finally {
       await test.info().attach('serial-console.log', { body: rig.console.transcript(), contentType: 'text/plain' });
       await rig.dispose();

@@ -185,14 +185,29 @@ export class BenchRig implements Rig {
     // Note: marked before the relay switches, so the recording's clock starts before the first byte.
     this.console.markPowerOn();
     await this.powerBackend!.on();
+    this.checkLabRelay('on');
     this.owner.set('on');
   }
 
   private async powerOff(how: 'off' | 'cut'): Promise<void> {
     await this.start();
     await this.powerBackend!.off();
+    this.checkLabRelay('off');
     this.owner.set('off');
     this.console.markPowerOff(how);
+  }
+
+  /**
+   * On the virtual bench, that the relay really switched. Note: pdudaemon answers 200 even when its
+   * driver's command failed (localcmdline ignores the exit code), so a refused switch would pass
+   * for a done one; the lab's script records the state it reached.
+   */
+  private checkLabRelay(expected: 'on' | 'off'): void {
+    if (!this.lab) return;
+    const state = labRelayState(this.lab.dir);
+    if (state !== expected) {
+      throw new InfraError(`${this.config.name}: pdudaemon accepted power ${expected} but the virtual lab's relay is ${state}: its command failed (pdudaemon does not report that; see its log). ${this.powerReport()}`);
+    }
   }
 
   private async setLink(state: 'up' | 'down'): Promise<void> {
