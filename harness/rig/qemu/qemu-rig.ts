@@ -265,13 +265,15 @@ export class QemuRig implements Rig {
         timeoutMs: 15_000, what: `QEMU QMP socket ${qmpPath}`, details: describe,
       });
     } catch (error) {
-      if (attempt < 3 && /hostfwd|host forwarding/i.test(running.stderr.join(''))) return this.startQemu(attempt + 1, opts);
+      running.stopping = true; // a start that failed, reported as such: not a power loss
       child.kill('SIGKILL');
+      if (attempt < 3 && /hostfwd|host forwarding/i.test(running.stderr.join(''))) return this.startQemu(attempt + 1, opts);
       throw new InfraError(`${this.config.name}: QEMU did not start.\n${describe()}`, { cause: error });
     }
     try {
       running.qmp = await QmpClient.connect(qmpPath);
     } catch (error) {
+      running.stopping = true;
       child.kill('SIGKILL');
       throw new InfraError(`${this.config.name}: cannot connect to QEMU's QMP socket ${qmpPath}.\n${describe()}`, { cause: error });
     }
