@@ -45,3 +45,13 @@ export function attemptFailureKind(errors: ErrorLike[]): FailureKind {
   if (kinds.includes('product')) return 'product';
   return 'timeout';
 }
+
+/**
+ * One line that says what failed: the first line of the message, joined to the next one when the
+ * first is only a matcher's hint (`Error: expect(received).toBootFrom(expected)`).
+ */
+export function failureHeadline(message = ''): string {
+  const lines = plain(message).split('\n').map((l) => l.trim()).filter(Boolean);
+  const [first = '', second] = lines;
+  return /^(?:\w+: )?expect\(.*\)\.(?:not\.)?\w+\(.*\)$/.test(first) && second ? `${first}: ${second}` : first;
+}

@@ -8,7 +8,7 @@
 import type { TestInfo } from '@playwright/test';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { attemptFailureKind, retryableKinds, type ErrorLike, type FailureKind } from './failure-kind.ts';
+import { attemptFailureKind, failureHeadline, retryableKinds, type ErrorLike, type FailureKind } from './failure-kind.ts';
 
 export interface Attempt {
   status: 'passed' | 'failed' | 'timedOut' | 'skipped' | 'interrupted';
@@ -45,7 +45,7 @@ export async function recordAttempt(testInfo: TestInfo): Promise<void> {
   const kind = attemptFailureKind(testInfo.errors);
   if (retryableKinds.includes(kind)) return;
   await mkdir(path.dirname(ledgerFile(testInfo)), { recursive: true });
-  const first = testInfo.errors[0]?.message?.split('\n')[0] ?? '';
+  const first = failureHeadline(testInfo.errors[0]?.message);
   await writeFile(ledgerFile(testInfo), JSON.stringify({ retry: testInfo.retry, kind, error: first }));
 }
 

@@ -3,6 +3,7 @@
 // Playwright's results and saved as summary.json beside junit.xml.
 import type { TestCase } from '@playwright/test/reporter';
 import { pathLabels } from './path-labels.ts';
+import { failureHeadline } from './failure-kind.ts';
 import { verdictOf, type Verdict } from './retry-policy.ts';
 
 export interface SummaryRow {
@@ -73,7 +74,7 @@ export function summaryRow(test: TestCase): SummaryRow {
     verdict,
     durationMs: test.results.reduce((sum, r) => sum + r.duration, 0),
     ...bandwidth,
-    error: deciding?.errors[0]?.message?.replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0],
+    error: deciding ? failureHeadline(deciding.errors[0]?.message) : undefined,
     findings: findingsOf(test),
   };
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseSnapshot } from '../../harness/device/device-state.ts';
 import { timelinesFromSteps } from '../../harness/report/allure-finalize.ts';
-import { attemptFailureKind, failureKind } from '../../harness/report/failure-kind.ts';
+import { attemptFailureKind, failureHeadline, failureKind } from '../../harness/report/failure-kind.ts';
 import { pathLabels } from '../../harness/report/path-labels.ts';
 import { renderBandwidthSvg } from '../../harness/report/render/bandwidth-svg.ts';
 import { renderDeviceStateHtml } from '../../harness/report/render/device-state-html.ts';
@@ -114,4 +114,9 @@ test('bandwidth is read from the annotation when a suite attaches no bandwidth.j
   expect(bandwidthFromNote("updater pulled 21.50 MiB; registry served 40.10 MiB incl. the first boot's supervisor and app")).toEqual({ receivedMiB: 21.5, sentMiB: 0 });
   expect(bandwidthFromNote('no numbers here')).toBeUndefined();
   expect(bandwidthFromNote(undefined)).toBeUndefined();
+});
+
+test('a failure headline says what failed, past a matcher hint', () => {
+  expect(failureHeadline('\u001b[2mexpect(\u001b[22mreceived).toBootFrom(expected)\n\nexpected the device to boot from resin-rootB; it runs from /dev/vda2')).toBe('expect(received).toBootFrom(expected): expected the device to boot from resin-rootB; it runs from /dev/vda2');
+  expect(failureHeadline('Error: os-release of the running OS is the target version\n\nexpect(received).toBe(expected)')).toBe('Error: os-release of the running OS is the target version');
 });
