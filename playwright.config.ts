@@ -5,6 +5,7 @@ import { defineConfig, type Project, type ReporterDescription } from '@playwrigh
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { currentTier, tierRule } from './harness/matrix/tiers.ts';
 import { newResultsFolder } from './harness/report/results-folder.ts';
 
 const rigsDir = path.join(import.meta.dirname, 'rigs');
@@ -22,6 +23,7 @@ function newRunFolder(): string {
 // the summary reporter and the report count a product failure that a retry "passed" as failed
 // (harness/report/retry-policy.ts). Unit tests are not retried.
 const hilRetries = Number(process.env.HUPBENCH_RETRIES ?? 1);
+const tier = currentTier();
 
 function rigProjects(): Project[] {
   return readdirSync(rigsDir)
@@ -32,11 +34,13 @@ function rigProjects(): Project[] {
     .filter(({ rig }) => !rig.example || process.env.HUPBENCH_RIGS?.split(',').includes(rig.name ?? ''))
     .map(({ file, rig }) => {
       const name = file.replace(/\.yaml$/, '');
-      // `npm test` (HUPBENCH_SMOKE=1) runs only the @smoke subset of the HIL suites.
+      // Which tests this rig runs in this tier (smoke for `npm test`, nightly for `npm run hil`, full
+      // for a gate): harness/matrix/tiers.ts, with the reasons.
       // A rig runs at most `instances` tests at once (each worker takes one instance: harness/fixtures.ts).
       // Every HIL test flashes and boots its own board, so the tests of one file (the 40 power-cut rows
       // of faults.spec.ts) may spread over the workers too: fullyParallel. One worker runs them in order.
-      return { name, testDir: 'suites', use: { rigName: name }, retries: hilRetries, workers: rig.instances ?? 1, fullyParallel: true, grep: process.env.HUPBENCH_SMOKE ? /@smoke/ : undefined };
+      const { grep, grepInvert } = tierRule(tier, name);
+      return { name, testDir: 'suites', use: { rigName: name }, retries: hilRetries, workers: rig.instances ?? 1, fullyParallel: true, grep, grepInvert };
     });
 }
 

@@ -136,7 +136,8 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
 }
 
 for (const path of paths) {
-  test(`1.x → 2.x: ${path.name}`, { tag: ['@hup', '@1x-2x'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
+  // The newest path is the smoke test of the class (`npm test`).
+  test(`1.x → 2.x: ${path.name}`, { tag: ['@hup', '@1x-2x', ...(path === paths.at(-1) ? ['@smoke'] : [])] }, async ({ rig, device, imageFor, registry }, testInfo) => {
     test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 2);
     test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
     const card = (await imageFor(path.from.version)).path;

@@ -213,7 +213,8 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
     retries: opts.retries,
     progress: true,
     shard: shard && `${shard.index}/${shard.total}`,
-    extraEnv: { HUPBENCH_GATE_TARGET: version, ...(opts.workers ? { HUPBENCH_WORKERS: String(opts.workers) } : {}) },
+    // Note: a gate runs the full tier on every rig; its grep selects the checks.
+    extraEnv: { HUPBENCH_GATE_TARGET: version, HUPBENCH_TIER: 'full', ...(opts.workers ? { HUPBENCH_WORKERS: String(opts.workers) } : {}) },
   });
   if (shard) {
     // One shard judges part of the release: its own failures fail it, the verdict waits for the merge.

@@ -100,8 +100,10 @@ export function program(embedding: Embedding = {}): Command {
     .option('--retries <n>', 'retries of infrastructure faults per test (default 1)', count)
     .option('--workers <n>', 'boards at once (default 1, or HUPBENCH_WORKERS); each rig runs at most its `instances`', count)
     .option('--shard <i/n>', "this host's share of the matrix on n hosts, balanced by recorded durations (bench/test-durations.json); `hupbench merge` makes the shards one run")
+    .option('--full', 'every test on every rig (default: the nightly tier of harness/matrix/tiers.ts)')
+    .option('--list', 'list what each rig runs in the tier and why, and run nothing')
     .option('--no-report', 'skip building the Allure report')
-    .addHelpText('after', examples('npm run hil', 'hupbench nightly --rig qemu-beaglebone-black', 'hupbench nightly --grep @rollback', 'hupbench nightly --workers 2 --shard 1/3'))
+    .addHelpText('after', examples('npm run hil', 'hupbench nightly --list', 'hupbench nightly --rig qemu-beaglebone-black', 'hupbench nightly --grep @rollback', 'hupbench nightly --workers 2 --shard 1/3'))
     .action(act((opts) => nightly(opts)));
 
   cli

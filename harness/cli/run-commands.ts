@@ -7,14 +7,20 @@ import { countVerdicts, summaryLine, summaryTable, type RunSummary } from '../re
 import { runExitCode } from '../report/run-exit-code.ts';
 import { serveReport } from '../report/serve-report.ts';
 import { rigNames, requireRig } from './known.ts';
-import { runPlaywright } from './playwright-run.ts';
+import { runPlaywright, selectionArgs } from './playwright-run.ts';
+import { listTests, recordedDurations, testKey } from './shard-plan.ts';
+import { tierRule, type TierName } from '../matrix/tiers.ts';
 import { UsageError } from './usage-error.ts';
 
-export async function nightly(opts: { rig?: string[]; grep?: string; retries?: number; workers?: number; shard?: string; report?: boolean }): Promise<number> {
+export interface NightlyOptions { rig?: string[]; grep?: string; retries?: number; workers?: number; shard?: string; report?: boolean; full?: boolean; list?: boolean }
+
+export async function nightly(opts: NightlyOptions): Promise<number> {
   for (const r of opts.rig ?? []) await requireRig(r);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   if (opts.workers === 0) throw new UsageError('--workers 0 runs nothing: give 1 or more (one board per worker).');
   const rigs = opts.rig?.length ? opts.rig : await rigNames();
+  const tier: TierName = opts.full ? 'full' : 'nightly';
+  if (opts.list) return listTier(tier, rigs, opts.grep);
   const resultsDir = newResultsFolder(shard ? `nightly-shard-${shard.index}-of-${shard.total}` : 'nightly');
   console.log(`Nightly HIL run on ${rigs.join(', ')}${shard ? `, shard ${shard.index} of ${shard.total}` : ''}; results in ${resultsDir} (results/latest)`);
   const run = await runPlaywright({
@@ -24,7 +30,7 @@ export async function nightly(opts: { rig?: string[]; grep?: string; retries?: n
     retries: opts.retries,
     progress: true,
     shard: shard && `${shard.index}/${shard.total}`,
-    extraEnv: opts.workers ? { HUPBENCH_WORKERS: String(opts.workers) } : undefined,
+    extraEnv: { HUPBENCH_TIER: tier, ...(opts.workers ? { HUPBENCH_WORKERS: String(opts.workers) } : {}) },
   });
   if (run.emptyShard) {
     console.log(`Shard ${shard!.index} of ${shard!.total} was left without tests (more shards than tests): nothing to run.`);
@@ -83,5 +89,21 @@ export async function report(dir: string | undefined, opts: { serve?: boolean; p
     process.once('SIGTERM', resolve);
   });
   await served.close();
+  return 0;
+}
+
+/** `nightly --list`: what each rig runs in the tier and why, with the recorded time it takes. */
+async function listTier(tier: TierName, rigs: string[], grep?: string): Promise<number> {
+  process.env.HUPBENCH_TIER = tier;
+  const tests = (await listTests(selectionArgs({ projects: rigs, grep }))).filter((t) => t.project !== 'unit');
+  const durations = recordedDurations();
+  console.log(`The ${tier} tier (harness/matrix/tiers.ts)${tier === 'nightly' ? '; --full runs every test on every rig' : ''}:`);
+  for (const rig of rigs) {
+    const of = tests.filter((t) => t.project === rig);
+    const recorded = of.filter((t) => durations[testKey(t)] !== undefined);
+    const minutes = recorded.reduce((sum, t) => sum + durations[testKey(t)]!, 0) / 60000;
+    console.log(`\n${rig}: ${of.length} tests${recorded.length ? `; ${minutes.toFixed(0)} min recorded for ${recorded.length} of them` : ''}\n  why: ${tierRule(tier, rig).why}`);
+    for (const t of of) console.log(`  ${t.file} › ${t.title}`);
+  }
   return 0;
 }

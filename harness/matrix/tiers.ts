@@ -1,0 +1,59 @@
+// Which tests run on which rig, by tier, with the reason: the matrix stated as data. Playwright
+// applies it per rig project (playwright.config.ts: grep / grepInvert); `hupbench nightly --list`
+// prints it. A rule matches a rig by name; the first matching rule of the tier decides.
+// - smoke (`npm test`): each board proves its boot and update path on every commit;
+// - nightly (`npm run hil`): everything board-specific on every board, the rest where it is cheapest;
+// - full (`--full`, and every release gate): everything everywhere.
+
+export type TierName = 'smoke' | 'nightly' | 'full';
+
+export interface TierRule {
+  rig: RegExp;
+  /** Only tests whose title and tags match (undefined: all). */
+  grep?: RegExp;
+  /** Of those, none whose title and tags match. */
+  grepInvert?: RegExp;
+  why: string;
+}
+
+export const tiers: Record<TierName, TierRule[]> = {
+  smoke: [
+    {
+      rig: /^qemu-raspberrypi3$/,
+      grep: /2\.x → 2\.x: .*@smoke/,
+      why: 'the Pi boots for real at every start (QEMU cannot migrate its usb-net, so no login snapshots) and runs 2.7× slower than the BeagleBone: one 2.x → 2.x path proves its firmware, U-Boot, boot switch and rollback-health; its 1.x → 1.x smoke runs nightly',
+    },
+    {
+      rig: /^virtual-bench-/,
+      grep: /boots from resin-rootA.*@smoke/,
+      why: 'the virtual bench proves the bench plumbing (flash through the SD-mux, power through the PDU, console through ser2net, SSH at a fixed address); the emulator behind it is the BeagleBone rig, which runs the update paths',
+    },
+    { rig: /./, grep: /@smoke/, why: 'every upgrade class (2.x → 2.x, 1.x → 1.x, 1.x → 2.x) and the boot switch on the BeagleBone, the fastest board' },
+  ],
+  nightly: [
+    {
+      rig: /^virtual-bench-/,
+      grep: /@smoke|@boot|power cut: upgrade-2\.x\.sh in export |rollback: broken-init /,
+      why: 'the interface set: flash, boot, one path per class, one power cut, one rollback — it exists to prove the bench plumbing, not to re-run the BeagleBone emulator behind it',
+    },
+    {
+      rig: /^qemu-raspberrypi3$/,
+      grepInvert: /power cut: /,
+      why: "everything board-specific (boot, every path, rollback, refusals, network faults); the power-cut rows test the updaters' write ordering, which is the same on every board: they run on the BeagleBone (--full runs them here too)",
+    },
+    { rig: /./, why: 'everything: the reference board of the matrix' },
+  ],
+  full: [{ rig: /./, why: 'everything on every board (release gates, --full)' }],
+};
+
+/** The tier a run asked for: HUPBENCH_TIER, or smoke under HUPBENCH_SMOKE=1 (npm test), else nightly. */
+export function currentTier(env = process.env): TierName {
+  const named = env.HUPBENCH_TIER;
+  if (named === 'smoke' || named === 'nightly' || named === 'full') return named;
+  if (named) throw new Error(`HUPBENCH_TIER=${named} is not a tier: use smoke, nightly or full`);
+  return env.HUPBENCH_SMOKE ? 'smoke' : 'nightly';
+}
+
+export function tierRule(tier: TierName, rig: string): TierRule {
+  return tiers[tier].find((r) => r.rig.test(rig)) ?? { rig: /./, why: 'no rule: everything' };
+}
