@@ -13,7 +13,22 @@ export interface ReleaseImage {
   reference: boolean;
 }
 
-export async function imageForRelease(version: string, deviceType: string): Promise<ReleaseImage> {
+// Note: resolving an image's inputs asks apt several times (seconds each on hosts whose apt keeps no
+// package cache); within one process a release's image does not change, so the answer is kept.
+const resolved = new Map<string, Promise<ReleaseImage>>();
+
+export function imageForRelease(version: string, deviceType: string): Promise<ReleaseImage> {
+  const key = `${version}|${deviceType}`;
+  let image = resolved.get(key);
+  if (!image) {
+    image = resolveImage(version, deviceType);
+    resolved.set(key, image);
+    image.catch(() => resolved.delete(key));
+  }
+  return image;
+}
+
+async function resolveImage(version: string, deviceType: string): Promise<ReleaseImage> {
   const release = await findRelease(version);
   const vendor = release.images?.[deviceType];
   if (vendor) {
