@@ -50,9 +50,11 @@ export function expectOnConsole(rig: Rig, pattern: RegExp, opts: { timeoutMs: nu
   return expectOnDevice(rig, opts.what, () => rig.console.expect(pattern, opts));
 }
 
-/** The rig's account of itself while a product wait ran out; `fault` when the rig, not the OS, failed. */
+/**
+ * The rig's account of itself while a product wait ran out; `fault` when the rig, not the OS, failed:
+ * the console line is gone (detached, or its transport closed: QEMU exited, ser2net dropped it).
+ */
 function rigHealth(rig: Rig): { fault?: string; report: string } {
-  // TODO(issue 27): the rig's power report.
-  const report = (rig as { powerReport?: () => string }).powerReport?.() ?? 'no power report';
-  return { report };
+  const report = rig.powerReport();
+  return { report, fault: rig.console.attached ? undefined : 'the console line is gone' };
 }
