@@ -41,7 +41,7 @@ export async function runPlaywright(sel: PlaywrightSelection): Promise<Playwrigh
     // This host's share, balanced by recorded durations; its blob report is what `hupbench merge` reads.
     const [index, total] = sel.shard.split('/').map(Number) as [number, number];
     const list = await writeShardList(selectionArgs(sel), index, total, path.join(sel.resultsDir, `shard-${index}-of-${total}.tests.txt`));
-    console.log(`Shard ${index} of ${total}: ${list.tests} test${list.tests === 1 ? "" : "s"} (${(list.estimatedMs / 60000).toFixed(0)} min recorded), listed in ${list.file}`);
+    console.log(`Shard ${index} of ${total}: ${list.tests} test${list.tests === 1 ? '' : 's'} (${(list.estimatedMs / 60000).toFixed(0)} min recorded), listed in ${list.file}`);
     if (!list.tests) return { exitCode: 0, summary: undefined, resultsDir: sel.resultsDir, emptyShard: true };
     args.push('--test-list', list.file);
     extraEnv.HUPBENCH_BLOB = `shard-${index}-of-${total}`;
