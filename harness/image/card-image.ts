@@ -4,6 +4,7 @@ import { $ } from 'zx';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDir, fileExists } from '../../images/lib/cache.ts';
+import { makeFilesystem } from '../../images/lib/disk.ts';
 
 export interface CardPartition {
   number: number;
@@ -106,5 +107,32 @@ export async function with1xRootOnP3(image: string): Promise<string> {
   }
   await rm(settings, { force: true });
   await $`mv ${tmp} ${out}`;
+  return out;
+}
+
+/**
+ * A copy of a card whose partition `label` is `sizeMiB` long (same start; the rest of the table as
+ * it was) and holds a fresh, empty ext4 of that size under the same label: a card made with a smaller
+ * spare root than the releases need. Cached beside the source.
+ */
+export async function withPartitionShrunk(image: string, label: string, sizeMiB: number): Promise<string> {
+  const out = path.join(cacheDir, 'derived', `${path.basename(image, '.img')}-${label}-${sizeMiB}MiB.img`);
+  if (await fileExists(out)) return out;
+  const part = await partitionByLabel(image, label);
+  const MiB = 1024 * 1024;
+  if (sizeMiB * MiB >= part.sizeBytes) throw new Error(`${image}: ${label} is ${part.sizeBytes / MiB} MiB; shrinking it to ${sizeMiB} MiB is no shrink`);
+  await mkdir(path.dirname(out), { recursive: true });
+  const tmp = `${out}.partial`;
+  const fsFile = `${out}.fs`;
+  try {
+    await $`cp --sparse=always ${image} ${tmp}`;
+    await $({ input: `size=${sizeMiB}MiB\n` })`sfdisk --quiet --no-reread --no-tell-kernel -N ${part.number} ${tmp}`;
+    await makeFilesystem({ number: part.number, label, fs: 'ext4', startBytes: part.startBytes, sizeBytes: sizeMiB * MiB }, fsFile, {});
+    await $`dd if=${fsFile} of=${tmp} bs=1M seek=${part.startBytes / MiB} conv=notrunc,sparse status=none`;
+    await $`mv ${tmp} ${out}`;
+  } finally {
+    await rm(fsFile, { force: true });
+    await rm(tmp, { force: true });
+  }
   return out;
 }

@@ -2,6 +2,7 @@
 // (one layer: the release's root filesystem), its supervisor, the user app, and for a 1.x → 2.x
 // migration the tools image.
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { ensureImage, type BuiltImage } from '../../images/build.ts';
 import { appImage, platformOf, supervisorImage, type ContainerImage } from '../../images/containers/container-images.ts';
 import { toolsImage } from '../../images/containers/tools-image.ts';
@@ -15,18 +16,34 @@ export function hostOsReference(version: string, deviceType: string): string {
   return `resin/resinos:${registryTag(version, deviceType)}`;
 }
 
+/**
+ * The label that says how many bytes of files the hostOS image's root holds: the least a spare root
+ * must hold to take it (the updaters check it before they write anything).
+ */
+export const ROOTFS_BYTES_LABEL = 'io.resin.os.rootfs-bytes';
+
 export async function pushHostOs(client: RegistryClient, image: BuiltImage): Promise<PushedImage> {
   const layer = await readFile(await hostOsArchive(image));
   const platform = platformOf(image.deviceType);
+  const labels = { 'io.resin.os.version': image.version, 'io.resin.device-type': image.deviceType, [ROOTFS_BYTES_LABEL]: String(tarFileBytes(gunzipSync(layer))) };
   return client.pushImage(hostOsReference(image.version, image.deviceType), {
     layers: [{ gzip: layer }],
-    config: {
-      architecture: platform.architecture,
-      variant: platform.variant,
-      os: 'linux',
-      config: { Cmd: ['/bin/sh'], Labels: { 'io.resin.os.version': image.version, 'io.resin.device-type': image.deviceType } },
-    },
+    config: { architecture: platform.architecture, variant: platform.variant, os: 'linux', config: { Cmd: ['/bin/sh'], Labels: labels } },
   });
+}
+
+/** The bytes of the regular files in a tar stream (ustar/GNU headers: size at 124, type at 156). */
+export function tarFileBytes(tar: Uint8Array): number {
+  let total = 0;
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const size = parseInt(Buffer.from(header.subarray(124, 136)).toString('latin1').replace(/\0[\s\S]*$/, '').trim() || '0', 8);
+    const type = String.fromCharCode(header[156]!);
+    if (type === '0' || type === '\0' || type === '7') total += size;
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return total;
 }
 
 async function pushContainer(client: RegistryClient, image: ContainerImage): Promise<PushedImage> {

@@ -159,6 +159,28 @@ trap 'fail "interrupted"' INT TERM
 
 config_value() { jq -r --arg k "$1" '.[$k] // empty' "$CONFIG" 2>/dev/null; }
 os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" /etc/os-release | head -n 1; }
+# The least the target's root filesystem needs, in bytes, then how that is known: the image's
+# io.resin.os.rootfs-bytes label (the size of its files), or else the size of its compressed layers.
+target_root_bytes() { # REPO TAG
+  manifest=$(timeout 30 wget -q -O - --header "Accept: application/vnd.docker.distribution.manifest.v2+json" "$REGISTRY/v2/$1/manifests/$2") || return 1
+  digest=$(echo "$manifest" | jq -r '.config.digest // empty')
+  bytes=
+  [ -n "$digest" ] && bytes=$(timeout 30 wget -q -O - "$REGISTRY/v2/$1/blobs/$digest" | jq -r '.config.Labels["io.resin.os.rootfs-bytes"] // empty' 2> /dev/null)
+  case $bytes in
+    '' | *[!0-9]*) echo "$(echo "$manifest" | jq '[.layers[].size] | add // 0') the size of its compressed layers" ;;
+    *) echo "$bytes the size of its files" ;;
+  esac
+}
+# Refuses a spare root smaller than the least the target's root needs: a lower bound against the
+# partition's whole size, so a refusal here is certain (a root that fits only without the filesystem's
+# own overhead still fails when it is written).
+check_spare_fits() { # SPARE_DEV SPARE_LABEL
+  spare_bytes=$(($(cat "/sys/class/block/${1##*/}/size") * 512))
+  need=$(target_root_bytes resin/resinos "$TAG") || fail "cannot read the manifest of resin/resinos:$TAG from $REGISTRY"
+  [ "${need%% *}" -le "$spare_bytes" ] ||
+    fail "spare root too small: $1 ($2) holds $(mb "$spare_bytes") MB but the root filesystem of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); refusing before anything is written"
+  log "the root of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); the spare root $1 holds $(mb "$spare_bytes") MB"
+}
 version_cmp() {
   awk -v a="$1" -v b="$2" 'function parts(v, out,   n, i, t) {
       sub(/^v/, "", v); gsub(/[+_]rev/, ".", v); gsub(/[+_-]/, ".", v)
@@ -246,6 +268,7 @@ PREFIX=${ROOT_DEV%"$ROOT_PART"}
 case $ROOT_PART in 2 | 3) ;; *) fail "cannot tell the active root partition from root=$ROOT_DEV" ;; esac
 for n in 1 2 3 5 6; do [ -b "$PREFIX$n" ] || fail "partition $PREFIX$n is missing: not the 1.x layout"; done
 SPARE_DEV=${PREFIX}3
+check_spare_fits "$SPARE_DEV" resin-updt
 [ "$(part_bytes "${PREFIX}2")" = "$(part_bytes "$SPARE_DEV")" ] || fail "resin-root and resin-updt differ in size; not the layout this migration knows"
 if [ -f /mnt/boot/uEnv.txt ]; then BOOT_STYLE=uenv
 elif [ -f /mnt/boot/cmdline.txt ]; then BOOT_STYLE=cmdline

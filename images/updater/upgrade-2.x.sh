@@ -113,6 +113,29 @@ version_cmp() {
 # A flat string value of config.json.
 config_value() { jq -r --arg k "$1" '.[$k] // empty' "$CONFIG" 2>/dev/null; }
 os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" /etc/os-release | head -n 1; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
+# The least the target's root filesystem needs, in bytes, then how that is known: the image's
+# io.resin.os.rootfs-bytes label (the size of its files), or else the size of its compressed layers.
+target_root_bytes() { # REPO TAG
+  manifest=$(timeout 30 wget -q -O - --header "Accept: application/vnd.docker.distribution.manifest.v2+json" "$REGISTRY/v2/$1/manifests/$2") || return 1
+  digest=$(echo "$manifest" | jq -r '.config.digest // empty')
+  bytes=
+  [ -n "$digest" ] && bytes=$(timeout 30 wget -q -O - "$REGISTRY/v2/$1/blobs/$digest" | jq -r '.config.Labels["io.resin.os.rootfs-bytes"] // empty' 2> /dev/null)
+  case $bytes in
+    '' | *[!0-9]*) echo "$(echo "$manifest" | jq '[.layers[].size] | add // 0') the size of its compressed layers" ;;
+    *) echo "$bytes the size of its files" ;;
+  esac
+}
+# Refuses a spare root smaller than the least the target's root needs: a lower bound against the
+# partition's whole size, so a refusal here is certain (a root that fits only without the filesystem's
+# own overhead still fails when it is written).
+check_spare_fits() { # SPARE_DEV SPARE_LABEL
+  spare_bytes=$(($(cat "/sys/class/block/${1##*/}/size") * 512))
+  need=$(target_root_bytes resin/resinos "$TAG") || fail "cannot read the manifest of resin/resinos:$TAG from $REGISTRY"
+  [ "${need%% *}" -le "$spare_bytes" ] ||
+    fail "spare root too small: $1 ($2) holds $(mb "$spare_bytes") MB but the root filesystem of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); refusing before anything is written"
+  log "the root of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); the spare root $1 holds $(mb "$spare_bytes") MB"
+}
 
 log "upgrade-2.x.sh: to $HOSTOS_VERSION${LOG:+, log $LOG}"
 
@@ -175,6 +198,7 @@ esac
 SPARE_DEV=$PREFIX$SPARE_PART
 [ -b "$SPARE_DEV" ] || fail "spare root $SPARE_DEV is not a block device"
 grep -q "^$SPARE_DEV " /proc/mounts && fail "spare root $SPARE_DEV is mounted"
+check_spare_fits "$SPARE_DEV" "$SPARE_LABEL"
 ENV_PART=$(sed -n 's/^resin_root_part=//p' "$UENV" 2>/dev/null | tr -d '\r ')
 [ -z "$ENV_PART" ] || [ "$ENV_PART" = "$ROOT_PART" ] ||
   log "warning: running from partition $ROOT_PART but $UENV says resin_root_part=$ENV_PART"
