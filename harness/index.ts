@@ -9,7 +9,7 @@ export { InfraError, ProductWaitError, WaitTimeoutError } from './errors.ts';
 export type { CommandResult } from './command-result.ts';
 export type { Rig } from './rig/rig.ts';
 export { loadReleases, findRelease, compareVersions, registryTag, type Release } from '../images/lib/releases.ts';
-export { withRootBCopiedFromRootA } from './image/card-image.ts';
+export { withRootBCopiedFromRootA, withPartitionShrunk } from './image/card-image.ts';
 export type { TestRegistry } from './fixtures.ts';
 export * from './updater/index.ts';
 export * from './faults/index.ts';

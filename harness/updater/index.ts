@@ -4,3 +4,4 @@ export { pathsFor2x, loadPaths2x, pathsFor1xTo2x, loadPaths1xTo2x, pathsFor1x, l
 export { updaterScript, prepareDevice, seedData, dataChecksums, heartbeats, maxGap, appDowntime, stableState, setHealthWindow, testHealthWindow, expectSupervisorAndAppRunning, type PreparedDevice, type HealthWindow } from './device-setup.ts';
 export { bootSourceForUpdate, type UpdateTestContext } from './source-device.ts';
 export { pathTiming, timingAnnotation, type PathTiming } from './path-timing.ts';
+export { commonRefusals, spareRootTooSmall, bootForRefusal, expectRefusal, versionPattern, type Refusal } from './refusals.ts';
