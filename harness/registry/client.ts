@@ -1,9 +1,13 @@
 // A small client for the registry v2 HTTP API: push blobs and manifests, read them back with their
 // digests checked. Enough for the harness to publish images; devices pull with their own engine.
 import { gunzipSync } from 'node:zlib';
+import { InfraError } from '../errors.ts';
 import { MEDIA_TYPES, descriptor, sha256Digest, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.ts';
 
-export class RegistryError extends Error {}
+/** The harness could not publish to or read from its registry: the rig's side, not the product's. */
+export class RegistryError extends InfraError {
+  override name = 'RegistryError';
+}
 
 /** A gzip-compressed tar layer as it goes into an image. */
 export interface Layer {

@@ -10,7 +10,9 @@ export interface ErrorLike {
 }
 
 /** Error class names that mean the rig, not the product, failed (harness/errors.ts). */
-export const infraErrorNames = ['InfraError', 'WaitTimeoutError', 'RigConfigError'];
+// Note: Playwright keeps only the name, so every subclass of InfraError is listed here by its name;
+// test/report/infra-error-names.spec.ts fails when one is missing.
+export const infraErrorNames = ['InfraError', 'WaitTimeoutError', 'RigConfigError', 'RigLeaseError', 'RegistryError', 'ExecRefused', 'FlashRefused'];
 export const harnessErrorPattern = '(?:SyntaxError|ReferenceError)\\b|Error: Cannot find module\\b';
 
 const infraPattern = new RegExp(`^(?:\\S+ )?(?:${infraErrorNames.join('|')})\\b`);
