@@ -79,15 +79,6 @@ export class PowerOwner {
     return run;
   }
 
-  /** Waits for every transition asked so far (for disposal), at most `timeoutMs`. */
-  async settle(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const settled = await Promise.race([this.queue.then(() => true), timedOut]);
-    clearTimeout(timer);
-    return settled;
-  }
-
   /** One line: the state, since when, and the transition under way or the last one with its outcome. */
   describe(): string {
     const now = this.console.now();
