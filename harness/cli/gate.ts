@@ -27,12 +27,15 @@ export interface GateOptions {
   retries?: number;
   workers?: number;
   quick?: boolean;
+  /** Only these categories (an engineer re-judging one part); the verdict says the gate was partial. */
+  only?: GateCategoryName[];
   /** `i/n`: this host's share of the checks; the verdict comes from `hupbench merge --gate`. */
   shard?: string;
   report?: boolean;
 }
 
-export type GateCategoryName = 'update paths' | 'rollback' | 'sanity' | 'power cuts';
+export const gateCategories = ['update paths', 'rollback', 'sanity', 'power cuts'] as const;
+export type GateCategoryName = (typeof gateCategories)[number];
 
 export type GateStatus = 'passed' | 'flaky' | 'failed' | 'finding' | 'not run' | 'not covered';
 
@@ -69,34 +72,37 @@ export interface GatePlan {
   rollbackTitles: string[];
   powerCuts: GuaranteeRow[];
   quick: boolean;
+  /** The categories judged: all four, unless --only named some. */
+  categories: GateCategoryName[];
 }
 
-export async function gatePlan(target: Release, rigs: string[], quick: boolean): Promise<GatePlan> {
+export async function gatePlan(target: Release, rigs: string[], quick: boolean, only?: GateCategoryName[]): Promise<GatePlan> {
+  const categories = only?.length ? gateCategories.filter((c) => only.includes(c)) : [...gateCategories];
   const releases = await loadReleases();
   const paths = (await upgradeMatrix(rigs)).filter((e) => e.path.to.version === target.version);
   const updaters = [...new Set(paths.map((e) => e.path.updater))];
   const rollbackPath = target.layout === '2.x' ? subjectPath(pathsFor2x(releases), target.version) : undefined;
-  const rollbackTitles = rollbackPath ? Object.values(faults).map((f) => `rollback: ${f.name} (${rollbackPath.name})`) : [];
-  const powerCuts = powerCutGuarantees.filter((r) => updaters.includes(r.updater) && (!quick || quickPowerCuts[r.updater]?.includes(r.phase)));
-  return { target, paths, updaters, rollbackTitles, powerCuts, quick };
+  const rollbackTitles = rollbackPath && categories.includes('rollback') ? Object.values(faults).map((f) => `rollback: ${f.name} (${rollbackPath.name})`) : [];
+  const powerCuts = powerCutGuarantees.filter((r) => categories.includes('power cuts') && updaters.includes(r.updater) && (!quick || quickPowerCuts[r.updater]?.includes(r.phase)));
+  return { target, paths, updaters, rollbackTitles, powerCuts, quick, categories };
 }
 
 /** Playwright's --grep for the plan: every check's title, and nothing else in the files it names. */
 export function gateGrep(plan: GatePlan): string {
   const v = escapeRegex(plan.target.version);
   return [
-    `→ ${v}(\\s|$)`,
+    ...(plan.categories.includes('update paths') ? [`→ ${v}(\\s|$)`] : []),
     ...plan.rollbackTitles.map((t) => `${escapeRegex(t)}(\\s|$)`),
-    ...plan.updaters.map((u) => `${escapeRegex(u)} refuses: `),
+    ...(plan.categories.includes('sanity') ? plan.updaters.map((u) => `${escapeRegex(u)} refuses: `) : []),
     ...plan.powerCuts.map((r) => `${escapeRegex(powerCutTitle(r))}(\\s|$)`),
   ].join('|');
 }
 
 export function gateFiles(plan: GatePlan): string[] {
   return [
-    ...new Set(plan.paths.filter((e) => e.covered).map((e) => e.suite)),
+    ...(plan.categories.includes('update paths') ? new Set(plan.paths.filter((e) => e.covered).map((e) => e.suite)) : []),
     ...(plan.rollbackTitles.length ? ['suites/rollback.spec.ts'] : []),
-    'suites/sanity',
+    ...(plan.categories.includes('sanity') ? ['suites/sanity'] : []),
     ...(plan.powerCuts.length ? ['suites/faults.spec.ts'] : []),
   ];
 }
@@ -111,7 +117,7 @@ const statusOf = (row: SummaryRow | undefined): GateStatus => {
 export function gateLines(plan: GatePlan, rigs: string[], summary: RunSummary | undefined): GateLine[] {
   const rows = summary?.rows ?? [];
   const find = (rig: string, title: string) => rows.find((r) => r.project === rig && r.title === title);
-  const lines: GateLine[] = plan.paths.map((entry) => {
+  const lines: GateLine[] = plan.paths.filter(() => plan.categories.includes('update paths')).map((entry) => {
     const check = `${entry.path.from.version} → ${entry.path.to.version} (${entry.path.pathClass}, ${entry.path.updater})`;
     if (!entry.covered) return { category: 'update paths', rig: entry.rig, check, entry, status: 'not covered' };
     const row = rows.find((r) => r.project === entry.rig && r.from === entry.path.from.version && r.to === entry.path.to.version && !r.fault && r.file.endsWith(entry.suite));
@@ -122,7 +128,7 @@ export function gateLines(plan: GatePlan, rigs: string[], summary: RunSummary | 
       const row = find(rig, title);
       lines.push({ category: 'rollback', rig, check: title.replace(/^rollback: /, ''), row, status: statusOf(row) });
     }
-    for (const updater of plan.updaters) {
+    for (const updater of plan.categories.includes('sanity') ? plan.updaters : []) {
       const refusals = rows.filter((r) => r.project === rig && r.title.startsWith(`${updater} refuses: `));
       if (!refusals.length) lines.push({ category: 'sanity', rig, check: `${updater}: its refusals`, status: 'not run' });
       for (const row of refusals) lines.push({ category: 'sanity', rig, check: row.title, row, status: statusOf(row) });
@@ -155,9 +161,11 @@ export function gateVerdict(plan: GatePlan, lines: GateLine[], meta: { resultsDi
   const version = plan.target.version;
   const findings = lines.filter((l) => l.row?.findings?.length).flatMap((l) => l.row!.findings!.map((f) => `- **${l.rig}, ${l.category}, ${l.check}**: ${f}`));
   const failures = lines.filter((l) => l.status === 'failed').map((l) => `- **${l.rig}, ${l.category}, ${l.check}**: ${l.row?.error ?? verdictText(l.row!.verdict)}`);
-  const headline = pass ? 'PASS' : exitCode === exitCodes.rig ? 'NO VERDICT (the rig failed)' : 'FAIL';
+  const partial = plan.categories.length < gateCategories.length ? ` (partial: only ${plan.categories.join(', ')})` : '';
+  const headline = `${pass ? 'PASS' : exitCode === exitCodes.rig ? 'NO VERDICT (the rig failed)' : 'FAIL'}${partial}`;
   const sections = categoryOrder.map((name) => {
     const of = lines.filter((l) => l.category === name);
+    if (!plan.categories.includes(name)) return [`## ${name}`, '', `Not judged in this run (--only ${plan.categories.join(',')}).`, ''];
     if (!of.length) return [`## ${name}`, '', name === 'rollback' ? `Not applicable: ${version} is a ${plan.target.layout} release (1.x has no rollback).` : 'Nothing to check.', ''];
     const n = (s: GateStatus) => of.filter((l) => l.status === s).length;
     const counts = `${n('passed') + n('flaky')} passed${n('flaky') ? ` (${n('flaky')} after retrying a rig fault)` : ''}, ${n('failed')} failed, ${n('finding')} finding${n('finding') === 1 ? '' : 's'}${n('not run') ? `, ${n('not run')} did not run` : ''}${n('not covered') ? `, ${n('not covered')} have no suite` : ''}`;
@@ -196,7 +204,7 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
   for (const r of opts.rig ?? []) await requireRig(r);
   if (opts.workers === 0) throw new UsageError('--workers 0 runs nothing: give 1 or more (one board per worker).');
   const rigs = opts.rig?.length ? opts.rig : await rigNames();
-  const plan = await gatePlan(target, rigs, opts.quick ?? false);
+  const plan = await gatePlan(target, rigs, opts.quick ?? false, opts.only);
   if (!plan.paths.length) {
     const targets = [...new Set((await upgradeMatrix(rigs)).map((e) => e.path.to.version))].sort(compareVersions);
     throw new UsageError(`No supported source version updates to ${version} (it is the oldest of its layout, or 1.x sources are not offered to it). Versions that are update targets: ${targets.join(', ')}`);

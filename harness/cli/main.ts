@@ -8,7 +8,7 @@ import { InfraError } from '../errors.ts';
 import { consoleCommand, check, flash } from './board-commands.ts';
 import { images, paths } from './catalogue-commands.ts';
 import { faultNames, phaseFaults } from './known.ts';
-import { gate } from './gate.ts';
+import { gate, gateCategories, type GateCategoryName } from './gate.ts';
 import { merge } from './merge-command.ts';
 import { reproduce } from './reproduce.ts';
 import { nightly, report } from './run-commands.ts';
@@ -85,6 +85,12 @@ export function program(embedding: Embedding = {}): Command {
     .description('judge a release on every rig: every supported source updated to VERSION, the rollback suite with VERSION as the new OS, the refusals and the power-cut rows of every updater that installs it; one-page verdict; exit 0 pass, 1 product failure, 3 only rig failures')
     .option('--rig <name>', 'only these rigs (repeatable, or comma-separated; default: every rig wired to this host)', collect)
     .option('--quick', 'only a named sample of the power-cut rows (the verdict lists it); every other check runs in full')
+    .option('--only <categories>', `judge only these categories (comma-separated: ${gateCategories.join(', ')}); the verdict says the gate was partial`, (v: string) => {
+      const named = v.split(',').map((c) => c.trim()).filter(Boolean);
+      const unknownOnes = named.filter((c) => !(gateCategories as readonly string[]).includes(c));
+      if (unknownOnes.length || !named.length) throw new InvalidArgumentError(`categories are ${gateCategories.join(', ')}`);
+      return named as GateCategoryName[];
+    })
     .option('--retries <n>', 'retries of infrastructure faults per test (default 1); a product failure is never retried', count)
     .option('--workers <n>', 'boards at once (default 1, or HUPBENCH_WORKERS); each rig runs at most its `instances`', count)
     .option('--shard <i/n>', "this host's share of the gate's checks, balanced by recorded durations; `hupbench merge --gate VERSION` gives the one verdict")

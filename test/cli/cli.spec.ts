@@ -90,6 +90,7 @@ const refusals: Array<[string[], RegExp]> = [
   [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut', '--at', 'export', '--after-ms', '-5'], /--after-ms/],
   [['frobnicate'], /unknown command 'frobnicate'/],
   [['gate', '2.12.3+rev1', '--workers', '0'], /--workers 0 runs nothing/],
+  [['gate', '2.12.3+rev1', '--only', 'paths'], /categories are update paths, rollback, sanity, power cuts/],
 ];
 
 for (const [args, message] of refusals) {

@@ -101,3 +101,16 @@ test('exit codes: 0 passed, 1 product (or a timeout, or nothing ran), 3 only rig
   expect(runExitCode([], 0).code).toBe(1);
   expect(runExitCode([row('a')], 1).code).toBe(1);
 });
+
+test('--only judges some categories, and the verdict says the gate was partial', async () => {
+  const partial = await gatePlan(await findRelease(target), [rig], true, ['update paths']);
+  const grep = new RegExp(gateGrep(partial));
+  expect(grep.test(`2.x → 2.x: 2.9.7+rev1 → ${target} @hup`)).toBe(true);
+  expect(grep.test('upgrade-2.x.sh refuses: downgrade @sanity')).toBe(false);
+  expect(partial.rollbackTitles).toEqual([]);
+  expect(partial.powerCuts).toEqual([]);
+  const v = gateVerdict(partial, gateLines(partial, [rig], summary(allChecks(partial))), meta);
+  expect(v.exitCode).toBe(0);
+  expect(v.markdown).toMatch(/— PASS \(partial: only update paths\)/);
+  expect(v.markdown).toContain('## sanity\n\nNot judged in this run (--only update paths).');
+});
