@@ -221,7 +221,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
       ok = v.mechanism === what.fault.caughtBy && state.osRelease.VERSION === entry.path.from.version;
     }
 
-    await expectOnDevice(board, 'SSH on the device after the update', () => device.connect(rigConfig.bootTimeoutSeconds * 1000));
+    await expectOnDevice(board, 'SSH on the device after the update', (timeoutMs) => device.connect(timeoutMs), rigConfig.bootTimeoutSeconds * 1000);
     after = await device.snapshot();
     const version = after.osRelease.VERSION;
     const dataKept = JSON.stringify(await dataChecksums(device)) === JSON.stringify(sumsBefore);

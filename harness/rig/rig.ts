@@ -48,5 +48,10 @@ export interface Rig extends AsyncDisposable {
    * whether the console transport is attached and how long ago its last byte arrived.
    */
   powerReport(): string;
+  /**
+   * The process that emulates the board, when there is one (QEMU): product waits read how much CPU
+   * it got, so a board starved by its host is given the time the wait promised it.
+   */
+  boardPid?(): number | undefined;
   dispose(): Promise<void>;
 }

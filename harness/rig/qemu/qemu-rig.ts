@@ -204,6 +204,11 @@ export class QemuRig implements Rig {
    * it and the last transition, the QEMU process (running or exited, its CPUs running or paused),
    * whether the console transport is attached and when its last byte arrived.
    */
+  boardPid(): number | undefined {
+    const q = this.qemu;
+    return q && !q.exited ? q.process.pid : undefined;
+  }
+
   powerReport(): string {
     const q = this.lastQemu;
     const qemu = !q ? 'no QEMU started yet' : q.exited ? `QEMU pid ${q.process.pid} exited (${q.exit ?? 'unknown'})${q.stopping ? ', quit by the rig' : ''}` : `QEMU pid ${q.process.pid} running, CPUs ${q.cpus}`;
