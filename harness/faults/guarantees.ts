@@ -33,7 +33,11 @@ export const powerCutGuarantees: GuaranteeRow[] = [
   twoX('export', 'old-os', 'only the spare root is being written', 1500),
   twoX('boot-files', 'old-os', 'boot files are written to a temporary name and renamed; the boot settings still name the old root'),
   twoX('supervisor', 'old-os', 'a newer supervisor runs on the old OS as well'),
-  twoX('breadcrumbs', 'old-os', 'breadcrumbs without upgrade_available=1 are cleared by rollback-health'),
+  // Note: breadcrumbs is a few file writes and a sync, directly followed by switch-boot; its
+  // `phase=` line, switch-boot's and reboot's have been measured to reach the harness in one read,
+  // so a cut sent as it starts landed after the switch (new-os): either OS, whole, is what a cut
+  // here can be held to.
+  twoX('breadcrumbs', 'old-or-new', 'breadcrumbs without upgrade_available=1 are cleared by rollback-health; the boot switch follows at once'),
   twoX('switch-boot', 'old-or-new', 'resinOS_uEnv.txt is replaced by a rename on vfat, synced right after: either settings, whole'),
   twoX('reboot', 'new-os', 'everything was synced before the reboot phase'),
   oneXToTwoX('checks', 'old-os', 'nothing written yet'),
