@@ -13,7 +13,7 @@ import { runExitCode } from '../report/run-exit-code.ts';
 import { summaryLine, summaryTable, type RunSummary } from '../report/run-summary.ts';
 import { gateLines, gatePlan, gateVerdict } from './gate.ts';
 import { requireRelease } from './known.ts';
-import { durationsFile, testKey } from './shard-plan.ts';
+import { durationsFile, recordedDurations, testKey } from './shard-plan.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface MergeOptions {
@@ -77,8 +77,7 @@ export async function merge(dirs: string[], opts: MergeOptions): Promise<number>
 
 /** The merged run's durations (passed tests, all attempts) over the recorded ones: what the next shard plan balances by. */
 async function recordDurations(summary: RunSummary): Promise<void> {
-  const previous = existsSync(durationsFile) ? (JSON.parse(readFileSync(durationsFile, 'utf8')) as { durationsMs: Record<string, number> }).durationsMs : {};
-  const durationsMs = { ...previous };
+  const durationsMs = { ...recordedDurations() };
   for (const r of summary.rows) {
     if (r.verdict.result !== 'passed' && r.verdict.result !== 'flaky') continue;
     durationsMs[testKey({ project: r.project, file: path.relative(projectRoot, r.file), title: r.title })] = Math.round(r.durationMs);
