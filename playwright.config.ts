@@ -26,26 +26,46 @@ const hilRetries = Number(process.env.HUPBENCH_RETRIES ?? 1);
 const tier = currentTier();
 
 function rigProjects(): Project[] {
-  return readdirSync(rigsDir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => ({ file: f, rig: parse(readFileSync(path.join(rigsDir, f), 'utf8')) as { name?: string; example?: boolean; instances?: number } }))
-    // Example rigs describe real benches that are not wired to this host: run them only when named.
-    .filter(({ rig }) => !rig.example || process.env.HUPBENCH_RIGS?.split(',').includes(rig.name ?? ''))
-    .map(({ file, rig }) => {
-      const name = file.replace(/\.yaml$/, '');
-      // Which tests this rig runs in this tier (smoke for `npm test`, nightly for `npm run hil`, full
-      // for a gate): harness/matrix/tiers.ts, with the reasons.
-      // A rig runs at most `instances` tests at once (each worker takes one instance: harness/fixtures.ts).
-      // Every HIL test flashes and boots its own board, so the tests of one file (the 40 power-cut rows
-      // of faults.spec.ts) may spread over the workers too: fullyParallel. One worker runs them in order.
-      const { grep, grepInvert } = tierRule(tier, name);
-      return { name, testDir: 'suites', use: { rigName: name }, retries: hilRetries, workers: rig.instances ?? 1, fullyParallel: true, grep, grepInvert };
-    });
+  return (
+    readdirSync(rigsDir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => ({
+        file: f,
+        rig: parse(readFileSync(path.join(rigsDir, f), 'utf8')) as {
+          name?: string;
+          example?: boolean;
+          instances?: number;
+        },
+      }))
+      // Example rigs describe real benches that are not wired to this host: run them only when named.
+      .filter(({ rig }) => !rig.example || process.env.HUPBENCH_RIGS?.split(',').includes(rig.name ?? ''))
+      .map(({ file, rig }) => {
+        const name = file.replace(/\.yaml$/, '');
+        // Which tests this rig runs in this tier (smoke for `npm test`, nightly for `npm run hil`, full
+        // for a gate): harness/matrix/tiers.ts, with the reasons.
+        // A rig runs at most `instances` tests at once (each worker takes one instance: harness/fixtures.ts).
+        // Every HIL test flashes and boots its own board, so the tests of one file (the 40 power-cut rows
+        // of faults.spec.ts) may spread over the workers too: fullyParallel. One worker runs them in order.
+        const { grep, grepInvert } = tierRule(tier, name);
+        return {
+          name,
+          testDir: 'suites',
+          use: { rigName: name },
+          retries: hilRetries,
+          workers: rig.instances ?? 1,
+          fullyParallel: true,
+          grep,
+          grepInvert,
+        };
+      })
+  );
 }
 
 // The CLI (harness/cli/) asks for its progress lines instead of the list reporter.
-const console: ReporterDescription = process.env.HUPBENCH_PROGRESS ? ['./harness/report/progress-reporter.ts'] : ['list'];
+const console: ReporterDescription = process.env.HUPBENCH_PROGRESS
+  ? ['./harness/report/progress-reporter.ts']
+  : ['list'];
 
 export default defineConfig({
   projects: [{ name: 'unit', testDir: 'test', timeout: 120_000, retries: 0 }, ...rigProjects()],
@@ -61,9 +81,18 @@ export default defineConfig({
     ['allure-playwright', { resultsDir: path.join(resultsDir, 'allure-results') }],
     ['./harness/report/summary-reporter.ts', { outputDir: resultsDir }],
     // `npm run bench` reads the JSON report, beside (not instead of) the run's usual evidence.
-    ...(process.env.HUPBENCH_JSON_REPORT ? [['json', { outputFile: process.env.HUPBENCH_JSON_REPORT }] as ReporterDescription] : []),
+    ...(process.env.HUPBENCH_JSON_REPORT
+      ? [['json', { outputFile: process.env.HUPBENCH_JSON_REPORT }] as ReporterDescription]
+      : []),
     // A shard of a run spread over hosts also writes Playwright's blob report, which
     // `hupbench merge` turns into one run folder, one summary and one verdict.
-    ...(process.env.HUPBENCH_BLOB ? [['blob', { outputDir: path.join(resultsDir, 'blob'), fileName: `report-${process.env.HUPBENCH_BLOB}.zip` }] as ReporterDescription] : []),
+    ...(process.env.HUPBENCH_BLOB
+      ? [
+          [
+            'blob',
+            { outputDir: path.join(resultsDir, 'blob'), fileName: `report-${process.env.HUPBENCH_BLOB}.zip` },
+          ] as ReporterDescription,
+        ]
+      : []),
   ],
 });

@@ -13,7 +13,11 @@ import { summarize } from './stats.ts';
 import { option } from './argv.ts';
 
 const boots = Number(option('--boots') ?? 5);
-const rigNames = option('--rig')?.split(',') ?? (await Promise.all((await listRigFiles()).map(loadRigConfig))).filter((r) => !r.example && r.kind === 'qemu').map((r) => r.name);
+const rigNames =
+  option('--rig')?.split(',') ??
+  (await Promise.all((await listRigFiles()).map(loadRigConfig)))
+    .filter((r) => !r.example && r.kind === 'qemu')
+    .map((r) => r.name);
 const release = (await loadReleases()).filter((r) => r.layout === '2.x').at(-1)!;
 
 console.log(`hupbench boot benchmark — release ${release.version}, ${boots} boots per rig`);

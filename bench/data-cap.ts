@@ -34,10 +34,19 @@ const probes: Array<{ bytes: number; fits: boolean; capMB: number; backupMB?: nu
 /** Runs one probe; true when the backup of `bytes` incompressible bytes fitted. */
 async function probe(bytes: number): Promise<{ fits: boolean; capMB: number }> {
   const started = Date.now();
-  const seeded = await seedResinData((await imageForRelease(upgrade!.from.version, config.deviceType)).path, { kind: 'incompressible', totalBytes: bytes, seed: 'data-cap' });
+  const seeded = await seedResinData((await imageForRelease(upgrade!.from.version, config.deviceType)).path, {
+    kind: 'incompressible',
+    totalBytes: bytes,
+    seed: 'data-cap',
+  });
   const device = new Device(rig);
   try {
-    await bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.deviceUrl, supervisorVersion: upgrade!.from.supervisor, wifi: labWifiNetworks });
+    await bootOneXDevice(rig, device, {
+      image: seeded.path,
+      registryUrl: registry.deviceUrl,
+      supervisorVersion: upgrade!.from.supervisor,
+      wifi: labWifiNetworks,
+    });
     const run = await runUpdater(device, rig, {
       script: updaterScript(upgrade!.updater),
       args: ['--hostos-version', upgrade!.to.version, '--supervisor-version', upgrade!.to.supervisor, '--no-reboot'],
@@ -48,9 +57,14 @@ async function probe(bytes: number): Promise<{ fits: boolean; capMB: number }> {
     const capMB = Number(run.output.match(/backup space on \S+: ([\d.]+) MB \(the cap\)/)?.[1]);
     const backupMB = Number(run.output.match(/backup verified: ([\d.]+) MB compressed/)?.[1]) || undefined;
     const fits = run.phases.some((p) => p.name === 'layout');
-    if (!fits && !/over the backup cap/.test(run.error ?? '')) throw new Error(`probe ${bytes} bytes: neither refused for the cap nor reached layout:\n${run.output.split('\n').slice(-15).join('\n')}`);
+    if (!fits && !/over the backup cap/.test(run.error ?? ''))
+      throw new Error(
+        `probe ${bytes} bytes: neither refused for the cap nor reached layout:\n${run.output.split('\n').slice(-15).join('\n')}`,
+      );
     probes.push({ bytes, fits, capMB, backupMB, seconds: (Date.now() - started) / 1000 });
-    console.log(`${(bytes / MB).toFixed(2)} MB: ${fits ? 'fits' : 'refused'} (cap ${capMB} MB${backupMB ? `, backup ${backupMB} MB` : ''}) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `${(bytes / MB).toFixed(2)} MB: ${fits ? 'fits' : 'refused'} (cap ${capMB} MB${backupMB ? `, backup ${backupMB} MB` : ''}) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
     return { fits, capMB };
   } finally {
     await device.disconnect();
@@ -65,10 +79,12 @@ try {
   console.log(`backup cap of ${upgrade.name} on ${config.name}, bisecting to ${resolution / MB} MB`);
   // Bracket from the cap the updater reports: the largest set lies a little under the spare root's free space.
   const first = await probe(150 * MB);
-  if (!first.fits) throw new Error('150 MB of incompressible data does not fit: the cap is far below the ~170 MB of DESIGN.md');
+  if (!first.fits)
+    throw new Error('150 MB of incompressible data does not fit: the cap is far below the ~170 MB of DESIGN.md');
   let lo = 150 * MB;
   let hi = Math.round((first.capMB + 0.5) * MB);
-  if ((await probe(hi)).fits) throw new Error(`${hi} bytes fitted although the updater reported a ${first.capMB} MB cap`);
+  if ((await probe(hi)).fits)
+    throw new Error(`${hi} bytes fitted although the updater reported a ${first.capMB} MB cap`);
   let guess = Math.round((first.capMB - 1) * MB);
   while (hi - lo > resolution) {
     const mid = guess > lo && guess < hi ? guess : Math.round((lo + hi) / 2);
@@ -76,8 +92,19 @@ try {
     if ((await probe(mid)).fits) lo = mid;
     else hi = mid;
   }
-  console.log(`\nLargest incompressible resin-data that migrates: ${(lo / MB).toFixed(2)} MB (refused at ${(hi / MB).toFixed(2)} MB); the spare root's free space (cap reported): ${first.capMB} MB`);
-  console.log(['| data MB | verdict | backup MB | probe s |', '|---|---|---|---|', ...probes.map((p) => `| ${(p.bytes / MB).toFixed(2)} | ${p.fits ? 'fits' : 'refused'} | ${p.backupMB ?? '-'} | ${p.seconds.toFixed(0)} |`)].join('\n'));
+  console.log(
+    `\nLargest incompressible resin-data that migrates: ${(lo / MB).toFixed(2)} MB (refused at ${(hi / MB).toFixed(2)} MB); the spare root's free space (cap reported): ${first.capMB} MB`,
+  );
+  console.log(
+    [
+      '| data MB | verdict | backup MB | probe s |',
+      '|---|---|---|---|',
+      ...probes.map(
+        (p) =>
+          `| ${(p.bytes / MB).toFixed(2)} | ${p.fits ? 'fits' : 'refused'} | ${p.backupMB ?? '-'} | ${p.seconds.toFixed(0)} |`,
+      ),
+    ].join('\n'),
+  );
 } finally {
   await rig.dispose();
   await registry.stop();

@@ -12,7 +12,13 @@ import { $ } from 'zx';
 import { ensureImage } from '../images/build.ts';
 import { findRelease } from '../images/lib/releases.ts';
 import { cacheDir } from '../images/lib/cache.ts';
-import { APP_REFERENCE, hostOsReference, publishRelease, startRegistry, supervisorReference } from '../harness/registry/index.ts';
+import {
+  APP_REFERENCE,
+  hostOsReference,
+  publishRelease,
+  startRegistry,
+  supervisorReference,
+} from '../harness/registry/index.ts';
 import { option } from './argv.ts';
 
 const version = option('--release') ?? '2.9.7+rev1';
@@ -32,17 +38,43 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'engine-smoke-'));
 const card = path.join(work, 'card.img');
 await $`cp --sparse=always ${built.path} ${card}`;
 const boot = built.partitions.find((p) => p.label === 'resin-boot')!;
-const config = { registry: registry.deviceUrl, deviceType, app: APP_REFERENCE, supervisorImage: supervisorReference(deviceType, release.supervisor) };
+const config = {
+  registry: registry.deviceUrl,
+  deviceType,
+  app: APP_REFERENCE,
+  supervisorImage: supervisorReference(deviceType, release.supervisor),
+};
 await writeFile(path.join(work, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 await $`mcopy -o -i ${`${card}@@${boot.startBytes}`} ${path.join(work, 'config.json')} ::/config.json`;
 
 const consoleLog: string[] = [];
-const qemu = spawn('qemu-system-arm', [
-  '-M', 'virt', '-cpu', 'cortex-a15', '-m', '512', '-bios', '/usr/lib/u-boot/qemu_arm/u-boot.bin',
-  '-drive', `file=${card},if=none,format=raw,id=sd`, '-device', 'virtio-blk-pci,drive=sd',
-  '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', 'virtio-net-pci,netdev=net0',
-  '-nographic', '-serial', 'stdio', '-monitor', 'none',
-], { stdio: ['ignore', 'pipe', 'inherit'] });
+const qemu = spawn(
+  'qemu-system-arm',
+  [
+    '-M',
+    'virt',
+    '-cpu',
+    'cortex-a15',
+    '-m',
+    '512',
+    '-bios',
+    '/usr/lib/u-boot/qemu_arm/u-boot.bin',
+    '-drive',
+    `file=${card},if=none,format=raw,id=sd`,
+    '-device',
+    'virtio-blk-pci,drive=sd',
+    '-netdev',
+    `user,id=net0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+    '-device',
+    'virtio-net-pci,netdev=net0',
+    '-nographic',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 let partial = '';
 qemu.stdout.on('data', (d: Buffer) => {
   const lines = (partial + d.toString()).split('\n');
@@ -53,7 +85,11 @@ say(`qemu pid ${qemu.pid}`);
 
 const key = path.join(cacheDir, 'keys/hupbench_ed25519');
 const ssh = (command: string) =>
-  $({ nothrow: true, quiet: true, timeout: '180s' })`ssh -i ${key} -p ${sshPort} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 -o LogLevel=ERROR root@127.0.0.1 ${command}`;
+  $({
+    nothrow: true,
+    quiet: true,
+    timeout: '180s',
+  })`ssh -i ${key} -p ${sshPort} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 -o LogLevel=ERROR root@127.0.0.1 ${command}`;
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -68,9 +104,13 @@ let failed = false;
 try {
   await until('SSH on the device', 90_000, async () => ((await ssh('true')).exitCode === 0 ? true : undefined));
   say('device reachable over SSH');
-  await until('the supervisor container running', 120_000, async () => ((await ssh('docker ps -q')).stdout.includes('resin_supervisor') ? true : undefined));
+  await until('the supervisor container running', 120_000, async () =>
+    (await ssh('docker ps -q')).stdout.includes('resin_supervisor') ? true : undefined,
+  );
   say(`supervisor running:\n${(await ssh('docker ps')).stdout}`);
-  await until('the app container running', 120_000, async () => ((await ssh('docker ps -q')).stdout.split('\n').includes('app') ? true : undefined));
+  await until('the app container running', 120_000, async () =>
+    (await ssh('docker ps -q')).stdout.split('\n').includes('app') ? true : undefined,
+  );
   const first = Number((await ssh('cat /mnt/data/resin-data/app/heartbeat')).stdout.trim());
   await new Promise((r) => setTimeout(r, 4000));
   const second = Number((await ssh('cat /mnt/data/resin-data/app/heartbeat')).stdout.trim());
@@ -85,13 +125,16 @@ try {
   if (pull.exitCode !== 0) throw new Error('docker pull of the hostOS image failed');
   const served = await registry.bytesServed(mark);
   say(`registry served ${served.total} bytes in ${served.requests} requests for the hostOS pull`);
-  const exp = await ssh(`docker create --name hostos ${hostOsReference(version, deviceType)} >/dev/null && docker export hostos | tar -t | grep -c . && docker rm hostos`);
+  const exp = await ssh(
+    `docker create --name hostos ${hostOsReference(version, deviceType)} >/dev/null && docker export hostos | tar -t | grep -c . && docker rm hostos`,
+  );
   say(`docker export hostos: ${exp.exitCode === 0 ? `${exp.stdout.split('\n')[0]} entries` : `failed ${exp.stderr}`}`);
   if (exp.exitCode !== 0) throw new Error('docker create/export of the hostOS image failed');
   // Stopping the supervisor keeps the app running.
   const stop = await ssh('docker stop resin_supervisor >/dev/null; sleep 3; docker ps -q');
   say(`after docker stop resin_supervisor: running = ${stop.stdout.trim().split('\n').join(', ')}`);
-  if (!stop.stdout.split('\n').includes('app') || stop.stdout.includes('resin_supervisor')) throw new Error('stopping the supervisor should leave exactly the app running');
+  if (!stop.stdout.split('\n').includes('app') || stop.stdout.includes('resin_supervisor'))
+    throw new Error('stopping the supervisor should leave exactly the app running');
   say('PASS');
 } catch (err) {
   failed = true;

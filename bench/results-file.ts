@@ -24,21 +24,29 @@ export async function machine(): Promise<string> {
 
 /** Replaces one section of the results file (keeping the others), headed by how it was produced. */
 export async function writeSection(file: string, section: Section, started: Date, body: string[]): Promise<void> {
-  const commit = (await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot })).stdout.trim();
+  const commit = (
+    await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot })
+  ).stdout.trim();
   const loadavg = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   const sections = await readSections(file);
-  sections.set(section, [
-    `## ${SECTIONS[section]}`,
-    '',
-    `Written by \`${invocation()}\` at ${started.toISOString()} (commit ${commit}).`,
-    '',
-    `Machine: ${await machine()}. Load average at the end: ${loadavg}.`,
-    '',
-    ...body,
-    '',
-  ].join('\n'));
+  sections.set(
+    section,
+    [
+      `## ${SECTIONS[section]}`,
+      '',
+      `Written by \`${invocation()}\` at ${started.toISOString()} (commit ${commit}).`,
+      '',
+      `Machine: ${await machine()}. Load average at the end: ${loadavg}.`,
+      '',
+      ...body,
+      '',
+    ].join('\n'),
+  );
   const order = Object.keys(SECTIONS) as Section[];
-  await writeFile(file, ['# hupbench benchmark results', '', ...order.flatMap((s) => sections.get(s) ?? [])].join('\n'));
+  await writeFile(
+    file,
+    ['# hupbench benchmark results', '', ...order.flatMap((s) => sections.get(s) ?? [])].join('\n'),
+  );
 }
 
 /** The command line that ran this benchmark, as it could be typed again. */
@@ -55,7 +63,9 @@ async function readSections(file: string): Promise<Map<Section, string>> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const found = new Map<Section, string>();
   for (const chunk of text.split(/^(?=## )/m).filter((c) => c.startsWith('## '))) {
-    const kind = (Object.entries(SECTIONS) as Array<[Section, string]>).find(([, t]) => chunk.startsWith(`## ${t}`))?.[0];
+    const kind = (Object.entries(SECTIONS) as Array<[Section, string]>).find(([, t]) =>
+      chunk.startsWith(`## ${t}`),
+    )?.[0];
     if (kind) found.set(kind, chunk.trimEnd() + '\n');
   }
   return found;

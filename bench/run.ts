@@ -38,7 +38,9 @@ const fmt = (v: number, unit: 's' | '×') => (unit === 's' ? `${(v / 1000).toFix
 function record(what: string, samples: number[], unit: 's' | '×' = 's', note?: string) {
   rows.push({ section, what, samples, unit, note });
   const sorted = [...samples].sort((a, b) => a - b);
-  console.log(`${what}: median ${fmt(median(samples), unit)} (min ${fmt(sorted[0]!, unit)}, max ${fmt(sorted.at(-1)!, unit)}, n=${samples.length})${note ? ` — ${note}` : ''}`);
+  console.log(
+    `${what}: median ${fmt(median(samples), unit)} (min ${fmt(sorted[0]!, unit)}, max ${fmt(sorted.at(-1)!, unit)}, n=${samples.length})${note ? ` — ${note}` : ''}`,
+  );
 }
 
 /** Boots and resets on one rig, driven directly (no Playwright in the figures). */
@@ -85,16 +87,25 @@ async function bootAndReset() {
   record(`${rigName}: reset by overlay flash (qemu-img create)`, flash);
   if (resume.length) {
     record(`${rigName}: reset by login snapshot, resume → SSH`, resume);
-    record(`${rigName}: snapshot resume ÷ real boot, to SSH`, resume.map((r, i) => r / boot[i % boot.length]!), '×');
-  }
-  else console.log(`${rigName}: no login snapshots on this rig (it always boots)`);
+    record(
+      `${rigName}: snapshot resume ÷ real boot, to SSH`,
+      resume.map((r, i) => r / boot[i % boot.length]!),
+      '×',
+    );
+  } else console.log(`${rigName}: no login snapshots on this rig (it always boots)`);
 }
 
 interface PlaywrightRun {
   /** Its results folder. */
   dir: string;
   wallMs: number;
-  tests: Array<{ title: string; status: string; durationMs: number; retries: number; annotations: Array<{ type: string; description?: string }> }>;
+  tests: Array<{
+    title: string;
+    status: string;
+    durationMs: number;
+    retries: number;
+    annotations: Array<{ type: string; description?: string }>;
+  }>;
 }
 
 /**
@@ -115,7 +126,13 @@ async function playwright(label: string, args: string[], env: Record<string, str
     child.on('exit', () => resolve());
   });
   const wallMs = Date.now() - started;
-  type Spec = { title: string; tests: Array<{ results: Array<{ status: string; duration: number; retry: number }>; annotations: Array<{ type: string; description?: string }> }> };
+  type Spec = {
+    title: string;
+    tests: Array<{
+      results: Array<{ status: string; duration: number; retry: number }>;
+      annotations: Array<{ type: string; description?: string }>;
+    }>;
+  };
   type Suite = { specs?: Spec[]; suites?: Suite[] };
   const json = JSON.parse(await readFile(report, 'utf8')) as { suites: Suite[] };
   const tests: PlaywrightRun['tests'] = [];
@@ -123,7 +140,14 @@ async function playwright(label: string, args: string[], env: Record<string, str
     for (const spec of s.specs ?? []) {
       for (const t of spec.tests) {
         const last = t.results.at(-1);
-        if (last) tests.push({ title: spec.title, status: last.status, durationMs: t.results.reduce((sum, r) => sum + r.duration, 0), retries: t.results.length - 1, annotations: t.annotations });
+        if (last)
+          tests.push({
+            title: spec.title,
+            status: last.status,
+            durationMs: t.results.reduce((sum, r) => sum + r.duration, 0),
+            retries: t.results.length - 1,
+            annotations: t.annotations,
+          });
       }
     }
     for (const child of s.suites ?? []) walk(child);
@@ -138,11 +162,21 @@ async function playwright(label: string, args: string[], env: Record<string, str
  */
 async function onePath(label: string, file: string, title: string) {
   const once = async (env: Record<string, string>) => {
-    const { tests } = await playwright(`${rigName}-${env.HUPBENCH_SNAPSHOTS === '0' ? 'no-snapshots' : 'snapshots'}`, [file, `--project=${rigName}`, '--retries=0', '-g', escapeRegExp(title)], env);
+    const { tests } = await playwright(
+      `${rigName}-${env.HUPBENCH_SNAPSHOTS === '0' ? 'no-snapshots' : 'snapshots'}`,
+      [file, `--project=${rigName}`, '--retries=0', '-g', escapeRegExp(title)],
+      env,
+    );
     const test = tests[0];
-    if (!test || test.status !== 'passed') throw new Error(`bench: ${label} did not pass (${test?.status ?? 'not run'}); run it alone to see why: npx playwright test ${file} --project=${rigName} -g '${title}'`);
+    if (!test || test.status !== 'passed')
+      throw new Error(
+        `bench: ${label} did not pass (${test?.status ?? 'not run'}); run it alone to see why: npx playwright test ${file} --project=${rigName} -g '${title}'`,
+      );
     const t = JSON.parse(test.annotations.find((a) => a.type === 'timing')!.description!) as PathTiming;
-    return { wall: test.durationMs, overhead: test.durationMs / (t.startMs + t.updaterMs + t.rebootMs + (t.verdictMs ?? 0)) };
+    return {
+      wall: test.durationMs,
+      overhead: test.durationMs / (t.startMs + t.updaterMs + t.rebootMs + (t.verdictMs ?? 0)),
+    };
   };
   const snap: Array<{ wall: number; overhead: number }> = [];
   const base: Array<{ wall: number; overhead: number }> = [];
@@ -150,10 +184,26 @@ async function onePath(label: string, file: string, title: string) {
     snap.push(await once({}));
     base.push(await once({ HUPBENCH_SNAPSHOTS: '0' }));
   }
-  record(`${rigName}: ${label} (test wall time)`, snap.map((r) => r.wall));
-  record(`${rigName}: ${label}, baseline without login snapshots`, base.map((r) => r.wall));
-  record(`${rigName}: ${label}, wall with ÷ without snapshots`, snap.map((r, i) => r.wall / base[i]!.wall), '×', 'per pair of runs taken back to back');
-  record(`${rigName}: ${label}, harness overhead`, snap.map((r) => r.overhead), '×', 'test wall ÷ device time (start → SSH + updater run + reboot → login + the device work the test then waits for: rollback-health verdict on 2.x, supervisor and app pull on the first 2.x boot after 1.x)');
+  record(
+    `${rigName}: ${label} (test wall time)`,
+    snap.map((r) => r.wall),
+  );
+  record(
+    `${rigName}: ${label}, baseline without login snapshots`,
+    base.map((r) => r.wall),
+  );
+  record(
+    `${rigName}: ${label}, wall with ÷ without snapshots`,
+    snap.map((r, i) => r.wall / base[i]!.wall),
+    '×',
+    'per pair of runs taken back to back',
+  );
+  record(
+    `${rigName}: ${label}, harness overhead`,
+    snap.map((r) => r.overhead),
+    '×',
+    'test wall ÷ device time (start → SSH + updater run + reboot → login + the device work the test then waits for: rollback-health verdict on 2.x, supervisor and app pull on the first 2.x boot after 1.x)',
+  );
 }
 
 /**
@@ -163,31 +213,59 @@ async function onePath(label: string, file: string, title: string) {
 async function matrix() {
   section = 'matrix';
   const grep = option('--matrix-grep');
-  const suites = option('--matrix-suites')?.split(',').map((s) => `suites/${s}.spec.ts`) ?? [];
+  const suites =
+    option('--matrix-suites')
+      ?.split(',')
+      .map((s) => `suites/${s}.spec.ts`) ?? [];
   const everyRig = await rigNames();
   const projects = options('--matrix-rig').length ? options('--matrix-rig') : everyRig;
-  const scope = [projects.length === everyRig.length ? 'every rig' : projects.join(' + '), suites.length ? suites.join(', ') : 'every suite', grep ? `-g '${grep}'` : ''].filter(Boolean).join('; ');
-  const byWorkers = new Map<number, { wall: number[]; flaky: string[]; failed: string[]; tests: number }>([[1, { wall: [], flaky: [], failed: [], tests: 0 }], [2, { wall: [], flaky: [], failed: [], tests: 0 }]]);
+  const scope = [
+    projects.length === everyRig.length ? 'every rig' : projects.join(' + '),
+    suites.length ? suites.join(', ') : 'every suite',
+    grep ? `-g '${grep}'` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+  const byWorkers = new Map<number, { wall: number[]; flaky: string[]; failed: string[]; tests: number }>([
+    [1, { wall: [], flaky: [], failed: [], tests: 0 }],
+    [2, { wall: [], flaky: [], failed: [], tests: 0 }],
+  ]);
   // Warm-up: the first run must not also pay for starting the Docker engine (about 35 s here).
   await ensureDocker();
   for (let i = 0; i < runs; i++) {
     for (const [workers, acc] of byWorkers) {
       // What `npm run hil` runs: every suite on every rig wired to this host (example rigs are not).
-      const run = await playwright(`matrix-${workers}w-run${i + 1}`, [...suites, ...projects.map((r) => `--project=${r}`), ...(grep ? ['-g', grep] : [])], { HUPBENCH_WORKERS: String(workers) });
+      const run = await playwright(
+        `matrix-${workers}w-run${i + 1}`,
+        [...suites, ...projects.map((r) => `--project=${r}`), ...(grep ? ['-g', grep] : [])],
+        { HUPBENCH_WORKERS: String(workers) },
+      );
       acc.wall.push(run.wallMs);
       acc.tests = run.tests.length;
       acc.flaky.push(...run.tests.filter((t) => t.status === 'passed' && t.retries > 0).map((t) => t.title));
       acc.failed.push(...run.tests.filter((t) => t.status !== 'passed' && t.status !== 'skipped').map((t) => t.title));
       const tested = run.tests.reduce((sum, t) => sum + t.durationMs, 0);
-      console.log(`matrix run ${i + 1}/${runs}, ${workers} worker(s): ${(run.wallMs / 60_000).toFixed(1)} min wall, ${(tested / 60_000).toFixed(1)} min of tests, ${run.tests.length} tests, ${acc.flaky.length} flaky and ${acc.failed.length} failed so far (${path.relative(projectRoot, run.dir)})`);
+      console.log(
+        `matrix run ${i + 1}/${runs}, ${workers} worker(s): ${(run.wallMs / 60_000).toFixed(1)} min wall, ${(tested / 60_000).toFixed(1)} min of tests, ${run.tests.length} tests, ${acc.flaky.length} flaky and ${acc.failed.length} failed so far (${path.relative(projectRoot, run.dir)})`,
+      );
     }
   }
   for (const [workers, acc] of byWorkers) {
     const names = (list: string[]) => (list.length ? `: ${[...new Set(list)].join('; ')}` : '');
-    record(`matrix (${scope}), ${workers} worker${workers > 1 ? 's' : ''}`, acc.wall, 's', `${acc.tests} tests; over ${runs} consecutive runs: ${acc.flaky.length} flaky${names(acc.flaky)}, ${acc.failed.length} failed${names(acc.failed)}`);
+    record(
+      `matrix (${scope}), ${workers} worker${workers > 1 ? 's' : ''}`,
+      acc.wall,
+      's',
+      `${acc.tests} tests; over ${runs} consecutive runs: ${acc.flaky.length} flaky${names(acc.flaky)}, ${acc.failed.length} failed${names(acc.failed)}`,
+    );
   }
   const [one, two] = [byWorkers.get(1)!.wall, byWorkers.get(2)!.wall];
-  record(`matrix (${scope}), 2 workers ÷ 1 worker`, two.map((w, i) => w / one[i]!), '×', 'wall time, per pair of runs taken back to back');
+  record(
+    `matrix (${scope}), 2 workers ÷ 1 worker`,
+    two.map((w, i) => w / one[i]!),
+    '×',
+    'wall time, per pair of runs taken back to back',
+  );
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -210,10 +288,12 @@ for (const s of new Set(rows.map((r) => r.section))) {
   await writeSection(out, s, started, [
     '| figure | median | min – max | runs | note |',
     '|---|---|---|---|---|',
-    ...rows.filter((r) => r.section === s).map((r) => {
-      const sorted = [...r.samples].sort((a, b) => a - b);
-      return `| ${r.what} | ${fmt(median(r.samples), r.unit)} | ${fmt(sorted[0]!, r.unit)} – ${fmt(sorted.at(-1)!, r.unit)} | ${r.samples.length} | ${r.note ?? ''} |`;
-    }),
+    ...rows
+      .filter((r) => r.section === s)
+      .map((r) => {
+        const sorted = [...r.samples].sort((a, b) => a - b);
+        return `| ${r.what} | ${fmt(median(r.samples), r.unit)} | ${fmt(sorted[0]!, r.unit)} – ${fmt(sorted.at(-1)!, r.unit)} | ${r.samples.length} | ${r.note ?? ''} |`;
+      }),
   ]);
 }
 console.log(`written to ${path.relative(projectRoot, out)}`);

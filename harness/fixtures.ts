@@ -12,7 +12,13 @@ import { createRig } from './rig/create-rig.ts';
 import { acquireInstanceLease, acquireRigLease } from './rig/lease.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
 import type { Rig } from './rig/rig.ts';
-import { publishRelease, publishResinhup, publishTools, startRegistry, type StartedRegistry } from './registry/index.ts';
+import {
+  publishRelease,
+  publishResinhup,
+  publishTools,
+  startRegistry,
+  type StartedRegistry,
+} from './registry/index.ts';
 import type { UpgradePath } from './updater/paths.ts';
 
 /** The worker's registry (started on first use) and the releases published into it on demand. */
@@ -54,7 +60,13 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       // Note: a bench rig is one physical board: the lease keeps a second run off it. A QEMU rig runs
       // up to `instances` boards on this host: each worker takes one instance (its parallelIndex when
       // free), with its own files, ports and pty.
-      const lease = config.kind === 'bench' ? await acquireRigLease(config.name) : await acquireInstanceLease(config.name, config.instances, { preferred: workerInfo.parallelIndex, timeoutMs: INSTANCE_WAIT_MS });
+      const lease =
+        config.kind === 'bench'
+          ? await acquireRigLease(config.name)
+          : await acquireInstanceLease(config.name, config.instances, {
+              preferred: workerInfo.parallelIndex,
+              timeoutMs: INSTANCE_WAIT_MS,
+            });
       const instance = 'instance' in lease ? lease.instance : 0;
       const workDir = path.join(cacheDir, 'rigs', `${config.name}-${instance}-${process.pid}`);
       const rig = createRig(config, workDir);
@@ -89,7 +101,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         }
         return p;
       };
-      const publish = (version: string) => once(`release ${version}`, () => publishRelease(started.client, version, rig.deviceType));
+      const publish = (version: string) =>
+        once(`release ${version}`, () => publishRelease(started.client, version, rig.deviceType));
       try {
         await use({
           started,
@@ -97,7 +110,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
           async publishPath(path) {
             await publish(path.from.version);
             await publish(path.to.version);
-            if (path.pathClass === '1x-2x') await once(`tools ${path.to.version}`, () => publishTools(started.client, path.to.version, rig.deviceType));
+            if (path.pathClass === '1x-2x')
+              await once(`tools ${path.to.version}`, () =>
+                publishTools(started.client, path.to.version, rig.deviceType),
+              );
             if (path.pathClass === '1x') await once('resinhup', () => publishResinhup(started.client, rig.deviceType));
           },
         });
@@ -113,7 +129,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(device);
     await device.disconnect();
     if (device.sshRefusals.length) {
-      await testInfo.attach('ssh-exec-refusals.txt', { body: device.sshRefusals.join('\n'), contentType: 'text/plain' });
+      await testInfo.attach('ssh-exec-refusals.txt', {
+        body: device.sshRefusals.join('\n'),
+        contentType: 'text/plain',
+      });
     }
   },
 

@@ -3,7 +3,15 @@ export { test } from './fixtures.ts';
 export { expect } from './device/matchers.ts';
 export { Device } from './device/device.ts';
 export type { DeviceState, PartitionState } from './device/device-state.ts';
-export { powerOnToLogin, powerOnToSsh, waitForLoginPrompt, startFromImage, type BootTimes, type StartOptions, type StartTimes } from './device/boot.ts';
+export {
+  powerOnToLogin,
+  powerOnToSsh,
+  waitForLoginPrompt,
+  startFromImage,
+  type BootTimes,
+  type StartOptions,
+  type StartTimes,
+} from './device/boot.ts';
 export { expectOnDevice, expectOnConsole, expectOsBack } from './device/product-wait.ts';
 export { InfraError, ProductWaitError, WaitTimeoutError } from './errors.ts';
 export type { CommandResult } from './command-result.ts';
@@ -19,7 +27,16 @@ export { splitByBoot } from './console/boot-split.ts';
 export { seedResinData, SEED_DIR, type DataSeed, type SeededCard, type DataKind } from './image/seed-data.ts';
 export { with1xRootOnP3 } from './image/card-image.ts';
 export { publishTools, publishResinhup } from './registry/index.ts';
-export { labWifiNetworks, connmanFiles, expectedKeyfiles, keyfileName, parseKeyfile, writeConnmanSettings, readKeyfiles, type WifiNetwork } from './device/wifi-settings.ts';
+export {
+  labWifiNetworks,
+  connmanFiles,
+  expectedKeyfiles,
+  keyfileName,
+  parseKeyfile,
+  writeConnmanSettings,
+  readKeyfiles,
+  type WifiNetwork,
+} from './device/wifi-settings.ts';
 export { unchangeableParts } from './device/matchers.ts';
 export { bootOneXDevice, migrationTimeoutMs } from './device/one-x-device.ts';
 export { stopRegistry, startRegistryAgain, shapeRegistry, unshapeRegistry } from './registry/index.ts';

@@ -32,16 +32,45 @@ export interface BuiltImage {
 export async function ensureImage(release: Release, deviceType: string, log = (_: string) => {}): Promise<BuiltImage> {
   const profile = deviceTypeProfile(deviceType);
   const key = await ensureDeviceKey();
-  const userland = await download([...(await resolveWithDependencies(userlandPackages, profile.arch)), ...userlandPackagesNoDeps], profile.arch, cacheDir);
-  const kernelDeb = await download([await resolveMetapackage(profile.kernelPackage, profile.arch)], profile.arch, cacheDir);
+  const userland = await download(
+    [...(await resolveWithDependencies(userlandPackages, profile.arch)), ...userlandPackagesNoDeps],
+    profile.arch,
+    cacheDir,
+  );
+  const kernelDeb = await download(
+    [await resolveMetapackage(profile.kernelPackage, profile.arch)],
+    profile.arch,
+    cacheDir,
+  );
   const bootPackages = await downloadBootPackages(profile, cacheDir);
   const hash = await hashInputs(
-    [path.join(imagesDir, 'lib'), path.join(imagesDir, 'rootfs-overlay'), path.join(imagesDir, 'boot'), path.join(imagesDir, 'initramfs'), path.join(imagesDir, 'build.ts'), path.join(imagesDir, 'device-types.ts')],
-    [release, deviceType, userland.map((d) => path.basename(d)), kernelDeb.map((d) => path.basename(d)), bootPackages.map((d) => path.basename(d)), key.publicKey],
+    [
+      path.join(imagesDir, 'lib'),
+      path.join(imagesDir, 'rootfs-overlay'),
+      path.join(imagesDir, 'boot'),
+      path.join(imagesDir, 'initramfs'),
+      path.join(imagesDir, 'build.ts'),
+      path.join(imagesDir, 'device-types.ts'),
+    ],
+    [
+      release,
+      deviceType,
+      userland.map((d) => path.basename(d)),
+      kernelDeb.map((d) => path.basename(d)),
+      bootPackages.map((d) => path.basename(d)),
+      key.publicKey,
+    ],
   );
   const outDir = path.join(cacheDir, 'images', deviceType, release.version);
   const output = path.join(outDir, `${hash}.img`);
-  const meta: BuiltImage = { path: output, hash, version: release.version, deviceType, layout: release.layout, partitions: placePartitions(release.layout, CARD_SIZE_BYTES) };
+  const meta: BuiltImage = {
+    path: output,
+    hash,
+    version: release.version,
+    deviceType,
+    layout: release.layout,
+    partitions: placePartitions(release.layout, CARD_SIZE_BYTES),
+  };
   if (await fileExists(output)) return meta;
 
   log(`building ${deviceType} ${release.version} (${hash})`);
@@ -52,29 +81,64 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
     await extract(userland, rootfs);
     await prune(rootfs);
     await linkBusyboxApplets(rootfs, profile);
-    await writeReleaseFiles({ tree: rootfs, deviceType, profile, version: release.version, layout: release.layout, overlayDir: path.join(imagesDir, 'rootfs-overlay'), authorizedKey: key.publicKey });
+    await writeReleaseFiles({
+      tree: rootfs,
+      deviceType,
+      profile,
+      version: release.version,
+      layout: release.layout,
+      overlayDir: path.join(imagesDir, 'rootfs-overlay'),
+      authorizedKey: key.publicKey,
+    });
 
     const kernelTree = path.join(work, 'kernel');
     await extract(kernelDeb, kernelTree);
     const kernel = await findKernel(kernelTree);
     await installKernel(kernel, path.join(rootfs, 'boot/vmlinuz'), profile);
-    await buildInitramfs({ kernel, modules: profile.modules, busybox: path.join(rootfs, 'bin/busybox'), initScript: path.join(imagesDir, 'initramfs/init'), workDir: work, output: path.join(rootfs, 'boot/initrd.img') });
+    await buildInitramfs({
+      kernel,
+      modules: profile.modules,
+      busybox: path.join(rootfs, 'bin/busybox'),
+      initScript: path.join(imagesDir, 'initramfs/init'),
+      workDir: work,
+      output: path.join(rootfs, 'boot/initrd.img'),
+    });
 
     // Last change to the root tree: the 1.x fingerprint covers every file the card's root holds.
     if (release.layout === '1.x') await writeFingerprint(rootfs);
 
     const boot = path.join(work, 'boot');
     if (release.layout === '2.x') {
-      await writeBootPartition({ dir: boot, profile, bootCmd: path.join(imagesDir, 'boot/boot.cmd'), kernel, bootPackages, workDir: work });
+      await writeBootPartition({
+        dir: boot,
+        profile,
+        bootCmd: path.join(imagesDir, 'boot/boot.cmd'),
+        kernel,
+        bootPackages,
+        workDir: work,
+      });
     } else {
-      await writeLegacyBootPartition({ dir: boot, deviceType, profile, bootCmd: path.join(imagesDir, 'boot/boot-1x.cmd'), rootfs, kernel });
+      await writeLegacyBootPartition({
+        dir: boot,
+        deviceType,
+        profile,
+        bootCmd: path.join(imagesDir, 'boot/boot-1x.cmd'),
+        rootfs,
+        kernel,
+      });
     }
 
     await mkdir(outDir, { recursive: true });
     const tmp = `${output}.${process.pid}.partial`; // per process: two runs may build the same inputs at once
     // 1.x boots resin-root (p2) first; resin-updt (p3) is the empty spare its updaters write.
     const rootLabel = release.layout === '2.x' ? 'resin-rootA' : 'resin-root';
-    await assembleCard({ layout: release.layout, output: tmp, cardBytes: CARD_SIZE_BYTES, workDir: work, contents: { 'resin-boot': { from: boot }, [rootLabel]: { from: rootfs } } });
+    await assembleCard({
+      layout: release.layout,
+      output: tmp,
+      cardBytes: CARD_SIZE_BYTES,
+      workDir: work,
+      contents: { 'resin-boot': { from: boot }, [rootLabel]: { from: rootfs } },
+    });
     await pruneOldBuilds(outDir);
     await $`mv ${tmp} ${output}`;
     await writeFile(path.join(outDir, `${hash}.json`), JSON.stringify(meta, null, 2));
@@ -91,7 +155,9 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
  */
 async function pruneOldBuilds(outDir: string, keep = 3): Promise<void> {
   const images = await Promise.all(
-    (await readdir(outDir)).filter((f) => f.endsWith('.img')).map(async (f) => ({ f, mtime: (await stat(path.join(outDir, f))).mtimeMs })),
+    (await readdir(outDir))
+      .filter((f) => f.endsWith('.img'))
+      .map(async (f) => ({ f, mtime: (await stat(path.join(outDir, f))).mtimeMs })),
   );
   for (const { f } of images.sort((a, b) => b.mtime - a.mtime).slice(keep)) {
     await rm(path.join(outDir, f), { force: true });
@@ -99,7 +165,10 @@ async function pruneOldBuilds(outDir: string, keep = 3): Promise<void> {
   }
 }
 
-export async function ensureAllImages(filter: { deviceType?: string; release?: string } = {}, log = console.log): Promise<BuiltImage[]> {
+export async function ensureAllImages(
+  filter: { deviceType?: string; release?: string } = {},
+  log = console.log,
+): Promise<BuiltImage[]> {
   const built: BuiltImage[] = [];
   for (const release of await loadReleases()) {
     if (filter.release && release.version !== filter.release) continue;
@@ -118,6 +187,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   };
   const started = Date.now();
   const images = await ensureAllImages({ deviceType: arg('--device-type'), release: arg('--release') });
-  for (const image of images) console.log(`${image.deviceType}\t${image.version}\t${path.relative(projectRoot, image.path)}`);
+  for (const image of images)
+    console.log(`${image.deviceType}\t${image.version}\t${path.relative(projectRoot, image.path)}`);
   console.log(`${images.length} image(s) ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }

@@ -35,7 +35,16 @@ export type BootFile =
   /** A device tree from the kernel package, relative to usr/lib/linux-image-<release>/. */
   | { name: string; dtb: string };
 
-const commonModules = ['ext4', 'crc32c_generic', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_iso8859_1', 'nls_utf8', 'btrfs'];
+const commonModules = [
+  'ext4',
+  'crc32c_generic',
+  'vfat',
+  'nls_cp437',
+  'nls_ascii',
+  'nls_iso8859_1',
+  'nls_utf8',
+  'btrfs',
+];
 
 export const deviceTypes: Record<string, DeviceTypeProfile> = {
   'beaglebone-black': {
@@ -60,7 +69,17 @@ export const deviceTypes: Record<string, DeviceTypeProfile> = {
     // SD: sdhci-iproc (Arasan, brcm,bcm2835-sdhci) and bcm2835 (sdhost); the dtb routes the card to
     // sdhost. USB Ethernet: dwc2 (its PHY, usb-nop-xceiv, is phy_generic) + CDC ECM, rndis_host in
     // case the RNDIS configuration is picked. bcm2835_wdt provides the reboot handler.
-    modules: ['sdhci_iproc', 'bcm2835', 'phy_generic', 'dwc2', 'usbnet', 'cdc_ether', 'rndis_host', 'bcm2835_wdt', ...commonModules],
+    modules: [
+      'sdhci_iproc',
+      'bcm2835',
+      'phy_generic',
+      'dwc2',
+      'usbnet',
+      'cdc_ether',
+      'rndis_host',
+      'bcm2835_wdt',
+      ...commonModules,
+    ],
     bootFiles: [
       { name: 'config.txt', text: 'kernel=u-boot.bin\nenable_uart=1\narm_64bit=1\n' },
       { name: 'u-boot.bin', package: 'u-boot-rpi', path: 'usr/lib/u-boot/rpi_arm64/u-boot.bin' },

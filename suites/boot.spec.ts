@@ -1,13 +1,22 @@
 // @boot: every 2.x release boots on the rig from resin-rootA with the 2.x layout, and the bootloader
 // follows resinOS_uEnv.txt to resin-rootB.
-import { test, expect, loadReleases, powerOnToLogin, waitForLoginPrompt, withRootBCopiedFromRootA } from '../harness/index.ts';
+import {
+  test,
+  expect,
+  loadReleases,
+  powerOnToLogin,
+  waitForLoginPrompt,
+  withRootBCopiedFromRootA,
+} from '../harness/index.ts';
 
 const releases = (await loadReleases()).filter((r) => r.layout === '2.x');
 // The newest release is the smoke test `npm test` runs.
 const smoke = releases.at(-1)!.version;
 
 for (const release of releases) {
-  test(`${release.version} boots from resin-rootA`, { tag: release.version === smoke ? ['@boot', '@smoke'] : ['@boot'] }, async ({ rig, device, imageFor }) => {
+  test(`${release.version} boots from resin-rootA`, {
+    tag: release.version === smoke ? ['@boot', '@smoke'] : ['@boot'],
+  }, async ({ rig, device, imageFor }) => {
     const image = await imageFor(release.version);
     await rig.flash(image.path);
     // Note: only this test's boots: the worker's console also holds earlier tests' boots, such as a
@@ -29,18 +38,27 @@ for (const release of releases) {
       await device.connect(rig.config.bootTimeoutSeconds * 1000);
       return device.snapshot();
     });
-    await test.info().attach('device-state.json', { body: JSON.stringify(state, null, 2), contentType: 'application/json' });
+    await test
+      .info()
+      .attach('device-state.json', { body: JSON.stringify(state, null, 2), contentType: 'application/json' });
 
     expect(state).toHaveLayout('2.x');
     expect(state).toBootFrom('resin-rootA');
     expect(state.osRelease.VERSION).toBe(release.version);
     expect(state.osRelease.MACHINE).toBe(rig.deviceType);
     expect(state.bootEnv.resin_root_part).toBe('2');
-    expect(rig.console.bootEvents.events.slice(firstEvent).filter((e) => e.kind === 'panic'), 'kernel panics in this boot').toEqual([]);
+    expect(
+      rig.console.bootEvents.events.slice(firstEvent).filter((e) => e.kind === 'panic'),
+      'kernel panics in this boot',
+    ).toEqual([]);
   });
 }
 
-test('the bootloader follows resin_root_part to resin-rootB', { tag: ['@boot', '@smoke'] }, async ({ rig, device, imageFor }) => {
+test('the bootloader follows resin_root_part to resin-rootB', { tag: ['@boot', '@smoke'] }, async ({
+  rig,
+  device,
+  imageFor,
+}) => {
   const image = await imageFor(smoke);
   await rig.flash(await withRootBCopiedFromRootA(image.path));
   await powerOnToLogin(rig);

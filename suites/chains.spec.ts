@@ -57,53 +57,98 @@ async function expectAfterHop(device: Device, hop: UpgradePath, run: HupRun, aft
     // rollback-health (its window compressed) keeps the update: upgrade_available cleared, no breadcrumbs.
     const windowMs = testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
     await expect
-      .poll(async () => { const s = await device.snapshot(); return { upgrade_available: s.bootEnv.upgrade_available, resin_root_part: s.bootEnv.resin_root_part, breadcrumbs: s.stateFiles.filter((f) => f.endsWith('-breadcrumb')) }; },
-        { timeout: windowMs + 120_000, intervals: [2000], message: `rollback-health verdict within its ${windowMs / 1000}s window` })
+      .poll(
+        async () => {
+          const s = await device.snapshot();
+          return {
+            upgrade_available: s.bootEnv.upgrade_available,
+            resin_root_part: s.bootEnv.resin_root_part,
+            breadcrumbs: s.stateFiles.filter((f) => f.endsWith('-breadcrumb')),
+          };
+        },
+        {
+          timeout: windowMs + 120_000,
+          intervals: [2000],
+          message: `rollback-health verdict within its ${windowMs / 1000}s window`,
+        },
+      )
       .toEqual({ upgrade_available: '0', resin_root_part: '2', breadcrumbs: [] });
   }
 }
 
-test(`chain: ${CHAIN.join(' → ')} on one device`, { tag: ['@chain', '@hup'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
-  const releases = await Promise.all(CHAIN.map((v) => findRelease(v)));
-  const hops = hopsOf(releases);
-  test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * (hops.length + 1));
-  testInfo.annotations.push({ type: 'path', description: `${CHAIN.join(' → ')} on ${rig.deviceType}` });
+test(
+  `chain: ${CHAIN.join(' → ')} on one device`,
+  { tag: ['@chain', '@hup'] },
+  async ({ rig, device, imageFor, registry }, testInfo) => {
+    const releases = await Promise.all(CHAIN.map((v) => findRelease(v)));
+    const hops = hopsOf(releases);
+    test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * (hops.length + 1));
+    testInfo.annotations.push({ type: 'path', description: `${CHAIN.join(' → ')} on ${rig.deviceType}` });
 
-  await test.step('publish every release of the chain, the resinhup image and the tools image', async () => {
-    for (const hop of hops) await registry.publishPath(hop);
-  });
-  const seeded = await test.step(`seed ${SEED_MB} MB into the ${CHAIN[0]} card's btrfs resin-data on the host`, async () =>
-    seedResinData((await imageFor(CHAIN[0]!)).path, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 4 * MiB }),
-  );
-  await test.step(`boot ${CHAIN[0]} with the supervisor and the app running, WiFi in config.json`, () =>
-    bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.started.deviceUrl, supervisorVersion: releases[0]!.supervisor, wifi: labWifiNetworks }),
-  );
-  const sumsAtStart = await dataChecksums(device);
-  expect(sumsAtStart, 'the seeded files, read on the device, match the checksums recorded on the host').toMatchObject(seeded.checksums);
-
-  const summary: string[] = [];
-  for (const [i, hop] of hops.entries()) {
-    await test.step(`hop ${i + 1}: ${hop.from.version} → ${hop.to.version} (${hop.updater})`, async () => {
-      const before = await device.snapshot();
-      expect(before.osRelease.VERSION).toBe(hop.from.version);
-      if (hop.updater === 'upgrade-2.x.sh') await setHealthWindow(device);
-      const started = Date.now();
-      const run = await runUpdater(device, rig, {
-        script: updaterScript(hop.updater),
-        args: ['--hostos-version', hop.to.version, '--supervisor-version', hop.to.supervisor],
-        step: (name, body) => test.step(name, body),
-        timeoutMs: migrationTimeoutMs(rig, SEED_MB),
-      });
-      await testInfo.attach(`hop-${i + 1}-updater.log`, { body: [run.preStep?.log, run.log].filter(Boolean).join('\n\n--- rerun ---\n\n'), contentType: 'text/plain' });
-      expect(run.exitCode, `${hop.updater} ${describeRun(run)}\n${run.output.split('\n').slice(-25).join('\n')}`).toBe(0);
-      const after = await device.snapshot();
-      await testInfo.attach(`hop-${i + 1}-device-state.json`, { body: JSON.stringify({ hop: `${hop.from.version} → ${hop.to.version}`, updater: hop.updater, before, after }, null, 2), contentType: 'application/json' });
-      await expectAfterHop(device, hop, run, after);
-      await expectSupervisorAndAppRunning(device, hop.to.supervisor, { timeoutMs: 8 * 60_000, when: `after hop ${i + 1}` });
-      expect(await dataChecksums(device), `resin-data after hop ${i + 1}`).toEqual(sumsAtStart);
-      summary.push(`hop ${i + 1} ${hop.from.version} → ${hop.to.version} (${hop.updater}): ${((Date.now() - started) / 1000).toFixed(0)} s, ${after.activeRoot.label}, ${((run.bytesReceived + (run.preStep?.bytesReceived ?? 0)) / MiB).toFixed(2)} MiB pulled`);
+    await test.step('publish every release of the chain, the resinhup image and the tools image', async () => {
+      for (const hop of hops) await registry.publishPath(hop);
     });
-  }
-  testInfo.annotations.push({ type: 'chain', description: summary.join('; ') });
-  console.log(`chain on ${rig.config.name}:\n  ${summary.join('\n  ')}`);
-});
+    const seeded =
+      await test.step(`seed ${SEED_MB} MB into the ${CHAIN[0]} card's btrfs resin-data on the host`, async () =>
+        seedResinData((await imageFor(CHAIN[0]!)).path, {
+          kind: 'incompressible',
+          totalBytes: SEED_MB * 1_000_000,
+          fileBytes: 4 * MiB,
+        }));
+    await test.step(`boot ${CHAIN[0]} with the supervisor and the app running, WiFi in config.json`, () =>
+      bootOneXDevice(rig, device, {
+        image: seeded.path,
+        registryUrl: registry.started.deviceUrl,
+        supervisorVersion: releases[0]!.supervisor,
+        wifi: labWifiNetworks,
+      }));
+    const sumsAtStart = await dataChecksums(device);
+    expect(sumsAtStart, 'the seeded files, read on the device, match the checksums recorded on the host').toMatchObject(
+      seeded.checksums,
+    );
+
+    const summary: string[] = [];
+    for (const [i, hop] of hops.entries()) {
+      await test.step(`hop ${i + 1}: ${hop.from.version} → ${hop.to.version} (${hop.updater})`, async () => {
+        const before = await device.snapshot();
+        expect(before.osRelease.VERSION).toBe(hop.from.version);
+        if (hop.updater === 'upgrade-2.x.sh') await setHealthWindow(device);
+        const started = Date.now();
+        const run = await runUpdater(device, rig, {
+          script: updaterScript(hop.updater),
+          args: ['--hostos-version', hop.to.version, '--supervisor-version', hop.to.supervisor],
+          step: (name, body) => test.step(name, body),
+          timeoutMs: migrationTimeoutMs(rig, SEED_MB),
+        });
+        await testInfo.attach(`hop-${i + 1}-updater.log`, {
+          body: [run.preStep?.log, run.log].filter(Boolean).join('\n\n--- rerun ---\n\n'),
+          contentType: 'text/plain',
+        });
+        expect(
+          run.exitCode,
+          `${hop.updater} ${describeRun(run)}\n${run.output.split('\n').slice(-25).join('\n')}`,
+        ).toBe(0);
+        const after = await device.snapshot();
+        await testInfo.attach(`hop-${i + 1}-device-state.json`, {
+          body: JSON.stringify(
+            { hop: `${hop.from.version} → ${hop.to.version}`, updater: hop.updater, before, after },
+            null,
+            2,
+          ),
+          contentType: 'application/json',
+        });
+        await expectAfterHop(device, hop, run, after);
+        await expectSupervisorAndAppRunning(device, hop.to.supervisor, {
+          timeoutMs: 8 * 60_000,
+          when: `after hop ${i + 1}`,
+        });
+        expect(await dataChecksums(device), `resin-data after hop ${i + 1}`).toEqual(sumsAtStart);
+        summary.push(
+          `hop ${i + 1} ${hop.from.version} → ${hop.to.version} (${hop.updater}): ${((Date.now() - started) / 1000).toFixed(0)} s, ${after.activeRoot.label}, ${((run.bytesReceived + (run.preStep?.bytesReceived ?? 0)) / MiB).toFixed(2)} MiB pulled`,
+        );
+      });
+    }
+    testInfo.annotations.push({ type: 'chain', description: summary.join('; ') });
+    console.log(`chain on ${rig.config.name}:\n  ${summary.join('\n  ')}`);
+  },
+);

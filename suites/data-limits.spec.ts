@@ -26,95 +26,180 @@ import {
 
 const path = (await loadPaths1xTo2x()).at(-1);
 const MB = 1_000_000;
-const measured: Array<{ rig: string; case: string; dataMB: number; capMB?: number; backupMB?: number; exit: number; updaterS: number }> = [];
+const measured: Array<{
+  rig: string;
+  case: string;
+  dataMB: number;
+  capMB?: number;
+  backupMB?: number;
+  exit: number;
+  updaterS: number;
+}> = [];
 
 const cases: Array<{ title: string; seed: DataSeed; fits: boolean }> = [
-  { title: 'incompressible data comfortably under the cap is migrated bit for bit', seed: { kind: 'incompressible', totalBytes: 120 * MB }, fits: true },
-  { title: 'incompressible data over the cap is refused before anything is touched', seed: { kind: 'incompressible', totalBytes: 200 * MB }, fits: false },
-  { title: 'compressible data far over the cap raw that fits compressed is migrated bit for bit', seed: { kind: 'compressible', totalBytes: 300 * MB }, fits: true },
+  {
+    title: 'incompressible data comfortably under the cap is migrated bit for bit',
+    seed: { kind: 'incompressible', totalBytes: 120 * MB },
+    fits: true,
+  },
+  {
+    title: 'incompressible data over the cap is refused before anything is touched',
+    seed: { kind: 'incompressible', totalBytes: 200 * MB },
+    fits: false,
+  },
+  {
+    title: 'compressible data far over the cap raw that fits compressed is migrated bit for bit',
+    seed: { kind: 'compressible', totalBytes: 300 * MB },
+    fits: true,
+  },
 ];
 
 for (const c of cases) {
-  test(`data limit: ${c.title} (${c.seed.totalBytes / MB} MB ${c.seed.kind})`, { tag: ['@hup', '@1x-2x', '@data-limit'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
-    test.skip(!path, 'images/releases.yaml has no 1.x → 2.x path');
-    const dataMB = c.seed.totalBytes / MB;
-    test.setTimeout(migrationTimeoutMs(rig, dataMB) * 2);
-    test.info().annotations.push({ type: 'path', description: `${path!.name} on ${rig.deviceType}` });
+  test(
+    `data limit: ${c.title} (${c.seed.totalBytes / MB} MB ${c.seed.kind})`,
+    { tag: ['@hup', '@1x-2x', '@data-limit'] },
+    async ({ rig, device, imageFor, registry }, testInfo) => {
+      test.skip(!path, 'images/releases.yaml has no 1.x → 2.x path');
+      const dataMB = c.seed.totalBytes / MB;
+      test.setTimeout(migrationTimeoutMs(rig, dataMB) * 2);
+      test.info().annotations.push({ type: 'path', description: `${path!.name} on ${rig.deviceType}` });
 
-    await test.step('publish source, target and the tools image', async () => {
-      await registry.publishPath(path!);
-    });
-    const seeded = await test.step(`seed ${dataMB} MB of ${c.seed.kind} data into resin-data on the host`, async () =>
-      seedResinData((await imageFor(path!.from.version)).path, c.seed),
-    );
-    await test.step(`boot ${path!.from.version} with the supervisor and the app running`, () =>
-      bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.started.deviceUrl, supervisorVersion: path!.from.supervisor, wifi: labWifiNetworks }),
-    );
-    const before = await device.snapshot();
-    const sumsBefore = await dataChecksums(device);
-    expect(sumsBefore, 'the seed as read on the device matches the checksums recorded on the host').toMatchObject(seeded.checksums);
-
-    const run: HupRun = await runUpdater(device, rig, {
-      script: updaterScript(path!.updater),
-      args: ['--hostos-version', path!.to.version, '--supervisor-version', path!.to.supervisor],
-      step: (name, body) => test.step(name, body),
-      timeoutMs: migrationTimeoutMs(rig, dataMB),
-    });
-    await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
-    const capMB = Number(run.log.match(/backup space on \S+: ([\d.]+) MB \(the cap\)/)?.[1]);
-    const backupMB = Number(run.log.match(/backup verified: ([\d.]+) MB compressed/)?.[1]) || undefined;
-    test.info().annotations.push({ type: 'backup', description: `cap ${capMB} MB; data ${dataMB} MB; backup ${backupMB ?? '-'} MB; exit ${run.exitCode}` });
-    measured.push({ rig: rig.config.name, case: `${dataMB} MB ${c.seed.kind}`, dataMB, capMB, backupMB, exit: run.exitCode, updaterS: run.durationMs / 1000 });
-    const tail = run.output.split('\n').slice(-20).join('\n');
-
-    if (c.fits) {
-      expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail}`).toBe(0);
-      const after = await device.snapshot();
-      await test.step('the device runs the target in the 2.x layout', async () => {
-        expect(after).toHaveLayout('2.x');
-        expect(after).toBootFrom('resin-rootB');
-        expect(after.osRelease.VERSION).toBe(path!.to.version);
+      await test.step('publish source, target and the tools image', async () => {
+        await registry.publishPath(path!);
       });
-      await test.step('resin-data restored bit for bit', async () => {
+      const seeded = await test.step(`seed ${dataMB} MB of ${c.seed.kind} data into resin-data on the host`, async () =>
+        seedResinData((await imageFor(path!.from.version)).path, c.seed));
+      await test.step(`boot ${path!.from.version} with the supervisor and the app running`, () =>
+        bootOneXDevice(rig, device, {
+          image: seeded.path,
+          registryUrl: registry.started.deviceUrl,
+          supervisorVersion: path!.from.supervisor,
+          wifi: labWifiNetworks,
+        }));
+      const before = await device.snapshot();
+      const sumsBefore = await dataChecksums(device);
+      expect(sumsBefore, 'the seed as read on the device matches the checksums recorded on the host').toMatchObject(
+        seeded.checksums,
+      );
+
+      const run: HupRun = await runUpdater(device, rig, {
+        script: updaterScript(path!.updater),
+        args: ['--hostos-version', path!.to.version, '--supervisor-version', path!.to.supervisor],
+        step: (name, body) => test.step(name, body),
+        timeoutMs: migrationTimeoutMs(rig, dataMB),
+      });
+      await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
+      const capMB = Number(run.log.match(/backup space on \S+: ([\d.]+) MB \(the cap\)/)?.[1]);
+      const backupMB = Number(run.log.match(/backup verified: ([\d.]+) MB compressed/)?.[1]) || undefined;
+      test
+        .info()
+        .annotations.push({
+          type: 'backup',
+          description: `cap ${capMB} MB; data ${dataMB} MB; backup ${backupMB ?? '-'} MB; exit ${run.exitCode}`,
+        });
+      measured.push({
+        rig: rig.config.name,
+        case: `${dataMB} MB ${c.seed.kind}`,
+        dataMB,
+        capMB,
+        backupMB,
+        exit: run.exitCode,
+        updaterS: run.durationMs / 1000,
+      });
+      const tail = run.output.split('\n').slice(-20).join('\n');
+
+      if (c.fits) {
+        expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail}`).toBe(0);
+        const after = await device.snapshot();
+        await test.step('the device runs the target in the 2.x layout', async () => {
+          expect(after).toHaveLayout('2.x');
+          expect(after).toBootFrom('resin-rootB');
+          expect(after.osRelease.VERSION).toBe(path!.to.version);
+        });
+        await test.step('resin-data restored bit for bit', async () => {
+          expect(await dataChecksums(device)).toEqual(sumsBefore);
+          if (c.seed.kind === 'compressible')
+            expect(backupMB, 'the backup is smaller than the cap only because it compressed').toBeLessThan(capMB);
+        });
+        await test.step('the app runs again on 2.x', async () => {
+          await expect
+            .poll(async () => /^app\s+\S+\s+running/m.test((await device.exec('docker ps')).stdout), {
+              timeout: 240_000,
+              intervals: [2000],
+              message: 'the app running on 2.x',
+            })
+            .toBe(true);
+        });
+        return;
+      }
+
+      await test.step('refused in the backup phase with a message naming the size and the cap', async () => {
+        expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail}`).toBe(1);
+        expect(run.phases.at(-1)?.name, 'nothing after the backup phase ran').toBe('backup');
+        expect(run.error).toMatch(
+          new RegExp(
+            `resin-data holds ${dataMB.toFixed(1)} MB \\(\\d+ files\\) to back up, over the backup cap of ${capMB.toFixed(1)} MB`,
+          ),
+        );
+        expect(capMB, 'the cap is the ~170 MB of the layout').toBeGreaterThan(150);
+        expect(capMB).toBeLessThan(dataMB);
+        expect(run.log).toMatch(
+          /Partition table, resin-conf, resin-data, the active root and the boot settings unchanged/,
+        );
+        expect(run.reboots, 'no reboot').toBe(0);
+      });
+      await test.step('the device is as it was: table, labels, boot settings and files, active root, every data checksum', async () => {
+        const after = await device.snapshot();
+        await testInfo.attach('device-state.json', {
+          body: JSON.stringify({ before, after }, null, 2),
+          contentType: 'application/json',
+        });
+        expect(after).toBeUnchangedFrom(before);
+        expect(after).toHaveLayout('1.x');
         expect(await dataChecksums(device)).toEqual(sumsBefore);
-        if (c.seed.kind === 'compressible') expect(backupMB, 'the backup is smaller than the cap only because it compressed').toBeLessThan(capMB);
       });
-      await test.step('the app runs again on 2.x', async () => {
-        await expect.poll(async () => /^app\s+\S+\s+running/m.test((await device.exec('docker ps')).stdout), { timeout: 240_000, intervals: [2000], message: 'the app running on 2.x' }).toBe(true);
+      await test.step('the supervisor and the app run again', async () => {
+        const supervisorLine = new RegExp(
+          `^resin_supervisor\\s+\\S+:v${path!.from.supervisor.replace(/\./g, '\\.')}\\s+running`,
+          'm',
+        );
+        await expect
+          .poll(
+            async () => {
+              const ps = (await device.exec('docker ps')).stdout;
+              return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps) ? 'both running' : ps;
+            },
+            {
+              timeout: 240_000,
+              intervals: [2000],
+              message: `resin_supervisor v${path!.from.supervisor} and the app running again after the refusal`,
+            },
+          )
+          .toBe('both running');
+        const last = Math.max(...(await heartbeats(device)));
+        await expect
+          .poll(async () => Math.max(...(await heartbeats(device))), {
+            timeout: 30_000,
+            message: 'heartbeat advancing',
+          })
+          .toBeGreaterThan(last);
       });
-      return;
-    }
-
-    await test.step('refused in the backup phase with a message naming the size and the cap', async () => {
-      expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail}`).toBe(1);
-      expect(run.phases.at(-1)?.name, 'nothing after the backup phase ran').toBe('backup');
-      expect(run.error).toMatch(new RegExp(`resin-data holds ${dataMB.toFixed(1)} MB \\(\\d+ files\\) to back up, over the backup cap of ${capMB.toFixed(1)} MB`));
-      expect(capMB, 'the cap is the ~170 MB of the layout').toBeGreaterThan(150);
-      expect(capMB).toBeLessThan(dataMB);
-      expect(run.log).toMatch(/Partition table, resin-conf, resin-data, the active root and the boot settings unchanged/);
-      expect(run.reboots, 'no reboot').toBe(0);
-    });
-    await test.step('the device is as it was: table, labels, boot settings and files, active root, every data checksum', async () => {
-      const after = await device.snapshot();
-      await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
-      expect(after).toBeUnchangedFrom(before);
-      expect(after).toHaveLayout('1.x');
-      expect(await dataChecksums(device)).toEqual(sumsBefore);
-    });
-    await test.step('the supervisor and the app run again', async () => {
-      const supervisorLine = new RegExp(`^resin_supervisor\\s+\\S+:v${path!.from.supervisor.replace(/\./g, '\\.')}\\s+running`, 'm');
-      await expect
-        .poll(async () => { const ps = (await device.exec('docker ps')).stdout; return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps) ? 'both running' : ps; },
-          { timeout: 240_000, intervals: [2000], message: `resin_supervisor v${path!.from.supervisor} and the app running again after the refusal` })
-        .toBe('both running');
-      const last = Math.max(...(await heartbeats(device)));
-      await expect.poll(async () => Math.max(...(await heartbeats(device))), { timeout: 30_000, message: 'heartbeat advancing' }).toBeGreaterThan(last);
-    });
-  });
+    },
+  );
 }
 
 test.afterAll(async () => {
   if (!measured.length) return;
-  const rows = measured.map((m) => `| ${m.rig} | ${m.case} | ${m.capMB ?? '-'} | ${m.backupMB ?? '-'} | ${m.exit} | ${m.updaterS.toFixed(0)} |`);
-  console.log(['', 'Backup cap (1.x → 2.x):', '| rig | data | cap MB | backup MB | exit | updater s |', '|---|---|---|---|---|---|', ...rows].join('\n'));
+  const rows = measured.map(
+    (m) => `| ${m.rig} | ${m.case} | ${m.capMB ?? '-'} | ${m.backupMB ?? '-'} | ${m.exit} | ${m.updaterS.toFixed(0)} |`,
+  );
+  console.log(
+    [
+      '',
+      'Backup cap (1.x → 2.x):',
+      '| rig | data | cap MB | backup MB | exit | updater s |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+    ].join('\n'),
+  );
 });

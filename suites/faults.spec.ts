@@ -63,7 +63,9 @@ const updaterArgs = (p: UpgradePath) => ['--hostos-version', p.to.version, '--su
 /** The update finished as hup-2x expects: the other root, the target version, the data. */
 async function expectUpdated(device: Device, before: DeviceState, sums: Record<string, string>, p: UpgradePath) {
   const after = await device.snapshot();
-  expect(after.activeRoot.partition, 'the updated device runs from the other root').not.toBe(before.activeRoot.partition);
+  expect(after.activeRoot.partition, 'the updated device runs from the other root').not.toBe(
+    before.activeRoot.partition,
+  );
   expect(after.osRelease.VERSION).toBe(p.to.version);
   expect(stableState(after).partitions).toEqual(stableState(before).partitions);
   expect(await dataChecksums(device)).toEqual(sums);
@@ -80,7 +82,11 @@ async function expectMigrated(device: Device, _before: DeviceState, sums: Record
 
 async function expectSupervisorRunning(device: Device) {
   await expect
-    .poll(async () => (await device.exec('docker ps -q')).stdout.split('\n').includes('resin_supervisor'), { timeout: 120_000, intervals: [2000], message: 'the supervisor running again after the failed update' })
+    .poll(async () => (await device.exec('docker ps -q')).stdout.split('\n').includes('resin_supervisor'), {
+      timeout: 120_000,
+      intervals: [2000],
+      message: 'the supervisor running again after the failed update',
+    })
     .toBe(true);
 }
 
@@ -97,7 +103,12 @@ interface CutSubject {
 const subjects: CutSubject[] = [];
 const path2x = subjectPath(paths);
 if (path2x) {
-  subjects.push({ path: path2x, timeoutMs: (rig) => rig.config.bootTimeoutSeconds * 1000 * 8, boot: (ctx) => bootSourceForUpdate(ctx, path2x), expectDone: expectUpdated });
+  subjects.push({
+    path: path2x,
+    timeoutMs: (rig) => rig.config.bootTimeoutSeconds * 1000 * 8,
+    boot: (ctx) => bootSourceForUpdate(ctx, path2x),
+    expectDone: expectUpdated,
+  });
 }
 const path1x = subjectPath(await loadPaths1xTo2x());
 if (path1x) {
@@ -106,8 +117,17 @@ if (path1x) {
     timeoutMs: (rig) => migrationTimeoutMs(rig, SEED_MB) * 2 + rig.config.bootTimeoutSeconds * 1000 * 4,
     boot: async ({ rig, device, registry, imageFor }) => {
       await registry.publishPath(path1x);
-      const seeded = await seedResinData((await imageFor(path1x.from.version)).path, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 4 * MiB });
-      await bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.started.deviceUrl, supervisorVersion: path1x.from.supervisor, wifi: labWifiNetworks });
+      const seeded = await seedResinData((await imageFor(path1x.from.version)).path, {
+        kind: 'incompressible',
+        totalBytes: SEED_MB * 1_000_000,
+        fileBytes: 4 * MiB,
+      });
+      await bootOneXDevice(rig, device, {
+        image: seeded.path,
+        registryUrl: registry.started.deviceUrl,
+        supervisorVersion: path1x.from.supervisor,
+        wifi: labWifiNetworks,
+      });
     },
     expectDone: expectMigrated,
   });
@@ -120,7 +140,12 @@ if (path1x1x) {
     timeoutMs: (rig) => migrationTimeoutMs(rig) * 2 + rig.config.bootTimeoutSeconds * 1000 * 4,
     boot: async ({ rig, device, registry, imageFor }) => {
       await registry.publishPath(path1x1x);
-      await bootOneXDevice(rig, device, { image: (await imageFor(path1x1x.from.version)).path, registryUrl: registry.started.deviceUrl, supervisorVersion: path1x1x.from.supervisor, wifi: labWifiNetworks });
+      await bootOneXDevice(rig, device, {
+        image: (await imageFor(path1x1x.from.version)).path,
+        registryUrl: registry.started.deviceUrl,
+        supervisorVersion: path1x1x.from.supervisor,
+        wifi: labWifiNetworks,
+      });
       await seedData(device);
     },
     expectDone: expectUpdated,
@@ -133,8 +158,12 @@ for (const subject of subjects) {
     const title = `power cut: ${row.updater} in ${row.phase}${row.afterMs ? ` +${row.afterMs}ms` : ''} → ${row.guarantee}`;
     test(title, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
       test.setTimeout(subject.timeoutMs(rig));
-      testInfo.annotations.push({ type: 'fault', description: `power-cut at ${row.phase}` }, { type: 'guarantee', description: `${row.guarantee}: ${row.why}` });
-      await test.step(`boot ${cutPath.from.version} with the supervisor and the app`, () => subject.boot({ rig, device, registry, imageFor }));
+      testInfo.annotations.push(
+        { type: 'fault', description: `power-cut at ${row.phase}` },
+        { type: 'guarantee', description: `${row.guarantee}: ${row.why}` },
+      );
+      await test.step(`boot ${cutPath.from.version} with the supervisor and the app`, () =>
+        subject.boot({ rig, device, registry, imageFor }));
       const before = await device.snapshot();
       const sums = await dataChecksums(device);
 
@@ -146,7 +175,10 @@ for (const subject of subjects) {
       });
       await testInfo.attach('updater-output.log', { body: run.output, contentType: 'text/plain' });
       expect(run.injected, `the updater reached phase ${row.phase} (${describeRun(run)})`).toBeDefined();
-      testInfo.annotations.push({ type: 'cut', description: `power cut ${(run.injected!.atMs / 1000).toFixed(1)}s into the run, in ${row.phase}` });
+      testInfo.annotations.push({
+        type: 'cut',
+        description: `power cut ${(run.injected!.atMs / 1000).toFixed(1)}s into the run, in ${row.phase}`,
+      });
 
       const after = await test.step('power on after the cut', async () => {
         await device.disconnect();
@@ -170,38 +202,66 @@ for (const subject of subjects) {
       const record = () => (note.description = JSON.stringify(result));
       record();
       testInfo.annotations.push(note, { type: 'outcome', description: `${outcome} (${detail})` });
-      await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
+      await testInfo.attach('device-state.json', {
+        body: JSON.stringify({ before, after }, null, 2),
+        contentType: 'application/json',
+      });
 
       if (row.guarantee === 'unsafe') {
         // What the window costs, measured: does the device come back, and with which of its data?
         if (after) result.detail += `; ${await dataVerdict(device, sums)}`;
         record();
-        const finding = { type: 'finding', description: `known unsafe window ${row.phase}: ${outcome} (${result.detail}) — ${row.why}` };
+        const finding = {
+          type: 'finding',
+          description: `known unsafe window ${row.phase}: ${outcome} (${result.detail}) — ${row.why}`,
+        };
         testInfo.annotations.push(finding);
         // Still promised: the device boots one OS whole with its data, or the documented recovery
         // (a rerun of the updater) brings it to the target with resin-data intact. Otherwise: bricked.
         await test.step('the promise after an unsafe window: one OS whole, or recovered by a rerun', async () => {
-          expect(after, `bricked: after a cut in ${row.phase} the device did not boot (${detail}); no documented recovery applies to a device that does not boot`).toBeDefined();
+          expect(
+            after,
+            `bricked: after a cut in ${row.phase} the device did not boot (${detail}); no documented recovery applies to a device that does not boot`,
+          ).toBeDefined();
           if (outcome === 'new-os') {
-            expect(await dataChecksums(device), `bricked: after a cut in ${row.phase} the new OS booted without its resin-data`).toEqual(sums);
+            expect(
+              await dataChecksums(device),
+              `bricked: after a cut in ${row.phase} the new OS booted without its resin-data`,
+            ).toEqual(sums);
             return;
           }
-          const rerun = await runUpdater(device, rig, { script: updaterScript(row.updater), args: updaterArgs(cutPath), step: (name, body) => test.step(`recovery rerun: ${name}`, body), timeoutMs: subject.timeoutMs(rig) / 2 });
+          const rerun = await runUpdater(device, rig, {
+            script: updaterScript(row.updater),
+            args: updaterArgs(cutPath),
+            step: (name, body) => test.step(`recovery rerun: ${name}`, body),
+            timeoutMs: subject.timeoutMs(rig) / 2,
+          });
           await testInfo.attach('updater-recovery-rerun.log', { body: rerun.log, contentType: 'text/plain' });
           result.rerunOk = rerun.exitCode === 0;
           finding.description += `; recovery by rerun: ${result.rerunOk ? 'ok' : `FAILED (${describeRun(rerun)})`}`;
           record();
-          expect(rerun.exitCode, `bricked: after a cut in ${row.phase} (${outcome}: ${result.detail}) the documented recovery, a rerun of ${row.updater}, failed: ${describeRun(rerun)}`).toBe(0);
+          expect(
+            rerun.exitCode,
+            `bricked: after a cut in ${row.phase} (${outcome}: ${result.detail}) the documented recovery, a rerun of ${row.updater}, failed: ${describeRun(rerun)}`,
+          ).toBe(0);
           await subject.expectDone(device, before, sums, cutPath);
         });
         return;
       }
-      expect(meetsGuarantee(row.guarantee, outcome), `after a cut in ${row.phase} the guarantee is ${row.guarantee}; the device came back as ${outcome} (${detail})`).toBe(true);
+      expect(
+        meetsGuarantee(row.guarantee, outcome),
+        `after a cut in ${row.phase} the guarantee is ${row.guarantee}; the device came back as ${outcome} (${detail})`,
+      ).toBe(true);
       expect(await dataChecksums(device), 'resin-data intact after the cut').toEqual(sums);
 
       if (outcome === 'old-os') {
         await test.step('a rerun of the updater succeeds', async () => {
-          const rerun = await runUpdater(device, rig, { script: updaterScript(row.updater), args: updaterArgs(cutPath), step: (name, body) => test.step(`rerun: ${name}`, body), timeoutMs: subject.timeoutMs(rig) / 2 });
+          const rerun = await runUpdater(device, rig, {
+            script: updaterScript(row.updater),
+            args: updaterArgs(cutPath),
+            step: (name, body) => test.step(`rerun: ${name}`, body),
+            timeoutMs: subject.timeoutMs(rig) / 2,
+          });
           await testInfo.attach('updater-rerun.log', { body: rerun.log, contentType: 'text/plain' });
           result.rerunOk = rerun.exitCode === 0;
           record();
@@ -218,7 +278,9 @@ async function dataVerdict(device: Device, sums: Record<string, string>): Promis
   try {
     const now = await dataChecksums(device);
     const lost = Object.keys(sums).filter((f) => now[f] !== sums[f]);
-    return lost.length ? `resin-data: ${lost.length} of ${Object.keys(sums).length} files lost or changed` : 'resin-data intact';
+    return lost.length
+      ? `resin-data: ${lost.length} of ${Object.keys(sums).length} files lost or changed`
+      : 'resin-data intact';
   } catch (error) {
     return `resin-data unreadable (${(error as Error).message.split('\n')[0]})`;
   }
@@ -256,84 +318,108 @@ const pullFaults: PullFault[] = [
 ];
 
 for (const fault of pullFaults) {
-  test(`${fault.name} during the pull: clean failure, device unchanged, rerun succeeds`, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
-    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6);
-    testInfo.annotations.push({ type: 'fault', description: `${fault.name} at pull` });
-    await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSourceForUpdate({ rig, device, registry, imageFor }, path));
+  test(
+    `${fault.name} during the pull: clean failure, device unchanged, rerun succeeds`,
+    { tag: ['@fault'] },
+    async ({ rig, device, imageFor, registry }, testInfo) => {
+      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6);
+      testInfo.annotations.push({ type: 'fault', description: `${fault.name} at pull` });
+      await test.step(`boot ${path.from.version} with the supervisor and the app`, () =>
+        bootSourceForUpdate({ rig, device, registry, imageFor }, path));
+      const before = await device.snapshot();
+      const sums = await dataChecksums(device);
+      let restored = false;
+      try {
+        const run = await runUpdater(device, rig, {
+          script: updaterScript(path.updater),
+          args: updaterArgs(path),
+          step: (name, body) => test.step(name, body),
+          at: { phase: 'pull', afterMs: 1000, action: () => fault.inject(rig, registry), connection: 'resumes' },
+        });
+        await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
+        expect(run.injected, `the updater reached the pull (${describeRun(run)})`).toBeDefined();
+        await test.step(`${fault.name}: back to normal`, async () => {
+          await fault.restore(rig, registry);
+          restored = true;
+        });
+        expect(run.exitCode, `the updater fails cleanly: ${describeRun(run)}`).toBe(1);
+        expect(run.error ?? '', 'the failure names what went wrong').toMatch(fault.message);
+        // The network was down: the run's output may have been cut off, the device is reached again now.
+        const after = await device.snapshot();
+        expect(stableState(after), 'the device as it was before the update').toEqual(stableState(before));
+        expect(await dataChecksums(device)).toEqual(sums);
+        await expectSupervisorRunning(device);
+      } finally {
+        if (!restored) await fault.restore(rig, registry).catch(() => undefined);
+      }
+
+      await test.step('a rerun succeeds', async () => {
+        const rerun = await runUpdater(device, rig, {
+          script: updaterScript(path.updater),
+          args: updaterArgs(path),
+          step: (name, body) => test.step(`rerun: ${name}`, body),
+        });
+        expect(rerun.exitCode, describeRun(rerun)).toBe(0);
+        await expectUpdated(device, before, sums, path);
+      });
+    },
+  );
+}
+
+test(
+  `registry-slow (${SLOW_LINK_KBIT} kbit/s): the update completes and nothing is pulled twice`,
+  { tag: ['@fault'] },
+  async ({ rig, device, imageFor, registry }, testInfo) => {
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 12);
+    testInfo.annotations.push({ type: 'fault', description: `registry-slow ${SLOW_LINK_KBIT} kbit/s` });
+    await test.step(`boot ${path.from.version} with the supervisor and the app`, () =>
+      bootSourceForUpdate({ rig, device, registry, imageFor }, path));
     const before = await device.snapshot();
     const sums = await dataChecksums(device);
-    let restored = false;
+    // The budget: every blob of the target's hostOS image and supervisor image, once.
+    const budget = await test.step('the bytes the update must pull at most', async () => {
+      const refs = [
+        `resin/resinos:${path.to.version.replace(/\+/g, '_')}-${rig.deviceType}`,
+        await supervisorRef(device, path),
+      ];
+      let bytes = 0;
+      for (const ref of refs) {
+        const { manifest } = await registry.started.client.getManifest(ref.replace(/^[^/]+:\d+\//, ''));
+        bytes += manifest.config.size + manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
+      }
+      return bytes;
+    });
+    const mark = await registry.started.mark();
+    await shapeRegistry(registry.started, SLOW_LINK_KBIT);
+    let run;
     try {
-      const run = await runUpdater(device, rig, {
+      run = await runUpdater(device, rig, {
         script: updaterScript(path.updater),
         args: updaterArgs(path),
         step: (name, body) => test.step(name, body),
-        at: { phase: 'pull', afterMs: 1000, action: () => fault.inject(rig, registry), connection: 'resumes' },
+        timeoutMs: 40 * 60_000,
       });
-      await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
-      expect(run.injected, `the updater reached the pull (${describeRun(run)})`).toBeDefined();
-      await test.step(`${fault.name}: back to normal`, async () => {
-        await fault.restore(rig, registry);
-        restored = true;
-      });
-      expect(run.exitCode, `the updater fails cleanly: ${describeRun(run)}`).toBe(1);
-      expect(run.error ?? '', 'the failure names what went wrong').toMatch(fault.message);
-      // The network was down: the run's output may have been cut off, the device is reached again now.
-      const after = await device.snapshot();
-      expect(stableState(after), 'the device as it was before the update').toEqual(stableState(before));
-      expect(await dataChecksums(device)).toEqual(sums);
-      await expectSupervisorRunning(device);
     } finally {
-      if (!restored) await fault.restore(rig, registry).catch(() => undefined);
+      await unshapeRegistry(registry.started);
     }
-
-    await test.step('a rerun succeeds', async () => {
-      const rerun = await runUpdater(device, rig, { script: updaterScript(path.updater), args: updaterArgs(path), step: (name, body) => test.step(`rerun: ${name}`, body) });
-      expect(rerun.exitCode, describeRun(rerun)).toBe(0);
-      await expectUpdated(device, before, sums, path);
+    await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
+    const served = await registry.started.bytesServed(mark);
+    const pull = run.phases.find((p) => p.name === 'pull');
+    testInfo.annotations.push({
+      type: 'bandwidth',
+      description: `registry served ${(served.blobs / MiB).toFixed(2)} MiB of blobs (budget ${(budget / MiB).toFixed(2)} MiB); the device received ${(run.bytesReceived / MiB).toFixed(2)} MiB on the wire (${((run.bytesReceived / budget - 1) * 100).toFixed(1)}% framing and retransmissions); pull took ${((pull?.durationMs ?? 0) / 1000).toFixed(0)}s`,
     });
-  });
-}
-
-test(`registry-slow (${SLOW_LINK_KBIT} kbit/s): the update completes and nothing is pulled twice`, { tag: ['@fault'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
-  test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 12);
-  testInfo.annotations.push({ type: 'fault', description: `registry-slow ${SLOW_LINK_KBIT} kbit/s` });
-  await test.step(`boot ${path.from.version} with the supervisor and the app`, () => bootSourceForUpdate({ rig, device, registry, imageFor }, path));
-  const before = await device.snapshot();
-  const sums = await dataChecksums(device);
-  // The budget: every blob of the target's hostOS image and supervisor image, once.
-  const budget = await test.step('the bytes the update must pull at most', async () => {
-    const refs = [`resin/resinos:${path.to.version.replace(/\+/g, '_')}-${rig.deviceType}`, await supervisorRef(device, path)];
-    let bytes = 0;
-    for (const ref of refs) {
-      const { manifest } = await registry.started.client.getManifest(ref.replace(/^[^/]+:\d+\//, ''));
-      bytes += manifest.config.size + manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
-    }
-    return bytes;
-  });
-  const mark = await registry.started.mark();
-  await shapeRegistry(registry.started, SLOW_LINK_KBIT);
-  let run;
-  try {
-    run = await runUpdater(device, rig, { script: updaterScript(path.updater), args: updaterArgs(path), step: (name, body) => test.step(name, body), timeoutMs: 40 * 60_000 });
-  } finally {
-    await unshapeRegistry(registry.started);
-  }
-  await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
-  const served = await registry.started.bytesServed(mark);
-  const pull = run.phases.find((p) => p.name === 'pull');
-  testInfo.annotations.push({
-    type: 'bandwidth',
-    description: `registry served ${(served.blobs / MiB).toFixed(2)} MiB of blobs (budget ${(budget / MiB).toFixed(2)} MiB); the device received ${(run.bytesReceived / MiB).toFixed(2)} MiB on the wire (${((run.bytesReceived / budget - 1) * 100).toFixed(1)}% framing and retransmissions); pull took ${((pull?.durationMs ?? 0) / 1000).toFixed(0)}s`,
-  });
-  expect(run.exitCode, describeRun(run)).toBe(0);
-  // Nothing pulled twice: the blob bytes the registry served are one copy of each blob, no more.
-  expect(served.blobs, 'blob bytes served by the registry: one copy of each blob').toBeLessThanOrEqual(budget);
-  // On the wire, TCP/IP and Ethernet framing add ~4.5% to a bulk transfer, and a shaped link drops
-  // and retransmits a little more; one repeated layer would add far more than this allowance.
-  expect(run.bytesReceived, 'bytes received by the device: the blobs plus framing').toBeLessThanOrEqual(budget * (1 + WIRE_OVERHEAD));
-  await expectUpdated(device, before, sums, path);
-});
+    expect(run.exitCode, describeRun(run)).toBe(0);
+    // Nothing pulled twice: the blob bytes the registry served are one copy of each blob, no more.
+    expect(served.blobs, 'blob bytes served by the registry: one copy of each blob').toBeLessThanOrEqual(budget);
+    // On the wire, TCP/IP and Ethernet framing add ~4.5% to a bulk transfer, and a shaped link drops
+    // and retransmits a little more; one repeated layer would add far more than this allowance.
+    expect(run.bytesReceived, 'bytes received by the device: the blobs plus framing').toBeLessThanOrEqual(
+      budget * (1 + WIRE_OVERHEAD),
+    );
+    await expectUpdated(device, before, sums, path);
+  },
+);
 
 /** The supervisor image the updater pulls for this path (it pulls none when the target's is not newer). */
 async function supervisorRef(device: Device, p: UpgradePath): Promise<string> {

@@ -33,22 +33,41 @@ import {
 } from '../harness/index.ts';
 
 const paths = await loadPaths1xTo2x();
-const measured: Array<{ rig: string; path: string; wallS: number; updaterS: number; deviceMiB: number; registryMiB: number }> = [];
+const measured: Array<{
+  rig: string;
+  path: string;
+  wallS: number;
+  updaterS: number;
+  deviceMiB: number;
+  registryMiB: number;
+}> = [];
 const SEED_MB = 24;
 
 /** The migration of one path from a given (seeded) card; asserts everything the suite promises. */
-async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry; path: UpgradePath; card: string; expectPreStep: boolean; testInfo: ReturnType<typeof test.info> }) {
+async function migrate(opts: {
+  rig: Rig;
+  device: Device;
+  registry: TestRegistry;
+  path: UpgradePath;
+  card: string;
+  expectPreStep: boolean;
+  testInfo: ReturnType<typeof test.info>;
+}) {
   const { rig, device, registry, path, testInfo } = opts;
   const wallStarted = Date.now();
   await test.step('publish source, target and the tools image to the registry', async () => {
     await registry.publishPath(path);
   });
   const seeded = await test.step(`seed ${SEED_MB} MB into resin-data on the host`, () =>
-    seedResinData(opts.card, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 8 * MiB }),
-  );
-  const start = await test.step(`boot ${path.from.version} with the supervisor and the app running, WiFi in config.json`, () =>
-    bootOneXDevice(rig, device, { image: seeded.path, registryUrl: registry.started.deviceUrl, supervisorVersion: path.from.supervisor, wifi: labWifiNetworks }),
-  );
+    seedResinData(opts.card, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 8 * MiB }));
+  const start =
+    await test.step(`boot ${path.from.version} with the supervisor and the app running, WiFi in config.json`, () =>
+      bootOneXDevice(rig, device, {
+        image: seeded.path,
+        registryUrl: registry.started.deviceUrl,
+        supervisorVersion: path.from.supervisor,
+        wifi: labWifiNetworks,
+      }));
 
   const before = await device.snapshot();
   const sumsBefore = await dataChecksums(device);
@@ -59,7 +78,9 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
     expect(before).toBootFrom(root === 3 ? 'resin-updt' : 'resin-root');
     expect(before).toSelectRoot(root);
     expect(before.bootSelects.file).toBe(rig.deviceType === 'raspberrypi3-64' ? 'cmdline.txt' : 'uEnv.txt');
-    expect(sumsBefore, 'the seeded files, read on the device, match the checksums recorded on the host').toMatchObject(seeded.checksums);
+    expect(sumsBefore, 'the seeded files, read on the device, match the checksums recorded on the host').toMatchObject(
+      seeded.checksums,
+    );
   });
 
   const mark = await registry.started.mark();
@@ -69,8 +90,14 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
     step: (name, body) => test.step(name, body),
     timeoutMs: migrationTimeoutMs(rig, SEED_MB),
   });
-  await testInfo.attach('updater.log', { body: [run.preStep?.log, run.log].filter(Boolean).join('\n\n--- rerun ---\n\n'), contentType: 'text/plain' });
-  await testInfo.attach('phases.json', { body: JSON.stringify({ preStep: run.preStep?.phases, run: run.phases }, null, 2), contentType: 'application/json' });
+  await testInfo.attach('updater.log', {
+    body: [run.preStep?.log, run.log].filter(Boolean).join('\n\n--- rerun ---\n\n'),
+    contentType: 'text/plain',
+  });
+  await testInfo.attach('phases.json', {
+    body: JSON.stringify({ preStep: run.preStep?.phases, run: run.phases }, null, 2),
+    contentType: 'application/json',
+  });
   const tail = (r: HupRun) => r.output.split('\n').slice(-20).join('\n');
 
   if (opts.expectPreStep) {
@@ -85,15 +112,34 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
     });
   }
   expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail(run)}`).toBe(0);
-  expect(run.phases.map((p) => p.name)).toEqual(['checks', 'stop-services', 'remove-containers', 'tools', 'backup', 'layout', 'restore', 'pull', 'populate', 'boot-files', 'wifi', 'supervisor', 'switch-boot', 'reboot']);
+  expect(run.phases.map((p) => p.name)).toEqual([
+    'checks',
+    'stop-services',
+    'remove-containers',
+    'tools',
+    'backup',
+    'layout',
+    'restore',
+    'pull',
+    'populate',
+    'boot-files',
+    'wifi',
+    'supervisor',
+    'switch-boot',
+    'reboot',
+  ]);
   expect(run.reboots, 'the migration rebooted the device once').toBe(1);
 
   const after: DeviceState = await device.snapshot();
-  await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
+  await testInfo.attach('device-state.json', {
+    body: JSON.stringify({ before, after }, null, 2),
+    contentType: 'application/json',
+  });
 
   await test.step('the layout is 2.x: table, labels, filesystems', async () => {
     expect(after).toHaveLayout('2.x');
-    const geometry = (s: DeviceState) => s.partitions.map(({ number, startSector, sizeBytes }) => ({ number, startSector, sizeBytes }));
+    const geometry = (s: DeviceState) =>
+      s.partitions.map(({ number, startSector, sizeBytes }) => ({ number, startSector, sizeBytes }));
     expect(geometry(after), 'the partition table keeps its partitions and sizes').toEqual(geometry(before));
     expect(after.partitions.find((p) => p.number === 6)?.fs).toBe('ext4');
   });
@@ -107,7 +153,8 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
     expect(after.legacyBoot.uEnv, '1.x uEnv.txt removed').toEqual({});
     expect(after.legacyBoot.cmdline, '1.x cmdline.txt removed').toBeUndefined();
     expect(Object.keys(after.bootFiles)).toContain('./boot.scr');
-    if (rig.deviceType === 'raspberrypi3-64') expect(after.legacyBoot.configTxt.kernel, 'the firmware boots U-Boot now').toBe('u-boot.bin');
+    if (rig.deviceType === 'raspberrypi3-64')
+      expect(after.legacyBoot.configTxt.kernel, 'the firmware boots U-Boot now').toBe('u-boot.bin');
   });
 
   await test.step('resin-data restored bit for bit', async () => {
@@ -124,12 +171,26 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
     await expectSupervisorAndAppRunning(device, path.to.supervisor, { when: 'on the first 2.x boot' });
     const served = await registry.started.bytesServed(mark);
     const repos = Object.keys(served.byRepository);
-    expect(repos, 'pulled from the registry since the updater started').toEqual(expect.arrayContaining(['resin/resinos', 'resin/resinhup-tools', 'hupbench/app']));
+    expect(repos, 'pulled from the registry since the updater started').toEqual(
+      expect.arrayContaining(['resin/resinos', 'resin/resinhup-tools', 'hupbench/app']),
+    );
     expect(repos.some((r) => r.endsWith('-supervisor'))).toBe(true);
     const registryMiB = served.total / MiB;
     const deviceMiB = (run.bytesReceived + (run.preStep?.bytesReceived ?? 0)) / MiB;
-    test.info().annotations.push({ type: 'bandwidth', description: `updater pulled ${deviceMiB.toFixed(2)} MiB; registry served ${registryMiB.toFixed(2)} MiB incl. the first boot's supervisor and app` });
-    measured.push({ rig: rig.config.name, path: `${path.name}${opts.expectPreStep ? ' (from resin-updt)' : ''}`, wallS: (Date.now() - wallStarted) / 1000, updaterS: (run.durationMs + (run.preStep?.durationMs ?? 0)) / 1000, deviceMiB, registryMiB });
+    test
+      .info()
+      .annotations.push({
+        type: 'bandwidth',
+        description: `updater pulled ${deviceMiB.toFixed(2)} MiB; registry served ${registryMiB.toFixed(2)} MiB incl. the first boot's supervisor and app`,
+      });
+    measured.push({
+      rig: rig.config.name,
+      path: `${path.name}${opts.expectPreStep ? ' (from resin-updt)' : ''}`,
+      wallS: (Date.now() - wallStarted) / 1000,
+      updaterS: (run.durationMs + (run.preStep?.durationMs ?? 0)) / 1000,
+      deviceMiB,
+      registryMiB,
+    });
   });
   // The first 2.x boot pulling the supervisor and the app is the device's own work, not overhead.
   testInfo.annotations.push(timingAnnotation(pathTiming(wallStarted, start, run, Date.now() - firstBootWorkStarted)));
@@ -137,24 +198,43 @@ async function migrate(opts: { rig: Rig; device: Device; registry: TestRegistry;
 
 for (const path of paths) {
   // The newest path is the smoke test of the class (`npm test`).
-  test(`1.x → 2.x: ${path.name}`, { tag: ['@hup', '@1x-2x', ...(path === paths.at(-1) ? ['@smoke'] : [])] }, async ({ rig, device, imageFor, registry }, testInfo) => {
-    test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 2);
-    test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
-    const card = (await imageFor(path.from.version)).path;
-    await migrate({ rig, device, registry, path, card, expectPreStep: false, testInfo });
-  });
+  test(
+    `1.x → 2.x: ${path.name}`,
+    { tag: ['@hup', '@1x-2x', ...(path === paths.at(-1) ? ['@smoke'] : [])] },
+    async ({ rig, device, imageFor, registry }, testInfo) => {
+      test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 2);
+      test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
+      const card = (await imageFor(path.from.version)).path;
+      await migrate({ rig, device, registry, path, card, expectPreStep: false, testInfo });
+    },
+  );
 }
 
 const newest = paths.at(-1);
-test(`1.x → 2.x from resin-updt: the pre-step moves the OS to resin-root first (${newest?.name})`, { tag: ['@hup', '@1x-2x'] }, async ({ rig, device, imageFor, registry }, testInfo) => {
-  test.skip(!newest, 'images/releases.yaml has no 1.x → 2.x path');
-  test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 3);
-  const card = await with1xRootOnP3((await imageFor(newest!.from.version)).path);
-  await migrate({ rig, device, registry, path: newest!, card, expectPreStep: true, testInfo });
-});
+test(
+  `1.x → 2.x from resin-updt: the pre-step moves the OS to resin-root first (${newest?.name})`,
+  { tag: ['@hup', '@1x-2x'] },
+  async ({ rig, device, imageFor, registry }, testInfo) => {
+    test.skip(!newest, 'images/releases.yaml has no 1.x → 2.x path');
+    test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 3);
+    const card = await with1xRootOnP3((await imageFor(newest!.from.version)).path);
+    await migrate({ rig, device, registry, path: newest!, card, expectPreStep: true, testInfo });
+  },
+);
 
 test.afterAll(async () => {
   if (!measured.length) return;
-  const rows = measured.map((m) => `| ${m.rig} | ${m.path} | ${m.wallS.toFixed(0)} | ${m.updaterS.toFixed(0)} | ${m.deviceMiB.toFixed(2)} | ${m.registryMiB.toFixed(2)} |`);
-  console.log(['', '1.x → 2.x migrations:', '| rig | path | wall s | updater s | MiB pulled by the updater | MiB served (incl. first boot) |', '|---|---|---|---|---|---|', ...rows].join('\n'));
+  const rows = measured.map(
+    (m) =>
+      `| ${m.rig} | ${m.path} | ${m.wallS.toFixed(0)} | ${m.updaterS.toFixed(0)} | ${m.deviceMiB.toFixed(2)} | ${m.registryMiB.toFixed(2)} |`,
+  );
+  console.log(
+    [
+      '',
+      '1.x → 2.x migrations:',
+      '| rig | path | wall s | updater s | MiB pulled by the updater | MiB served (incl. first boot) |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+    ].join('\n'),
+  );
 });

@@ -41,7 +41,9 @@ for (const path of paths) {
     const wallStarted = Date.now();
     test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
 
-    const start = await test.step(`publish both releases; boot ${path.from.version} with the supervisor and the app running`, () => bootSourceForUpdate({ rig, device, imageFor, registry }, path));
+    const start =
+      await test.step(`publish both releases; boot ${path.from.version} with the supervisor and the app running`, () =>
+        bootSourceForUpdate({ rig, device, imageFor, registry }, path));
 
     const before = await device.snapshot();
     const sumsBefore = await dataChecksums(device);
@@ -54,20 +56,42 @@ for (const path of paths) {
       step: (name, body) => test.step(name, body),
     });
     await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
-    await testInfo.attach('phases.json', { body: JSON.stringify(run.phases, null, 2), contentType: 'application/json' });
+    await testInfo.attach('phases.json', {
+      body: JSON.stringify(run.phases, null, 2),
+      contentType: 'application/json',
+    });
     const receivedMiB = run.bytesReceived / MiB;
     const sentMiB = run.bytesSent / MiB;
     await testInfo.attach('bandwidth.json', {
-      body: JSON.stringify({ path: path.name, rig: rig.config.name, bytesReceived: run.bytesReceived, bytesSent: run.bytesSent, receivedMiB, sentMiB }, null, 2),
+      body: JSON.stringify(
+        {
+          path: path.name,
+          rig: rig.config.name,
+          bytesReceived: run.bytesReceived,
+          bytesSent: run.bytesSent,
+          receivedMiB,
+          sentMiB,
+        },
+        null,
+        2,
+      ),
       contentType: 'application/json',
     });
-    test.info().annotations.push({ type: 'bandwidth', description: `received ${receivedMiB.toFixed(2)} MiB, sent ${sentMiB.toFixed(2)} MiB` });
+    test
+      .info()
+      .annotations.push({
+        type: 'bandwidth',
+        description: `received ${receivedMiB.toFixed(2)} MiB, sent ${sentMiB.toFixed(2)} MiB`,
+      });
 
     expect(run.exitCode, `upgrade-2.x.sh ${describeRun(run)}\n${run.output.split('\n').slice(-15).join('\n')}`).toBe(0);
     expect(run.reboots, 'the update rebooted the device exactly once').toBe(1);
 
     const after = await device.snapshot();
-    await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
+    await testInfo.attach('device-state.json', {
+      body: JSON.stringify({ before, after }, null, 2),
+      contentType: 'application/json',
+    });
     const spare = before.activeRoot.label === 'resin-rootA' ? 'resin-rootB' : 'resin-rootA';
     const sparePart = spare === 'resin-rootA' ? '2' : '3';
 
@@ -83,9 +107,19 @@ for (const path of paths) {
     });
 
     await test.step('boot environment and breadcrumbs as the updater leaves them', async () => {
-      expect(after.bootEnv.resin_root_part, `resinOS_uEnv.txt after the update; device says:\n${(await device.exec('grep /mnt /proc/mounts; ls -la /mnt/boot | head; dmesg | grep -i -E "fat|mount" | tail -5; grep -E "mounts|supervisor" /dev/null')).stdout}\n${rig.console.transcript().split('\n').filter((l) => /\[(mounts|supervisor|rcS)\]/.test(l)).slice(-10).join('\n')}`).toBe(sparePart);
+      expect(
+        after.bootEnv.resin_root_part,
+        `resinOS_uEnv.txt after the update; device says:\n${(await device.exec('grep /mnt /proc/mounts; ls -la /mnt/boot | head; dmesg | grep -i -E "fat|mount" | tail -5; grep -E "mounts|supervisor" /dev/null')).stdout}\n${rig.console
+          .transcript()
+          .split('\n')
+          .filter((l) => /\[(mounts|supervisor|rcS)\]/.test(l))
+          .slice(-10)
+          .join('\n')}`,
+      ).toBe(sparePart);
       expect(after.bootEnv.upgrade_available).toBe('1');
-      expect(after.stateFiles).toEqual(expect.arrayContaining(['rollback-health-breadcrumb', 'rollback-altboot-breadcrumb']));
+      expect(after.stateFiles).toEqual(
+        expect.arrayContaining(['rollback-health-breadcrumb', 'rollback-altboot-breadcrumb']),
+      );
     });
 
     await test.step('resin-data kept byte for byte', async () => {
@@ -94,12 +128,37 @@ for (const path of paths) {
 
     const appBackAt = await test.step('the supervisor and the app run again', async () => {
       const wantSupervisor = path.supervisorUpdate ? path.to.supervisor : path.from.supervisor;
-      const supervisorLine = new RegExp(`^resin_supervisor\\s+\\S+:v${wantSupervisor.replace(/\./g, '\\.')}\\s+running`, 'm');
+      const supervisorLine = new RegExp(
+        `^resin_supervisor\\s+\\S+:v${wantSupervisor.replace(/\./g, '\\.')}\\s+running`,
+        'm',
+      );
       await expect
-        .poll(async () => { const ps = (await device.exec('docker ps')).stdout; return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps) ? 'both running' : `${(await device.exec('docker ps -a; grep -o "supervisorImage[^,]*" /mnt/boot/config.json')).stdout}\nconsole:\n${rig.console.transcript().split('\n').filter((l) => /\[(supervisor|engine|rcS)\]/.test(l)).slice(-25).join('\n')}`; }, { timeout: 180_000, intervals: [1000], message: `resin_supervisor v${wantSupervisor} and app running after the reboot` })
+        .poll(
+          async () => {
+            const ps = (await device.exec('docker ps')).stdout;
+            return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps)
+              ? 'both running'
+              : `${(await device.exec('docker ps -a; grep -o "supervisorImage[^,]*" /mnt/boot/config.json')).stdout}\nconsole:\n${rig.console
+                  .transcript()
+                  .split('\n')
+                  .filter((l) => /\[(supervisor|engine|rcS)\]/.test(l))
+                  .slice(-25)
+                  .join('\n')}`;
+          },
+          {
+            timeout: 180_000,
+            intervals: [1000],
+            message: `resin_supervisor v${wantSupervisor} and app running after the reboot`,
+          },
+        )
         .toBe('both running');
       const last = Math.max(...(await heartbeats(device)));
-      await expect.poll(async () => Math.max(...(await heartbeats(device))), { timeout: 30_000, message: 'heartbeat advancing after the reboot' }).toBeGreaterThan(last);
+      await expect
+        .poll(async () => Math.max(...(await heartbeats(device))), {
+          timeout: 30_000,
+          message: 'heartbeat advancing after the reboot',
+        })
+        .toBeGreaterThan(last);
       return Date.now();
     });
 
@@ -108,14 +167,36 @@ for (const path of paths) {
       const { gap, at } = maxGap(beats, deviceStart);
       const updaterEndDevice = deviceStart + run.durationMs / 1000;
       const rebootWindowS = (appBackAt - run.exitedAt) / 1000;
-      test.info().annotations.push({ type: 'downtime', description: `heartbeat gap ${gap}s; updater exit → app back ${rebootWindowS.toFixed(1)}s; reboot to login ${((run.rebootMs ?? 0) / 1000).toFixed(1)}s` });
+      test
+        .info()
+        .annotations.push({
+          type: 'downtime',
+          description: `heartbeat gap ${gap}s; updater exit → app back ${rebootWindowS.toFixed(1)}s; reboot to login ${((run.rebootMs ?? 0) / 1000).toFixed(1)}s`,
+        });
       const beforeReboot = appDowntime(beats, run.deviceTicks, deviceStart, updaterEndDevice - 3);
-      if (beforeReboot.deviceStall > 3) test.info().annotations.push({ type: 'device-stall', description: `the whole device was silent for ${beforeReboot.deviceStall}s during the update (its in-RAM ticker too): not counted as app downtime` });
-      if (beforeReboot.gap > 3) test.info().annotations.push({ type: 'app-io-stall', description: `the app's heartbeat (written to resin-data) paused ${beforeReboot.gap}s while the device itself ran on: its writes queued behind the updater's on the same card` });
+      if (beforeReboot.deviceStall > 3)
+        test
+          .info()
+          .annotations.push({
+            type: 'device-stall',
+            description: `the whole device was silent for ${beforeReboot.deviceStall}s during the update (its in-RAM ticker too): not counted as app downtime`,
+          });
+      if (beforeReboot.gap > 3)
+        test
+          .info()
+          .annotations.push({
+            type: 'app-io-stall',
+            description: `the app's heartbeat (written to resin-data) paused ${beforeReboot.gap}s while the device itself ran on: its writes queued behind the updater's on the same card`,
+          });
       // Note: an app the updater stopped stays down until the reboot (the supervisor is stopped too),
       // far longer than this; shorter pauses are the app's own writes waiting for a busy SD card.
-      expect(beforeReboot.gap, `the app kept its heartbeat while the updater stopped the supervisor, pulled and exported (device-wide silences excluded; write stalls up to ${APP_IO_STALL_S}s allowed)`).toBeLessThanOrEqual(APP_IO_STALL_S);
-      expect(at ?? 0, 'the largest heartbeat gap starts at the reboot, not during the update').toBeGreaterThanOrEqual(updaterEndDevice - 4);
+      expect(
+        beforeReboot.gap,
+        `the app kept its heartbeat while the updater stopped the supervisor, pulled and exported (device-wide silences excluded; write stalls up to ${APP_IO_STALL_S}s allowed)`,
+      ).toBeLessThanOrEqual(APP_IO_STALL_S);
+      expect(at ?? 0, 'the largest heartbeat gap starts at the reboot, not during the update').toBeGreaterThanOrEqual(
+        updaterEndDevice - 4,
+      );
       expect(gap, 'the heartbeat gap is no longer than the reboot').toBeLessThanOrEqual(rebootWindowS + 3);
     });
 
@@ -125,20 +206,52 @@ for (const path of paths) {
       expect(trialBoot?.line, 'U-Boot printed bootcount=1 on the first boot of the new OS').toMatch(/bootcount=1\b/);
       const windowMs = testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
       await expect
-        .poll(async () => { const s = await device.snapshot(); return { upgrade_available: s.bootEnv.upgrade_available, resin_root_part: s.bootEnv.resin_root_part, breadcrumbs: s.stateFiles.filter((f) => f.endsWith('-breadcrumb')) }; },
-          { timeout: windowMs + 60_000, intervals: [2000], message: `rollback-health verdict within its ${windowMs / 1000}s window` })
+        .poll(
+          async () => {
+            const s = await device.snapshot();
+            return {
+              upgrade_available: s.bootEnv.upgrade_available,
+              resin_root_part: s.bootEnv.resin_root_part,
+              breadcrumbs: s.stateFiles.filter((f) => f.endsWith('-breadcrumb')),
+            };
+          },
+          {
+            timeout: windowMs + 60_000,
+            intervals: [2000],
+            message: `rollback-health verdict within its ${windowMs / 1000}s window`,
+          },
+        )
         .toEqual({ upgrade_available: '0', resin_root_part: sparePart, breadcrumbs: [] });
-      expect(await device.exec('test -e /mnt/boot/bootcount.env'), 'bootcount.env removed when the trial ended').toMatchObject({ exitCode: 1 });
+      expect(
+        await device.exec('test -e /mnt/boot/bootcount.env'),
+        'bootcount.env removed when the trial ended',
+      ).toMatchObject({ exitCode: 1 });
     });
 
     // The rollback-health window is the device's own work: counted with it, not as harness overhead.
     test.info().annotations.push(timingAnnotation(pathTiming(wallStarted, start, run, Date.now() - verdictStarted)));
-    bandwidth.push({ path: path.name, rig: rig.config.name, receivedMiB, sentMiB, wallS: (Date.now() - wallStarted) / 1000 });
+    bandwidth.push({
+      path: path.name,
+      rig: rig.config.name,
+      receivedMiB,
+      sentMiB,
+      wallS: (Date.now() - wallStarted) / 1000,
+    });
   });
 }
 
 test.afterAll(async () => {
   if (!bandwidth.length) return;
-  const rows = bandwidth.map((b) => `| ${b.rig} | ${b.path} | ${b.receivedMiB.toFixed(2)} | ${b.sentMiB.toFixed(2)} | ${b.wallS.toFixed(0)} |`);
-  console.log(['', 'Bandwidth per update path (device eth0, updater run only):', '| rig | path | MiB received | MiB sent | wall s |', '|---|---|---|---|---|', ...rows].join('\n'));
+  const rows = bandwidth.map(
+    (b) => `| ${b.rig} | ${b.path} | ${b.receivedMiB.toFixed(2)} | ${b.sentMiB.toFixed(2)} | ${b.wallS.toFixed(0)} |`,
+  );
+  console.log(
+    [
+      '',
+      'Bandwidth per update path (device eth0, updater run only):',
+      '| rig | path | MiB received | MiB sent | wall s |',
+      '|---|---|---|---|---|',
+      ...rows,
+    ].join('\n'),
+  );
 });

@@ -33,14 +33,18 @@ const refusals: Refusal[] = !path
         device: path.from,
         target: oldest1x!.version,
         exitCode: 1,
-        message: new RegExp(`target ${versionPattern(oldest1x!.version)} is not a 2\\.x release: this script migrates 1\\.x to 2\\.x`),
+        message: new RegExp(
+          `target ${versionPattern(oldest1x!.version)} is not a 2\\.x release: this script migrates 1\\.x to 2\\.x`,
+        ),
       },
       {
         name: 'a 2.x device',
         device: path.to,
         target: path.to.version,
         exitCode: 1,
-        message: new RegExp(`this device runs resinOS ${versionPattern(path.to.version)}, not 1\\.x: use upgrade-2\\.x\\.sh`),
+        message: new RegExp(
+          `this device runs resinOS ${versionPattern(path.to.version)}, not 1\\.x: use upgrade-2\\.x\\.sh`,
+        ),
       },
       // The migration writes the backup, then the 2.x root, onto resin-updt (p3).
       spareRootTooSmall(path.from, path.to.version, 'resin-updt'),

@@ -34,7 +34,9 @@ const refusals: Refusal[] = !path
         device: path.to,
         target: path.from.version,
         exitCode: 1,
-        message: new RegExp(`target ${versionPattern(path.from.version)} is older than the running ${versionPattern(path.to.version)}; refusing to downgrade`),
+        message: new RegExp(
+          `target ${versionPattern(path.from.version)} is older than the running ${versionPattern(path.to.version)}; refusing to downgrade`,
+        ),
       },
       ...(newest2x
         ? [
@@ -43,14 +45,18 @@ const refusals: Refusal[] = !path
               device: path.from,
               target: newest2x.version,
               exitCode: 1,
-              message: new RegExp(`target ${versionPattern(newest2x.version)} is a 2\\.x release: use upgrade-1\\.x-to-2\\.x\\.sh`),
+              message: new RegExp(
+                `target ${versionPattern(newest2x.version)} is a 2\\.x release: use upgrade-1\\.x-to-2\\.x\\.sh`,
+              ),
             },
             {
               name: 'a 2.x device',
               device: newest2x,
               target: path.to.version,
               exitCode: 1,
-              message: new RegExp(`this device runs resinOS ${versionPattern(newest2x.version)}, not 1\\.x: use upgrade-2\\.x\\.sh`),
+              message: new RegExp(
+                `this device runs resinOS ${versionPattern(newest2x.version)}, not 1\\.x: use upgrade-2\\.x\\.sh`,
+              ),
             },
           ]
         : []),

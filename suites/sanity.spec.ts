@@ -32,7 +32,9 @@ const refusals: Refusal[] = !path
         device: path.to,
         target: path.from.version,
         exitCode: 1,
-        message: new RegExp(`downgrade refused: target ${versionPattern(path.from.version)} is older than the running ${versionPattern(path.to.version)}`),
+        message: new RegExp(
+          `downgrade refused: target ${versionPattern(path.from.version)} is older than the running ${versionPattern(path.to.version)}`,
+        ),
       },
       {
         name: 'not newer (the running version)',
@@ -48,7 +50,9 @@ const refusals: Refusal[] = !path
               device: newest1x,
               target: path.to.version,
               exitCode: 1,
-              message: new RegExp(`this device runs resinOS ${versionPattern(newest1x.version)} \\(1\\.x\\): use upgrade-1\\.x\\.sh or upgrade-1\\.x-to-2\\.x\\.sh`),
+              message: new RegExp(
+                `this device runs resinOS ${versionPattern(newest1x.version)} \\(1\\.x\\): use upgrade-1\\.x\\.sh or upgrade-1\\.x-to-2\\.x\\.sh`,
+              ),
             },
           ]
         : []),

@@ -36,8 +36,12 @@ test('a sparse reference image: fewer bytes written than the image holds, and re
   const image = await referenceImage();
   const card = await blankCard(2 * 1024 ** 3);
   const lines: string[] = [];
-  const report = await writeSparseImage(image, await checkFlashTarget(card, { allowCardImageFile: true }), (l) => lines.push(l));
-  console.log(`flash: image ${report.imageBytes} bytes, wrote ${report.writtenBytes} bytes (${((100 * report.writtenBytes) / report.imageBytes).toFixed(1)}%) in ${report.ranges} ranges, verified ${report.verifiedBytes} bytes; write ${report.writeMs} ms, verify ${report.verifyMs} ms`);
+  const report = await writeSparseImage(image, await checkFlashTarget(card, { allowCardImageFile: true }), (l) =>
+    lines.push(l),
+  );
+  console.log(
+    `flash: image ${report.imageBytes} bytes, wrote ${report.writtenBytes} bytes (${((100 * report.writtenBytes) / report.imageBytes).toFixed(1)}%) in ${report.ranges} ranges, verified ${report.verifiedBytes} bytes; write ${report.writeMs} ms, verify ${report.verifyMs} ms`,
+  );
   expect(report.imageBytes).toBe((await stat(image)).size);
   expect(report.writtenBytes).toBeGreaterThan(0);
   expect(report.writtenBytes).toBeLessThan(report.imageBytes / 4);
@@ -61,13 +65,17 @@ test('a card whose data differs from the image fails verification, naming the bl
   const fd = await open(card, 'r+');
   await fd.write(Buffer.from([0x5a]), 0, 1, range.first * map.blockSize + 100);
   await fd.close();
-  await expect(verifyCard(map, target)).rejects.toThrow(new RegExp(`Flash verification failed on ${card}: blocks ${range.first}-${range.last} read back as sha256`));
+  await expect(verifyCard(map, target)).rejects.toThrow(
+    new RegExp(`Flash verification failed on ${card}: blocks ${range.first}-${range.last} read back as sha256`),
+  );
 });
 
 test('a card smaller than the image is refused before anything is written', async () => {
   const image = await referenceImage();
   const card = await blankCard(64 * 1024 * 1024);
-  const error = await writeSparseImage(image, await checkFlashTarget(card, { allowCardImageFile: true })).catch((e: Error) => e);
+  const error = await writeSparseImage(image, await checkFlashTarget(card, { allowCardImageFile: true })).catch(
+    (e: Error) => e,
+  );
   expect(error).toBeInstanceOf(FlashRefused);
   expect((error as Error).message).toMatch(/holds 67108864 bytes; the image .* needs 1073741824/);
   expect((await stat(card)).blocks).toBe(0);
@@ -80,7 +88,9 @@ test('an image without a partition table (truncated, half-built) is refused: the
   await fd.write(Buffer.alloc(1024 * 1024, 0x42), 0, 1024 * 1024, 8 * 1024 * 1024);
   await fd.close();
   const card = await blankCard(128 * 1024 * 1024);
-  const error = await writeSparseImage(image, await checkFlashTarget(card, { allowCardImageFile: true })).catch((e: Error) => e);
+  const error = await writeSparseImage(image, await checkFlashTarget(card, { allowCardImageFile: true })).catch(
+    (e: Error) => e,
+  );
   expect(error).toBeInstanceOf(FlashRefused);
   expect((error as Error).message).toContain(`${image} is not a card image: it has no partition table`);
   expect((await stat(card)).blocks).toBe(0);

@@ -43,7 +43,9 @@ const listening = (port: number) =>
   });
 
 async function newestImage(): Promise<string> {
-  return (await imageForRelease((await loadReleases()).filter((r) => r.layout === '2.x').at(-1)!.version, 'beaglebone-black')).path;
+  return (
+    await imageForRelease((await loadReleases()).filter((r) => r.layout === '2.x').at(-1)!.version, 'beaglebone-black')
+  ).path;
 }
 
 test('flash, boot and the mux interlock through bench interfaces only; dispose leaves nothing behind', async () => {
@@ -54,7 +56,9 @@ test('flash, boot and the mux interlock through bench interfaces only; dispose l
   try {
     await rig.flash(await newestImage());
     const flash = rig.lastFlash!;
-    console.log(`virtual bench flash: image ${flash.imageBytes} bytes, wrote ${flash.writtenBytes} bytes, verified ${flash.verifiedBytes} bytes (write ${flash.writeMs} ms, verify ${flash.verifyMs} ms)`);
+    console.log(
+      `virtual bench flash: image ${flash.imageBytes} bytes, wrote ${flash.writtenBytes} bytes, verified ${flash.verifiedBytes} bytes (write ${flash.writeMs} ms, verify ${flash.verifyMs} ms)`,
+    );
     expect(flash.writtenBytes).toBeLessThan(flash.imageBytes);
     expect(flash.verifiedBytes).toBe(flash.writtenBytes);
 
@@ -62,21 +66,37 @@ test('flash, boot and the mux interlock through bench interfaces only; dispose l
     pids = lab.processes.map((p) => p.pid!);
     expect(lab.processes.map((p) => p.name)).toEqual(['QEMU', 'ser2net', 'pdudaemon']);
     const wiring = lab.wiring;
-    if (!('tcp' in wiring.console) || !('pdudaemon' in wiring.power) || !('fixed' in wiring.address) || !wiring.sdMux.commands) throw new Error('unexpected virtual bench wiring');
+    if (
+      !('tcp' in wiring.console) ||
+      !('pdudaemon' in wiring.power) ||
+      !('fixed' in wiring.address) ||
+      !wiring.sdMux.commands
+    )
+      throw new Error('unexpected virtual bench wiring');
     ports = [wiring.console.tcp.port, Number(new URL(wiring.power.pdudaemon.url).port), wiring.address.sshPort];
 
     await rig.power.on();
     await rig.console.expect(/^U-Boot \d{4}\.\d{2}/m, { timeoutMs: 60_000, what: 'U-Boot banner through ser2net' });
     // Like a real usb-sd-mux on a powered board: the card stays with the board.
-    await expect(runLabCommand(wiring.sdMux.commands.host, 'Switching the SD card to the lab host', 10_000)).rejects.toThrow(/refusing to switch the SD card to the host: the board is powered/);
+    await expect(
+      runLabCommand(wiring.sdMux.commands.host, 'Switching the SD card to the lab host', 10_000),
+    ).rejects.toThrow(/refusing to switch the SD card to the host: the board is powered/);
 
     await rig.console.expect(/login: ?$/m, { timeoutMs: 120_000, what: 'Login prompt through ser2net' });
     await rig.console.login({ timeoutMs: 60_000 });
     expect((await rig.console.run('cat /sys/class/net/eth0/carrier')).stdout.trim()).toBe('1');
     await rig.network.down();
-    await expect.poll(async () => (await rig.console.run('cat /sys/class/net/eth0/carrier')).stdout.trim(), { message: 'eth0 carrier after network.down()' }).toBe('0');
+    await expect
+      .poll(async () => (await rig.console.run('cat /sys/class/net/eth0/carrier')).stdout.trim(), {
+        message: 'eth0 carrier after network.down()',
+      })
+      .toBe('0');
     await rig.network.up();
-    await expect.poll(async () => (await rig.console.run('cat /sys/class/net/eth0/carrier')).stdout.trim(), { message: 'eth0 carrier after network.up()' }).toBe('1');
+    await expect
+      .poll(async () => (await rig.console.run('cat /sys/class/net/eth0/carrier')).stdout.trim(), {
+        message: 'eth0 carrier after network.up()',
+      })
+      .toBe('1');
 
     // Power off through pdudaemon freezes the board: the console answers no more.
     await rig.power.off();
@@ -92,12 +112,15 @@ test('flash, boot and the mux interlock through bench interfaces only; dispose l
 
 test('killing the run that owns the virtual bench takes QEMU, ser2net and pdudaemon with it', async () => {
   const script = path.join(dir, 'owner.mts');
-  await writeFile(script, [
-    `const { startVirtualLab } = await import(${JSON.stringify(path.resolve('harness/rig/bench/virtual/virtual-lab.ts'))});`,
-    `const lab = await startVirtualLab({ deviceType: 'beaglebone-black', memoryMiB: 256, cardSizeMiB: 64, dir: ${JSON.stringify(path.join(dir, 'lab'))} });`,
-    `console.log(JSON.stringify(lab.processes.map((p) => p.pid)));`,
-    `process.stdin.resume();`,
-  ].join('\n'));
+  await writeFile(
+    script,
+    [
+      `const { startVirtualLab } = await import(${JSON.stringify(path.resolve('harness/rig/bench/virtual/virtual-lab.ts'))});`,
+      `const lab = await startVirtualLab({ deviceType: 'beaglebone-black', memoryMiB: 256, cardSizeMiB: 64, dir: ${JSON.stringify(path.join(dir, 'lab'))} });`,
+      `console.log(JSON.stringify(lab.processes.map((p) => p.pid)));`,
+      `process.stdin.resume();`,
+    ].join('\n'),
+  );
   const owner = spawn(path.resolve('node_modules/.bin/tsx'), [script], { stdio: ['pipe', 'pipe', 'inherit'] });
   const pids = await new Promise<number[]>((resolve, reject) => {
     owner.stdout!.on('data', (d: Buffer) => {
@@ -111,29 +134,52 @@ test('killing the run that owns the virtual bench takes QEMU, ser2net and pdudae
   // daemons, which are its children too) by their pids, as an OOM kill or a CI timeout would.
   const owners = [owner.pid!, ...(await childPids(owner.pid!))].filter((pid) => !pids.includes(pid));
   for (const pid of owners) process.kill(pid, 'SIGKILL');
-  await expect.poll(() => pids.filter(alive), { message: 'lab processes still alive after their owner was killed', timeout: 15_000 }).toEqual([]);
+  await expect
+    .poll(() => pids.filter(alive), {
+      message: 'lab processes still alive after their owner was killed',
+      timeout: 15_000,
+    })
+    .toEqual([]);
 });
 
 test('checkRig reports every step on the virtual bench, and a rig whose console is absent clearly', async () => {
   const report = await checkRig('virtual-bench-beaglebone-black');
   console.log(formatRigCheckReport(report));
   expect(report.checks.map((c) => `${c.name}: ${c.status}`)).toEqual([
-    'rig file: ok', 'lease: ok', 'console: ok', 'flash: ok', 'power cycle: ok', 'bootloader banner: ok', 'login prompt: ok', 'console login: ok', 'address: ok', 'ssh: ok', 'power off: ok',
+    'rig file: ok',
+    'lease: ok',
+    'console: ok',
+    'flash: ok',
+    'power cycle: ok',
+    'bootloader banner: ok',
+    'login prompt: ok',
+    'console login: ok',
+    'address: ok',
+    'ssh: ok',
+    'power off: ok',
   ]);
   expect(report.ok).toBe(true);
-  expect(report.checks.find((c) => c.name === 'flash')!.detail).toMatch(/wrote \d+ of 1073741824 image bytes .* sha256 matches/);
+  expect(report.checks.find((c) => c.name === 'flash')!.detail).toMatch(
+    /wrote \d+ of 1073741824 image bytes .* sha256 matches/,
+  );
   expect(report.checks.find((c) => c.name === 'address')!.detail).toMatch(/the console shows eth0 10\.0\.2\.15\/24/);
 
   const absent = await checkRig('example-bench-beaglebone-black');
   const text = formatRigCheckReport(absent);
   expect(absent.ok).toBe(false);
-  expect(text).toMatch(/FAIL console +Cannot open serial console \/dev\/serial\/by-id\/usb-FTDI_TTL232R-3V3_FT0ABC12-if00-port0 at 115200 baud/);
+  expect(text).toMatch(
+    /FAIL console +Cannot open serial console \/dev\/serial\/by-id\/usb-FTDI_TTL232R-3V3_FT0ABC12-if00-port0 at 115200 baud/,
+  );
   expect(text).toMatch(/skip power cycle/);
   expect(text).toContain('rig example-bench-beaglebone-black is NOT ready: console failed');
 });
 
 async function childPids(pid: number): Promise<number[]> {
   const { readFile } = await import('node:fs/promises');
-  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''))
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   return [...children, ...(await Promise.all(children.map(childPids))).flat()];
 }

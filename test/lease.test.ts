@@ -20,7 +20,9 @@ test('a held rig is refused with who holds it: pid, host, command and since when
   const error = await acquireRigLease('bench-1', { dir }).catch((e: Error) => e);
   expect(error).toBeInstanceOf(RigLeaseError);
   const message = (error as Error).message;
-  expect(message).toContain(`Rig bench-1 is in use: leased by pid ${process.pid} on ${hostname()} since ${first.holder.since}`);
+  expect(message).toContain(
+    `Rig bench-1 is in use: leased by pid ${process.pid} on ${hostname()} since ${first.holder.since}`,
+  );
   expect(message).toContain('running: playwright test suites/boot.spec.ts');
   expect(message).toContain(`remove ${path.join(dir, 'bench-1.lock')}`);
   // Another rig is free meanwhile.
@@ -35,12 +37,15 @@ test('a held rig is refused with who holds it: pid, host, command and since when
 test('a lease held by a live process elsewhere blocks; once that process is gone it is taken over', async () => {
   // A real other process takes the lease and stays alive until told to stop.
   const script = path.join(dir, 'holder.mts');
-  await writeFile(script, [
-    `const { acquireRigLease } = await import(${JSON.stringify(path.resolve('harness/rig/lease.ts'))});`,
-    `await acquireRigLease('bench-1', { dir: ${JSON.stringify(dir)}, command: 'the other run' });`,
-    `console.log('held');`,
-    `process.stdin.resume();`,
-  ].join('\n'));
+  await writeFile(
+    script,
+    [
+      `const { acquireRigLease } = await import(${JSON.stringify(path.resolve('harness/rig/lease.ts'))});`,
+      `await acquireRigLease('bench-1', { dir: ${JSON.stringify(dir)}, command: 'the other run' });`,
+      `console.log('held');`,
+      `process.stdin.resume();`,
+    ].join('\n'),
+  );
   const holder = spawn(path.resolve('node_modules/.bin/tsx'), [script], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     holder.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
@@ -56,7 +61,11 @@ test('a lease held by a live process elsewhere blocks; once that process is gone
   process.kill(recorded.pid, 'SIGKILL');
   holder.kill('SIGKILL');
   await exited;
-  await expect.poll(async () => (await leaseHolder('bench-1', { dir }))?.stale, { message: 'the dead holder\'s lease is seen as stale' }).toBe(true);
+  await expect
+    .poll(async () => (await leaseHolder('bench-1', { dir }))?.stale, {
+      message: "the dead holder's lease is seen as stale",
+    })
+    .toBe(true);
   const taken = await acquireRigLease('bench-1', { dir });
   expect(taken.tookOverFrom?.pid).toBe(recorded.pid);
   expect(JSON.parse(await readFile(taken.file, 'utf8')).pid).toBe(process.pid);

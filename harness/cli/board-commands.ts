@@ -13,12 +13,18 @@ import { consoleSession } from './console-session.ts';
 import { requireRelease, requireRig } from './known.ts';
 import { UsageError } from './usage-error.ts';
 
-async function imageFor(config: RigConfig, opts: { release?: string; image?: string }): Promise<{ path: string; what: string } | undefined> {
+async function imageFor(
+  config: RigConfig,
+  opts: { release?: string; image?: string },
+): Promise<{ path: string; what: string } | undefined> {
   if (opts.release && opts.image) throw new UsageError('Give --release or --image, not both.');
   if (opts.image) return { path: path.resolve(opts.image), what: opts.image };
   if (opts.release) {
     const release = await requireRelease(opts.release, '--release');
-    return { path: (await imageForRelease(release.version, config.deviceType)).path, what: `release ${release.version}` };
+    return {
+      path: (await imageForRelease(release.version, config.deviceType)).path,
+      what: `release ${release.version}`,
+    };
   }
   return undefined;
 }
@@ -38,7 +44,10 @@ async function withRig<T>(config: RigConfig, command: string, body: (rig: Rig) =
 export async function flash(opts: { rig?: string; release?: string; image?: string; boot?: boolean }): Promise<number> {
   const config = await requireRig(opts.rig);
   const image = await imageFor(config, opts);
-  if (!image) throw new UsageError('Say what to flash: --release VERSION (the reference or vendor image from images/releases.yaml) or --image FILE.');
+  if (!image)
+    throw new UsageError(
+      'Say what to flash: --release VERSION (the reference or vendor image from images/releases.yaml) or --image FILE.',
+    );
   return withRig(config, `hupbench flash ${image.what}`, async (rig) => {
     const started = Date.now();
     await rig.flash(image.path);
@@ -48,7 +57,10 @@ export async function flash(opts: { rig?: string; release?: string; image?: stri
         ? `${config.name}: flashed ${image.what}: wrote ${f.writtenBytes} of ${f.imageBytes} bytes (${f.ranges} mapped ranges), read back ${f.verifiedBytes} bytes, sha256 matches (${((Date.now() - started) / 1000).toFixed(1)} s)`
         : `${config.name}: flashed ${image.what} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
-    if (config.kind === 'qemu') console.log(`Note: a QEMU rig's card is a copy-on-write overlay that lives as long as the rig; use --boot here, or hupbench console/run, to use it.`);
+    if (config.kind === 'qemu')
+      console.log(
+        `Note: a QEMU rig's card is a copy-on-write overlay that lives as long as the rig; use --boot here, or hupbench console/run, to use it.`,
+      );
     if (opts.boot) {
       const times = await powerOnToLogin(rig);
       console.log(`${config.name}: login prompt ${(times.loginPromptMs / 1000).toFixed(1)} s after power-on`);
@@ -77,7 +89,11 @@ export async function consoleCommand(opts: { rig?: string; release?: string; ima
 export async function check(opts: { rig?: string; release?: string; image?: string }): Promise<number> {
   const config = await requireRig(opts.rig);
   if (opts.release) await requireRelease(opts.release, '--release');
-  const report = await checkRig(config, { release: opts.release, image: opts.image, onCheck: (c) => console.log(`  ${c.status === 'ok' ? 'ok  ' : c.status === 'failed' ? 'FAIL' : 'skip'} ${c.name}`) });
+  const report = await checkRig(config, {
+    release: opts.release,
+    image: opts.image,
+    onCheck: (c) => console.log(`  ${c.status === 'ok' ? 'ok  ' : c.status === 'failed' ? 'FAIL' : 'skip'} ${c.name}`),
+  });
   console.log(formatRigCheckReport(report));
   return report.ok ? 0 : 1;
 }

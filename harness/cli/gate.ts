@@ -61,7 +61,8 @@ export const quickPowerCuts: Record<string, string[]> = {
 };
 
 /** The test title faults.spec.ts gives a power-cut row. */
-export const powerCutTitle = (r: GuaranteeRow) => `power cut: ${r.updater} in ${r.phase}${r.afterMs ? ` +${r.afterMs}ms` : ''} → ${r.guarantee}`;
+export const powerCutTitle = (r: GuaranteeRow) =>
+  `power cut: ${r.updater} in ${r.phase}${r.afterMs ? ` +${r.afterMs}ms` : ''} → ${r.guarantee}`;
 
 /** What the gate of `target` checks on `rigs`, before anything runs. */
 export interface GatePlan {
@@ -76,14 +77,27 @@ export interface GatePlan {
   categories: GateCategoryName[];
 }
 
-export async function gatePlan(target: Release, rigs: string[], quick: boolean, only?: GateCategoryName[]): Promise<GatePlan> {
+export async function gatePlan(
+  target: Release,
+  rigs: string[],
+  quick: boolean,
+  only?: GateCategoryName[],
+): Promise<GatePlan> {
   const categories = only?.length ? gateCategories.filter((c) => only.includes(c)) : [...gateCategories];
   const releases = await loadReleases();
   const paths = (await upgradeMatrix(rigs)).filter((e) => e.path.to.version === target.version);
   const updaters = [...new Set(paths.map((e) => e.path.updater))];
   const rollbackPath = target.layout === '2.x' ? subjectPath(pathsFor2x(releases), target.version) : undefined;
-  const rollbackTitles = rollbackPath && categories.includes('rollback') ? Object.values(faults).map((f) => `rollback: ${f.name} (${rollbackPath.name})`) : [];
-  const powerCuts = powerCutGuarantees.filter((r) => categories.includes('power cuts') && updaters.includes(r.updater) && (!quick || quickPowerCuts[r.updater]?.includes(r.phase)));
+  const rollbackTitles =
+    rollbackPath && categories.includes('rollback')
+      ? Object.values(faults).map((f) => `rollback: ${f.name} (${rollbackPath.name})`)
+      : [];
+  const powerCuts = powerCutGuarantees.filter(
+    (r) =>
+      categories.includes('power cuts') &&
+      updaters.includes(r.updater) &&
+      (!quick || quickPowerCuts[r.updater]?.includes(r.phase)),
+  );
   return { target, paths, updaters, rollbackTitles, powerCuts, quick, categories };
 }
 
@@ -100,7 +114,9 @@ export function gateGrep(plan: GatePlan): string {
 
 export function gateFiles(plan: GatePlan): string[] {
   return [
-    ...(plan.categories.includes('update paths') ? new Set(plan.paths.filter((e) => e.covered).map((e) => e.suite)) : []),
+    ...(plan.categories.includes('update paths')
+      ? new Set(plan.paths.filter((e) => e.covered).map((e) => e.suite))
+      : []),
     ...(plan.rollbackTitles.length ? ['suites/rollback.spec.ts'] : []),
     ...(plan.categories.includes('sanity') ? ['suites/sanity'] : []),
     ...(plan.powerCuts.length ? ['suites/faults.spec.ts'] : []),
@@ -117,12 +133,21 @@ const statusOf = (row: SummaryRow | undefined): GateStatus => {
 export function gateLines(plan: GatePlan, rigs: string[], summary: RunSummary | undefined): GateLine[] {
   const rows = summary?.rows ?? [];
   const find = (rig: string, title: string) => rows.find((r) => r.project === rig && r.title === title);
-  const lines: GateLine[] = plan.paths.filter(() => plan.categories.includes('update paths')).map((entry) => {
-    const check = `${entry.path.from.version} → ${entry.path.to.version} (${entry.path.pathClass}, ${entry.path.updater})`;
-    if (!entry.covered) return { category: 'update paths', rig: entry.rig, check, entry, status: 'not covered' };
-    const row = rows.find((r) => r.project === entry.rig && r.from === entry.path.from.version && r.to === entry.path.to.version && !r.fault && r.file.endsWith(entry.suite));
-    return { category: 'update paths', rig: entry.rig, check, entry, row, status: statusOf(row) };
-  });
+  const lines: GateLine[] = plan.paths
+    .filter(() => plan.categories.includes('update paths'))
+    .map((entry) => {
+      const check = `${entry.path.from.version} → ${entry.path.to.version} (${entry.path.pathClass}, ${entry.path.updater})`;
+      if (!entry.covered) return { category: 'update paths', rig: entry.rig, check, entry, status: 'not covered' };
+      const row = rows.find(
+        (r) =>
+          r.project === entry.rig &&
+          r.from === entry.path.from.version &&
+          r.to === entry.path.to.version &&
+          !r.fault &&
+          r.file.endsWith(entry.suite),
+      );
+      return { category: 'update paths', rig: entry.rig, check, entry, row, status: statusOf(row) };
+    });
   for (const rig of rigs) {
     for (const title of plan.rollbackTitles) {
       const row = find(rig, title);
@@ -130,7 +155,8 @@ export function gateLines(plan: GatePlan, rigs: string[], summary: RunSummary | 
     }
     for (const updater of plan.categories.includes('sanity') ? plan.updaters : []) {
       const refusals = rows.filter((r) => r.project === rig && r.title.startsWith(`${updater} refuses: `));
-      if (!refusals.length) lines.push({ category: 'sanity', rig, check: `${updater}: its refusals`, status: 'not run' });
+      if (!refusals.length)
+        lines.push({ category: 'sanity', rig, check: `${updater}: its refusals`, status: 'not run' });
       for (const row of refusals) lines.push({ category: 'sanity', rig, check: row.title, row, status: statusOf(row) });
     }
     for (const cut of plan.powerCuts) {
@@ -150,7 +176,11 @@ export interface GateVerdict {
   markdown: string;
 }
 
-export function gateVerdict(plan: GatePlan, lines: GateLine[], meta: { resultsDir: string; startedAt: Date; durationMs: number; playwrightExit: number }): GateVerdict {
+export function gateVerdict(
+  plan: GatePlan,
+  lines: GateLine[],
+  meta: { resultsDir: string; startedAt: Date; durationMs: number; playwrightExit: number },
+): GateVerdict {
   const ran = lines.filter((l) => l.row).map((l) => l.row!);
   const exit = runExitCode(ran, meta.playwrightExit);
   const missing = lines.filter((l) => l.status === 'not run' || l.status === 'not covered');
@@ -159,25 +189,51 @@ export function gateVerdict(plan: GatePlan, lines: GateLine[], meta: { resultsDi
   const exitCode = exit.code === exitCodes.passed && missing.length ? exitCodes.product : exit.code;
   const pass = exitCode === exitCodes.passed;
   const version = plan.target.version;
-  const findings = lines.filter((l) => l.row?.findings?.length).flatMap((l) => l.row!.findings!.map((f) => `- **${l.rig}, ${l.category}, ${l.check}**: ${f}`));
-  const failures = lines.filter((l) => l.status === 'failed').map((l) => `- **${l.rig}, ${l.category}, ${l.check}**: ${l.row?.error ?? verdictText(l.row!.verdict)}`);
-  const partial = plan.categories.length < gateCategories.length ? ` (partial: only ${plan.categories.join(', ')})` : '';
+  const findings = lines
+    .filter((l) => l.row?.findings?.length)
+    .flatMap((l) => l.row!.findings!.map((f) => `- **${l.rig}, ${l.category}, ${l.check}**: ${f}`));
+  const failures = lines
+    .filter((l) => l.status === 'failed')
+    .map((l) => `- **${l.rig}, ${l.category}, ${l.check}**: ${l.row?.error ?? verdictText(l.row!.verdict)}`);
+  const partial =
+    plan.categories.length < gateCategories.length ? ` (partial: only ${plan.categories.join(', ')})` : '';
   const headline = `${pass ? 'PASS' : exitCode === exitCodes.rig ? 'NO VERDICT (the rig failed)' : 'FAIL'}${partial}`;
   const sections = categoryOrder.map((name) => {
     const of = lines.filter((l) => l.category === name);
-    if (!plan.categories.includes(name)) return [`## ${name}`, '', `Not judged in this run (--only ${plan.categories.join(',')}).`, ''];
-    if (!of.length) return [`## ${name}`, '', name === 'rollback' ? `Not applicable: ${version} is a ${plan.target.layout} release (1.x has no rollback).` : 'Nothing to check.', ''];
+    if (!plan.categories.includes(name))
+      return [`## ${name}`, '', `Not judged in this run (--only ${plan.categories.join(',')}).`, ''];
+    if (!of.length)
+      return [
+        `## ${name}`,
+        '',
+        name === 'rollback'
+          ? `Not applicable: ${version} is a ${plan.target.layout} release (1.x has no rollback).`
+          : 'Nothing to check.',
+        '',
+      ];
     const n = (s: GateStatus) => of.filter((l) => l.status === s).length;
     const counts = `${n('passed') + n('flaky')} passed${n('flaky') ? ` (${n('flaky')} after retrying a rig fault)` : ''}, ${n('failed')} failed, ${n('finding')} finding${n('finding') === 1 ? '' : 's'}${n('not run') ? `, ${n('not run')} did not run` : ''}${n('not covered') ? `, ${n('not covered')} have no suite` : ''}`;
     return [
       `## ${name}: ${counts}`,
-      ...(name === 'power cuts' && plan.quick ? ['', `--quick: the sample ${Object.entries(quickPowerCuts).filter(([u]) => plan.updaters.includes(u)).map(([u, p]) => `${u} in ${p.join(', ')}`).join('; ')} (\`hupbench gate ${version}\` runs every row).`] : []),
+      ...(name === 'power cuts' && plan.quick
+        ? [
+            '',
+            `--quick: the sample ${Object.entries(quickPowerCuts)
+              .filter(([u]) => plan.updaters.includes(u))
+              .map(([u, p]) => `${u} in ${p.join(', ')}`)
+              .join('; ')} (\`hupbench gate ${version}\` runs every row).`,
+          ]
+        : []),
       '',
       '| rig | check | result | duration | MiB pulled |',
       '|---|---|---|---:|---:|',
       ...of.map((l) => {
         const r = l.row;
-        const result = r ? `${verdictText(r.verdict)}${l.status === 'finding' ? ' — finding' : ''}` : l.status === 'not covered' ? `NOT COVERED (${l.entry?.suite} does not exist yet)` : 'NOT RUN';
+        const result = r
+          ? `${verdictText(r.verdict)}${l.status === 'finding' ? ' — finding' : ''}`
+          : l.status === 'not covered'
+            ? `NOT COVERED (${l.entry?.suite} does not exist yet)`
+            : 'NOT RUN';
         return `| ${l.rig} | ${l.check.replace(/\|/g, '\\|')} | ${result} | ${r ? `${(r.durationMs / 1000).toFixed(0)} s` : ''} | ${r?.receivedMiB === undefined ? '' : r.receivedMiB.toFixed(1)} |`;
       }),
       '',
@@ -190,7 +246,16 @@ export function gateVerdict(plan: GatePlan, lines: GateLine[], meta: { resultsDi
     '',
     `Run ${meta.startedAt.toISOString()}, ${(meta.durationMs / 60000).toFixed(1)} min. Results: \`${meta.resultsDir}\` (JUnit \`junit.xml\`, Allure \`allure-report/\`).`,
     '',
-    ...(findings.length ? ['## Findings', '', 'Known unsafe windows: what the device did, and whether the promised recovery brought it back.', '', ...findings, ''] : []),
+    ...(findings.length
+      ? [
+          '## Findings',
+          '',
+          'Known unsafe windows: what the device did, and whether the promised recovery brought it back.',
+          '',
+          ...findings,
+          '',
+        ]
+      : []),
     ...(failures.length ? ['## Failures', '', ...failures, ''] : []),
     ...sections.flat(),
     'A product failure anywhere fails the gate, whether or not a retry passed; only rig faults (the board, not the OS) are retried, and a pass after one counts. A check that did not run leaves the release unjudged and fails the gate.',
@@ -207,12 +272,18 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
   const plan = await gatePlan(target, rigs, opts.quick ?? false, opts.only);
   if (!plan.paths.length) {
     const targets = [...new Set((await upgradeMatrix(rigs)).map((e) => e.path.to.version))].sort(compareVersions);
-    throw new UsageError(`No supported source version updates to ${version} (it is the oldest of its layout, or 1.x sources are not offered to it). Versions that are update targets: ${targets.join(', ')}`);
+    throw new UsageError(
+      `No supported source version updates to ${version} (it is the oldest of its layout, or 1.x sources are not offered to it). Versions that are update targets: ${targets.join(', ')}`,
+    );
   }
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
-  const resultsDir = newResultsFolder(shard ? `gate-${version}-shard-${shard.index}-of-${shard.total}` : `gate-${version}`);
+  const resultsDir = newResultsFolder(
+    shard ? `gate-${version}-shard-${shard.index}-of-${shard.total}` : `gate-${version}`,
+  );
   const startedAt = new Date();
-  console.log(`Gating ${version} on ${rigs.join(', ')}: ${plan.paths.length} update paths, ${plan.rollbackTitles.length} rollback faults, the refusals of ${plan.updaters.join(', ')}, ${plan.powerCuts.length} power-cut rows${plan.quick ? ' (--quick sample)' : ''}; results in ${resultsDir}`);
+  console.log(
+    `Gating ${version} on ${rigs.join(', ')}: ${plan.paths.length} update paths, ${plan.rollbackTitles.length} rollback faults, the refusals of ${plan.updaters.join(', ')}, ${plan.powerCuts.length} power-cut rows${plan.quick ? ' (--quick sample)' : ''}; results in ${resultsDir}`,
+  );
   const run = await runPlaywright({
     resultsDir,
     projects: rigs,
@@ -222,18 +293,34 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
     progress: true,
     shard: shard && `${shard.index}/${shard.total}`,
     // Note: a gate runs the full tier on every rig; its grep selects the checks.
-    extraEnv: { HUPBENCH_GATE_TARGET: version, HUPBENCH_TIER: 'full', ...(opts.workers ? { HUPBENCH_WORKERS: String(opts.workers) } : {}) },
+    extraEnv: {
+      HUPBENCH_GATE_TARGET: version,
+      HUPBENCH_TIER: 'full',
+      ...(opts.workers ? { HUPBENCH_WORKERS: String(opts.workers) } : {}),
+    },
   });
   if (shard) {
     // One shard judges part of the release: its own failures fail it, the verdict waits for the merge.
-    const exit = run.emptyShard ? { code: 0, why: 'this shard was left without checks' } : runExitCode(run.summary?.rows, run.exitCode);
-    console.log(`Gate shard ${shard.index} of ${shard.total}: exit ${exit.code} (${exit.why}). The verdict: hupbench merge --gate ${version}${plan.quick ? ' --quick' : ''} <the ${shard.total} shards' results folders>`);
+    const exit = run.emptyShard
+      ? { code: 0, why: 'this shard was left without checks' }
+      : runExitCode(run.summary?.rows, run.exitCode);
+    console.log(
+      `Gate shard ${shard.index} of ${shard.total}: exit ${exit.code} (${exit.why}). The verdict: hupbench merge --gate ${version}${plan.quick ? ' --quick' : ''} <the ${shard.total} shards' results folders>`,
+    );
     return exit.code;
   }
-  const verdict = gateVerdict(plan, gateLines(plan, rigs, run.summary), { resultsDir, startedAt, durationMs: Date.now() - startedAt.getTime(), playwrightExit: run.exitCode });
+  const verdict = gateVerdict(plan, gateLines(plan, rigs, run.summary), {
+    resultsDir,
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+    playwrightExit: run.exitCode,
+  });
   await writeFile(path.join(resultsDir, 'verdict.md'), verdict.markdown);
   if (opts.report !== false) {
-    const built = await buildReport(resultsDir, { verdictMarkdown: verdict.markdown, environment: { gate: version, rigs: rigs.join(', ') } }).catch((e: Error) => (console.error(`report not built: ${e.message}`), undefined));
+    const built = await buildReport(resultsDir, {
+      verdictMarkdown: verdict.markdown,
+      environment: { gate: version, rigs: rigs.join(', ') },
+    }).catch((e: Error) => (console.error(`report not built: ${e.message}`), undefined));
     if (built) console.log(`Report: ${built.reportDir} (hupbench report ${resultsDir})`);
   }
   console.log(`\n${verdict.markdown}`);

@@ -20,7 +20,8 @@ export async function rigNames(opts: { includeExamples?: boolean } = {}): Promis
 export async function requireRig(name: string | undefined): Promise<RigConfig> {
   const known = await rigNames({ includeExamples: true });
   if (!name) throw new UsageError(`Name a rig with --rig. Known rigs: ${known.join(', ')}`);
-  if (!known.includes(name) && !name.endsWith('.yaml')) throw unknown('rig', name, known, 'A rig is a file rigs/<name>.yaml (see README "Adding a rig").');
+  if (!known.includes(name) && !name.endsWith('.yaml'))
+    throw unknown('rig', name, known, 'A rig is a file rigs/<name>.yaml (see README "Adding a rig").');
   return loadRigConfig(name);
 }
 
@@ -35,8 +36,10 @@ export async function requireRelease(version: string | undefined, option = '--fr
 
 /** Faults the CLI injects at an updater phase itself (the catalogue's faults act on the new OS). */
 export const phaseFaults = {
-  'power-cut': 'power removed when the updater is in the phase (mid-phase for the long ones, as the faults suite does); power comes back, and the device must boot what the guarantee table (harness/faults/guarantees.ts) promises for that phase',
-  'network-down': "the device's link goes down when the updater enters the phase and comes back after --outage seconds (default 45, longer than the engine's 30 s stall timeout); the updater must fail cleanly or finish, never leave a broken device",
+  'power-cut':
+    'power removed when the updater is in the phase (mid-phase for the long ones, as the faults suite does); power comes back, and the device must boot what the guarantee table (harness/faults/guarantees.ts) promises for that phase',
+  'network-down':
+    "the device's link goes down when the updater enters the phase and comes back after --outage seconds (default 45, longer than the engine's 30 s stall timeout); the updater must fail cleanly or finish, never leave a broken device",
 } as const;
 export type PhaseFault = keyof typeof phaseFaults;
 
@@ -47,7 +50,12 @@ export function faultNames(): string[] {
 export function requireFault(name: string): { kind: 'phase'; name: PhaseFault } | { kind: 'new-os'; name: string } {
   if (name in phaseFaults) return { kind: 'phase', name: name as PhaseFault };
   if (name in faults) return { kind: 'new-os', name };
-  throw unknown('fault', name, faultNames(), `Phase faults (${Object.keys(phaseFaults).join(', ')}) need --at PHASE; the others are applied to the new OS before its first boot.`);
+  throw unknown(
+    'fault',
+    name,
+    faultNames(),
+    `Phase faults (${Object.keys(phaseFaults).join(', ')}) need --at PHASE; the others are applied to the new OS before its first boot.`,
+  );
 }
 
 /** The phases an updater script announces, in order (its `phase <name>` calls). */
@@ -87,17 +95,30 @@ export async function upgradeMatrix(rigs?: string[]): Promise<MatrixEntry[]> {
   for (const rig of rigConfigs) {
     for (const p of paths) {
       const suite = suiteForClass[p.pathClass];
-      entries.push({ rig: rig.name, deviceType: rig.deviceType, path: p, suite, covered: existsSync(path.join(projectRoot, suite)) });
+      entries.push({
+        rig: rig.name,
+        deviceType: rig.deviceType,
+        path: p,
+        suite,
+        covered: existsSync(path.join(projectRoot, suite)),
+      });
     }
   }
-  return entries.sort((a, b) => a.rig.localeCompare(b.rig) || compareVersions(a.path.from.version, b.path.from.version) || compareVersions(a.path.to.version, b.path.to.version));
+  return entries.sort(
+    (a, b) =>
+      a.rig.localeCompare(b.rig) ||
+      compareVersions(a.path.from.version, b.path.from.version) ||
+      compareVersions(a.path.to.version, b.path.to.version),
+  );
 }
 
 export function requirePath(matrix: MatrixEntry[], rig: string, from: string, to: string): MatrixEntry {
   const entry = matrix.find((e) => e.rig === rig && e.path.from.version === from && e.path.to.version === to);
   if (!entry) {
     const offered = matrix.filter((e) => e.rig === rig).map((e) => e.path.name);
-    throw new UsageError(`No upgrade path ${from} → ${to} on ${rig}. Paths on ${rig}: ${offered.join(', ') || '(none)'}\nList them with: hupbench paths --rig ${rig}`);
+    throw new UsageError(
+      `No upgrade path ${from} → ${to} on ${rig}. Paths on ${rig}: ${offered.join(', ') || '(none)'}\nList them with: hupbench paths --rig ${rig}`,
+    );
   }
   return entry;
 }

@@ -31,7 +31,11 @@ export interface PlaywrightSelection {
 
 /** The selection as Playwright arguments (also what `--list` is given to plan shards). */
 export function selectionArgs(sel: Pick<PlaywrightSelection, 'files' | 'projects' | 'grep'>): string[] {
-  return [...(sel.files ?? []), ...sel.projects.flatMap((p) => ['--project', p]), ...(sel.grep ? ['--grep', sel.grep] : [])];
+  return [
+    ...(sel.files ?? []),
+    ...sel.projects.flatMap((p) => ['--project', p]),
+    ...(sel.grep ? ['--grep', sel.grep] : []),
+  ];
 }
 
 export async function runPlaywright(sel: PlaywrightSelection): Promise<PlaywrightRun> {
@@ -40,17 +44,34 @@ export async function runPlaywright(sel: PlaywrightSelection): Promise<Playwrigh
   if (sel.shard) {
     // This host's share, balanced by recorded durations; its blob report is what `hupbench merge` reads.
     const [index, total] = sel.shard.split('/').map(Number) as [number, number];
-    const list = await writeShardList(selectionArgs(sel), index, total, path.join(sel.resultsDir, `shard-${index}-of-${total}.tests.txt`));
-    console.log(`Shard ${index} of ${total}: ${list.tests} test${list.tests === 1 ? '' : 's'} (${(list.estimatedMs / 60000).toFixed(0)} min recorded), listed in ${list.file}`);
+    const list = await writeShardList(
+      selectionArgs(sel),
+      index,
+      total,
+      path.join(sel.resultsDir, `shard-${index}-of-${total}.tests.txt`),
+    );
+    console.log(
+      `Shard ${index} of ${total}: ${list.tests} test${list.tests === 1 ? '' : 's'} (${(list.estimatedMs / 60000).toFixed(0)} min recorded), listed in ${list.file}`,
+    );
     if (!list.tests) return { exitCode: 0, summary: undefined, resultsDir: sel.resultsDir, emptyShard: true };
     args.push('--test-list', list.file);
     extraEnv.HUPBENCH_BLOB = `shard-${index}-of-${total}`;
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, HUPBENCH_RESULTS: sel.resultsDir, TESTCONTAINERS_RYUK_DISABLED: 'true', ...extraEnv, ...sel.extraEnv };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HUPBENCH_RESULTS: sel.resultsDir,
+    TESTCONTAINERS_RYUK_DISABLED: 'true',
+    ...extraEnv,
+    ...sel.extraEnv,
+  };
   if (sel.progress) env.HUPBENCH_PROGRESS = '1';
   if (sel.retries !== undefined) env.HUPBENCH_RETRIES = String(sel.retries);
   return new Promise<PlaywrightRun>((resolve, reject) => {
-    const child = spawn(path.join(projectRoot, 'node_modules/.bin/playwright'), args, { cwd: projectRoot, env, stdio: 'inherit' });
+    const child = spawn(path.join(projectRoot, 'node_modules/.bin/playwright'), args, {
+      cwd: projectRoot,
+      env,
+      stdio: 'inherit',
+    });
     // Note: Ctrl-C reaches Playwright through the terminal's process group; it stops its workers
     // (and their QEMU, tied to them with pdeathsig) and still writes its reports.
     child.on('error', reject);

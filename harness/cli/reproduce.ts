@@ -17,7 +17,15 @@ import { expectOnConsole, expectOnDevice, expectOsBack } from '../device/product
 import { Device } from '../device/device.ts';
 import type { DeviceState } from '../device/device-state.ts';
 import { InfraError, ProductWaitError } from '../errors.ts';
-import { classifyOutcome, faults, meetsGuarantee, powerCutGuarantees, rollbackVerdict, type GuaranteeRow, type NewOsFault } from '../faults/index.ts';
+import {
+  classifyOutcome,
+  faults,
+  meetsGuarantee,
+  powerCutGuarantees,
+  rollbackVerdict,
+  type GuaranteeRow,
+  type NewOsFault,
+} from '../faults/index.ts';
 import { imageForRelease } from '../image/release-image.ts';
 import { publishRelease, startRegistry, type StartedRegistry } from '../registry/index.ts';
 import { newResultsFolder } from '../report/results-folder.ts';
@@ -25,10 +33,27 @@ import { createRig } from '../rig/create-rig.ts';
 import { acquireRigLease, type RigLease } from '../rig/lease.ts';
 import type { Rig } from '../rig/rig.ts';
 import { deviceKeyPath } from '../../images/lib/keys.ts';
-import { dataChecksums, prepareDevice, seedData, setHealthWindow, testHealthWindow, updaterScript } from '../updater/device-setup.ts';
+import {
+  dataChecksums,
+  prepareDevice,
+  seedData,
+  setHealthWindow,
+  testHealthWindow,
+  updaterScript,
+} from '../updater/device-setup.ts';
 import { runUpdater, type HupRun } from '../updater/runner.ts';
 import { consoleSession } from './console-session.ts';
-import { phaseFaults, requireFault, requirePath, requirePhase, requireRelease, requireRig, updaterPhases, upgradeMatrix, type PhaseFault } from './known.ts';
+import {
+  phaseFaults,
+  requireFault,
+  requirePath,
+  requirePhase,
+  requireRelease,
+  requireRig,
+  updaterPhases,
+  upgradeMatrix,
+  type PhaseFault,
+} from './known.ts';
 import { Progress } from './progress.ts';
 import { writeRunEvidence } from './run-evidence.ts';
 import { UsageError } from './usage-error.ts';
@@ -56,18 +81,34 @@ async function plan(opts: ReproduceOptions) {
   const from = await requireRelease(opts.from, '--from');
   const to = await requireRelease(opts.to, '--to');
   const entry = requirePath(await upgradeMatrix([rig.name]), rig.name, from.version, to.version);
-  if (entry.path.pathClass !== '2x') throw new UsageError(`hupbench run drives 2.x → 2.x paths so far; ${entry.path.name} is ${entry.path.pathClass} (run its suite: ${entry.suite}).`);
+  if (entry.path.pathClass !== '2x')
+    throw new UsageError(
+      `hupbench run drives 2.x → 2.x paths so far; ${entry.path.name} is ${entry.path.pathClass} (run its suite: ${entry.suite}).`,
+    );
   let what: Plan = { kind: 'clean' };
-  if (opts.at && !opts.fault) throw new UsageError(`--at needs a --fault. Phase faults: ${Object.keys(phaseFaults).join(', ')}`);
+  if (opts.at && !opts.fault)
+    throw new UsageError(`--at needs a --fault. Phase faults: ${Object.keys(phaseFaults).join(', ')}`);
   if (opts.fault) {
     const f = requireFault(opts.fault);
     if (f.kind === 'phase') {
-      if (!opts.at) throw new UsageError(`--fault ${f.name} needs --at PHASE: the updater phase at which it strikes. Phases of ${entry.path.updater}: ${(await updaterPhases(entry.path.updater)).join(', ')}`);
+      if (!opts.at)
+        throw new UsageError(
+          `--fault ${f.name} needs --at PHASE: the updater phase at which it strikes. Phases of ${entry.path.updater}: ${(await updaterPhases(entry.path.updater)).join(', ')}`,
+        );
       const at = await requirePhase(opts.at, entry.path.updater);
       const guarantee = powerCutGuarantees.find((r) => r.updater === entry.path.updater && r.phase === at);
-      what = { kind: 'phase', fault: f.name, at, afterMs: opts.afterMs ?? (f.name === 'power-cut' ? (guarantee?.afterMs ?? 0) : 1000), guarantee: f.name === 'power-cut' ? guarantee : undefined };
+      what = {
+        kind: 'phase',
+        fault: f.name,
+        at,
+        afterMs: opts.afterMs ?? (f.name === 'power-cut' ? (guarantee?.afterMs ?? 0) : 1000),
+        guarantee: f.name === 'power-cut' ? guarantee : undefined,
+      };
     } else {
-      if (opts.at) throw new UsageError(`--fault ${f.name} breaks the new OS after the updater wrote it and before its first boot; it takes no --at. Faults that take --at: ${Object.keys(phaseFaults).join(', ')}`);
+      if (opts.at)
+        throw new UsageError(
+          `--fault ${f.name} breaks the new OS after the updater wrote it and before its first boot; it takes no --at. Faults that take --at: ${Object.keys(phaseFaults).join(', ')}`,
+        );
       what = { kind: 'new-os', fault: faults[f.name] as NewOsFault };
     }
   }
@@ -83,7 +124,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
   const { rigConfig, entry, what } = await plan(opts);
   const p = new Progress();
   const label = `${entry.path.from.version} → ${entry.path.to.version}${what.kind === 'phase' ? `, ${what.fault} at ${what.at}` : what.kind === 'new-os' ? `, ${what.fault.name}` : ''}`;
-  const resultsDir = newResultsFolder(`run-${rigConfig.name}-${entry.path.from.version}-to-${entry.path.to.version}${opts.fault ? `-${opts.fault}${opts.at ? `-at-${opts.at}` : ''}` : ''}`);
+  const resultsDir = newResultsFolder(
+    `run-${rigConfig.name}-${entry.path.from.version}-to-${entry.path.to.version}${opts.fault ? `-${opts.fault}${opts.at ? `-at-${opts.at}` : ''}` : ''}`,
+  );
   p.log(`${rigConfig.name}: ${label}; evidence in ${resultsDir}`);
 
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -106,7 +149,10 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
   let registryMark = 0;
   const registryBytes = async () => (registry ? (await registry.bytesServed(registryMark)).total : 0);
   try {
-    const lease: RigLease | undefined = rigConfig.kind === 'bench' ? await acquireRigLease(rigConfig.name, { command: `hupbench run ${label}` }) : undefined;
+    const lease: RigLease | undefined =
+      rigConfig.kind === 'bench'
+        ? await acquireRigLease(rigConfig.name, { command: `hupbench run ${label}` })
+        : undefined;
     if (lease) cleanups.push(() => lease.release());
     rig = createRig(rigConfig, path.join(cacheDir, 'rigs', `${rigConfig.name}-cli-${process.pid}`));
     const board = rig;
@@ -127,7 +173,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     const boot = await powerOnToLogin(rig);
     p.log(`login prompt after ${(boot.loginPromptMs / 1000).toFixed(1)}s; SSH, supervisor and app`);
     await device.connect(rigConfig.bootTimeoutSeconds * 1000);
-    await prepareDevice(device, { registry: reg.deviceUrl, deviceType: rig.deviceType, supervisorVersion: entry.path.from.supervisor, waitForApp: true });
+    await prepareDevice(device, {
+      registry: reg.deviceUrl,
+      deviceType: rig.deviceType,
+      supervisorVersion: entry.path.from.supervisor,
+      waitForApp: true,
+    });
     await seedData(device);
     await setHealthWindow(device);
     before = await device.snapshot();
@@ -137,7 +188,14 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     // Live MiB: what the registry served since the updater started.
     let phase = 'start';
     let phaseAt = Date.now();
-    const poll = setInterval(() => void registryBytes().then((b) => (p.mib = b / 2 ** 20), () => undefined), 2000);
+    const poll = setInterval(
+      () =>
+        void registryBytes().then(
+          (b) => (p.mib = b / 2 ** 20),
+          () => undefined,
+        ),
+      2000,
+    );
     cleanups.push(async () => clearInterval(poll));
     p.keepSaying(() => `  … ${phase} for ${Math.round((Date.now() - phaseAt) / 1000)}s`);
 
@@ -165,7 +223,15 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
       args,
       // After a power cut the harness powers the board on again itself.
       expectReboot: what.kind === 'phase' && what.fault === 'power-cut' ? false : undefined,
-      at: what.kind === 'phase' ? { phase: what.at, afterMs: what.afterMs, action, connection: what.fault === 'power-cut' ? 'lost' : 'resumes' } : undefined,
+      at:
+        what.kind === 'phase'
+          ? {
+              phase: what.at,
+              afterMs: what.afterMs,
+              action,
+              connection: what.fault === 'power-cut' ? 'lost' : 'resumes',
+            }
+          : undefined,
       step: async (name, body) => {
         phase = name;
         phaseAt = Date.now();
@@ -181,7 +247,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     const injected = run.injected;
     p.stop();
     if (what.kind === 'phase' && !injected) p.log(`the updater never entered ${what.at}: no fault was injected`);
-    p.log(`updater exit ${run.exitCode} (${run.outcome}) after ${(run.durationMs / 1000).toFixed(1)}s; ${(run.bytesReceived / 2 ** 20).toFixed(1)} MiB received`);
+    p.log(
+      `updater exit ${run.exitCode} (${run.outcome}) after ${(run.durationMs / 1000).toFixed(1)}s; ${(run.bytesReceived / 2 ** 20).toFixed(1)} MiB received`,
+    );
 
     if (what.kind === 'phase' && what.fault === 'power-cut' && injected) {
       p.log('power back on; following the boot');
@@ -193,7 +261,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     } else if (what.kind === 'new-os' && run?.exitCode === 0) {
       const spareLabel = before.activeRoot.label === 'resin-rootA' ? 'resin-rootB' : 'resin-rootA';
       const spare = before.partitions.find((x) => x.label === spareLabel);
-      if (!spare) throw new InfraError(`no ${spareLabel} partition on the device: ${JSON.stringify(before.partitions)}`);
+      if (!spare)
+        throw new InfraError(`no ${spareLabel} partition on the device: ${JSON.stringify(before.partitions)}`);
       p.log(`FAULT: ${what.fault.name} applied to the new OS on ${spare.device}`);
       await what.fault.apply({ device, newRootDevice: spare.device });
       const firstEvent = board.console.bootEvents.events.length;
@@ -202,18 +271,31 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
       await device.disconnect();
       const bootMs = rigConfig.bootTimeoutSeconds * 1000;
       p.log(`rebooting into the broken OS; waiting for ${what.fault.caughtBy} to roll back`);
-      const settle = what.fault.caughtBy === 'altboot' ? /\[rollback-altboot\] boot settings restored/ : what.fault.caughtBy === 'health' ? /\[rollback-health\] failed/ : /\[rollback-altboot\] boot settings restored/;
-      const budget = what.fault.caughtBy === 'altboot' ? bootMs * (BOOT_LIMIT + 2) : bootMs * 2 + testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
-      await expectOnConsole(board, settle, { timeoutMs: budget, what: `the rollback by ${what.fault.caughtBy}` }).catch((e: Error) => {
-        if (!(e instanceof ProductWaitError)) throw e;
-        p.log(`no rollback seen: ${e.message.split('\n')[0]}`);
-      });
+      const settle =
+        what.fault.caughtBy === 'altboot'
+          ? /\[rollback-altboot\] boot settings restored/
+          : what.fault.caughtBy === 'health'
+            ? /\[rollback-health\] failed/
+            : /\[rollback-altboot\] boot settings restored/;
+      const budget =
+        what.fault.caughtBy === 'altboot'
+          ? bootMs * (BOOT_LIMIT + 2)
+          : bootMs * 2 + testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
+      await expectOnConsole(board, settle, { timeoutMs: budget, what: `the rollback by ${what.fault.caughtBy}` }).catch(
+        (e: Error) => {
+          if (!(e instanceof ProductWaitError)) throw e;
+          p.log(`no rollback seen: ${e.message.split('\n')[0]}`);
+        },
+      );
       await expectOsBack(board, device, 'the old OS after the rollback');
       const state = await device.snapshot();
       const v = rollbackVerdict({
         events: board.console.bootEvents.events.slice(firstEvent),
         stateFiles: state.stateFiles,
-        consoleText: board.console.lines.slice(firstLine).map((l) => l.text).join('\n'),
+        consoleText: board.console.lines
+          .slice(firstLine)
+          .map((l) => l.text)
+          .join('\n'),
         finalRoot: state.activeRoot.label ?? `partition ${state.activeRoot.partition}`,
         finalVersion: state.osRelease.VERSION ?? '?',
       });
@@ -221,7 +303,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
       ok = v.mechanism === what.fault.caughtBy && state.osRelease.VERSION === entry.path.from.version;
     }
 
-    await expectOnDevice(board, 'SSH on the device after the update', (timeoutMs) => device.connect(timeoutMs), rigConfig.bootTimeoutSeconds * 1000);
+    await expectOnDevice(
+      board,
+      'SSH on the device after the update',
+      (timeoutMs) => device.connect(timeoutMs),
+      rigConfig.bootTimeoutSeconds * 1000,
+    );
     after = await device.snapshot();
     const version = after.osRelease.VERSION;
     const dataKept = JSON.stringify(await dataChecksums(device)) === JSON.stringify(sumsBefore);
@@ -254,7 +341,15 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
 
   const markdown = `# hupbench run: ${rigConfig.name}, ${label}\n\n**${ok ? 'as expected' : 'NOT as expected'}**: ${verdict}\n\nRegistry served ${((await registryBytes().catch(() => 0)) / 2 ** 20).toFixed(1)} MiB after the updater started.\n`;
   if (rig) {
-    const files = await writeRunEvidence(resultsDir, { rig, run, before, after, registryBytes: await registryBytes().catch(() => 0), title: `${rigConfig.name}: ${label}`, verdict: markdown });
+    const files = await writeRunEvidence(resultsDir, {
+      rig,
+      run,
+      before,
+      after,
+      registryBytes: await registryBytes().catch(() => 0),
+      title: `${rigConfig.name}: ${label}`,
+      verdict: markdown,
+    });
     p.log(`evidence: ${resultsDir}/ (${files.join(', ')})`);
   }
   console.log(`\n${ok ? 'OK' : 'FAILED'}: ${verdict}`);
@@ -267,12 +362,22 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
         return '(no SSH endpoint: the board is off)';
       }
     })();
-    console.log(`\nThe device stays up (--keep).\n  SSH, from another terminal:  ${ssh}\n  Console: this terminal, from now on (Ctrl-] leaves, powers the board off and cleans up).\n  Evidence so far: ${resultsDir}/serial-console.log (rewritten when you leave)\n`);
+    console.log(
+      `\nThe device stays up (--keep).\n  SSH, from another terminal:  ${ssh}\n  Console: this terminal, from now on (Ctrl-] leaves, powers the board off and cleans up).\n  Evidence so far: ${resultsDir}/serial-console.log (rewritten when you leave)\n`,
+    );
     const firstLine = Math.max(0, rig.console.lines.length - 5);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     await consoleSession(rig, { fromLine: firstLine });
-    await writeRunEvidence(resultsDir, { rig, run, before, after, registryBytes: 0, title: `${rigConfig.name}: ${label}`, verdict: markdown }).catch(() => undefined);
+    await writeRunEvidence(resultsDir, {
+      rig,
+      run,
+      before,
+      after,
+      registryBytes: 0,
+      title: `${rigConfig.name}: ${label}`,
+      verdict: markdown,
+    }).catch(() => undefined);
   }
   await cleanup();
   process.removeListener('SIGINT', onSignal);

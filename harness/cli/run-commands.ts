@@ -12,7 +12,16 @@ import { listTests, recordedDurations, testKey } from './shard-plan.ts';
 import { tierRule, type TierName } from '../matrix/tiers.ts';
 import { UsageError } from './usage-error.ts';
 
-export interface NightlyOptions { rig?: string[]; grep?: string; retries?: number; workers?: number; shard?: string; report?: boolean; full?: boolean; list?: boolean }
+export interface NightlyOptions {
+  rig?: string[];
+  grep?: string;
+  retries?: number;
+  workers?: number;
+  shard?: string;
+  report?: boolean;
+  full?: boolean;
+  list?: boolean;
+}
 
 export async function nightly(opts: NightlyOptions): Promise<number> {
   for (const r of opts.rig ?? []) await requireRig(r);
@@ -22,7 +31,9 @@ export async function nightly(opts: NightlyOptions): Promise<number> {
   const tier: TierName = opts.full ? 'full' : 'nightly';
   if (opts.list) return listTier(tier, rigs, opts.grep);
   const resultsDir = newResultsFolder(shard ? `nightly-shard-${shard.index}-of-${shard.total}` : 'nightly');
-  console.log(`Nightly HIL run on ${rigs.join(', ')}${shard ? `, shard ${shard.index} of ${shard.total}` : ''}; results in ${resultsDir} (results/latest)`);
+  console.log(
+    `Nightly HIL run on ${rigs.join(', ')}${shard ? `, shard ${shard.index} of ${shard.total}` : ''}; results in ${resultsDir} (results/latest)`,
+  );
   const run = await runPlaywright({
     resultsDir,
     projects: rigs,
@@ -33,7 +44,9 @@ export async function nightly(opts: NightlyOptions): Promise<number> {
     extraEnv: { HUPBENCH_TIER: tier, ...(opts.workers ? { HUPBENCH_WORKERS: String(opts.workers) } : {}) },
   });
   if (run.emptyShard) {
-    console.log(`Shard ${shard!.index} of ${shard!.total} was left without tests (more shards than tests): nothing to run.`);
+    console.log(
+      `Shard ${shard!.index} of ${shard!.total} was left without tests (more shards than tests): nothing to run.`,
+    );
     return 0;
   }
   let reportLine = '';
@@ -64,22 +77,32 @@ export function parseShard(value: string): { index: number; total: number } {
   const index = Number(m?.[1]);
   const total = Number(m?.[2]);
   if (!m || total < 1 || index < 1 || index > total) {
-    throw new UsageError(`--shard "${value}" is not a shard: give i/n with 1 ≤ i ≤ n, e.g. --shard 1/3 on the first of three hosts.`);
+    throw new UsageError(
+      `--shard "${value}" is not a shard: give i/n with 1 ≤ i ≤ n, e.g. --shard 1/3 on the first of three hosts.`,
+    );
   }
   return { index, total };
 }
 
-export async function report(dir: string | undefined, opts: { serve?: boolean; port?: number; build?: boolean }): Promise<number> {
+export async function report(
+  dir: string | undefined,
+  opts: { serve?: boolean; port?: number; build?: boolean },
+): Promise<number> {
   const resultsDir = path.resolve(dir ?? path.join(resultsRoot, 'latest'));
-  if (!existsSync(resultsDir)) throw new UsageError(`No results folder ${resultsDir}. Run the suites first (npm run hil, hupbench gate/run), or name a folder under results/.`);
+  if (!existsSync(resultsDir))
+    throw new UsageError(
+      `No results folder ${resultsDir}. Run the suites first (npm run hil, hupbench gate/run), or name a folder under results/.`,
+    );
   let reportDir = path.join(resultsDir, 'allure-report');
   if (opts.build !== false) {
     const built = await buildReport(resultsDir);
     reportDir = built.reportDir;
     const f = built.finalize;
-    console.log(`Built ${reportDir} from ${f.results} results in ${(built.buildMs / 1000).toFixed(1)} s: ${f.timelines} phase timelines, ${f.bandwidth.length} paths with bandwidth, ${f.flaky} flaky, ${f.retriedProductFailures} product failures a retry did not excuse.`);
+    console.log(
+      `Built ${reportDir} from ${f.results} results in ${(built.buildMs / 1000).toFixed(1)} s: ${f.timelines} phase timelines, ${f.bandwidth.length} paths with bandwidth, ${f.flaky} flaky, ${f.retriedProductFailures} product failures a retry did not excuse.`,
+    );
     const summaryFile = path.join(resultsDir, 'summary.json');
-    if (existsSync(summaryFile)) console.log(summaryLine((JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary)));
+    if (existsSync(summaryFile)) console.log(summaryLine(JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary));
   }
   if (opts.serve === false) return 0;
   const served = await serveReport(reportDir, opts.port ?? 0);
@@ -97,12 +120,16 @@ async function listTier(tier: TierName, rigs: string[], grep?: string): Promise<
   process.env.HUPBENCH_TIER = tier;
   const tests = (await listTests(selectionArgs({ projects: rigs, grep }))).filter((t) => t.project !== 'unit');
   const durations = recordedDurations();
-  console.log(`The ${tier} tier (harness/matrix/tiers.ts)${tier === 'nightly' ? '; --full runs every test on every rig' : ''}:`);
+  console.log(
+    `The ${tier} tier (harness/matrix/tiers.ts)${tier === 'nightly' ? '; --full runs every test on every rig' : ''}:`,
+  );
   for (const rig of rigs) {
     const of = tests.filter((t) => t.project === rig);
     const recorded = of.filter((t) => durations[testKey(t)] !== undefined);
     const minutes = recorded.reduce((sum, t) => sum + durations[testKey(t)]!, 0) / 60000;
-    console.log(`\n${rig}: ${of.length} tests${recorded.length ? `; ${minutes.toFixed(0)} min recorded for ${recorded.length} of them` : ''}\n  why: ${tierRule(tier, rig).why}`);
+    console.log(
+      `\n${rig}: ${of.length} tests${recorded.length ? `; ${minutes.toFixed(0)} min recorded for ${recorded.length} of them` : ''}\n  why: ${tierRule(tier, rig).why}`,
+    );
     for (const t of of) console.log(`  ${t.file} › ${t.title}`);
   }
   return 0;

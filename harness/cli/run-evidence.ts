@@ -10,7 +10,18 @@ import { renderTimelineHtml, segmentsFromPhases, type TimelineSegment } from '..
 import type { Rig } from '../rig/rig.ts';
 import type { HupRun } from '../updater/runner.ts';
 
-export async function writeRunEvidence(dir: string, e: { rig: Rig; run?: HupRun; before?: DeviceState; after?: DeviceState; registryBytes: number; title: string; verdict: string }): Promise<string[]> {
+export async function writeRunEvidence(
+  dir: string,
+  e: {
+    rig: Rig;
+    run?: HupRun;
+    before?: DeviceState;
+    after?: DeviceState;
+    registryBytes: number;
+    title: string;
+    verdict: string;
+  },
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   const put = async (name: string, body: string) => {
@@ -26,9 +37,29 @@ export async function writeRunEvidence(dir: string, e: { rig: Rig; run?: HupRun;
     await put('updater.log', e.run.log);
     await put('phases.json', JSON.stringify(e.run.phases, null, 2));
     const segments: TimelineSegment[] = segmentsFromPhases(e.run.phases);
-    if (e.run.rebootMs !== undefined) segments.push({ name: 'reboot (to login + SSH)', startMs: e.run.durationMs, durationMs: e.run.sshBackMs ?? e.run.rebootMs });
+    if (e.run.rebootMs !== undefined)
+      segments.push({
+        name: 'reboot (to login + SSH)',
+        startMs: e.run.durationMs,
+        durationMs: e.run.sshBackMs ?? e.run.rebootMs,
+      });
     await put('phase-timeline.html', renderTimelineHtml(segments, e.title));
-    await put('bandwidth.json', JSON.stringify({ path: e.title, rig: e.rig.config.name, bytesReceived: e.run.bytesReceived, bytesSent: e.run.bytesSent, receivedMiB: e.run.bytesReceived / 2 ** 20, sentMiB: e.run.bytesSent / 2 ** 20, registryBytesServed: e.registryBytes }, null, 2));
+    await put(
+      'bandwidth.json',
+      JSON.stringify(
+        {
+          path: e.title,
+          rig: e.rig.config.name,
+          bytesReceived: e.run.bytesReceived,
+          bytesSent: e.run.bytesSent,
+          receivedMiB: e.run.bytesReceived / 2 ** 20,
+          sentMiB: e.run.bytesSent / 2 ** 20,
+          registryBytesServed: e.registryBytes,
+        },
+        null,
+        2,
+      ),
+    );
   }
   if (e.before || e.after) {
     const states = { before: e.before, after: e.after };

@@ -30,20 +30,27 @@ interface JsonSuite {
 /** The tests a selection would run, from Playwright's JSON list (no test runs). */
 export async function listTests(args: string[]): Promise<ListedTest[]> {
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(path.join(projectRoot, 'node_modules/.bin/playwright'), ['test', '--list', '--reporter=json', ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, HUPBENCH_RESULTS: path.join(projectRoot, '.cache/list-run') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      path.join(projectRoot, 'node_modules/.bin/playwright'),
+      ['test', '--list', '--reporter=json', ...args],
+      {
+        cwd: projectRoot,
+        env: { ...process.env, HUPBENCH_RESULTS: path.join(projectRoot, '.cache/list-run') },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`playwright test --list exited ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`playwright test --list exited ${code}`)),
+    );
   });
   const tests: ListedTest[] = [];
   // Note: describe() titles would join the title path; the suites use none, so a spec title is the test's.
   const visit = (suite: JsonSuite) => {
-    for (const spec of suite.specs ?? []) for (const t of spec.tests) tests.push({ project: t.projectName, file: suite.file, title: spec.title });
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests) tests.push({ project: t.projectName, file: suite.file, title: spec.title });
     for (const child of suite.suites ?? []) visit(child);
   };
   for (const suite of (JSON.parse(out) as { suites: JsonSuite[] }).suites) visit(suite);
@@ -52,7 +59,9 @@ export async function listTests(args: string[]): Promise<ListedTest[]> {
 
 /** Recorded durations (ms) by test key; empty when none are recorded yet. */
 export function recordedDurations(file = durationsFile): Record<string, number> {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { durationsMs: Record<string, number> }).durationsMs : {};
+  return existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { durationsMs: Record<string, number> }).durationsMs
+    : {};
 }
 
 /**
@@ -63,8 +72,18 @@ export function balanceShards(tests: ListedTest[], total: number, durations: Rec
   const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : undefined);
   const known = (t: ListedTest) => durations[testKey(t)];
   const all = median(tests.map(known).filter((d): d is number => d !== undefined)) ?? 1;
-  const weight = (t: ListedTest) => known(t) ?? median(tests.filter((o) => o.file === t.file).map(known).filter((d): d is number => d !== undefined)) ?? all;
-  const weighted = tests.map((t) => ({ t, w: weight(t) })).sort((a, b) => b.w - a.w || testKey(a.t).localeCompare(testKey(b.t)));
+  const weight = (t: ListedTest) =>
+    known(t) ??
+    median(
+      tests
+        .filter((o) => o.file === t.file)
+        .map(known)
+        .filter((d): d is number => d !== undefined),
+    ) ??
+    all;
+  const weighted = tests
+    .map((t) => ({ t, w: weight(t) }))
+    .sort((a, b) => b.w - a.w || testKey(a.t).localeCompare(testKey(b.t)));
   const shards = Array.from({ length: total }, () => ({ tests: [] as ListedTest[], load: 0 }));
   for (const { t, w } of weighted) {
     const least = shards.reduce((min, s) => (s.load < min.load ? s : min));
@@ -75,9 +94,21 @@ export function balanceShards(tests: ListedTest[], total: number, durations: Rec
 }
 
 /** Writes shard `index` of `total` (1-based) of the selection as a `--test-list` file; returns its path and load. */
-export async function writeShardList(args: string[], index: number, total: number, outFile: string): Promise<{ file: string; tests: number; estimatedMs: number }> {
+export async function writeShardList(
+  args: string[],
+  index: number,
+  total: number,
+  outFile: string,
+): Promise<{ file: string; tests: number; estimatedMs: number }> {
   const durations = recordedDurations();
   const shard = balanceShards(await listTests(args), total, durations)[index - 1] ?? [];
-  await writeFile(outFile, `# shard ${index} of ${total}, balanced by ${path.relative(projectRoot, durationsFile)}\n${shard.map(testKey).join('\n')}\n`);
-  return { file: outFile, tests: shard.length, estimatedMs: shard.reduce((sum, t) => sum + (durations[testKey(t)] ?? 0), 0) };
+  await writeFile(
+    outFile,
+    `# shard ${index} of ${total}, balanced by ${path.relative(projectRoot, durationsFile)}\n${shard.map(testKey).join('\n')}\n`,
+  );
+  return {
+    file: outFile,
+    tests: shard.length,
+    estimatedMs: shard.reduce((sum, t) => sum + (durations[testKey(t)] ?? 0), 0),
+  };
 }

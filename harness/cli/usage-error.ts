@@ -5,5 +5,7 @@ export class UsageError extends Error {
 }
 
 export function unknown(what: string, value: string, known: string[], hint = ''): UsageError {
-  return new UsageError(`Unknown ${what} "${value}". Known ${what.endsWith('s') ? `${what}es` : `${what}s`}: ${known.join(', ') || '(none)'}${hint ? `\n${hint}` : ''}`);
+  return new UsageError(
+    `Unknown ${what} "${value}". Known ${what.endsWith('s') ? `${what}es` : `${what}s`}: ${known.join(', ') || '(none)'}${hint ? `\n${hint}` : ''}`,
+  );
 }

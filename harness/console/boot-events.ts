@@ -59,7 +59,10 @@ export class BootEventParser {
   unexpectedResets(powerOnsAtMs: number[]): BootEvent[] {
     return this.events.filter((e, i) => {
       if (e.kind !== 'bootloader') return false;
-      const previous = this.events.slice(0, i).reverse().find((p) => p.kind !== 'bootloader');
+      const previous = this.events
+        .slice(0, i)
+        .reverse()
+        .find((p) => p.kind !== 'bootloader');
       const poweredOn = powerOnsAtMs.some((t) => t <= e.atMs && t >= (previous?.atMs ?? -Infinity));
       return !poweredOn && previous !== undefined && previous.kind !== 'restart' && previous.kind !== 'panic';
     });

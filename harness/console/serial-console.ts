@@ -55,8 +55,15 @@ export class SerialConsole {
    */
   linkReport(): string {
     const t = this.transport;
-    const link = !t ? 'console not attached' : t.isOpen?.() === false ? `console transport closed (${t.description})` : `console attached (${t.description})`;
-    const last = this.lastByteAt === undefined ? 'no byte received yet' : `last byte ${formatAgo(Date.now() - this.lastByteAt)} ago`;
+    const link = !t
+      ? 'console not attached'
+      : t.isOpen?.() === false
+        ? `console transport closed (${t.description})`
+        : `console attached (${t.description})`;
+    const last =
+      this.lastByteAt === undefined
+        ? 'no byte received yet'
+        : `last byte ${formatAgo(Date.now() - this.lastByteAt)} ago`;
     return `${link}, ${last}`;
   }
 
@@ -105,9 +112,11 @@ export class SerialConsole {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new WaitTimeoutError(
-          `${opts.what ?? `Console pattern ${re}`} not seen on ${this.name} after ${opts.timeoutMs}ms.\nLast console lines:\n${this.tail(15)}`,
-        ));
+        reject(
+          new WaitTimeoutError(
+            `${opts.what ?? `Console pattern ${re}`} not seen on ${this.name} after ${opts.timeoutMs}ms.\nLast console lines:\n${this.tail(15)}`,
+          ),
+        );
       }, opts.timeoutMs);
       this.waiters.push(waiter);
     });
@@ -124,10 +133,15 @@ export class SerialConsole {
       await this.send('\n');
       const left = deadline - Date.now();
       try {
-        first = await this.expect(/login: ?$|[#$] (\x1b\[6n)?$/m, { timeoutMs: Math.min(5000, Math.max(left, 1)), what: 'Login prompt' });
+        first = await this.expect(/login: ?$|[#$] (\x1b\[6n)?$/m, {
+          timeoutMs: Math.min(5000, Math.max(left, 1)),
+          what: 'Login prompt',
+        });
       } catch (error) {
         if (Date.now() + 1 >= deadline) {
-          throw new WaitTimeoutError(`Login prompt not seen on ${this.name} after ${opts.timeoutMs}ms (asked every 5 s).\nLast console lines:\n${this.tail(15)}`);
+          throw new WaitTimeoutError(
+            `Login prompt not seen on ${this.name} after ${opts.timeoutMs}ms (asked every 5 s).\nLast console lines:\n${this.tail(15)}`,
+          );
         }
         if (!(error instanceof WaitTimeoutError)) throw error;
       }
@@ -136,7 +150,10 @@ export class SerialConsole {
     await this.send(`${opts.user ?? 'root'}\n`);
     // A shell prompt (busybox ash may follow it with a cursor-position query), or a password prompt
     // we answer with an empty line.
-    const m = await this.expect(/Password: ?$|[#$] (\x1b\[6n)?$/m, { timeoutMs: opts.timeoutMs, what: 'Shell prompt after login' });
+    const m = await this.expect(/Password: ?$|[#$] (\x1b\[6n)?$/m, {
+      timeoutMs: opts.timeoutMs,
+      what: 'Shell prompt after login',
+    });
     if (m[0].startsWith('Password')) await this.send('\n');
   }
 
@@ -147,7 +164,10 @@ export class SerialConsole {
     // Note: the markers are split in the echoed command line ("__B""EGIN") so only the output matches.
     await this.send(`echo "__B""EGIN_${id}"; ${command}; echo "__E""ND_${id}_$?"\n`);
     await this.expect(new RegExp(`__BEGIN_${id}\\n`), { timeoutMs: opts.timeoutMs, what: `Start of \`${command}\`` });
-    const end = await this.expect(new RegExp(`([\\s\\S]*?)__END_${id}_(\\d+)`), { timeoutMs: opts.timeoutMs, what: `End of \`${command}\`` });
+    const end = await this.expect(new RegExp(`([\\s\\S]*?)__END_${id}_(\\d+)`), {
+      timeoutMs: opts.timeoutMs,
+      what: `End of \`${command}\``,
+    });
     return { command, exitCode: Number(end[2]), stdout: end[1]!, stderr: '', durationMs: Date.now() - started };
   }
 

@@ -17,13 +17,18 @@ export async function openSerialTransport(path: string, baudRate = 115200): Prom
   await new Promise<void>((resolve, reject) =>
     port.open((err) =>
       err
-        ? reject(new InfraError(`Cannot open serial console ${path} at ${baudRate} baud: ${err.message}. Check the device path in the rig file and that no other program holds it.`))
+        ? reject(
+            new InfraError(
+              `Cannot open serial console ${path} at ${baudRate} baud: ${err.message}. Check the device path in the rig file and that no other program holds it.`,
+            ),
+          )
         : resolve(),
     ),
   );
   return {
     description: `${path} @ ${baudRate}`,
-    write: (data) => new Promise((resolve, reject) => port.write(data, (err) => (err ? reject(err) : port.drain(() => resolve())))),
+    write: (data) =>
+      new Promise((resolve, reject) => port.write(data, (err) => (err ? reject(err) : port.drain(() => resolve())))),
     onData: (listener) => void port.on('data', listener),
     close: () => new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
     isOpen: () => port.isOpen,

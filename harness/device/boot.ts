@@ -50,7 +50,12 @@ export interface StartTimes extends BootTimes {
  * login prompt; otherwise it boots, and that boot is saved for the next test. A resumed device's
  * clock is set to the host's: it would otherwise run from the moment it was saved.
  */
-export async function startFromImage(rig: Rig, device: Device, imagePath: string, opts: StartOptions = {}): Promise<StartTimes> {
+export async function startFromImage(
+  rig: Rig,
+  device: Device,
+  imagePath: string,
+  opts: StartOptions = {},
+): Promise<StartTimes> {
   const started = Date.now();
   // HUPBENCH_SNAPSHOTS=0: every start boots for real (a baseline, or to rule snapshots out).
   const snapshots = opts.firstBoot || process.env.HUPBENCH_SNAPSHOTS === '0' ? undefined : rig.snapshots;
@@ -65,7 +70,10 @@ export async function startFromImage(rig: Rig, device: Device, imagePath: string
   const times = await powerOnToLogin(rig);
   // Saved before anything logs in or connects: the snapshot is the board as the boot left it.
   // A failed save costs the next test a real boot, not this test its run: it is noted on the console.
-  if (snapshots) await snapshots.save(imagePath, times.loginPromptMs).catch((e: Error) => rig.console.note(`login snapshot not saved: ${e.message.split('\n')[0]}`));
+  if (snapshots)
+    await snapshots
+      .save(imagePath, times.loginPromptMs)
+      .catch((e: Error) => rig.console.note(`login snapshot not saved: ${e.message.split('\n')[0]}`));
   await device.connect(rig.config.bootTimeoutSeconds * 1000);
   return { ...times, sshReadyMs: Date.now() - started, resumed: false };
 }
@@ -75,7 +83,10 @@ async function promptAgain(rig: Rig): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     await rig.console.send('\n');
     try {
-      await rig.console.expect(/login: ?$/m, { timeoutMs: 5000, what: `Login prompt on ${rig.config.name} after resuming its snapshot` });
+      await rig.console.expect(/login: ?$/m, {
+        timeoutMs: 5000,
+        what: `Login prompt on ${rig.config.name} after resuming its snapshot`,
+      });
       return;
     } catch (error) {
       if (attempt === 3) throw error;

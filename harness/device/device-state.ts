@@ -50,7 +50,7 @@ export const snapshotScript = [
   "echo '=== cmdline'; cat /proc/cmdline",
   "echo '=== mounts'; cat /proc/mounts",
   "echo '=== blkid'; blkid",
-  "echo '=== partitions'; for p in /sys/class/block/*; do [ -f $p/partition ] && echo \"${p##*/} $(cat $p/partition) $(cat $p/start) $(cat $p/size)\"; done",
+  'echo \'=== partitions\'; for p in /sys/class/block/*; do [ -f $p/partition ] && echo "${p##*/} $(cat $p/partition) $(cat $p/start) $(cat $p/size)"; done',
   "echo '=== os-release'; cat /etc/os-release",
   "echo '=== boot-env'; cat /mnt/boot/resinOS_uEnv.txt 2>/dev/null",
   "echo '=== uenv-1x'; cat /mnt/boot/uEnv.txt 2>/dev/null",
@@ -118,7 +118,11 @@ export function parseSnapshot(output: string): DeviceState {
   }
   return {
     partitions,
-    activeRoot: { device: rootDevice, partition: rootPartition?.number ?? Number(rootDevice.match(/(\d+)$/)?.[1] ?? 0), label: rootPartition?.label },
+    activeRoot: {
+      device: rootDevice,
+      partition: rootPartition?.number ?? Number(rootDevice.match(/(\d+)$/)?.[1] ?? 0),
+      label: rootPartition?.label,
+    },
     bootEnv,
     legacyBoot,
     bootSelects: bootSelection(bootEnv, legacyBoot),
@@ -131,8 +135,10 @@ export function parseSnapshot(output: string): DeviceState {
 
 /** 2.x settings win: a migrated card may still carry 1.x files until the updater removes them. */
 function bootSelection(bootEnv: Record<string, string>, legacy: LegacyBootSettings): DeviceState['bootSelects'] {
-  if (bootEnv.resin_root_part) return { file: 'resinOS_uEnv.txt', partition: Number(bootEnv.resin_root_part) || undefined };
-  if (legacy.uEnv.bootpart) return { file: 'uEnv.txt', partition: Number(legacy.uEnv.bootpart.match(/^\d+:(\d+)$/)?.[1]) || undefined };
+  if (bootEnv.resin_root_part)
+    return { file: 'resinOS_uEnv.txt', partition: Number(bootEnv.resin_root_part) || undefined };
+  if (legacy.uEnv.bootpart)
+    return { file: 'uEnv.txt', partition: Number(legacy.uEnv.bootpart.match(/^\d+:(\d+)$/)?.[1]) || undefined };
   const root = legacy.cmdline?.match(/(?:^|\s)root=\S*?(\d+)(?:\s|$)/)?.[1];
   if (legacy.cmdline !== undefined) return { file: 'cmdline.txt', partition: root ? Number(root) : undefined };
   return {};

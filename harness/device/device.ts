@@ -20,7 +20,10 @@ export class Device {
     await this.ssh.waitReachable(timeoutMs, () => `Last console lines:\n${this.rig.console.tail(15)}`);
   }
 
-  async exec(command: string, opts: { timeoutMs?: number; onStdout?: (chunk: string) => void } = {}): Promise<CommandResult> {
+  async exec(
+    command: string,
+    opts: { timeoutMs?: number; onStdout?: (chunk: string) => void } = {},
+  ): Promise<CommandResult> {
     if (!this.ssh) await this.connect();
     return this.ssh!.exec(command, opts);
   }

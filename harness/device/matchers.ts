@@ -7,14 +7,23 @@ const MiB = 1024 * 1024;
 
 function describePartitions(state: DeviceState): string {
   return state.partitions
-    .map((p) => `  p${p.number} ${p.device} ${p.label ?? '(no label)'} ${p.fs ?? '(no fs)'} ${(p.sizeBytes / MiB).toFixed(0)} MiB`)
+    .map(
+      (p) =>
+        `  p${p.number} ${p.device} ${p.label ?? '(no label)'} ${p.fs ?? '(no fs)'} ${(p.sizeBytes / MiB).toFixed(0)} MiB`,
+    )
     .join('\n');
 }
 
 /** What a refused update must leave exactly as it was: table, labels, filesystems, boot settings and files, root, OS. */
 export function unchangeableParts(state: DeviceState) {
   return {
-    partitions: state.partitions.map(({ number, label, fs, startSector, sizeBytes }) => ({ number, label, fs, startSector, sizeBytes })),
+    partitions: state.partitions.map(({ number, label, fs, startSector, sizeBytes }) => ({
+      number,
+      label,
+      fs,
+      startSector,
+      sizeBytes,
+    })),
     activeRoot: state.activeRoot,
     bootEnv: state.bootEnv,
     legacyBoot: state.legacyBoot,
@@ -29,7 +38,9 @@ function differences(before: unknown, after: unknown, at = ''): string[] {
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
   if (before && after && typeof before === 'object' && typeof after === 'object' && !Array.isArray(before)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-    return keys.flatMap((k) => differences((before as Record<string, unknown>)[k], (after as Record<string, unknown>)[k], at ? `${at}.${k}` : k));
+    return keys.flatMap((k) =>
+      differences((before as Record<string, unknown>)[k], (after as Record<string, unknown>)[k], at ? `${at}.${k}` : k),
+    );
   }
   return [`${at}: was ${JSON.stringify(before)}, now ${JSON.stringify(after)}`];
 }
@@ -38,7 +49,14 @@ function differences(before: unknown, after: unknown, at = ''): string[] {
  * The device's account, after the matcher's hint (`expect(received).toBootFrom(expected)`) as built-in
  * matchers print it: how reporters (Playwright's JUnit: `<failure>`, not `<error>`) know an assertion.
  */
-function hinted(ctx: { utils: { matcherHint(name: string, received?: string, expected?: string, options?: { isNot?: boolean }): string }; isNot?: boolean }, name: string, text: string): string {
+function hinted(
+  ctx: {
+    utils: { matcherHint(name: string, received?: string, expected?: string, options?: { isNot?: boolean }): string };
+    isNot?: boolean;
+  },
+  name: string,
+  text: string,
+): string {
   return `${ctx.utils.matcherHint(name, undefined, undefined, { isNot: ctx.isNot })}\n\n${text}`;
 }
 
@@ -53,7 +71,14 @@ export const expect = baseExpect.extend({
     return {
       pass,
       name: 'toBeUnchangedFrom',
-      message: () => hinted(this, 'toBeUnchangedFrom', pass ? 'expected the device to have changed, but it is as it was' : `expected the device unchanged, but:\n  ${problems.join('\n  ')}`),
+      message: () =>
+        hinted(
+          this,
+          'toBeUnchangedFrom',
+          pass
+            ? 'expected the device to have changed, but it is as it was'
+            : `expected the device unchanged, but:\n  ${problems.join('\n  ')}`,
+        ),
     };
   },
 
@@ -64,9 +89,12 @@ export const expect = baseExpect.extend({
       pass,
       name: 'toSelectRoot',
       message: () =>
-        hinted(this, 'toSelectRoot',
+        hinted(
+          this,
+          'toSelectRoot',
           `expected the boot settings ${pass ? 'not ' : ''}to select partition ${partition}; ${state.bootSelects.file ?? 'no boot settings file'} selects ${state.bootSelects.partition ?? 'nothing'} ` +
-          `(resinOS_uEnv.txt ${JSON.stringify(state.bootEnv)}, uEnv.txt ${JSON.stringify(state.legacyBoot.uEnv)}, cmdline.txt ${JSON.stringify(state.legacyBoot.cmdline ?? null)})`),
+            `(resinOS_uEnv.txt ${JSON.stringify(state.bootEnv)}, uEnv.txt ${JSON.stringify(state.legacyBoot.uEnv)}, cmdline.txt ${JSON.stringify(state.legacyBoot.cmdline ?? null)})`,
+        ),
     };
   },
 
@@ -79,10 +107,14 @@ export const expect = baseExpect.extend({
         problems.push(`p${spec.number} (${spec.label}) is missing`);
         continue;
       }
-      if (part.label !== spec.label) problems.push(`p${spec.number} is labelled ${part.label ?? '(none)'}, expected ${spec.label}`);
-      if (part.fs !== spec.fs) problems.push(`p${spec.number} (${spec.label}) is ${part.fs ?? 'unformatted'}, expected ${spec.fs}`);
+      if (part.label !== spec.label)
+        problems.push(`p${spec.number} is labelled ${part.label ?? '(none)'}, expected ${spec.label}`);
+      if (part.fs !== spec.fs)
+        problems.push(`p${spec.number} (${spec.label}) is ${part.fs ?? 'unformatted'}, expected ${spec.fs}`);
       if (spec.sizeMiB && part.sizeBytes !== spec.sizeMiB * MiB) {
-        problems.push(`p${spec.number} (${spec.label}) is ${(part.sizeBytes / MiB).toFixed(1)} MiB, expected ${spec.sizeMiB} MiB`);
+        problems.push(
+          `p${spec.number} (${spec.label}) is ${(part.sizeBytes / MiB).toFixed(1)} MiB, expected ${spec.sizeMiB} MiB`,
+        );
       }
     }
     const pass = problems.length === 0;
@@ -90,9 +122,13 @@ export const expect = baseExpect.extend({
       pass,
       name: 'toHaveLayout',
       message: () =>
-        hinted(this, 'toHaveLayout', pass
-          ? `expected the device not to have the ${layout} layout, but it does:\n${describePartitions(state)}`
-          : `expected the ${layout} layout:\n  ${problems.join('\n  ')}\nThe device has:\n${describePartitions(state)}`),
+        hinted(
+          this,
+          'toHaveLayout',
+          pass
+            ? `expected the device not to have the ${layout} layout, but it does:\n${describePartitions(state)}`
+            : `expected the ${layout} layout:\n  ${problems.join('\n  ')}\nThe device has:\n${describePartitions(state)}`,
+        ),
     };
   },
 
@@ -103,9 +139,12 @@ export const expect = baseExpect.extend({
       pass,
       name: 'toBootFrom',
       message: () =>
-        hinted(this, 'toBootFrom',
+        hinted(
+          this,
+          'toBootFrom',
           `expected the device ${pass ? 'not ' : ''}to boot from ${label}; it runs from ${state.activeRoot.device} ` +
-          `(${state.activeRoot.label ?? 'no label'}), boot env: ${JSON.stringify(state.bootEnv)}`),
+            `(${state.activeRoot.label ?? 'no label'}), boot env: ${JSON.stringify(state.bootEnv)}`,
+        ),
     };
   },
 });

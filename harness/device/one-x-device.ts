@@ -10,10 +10,22 @@ import { writeConnmanSettings, type WifiNetwork } from './wifi-settings.ts';
 export async function bootOneXDevice(
   rig: Rig,
   device: Device,
-  opts: { image: string; registryUrl: string; supervisorVersion: string; wifi: WifiNetwork[]; configOverrides?: Record<string, string> },
+  opts: {
+    image: string;
+    registryUrl: string;
+    supervisorVersion: string;
+    wifi: WifiNetwork[];
+    configOverrides?: Record<string, string>;
+  },
 ): Promise<StartTimes> {
   const started = await startFromImage(rig, device, opts.image);
-  await prepareDevice(device, { registry: opts.registryUrl, deviceType: rig.deviceType, supervisorVersion: opts.supervisorVersion, waitForApp: true, configOverrides: opts.configOverrides });
+  await prepareDevice(device, {
+    registry: opts.registryUrl,
+    deviceType: rig.deviceType,
+    supervisorVersion: opts.supervisorVersion,
+    waitForApp: true,
+    configOverrides: opts.configOverrides,
+  });
   await writeConnmanSettings(device, opts.wifi);
   return started;
 }

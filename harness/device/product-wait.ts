@@ -18,7 +18,12 @@ import type { Device } from './device.ts';
  * fault. The timeout is the board's time: on a host so loaded that the emulator got less CPU than
  * the wait promised it, the wait goes on (up to three times as long) before it judges the product.
  */
-export async function expectOnDevice<T>(rig: Rig, what: string, wait: (timeoutMs: number) => Promise<T>, timeoutMs: number): Promise<T> {
+export async function expectOnDevice<T>(
+  rig: Rig,
+  what: string,
+  wait: (timeoutMs: number) => Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
   const started = Date.now();
   const clock = new BoardClock(rig);
   const sampler = setInterval(() => clock.sample(), 2000);
@@ -34,14 +39,27 @@ export async function expectOnDevice<T>(rig: Rig, what: string, wait: (timeoutMs
         const starved = boardMs !== undefined && boardMs < timeoutMs * 0.8 && os.loadavg()[0]! > os.cpus().length;
         if (starved && wallMs < timeoutMs * 3) {
           remaining = Math.min(timeoutMs - boardMs + 5000, timeoutMs * 3 - wallMs);
-          rig.console.note(`${what}: the board had ${(boardMs / 1000).toFixed(0)} s of CPU in ${(wallMs / 1000).toFixed(0)} s (host load ${os.loadavg()[0]!.toFixed(1)}): waiting ${(remaining / 1000).toFixed(0)} s more`);
+          rig.console.note(
+            `${what}: the board had ${(boardMs / 1000).toFixed(0)} s of CPU in ${(wallMs / 1000).toFixed(0)} s (host load ${os.loadavg()[0]!.toFixed(1)}): waiting ${(remaining / 1000).toFixed(0)} s more`,
+          );
           continue;
         }
         const health = rigHealth(rig);
-        const cpu = boardMs === undefined ? '' : `; the board had ${(boardMs / 1000).toFixed(0)} s of CPU in the ${(wallMs / 1000).toFixed(0)} s waited`;
+        const cpu =
+          boardMs === undefined
+            ? ''
+            : `; the board had ${(boardMs / 1000).toFixed(0)} s of CPU in the ${(wallMs / 1000).toFixed(0)} s waited`;
         const report = `Rig: ${health.report}${cpu}`;
-        if (health.fault) throw new InfraError(`${what}: the rig failed while the harness waited (${health.fault}).\n${report}\n${error.message}`, { cause: error });
-        if (starved) throw new InfraError(`${what}: not judged: this host starved the board of CPU for ${(wallMs / 1000).toFixed(0)} s.\n${report}\n${error.message}`, { cause: error });
+        if (health.fault)
+          throw new InfraError(
+            `${what}: the rig failed while the harness waited (${health.fault}).\n${report}\n${error.message}`,
+            { cause: error },
+          );
+        if (starved)
+          throw new InfraError(
+            `${what}: not judged: this host starved the board of CPU for ${(wallMs / 1000).toFixed(0)} s.\n${report}\n${error.message}`,
+            { cause: error },
+          );
         throw productWaitError(rig.config.name, what, `${error.message}\n${report}`, error);
       }
     }
@@ -91,19 +109,37 @@ function processTicks(pid: number): number | undefined {
 }
 
 /** The updated (or rolled-back) OS up again after a reboot: login prompt on the console, then SSH. */
-export async function expectOsBack(rig: Rig, device: Device, what: string): Promise<{ loginMs: number; sshMs: number }> {
+export async function expectOsBack(
+  rig: Rig,
+  device: Device,
+  what: string,
+): Promise<{ loginMs: number; sshMs: number }> {
   const started = Date.now();
   const bootMs = rig.config.bootTimeoutSeconds * 1000;
   const promptWhat = `Login prompt on ${rig.config.name} (boot timeout ${rig.config.bootTimeoutSeconds}s from the rig file)`;
-  await expectOnDevice(rig, `${what}: the login prompt`, (timeoutMs) => rig.console.expect(/login: ?$/m, { timeoutMs, what: promptWhat }), bootMs);
+  await expectOnDevice(
+    rig,
+    `${what}: the login prompt`,
+    (timeoutMs) => rig.console.expect(/login: ?$/m, { timeoutMs, what: promptWhat }),
+    bootMs,
+  );
   const loginMs = Date.now() - started;
   await expectOnDevice(rig, `${what}: SSH`, (timeoutMs) => device.connect(timeoutMs), bootMs);
   return { loginMs, sshMs: Date.now() - started };
 }
 
 /** A console pattern whose appearance is the product's doing (a rollback message, a boot-limit warning). */
-export function expectOnConsole(rig: Rig, pattern: RegExp, opts: { timeoutMs: number; what: string }): Promise<RegExpExecArray> {
-  return expectOnDevice(rig, opts.what, (timeoutMs) => rig.console.expect(pattern, { ...opts, timeoutMs }), opts.timeoutMs);
+export function expectOnConsole(
+  rig: Rig,
+  pattern: RegExp,
+  opts: { timeoutMs: number; what: string },
+): Promise<RegExpExecArray> {
+  return expectOnDevice(
+    rig,
+    opts.what,
+    (timeoutMs) => rig.console.expect(pattern, { ...opts, timeoutMs }),
+    opts.timeoutMs,
+  );
 }
 
 /**
@@ -112,7 +148,10 @@ export function expectOnConsole(rig: Rig, pattern: RegExp, opts: { timeoutMs: nu
  * assertion failure (`<failure>`) from an error (`<error>`): a product wait is an assertion.
  */
 export function productWaitError(rigName: string, what: string, details: string, cause?: unknown): ProductWaitError {
-  return new ProductWaitError(`${what}: did not happen.\nexpect(${rigName}).toReach(${JSON.stringify(what)}) failed: ${details}`, { cause });
+  return new ProductWaitError(
+    `${what}: did not happen.\nexpect(${rigName}).toReach(${JSON.stringify(what)}) failed: ${details}`,
+    { cause },
+  );
 }
 
 /**

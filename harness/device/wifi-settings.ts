@@ -16,7 +16,13 @@ export interface WifiNetwork {
 
 /** A lab's 1.x WiFi: the configured network and the one WiFi Connect was given, awkward characters included. */
 export const labWifiNetworks: WifiNetwork[] = [
-  { section: 'service_home_wifi', ssid: 'hupbench lab 2.4GHz', passphrase: 'correct horse = battery staple', hidden: true, nameservers: ['10.0.2.3', '8.8.8.8'] },
+  {
+    section: 'service_home_wifi',
+    ssid: 'hupbench lab 2.4GHz',
+    passphrase: 'correct horse = battery staple',
+    hidden: true,
+    nameservers: ['10.0.2.3', '8.8.8.8'],
+  },
   { section: 'service_wifi_connect', ssid: 'Cafe-Guest', passphrase: 'wifi#connect$42' },
 ];
 
@@ -32,7 +38,8 @@ export function connmanFiles(networks: WifiNetwork[]): Record<string, string> {
     sections.push(lines.join('\n'));
   }
   return {
-    'network/settings': '[global]\nOfflineMode=false\n\n[WiFi]\nEnable=true\nTethering=false\n\n[Wired]\nEnable=true\nTethering=false\n\n[Bluetooth]\nEnable=true\nTethering=false',
+    'network/settings':
+      '[global]\nOfflineMode=false\n\n[WiFi]\nEnable=true\nTethering=false\n\n[Wired]\nEnable=true\nTethering=false\n\n[Bluetooth]\nEnable=true\nTethering=false',
     'network/network.config': sections.join('\n\n'),
   };
 }
@@ -80,12 +87,16 @@ export function parseKeyfile(text: string): Record<string, Record<string, string
 /** Puts the networks into config.json's `files` on a 1.x device (atomically). */
 export async function writeConnmanSettings(device: Device, networks: WifiNetwork[]): Promise<void> {
   const files = JSON.stringify(connmanFiles(networks)).replace(/'/g, `'\\''`);
-  await device.check(`jq --argjson f '${files}' '.files = $f' /mnt/boot/config.json > /mnt/boot/config.json.new && sync && mv /mnt/boot/config.json.new /mnt/boot/config.json && sync`);
+  await device.check(
+    `jq --argjson f '${files}' '.files = $f' /mnt/boot/config.json > /mnt/boot/config.json.new && sync && mv /mnt/boot/config.json.new /mnt/boot/config.json && sync`,
+  );
 }
 
 /** The keyfiles in resin-boot/system-connections, parsed, by file name. */
 export async function readKeyfiles(device: Device): Promise<Record<string, Record<string, Record<string, string>>>> {
-  const out = await device.check('cd /mnt/boot/system-connections 2>/dev/null && for f in *; do [ -f "$f" ] && printf "=== %s\\n" "$f" && cat "$f"; done; true');
+  const out = await device.check(
+    'cd /mnt/boot/system-connections 2>/dev/null && for f in *; do [ -f "$f" ] && printf "=== %s\\n" "$f" && cat "$f"; done; true',
+  );
   const files: Record<string, Record<string, Record<string, string>>> = {};
   for (const chunk of out.split(/^=== /m).filter(Boolean)) {
     const nl = chunk.indexOf('\n');

@@ -45,7 +45,11 @@ export const faults: Record<string, Fault> = {
     description: "the new root's /sbin/init exits at once: the kernel panics on every boot of the new OS",
     guarantee: `U-Boot counts the failed boots; past the limit it boots the previous root and rollback-altboot restores the boot settings`,
     caughtBy: 'altboot',
-    apply: (t) => editNewRoot(t, `rm -f $ROOT/sbin/init; printf %s ${shQuote(brokenScript('init cannot start', 'broken-init'))} > $ROOT/sbin/init; chmod 755 $ROOT/sbin/init`),
+    apply: (t) =>
+      editNewRoot(
+        t,
+        `rm -f $ROOT/sbin/init; printf %s ${shQuote(brokenScript('init cannot start', 'broken-init'))} > $ROOT/sbin/init; chmod 755 $ROOT/sbin/init`,
+      ),
   },
   'broken-engine': {
     kind: 'new-os',
@@ -53,13 +57,18 @@ export const faults: Record<string, Fault> = {
     description: "the new root's container engine binary is replaced by one that fails every command",
     guarantee: 'the new OS boots but rollback-health finds the engine broken and switches back to the previous root',
     caughtBy: 'health',
-    apply: (t) => editNewRoot(t, `rm -f $ROOT/usr/bin/docker; printf %s ${shQuote(brokenScript('engine: cannot start', 'broken-engine'))} > $ROOT/usr/bin/docker; chmod 755 $ROOT/usr/bin/docker`),
+    apply: (t) =>
+      editNewRoot(
+        t,
+        `rm -f $ROOT/usr/bin/docker; printf %s ${shQuote(brokenScript('engine: cannot start', 'broken-engine'))} > $ROOT/usr/bin/docker; chmod 755 $ROOT/usr/bin/docker`,
+      ),
   },
   'broken-supervisor': {
     kind: 'new-os',
     name: 'broken-supervisor',
     description: "the new OS's supervisor service fails: it removes the supervisor container and never starts one",
-    guarantee: 'the new OS boots but rollback-health never sees a running supervisor and switches back to the previous root',
+    guarantee:
+      'the new OS boots but rollback-health never sees a running supervisor and switches back to the previous root',
     caughtBy: 'health',
     apply: (t) =>
       editNewRoot(
@@ -71,13 +80,16 @@ export const faults: Record<string, Fault> = {
     kind: 'new-os',
     name: 'corrupt-boot-env',
     description: 'resinOS_uEnv.txt on resin-boot holds garbage instead of the settings the updater wrote',
-    guarantee: 'U-Boot ignores the invalid root and boots resin-rootA (partition 2); rollback-altboot then rewrites sane settings',
+    guarantee:
+      'U-Boot ignores the invalid root and boots resin-rootA (partition 2); rollback-altboot then rewrites sane settings',
     caughtBy: 'bootloader-default',
     // Deterministic garbage: an invalid root, a trial flag, bytes that are not text. No NUL, so U-Boot
     // still parses what it can (a NUL would end the import early).
     apply: ({ device }) =>
       device
-        .check(`printf 'resin_root_part=\\377\\376garbage\\nupgrade_available=1\\n\\001\\002\\177 not an environment \\377\\n%%s' > /mnt/boot/resinOS_uEnv.txt && sync`)
+        .check(
+          `printf 'resin_root_part=\\377\\376garbage\\nupgrade_available=1\\n\\001\\002\\177 not an environment \\377\\n%%s' > /mnt/boot/resinOS_uEnv.txt && sync`,
+        )
         .then(() => undefined),
   },
 };

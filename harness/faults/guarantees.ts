@@ -21,9 +21,27 @@ export interface GuaranteeRow {
   why: string;
 }
 
-const twoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({ updater: 'upgrade-2.x.sh', phase, afterMs, guarantee, why });
-const oneX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({ updater: 'upgrade-1.x.sh', phase, afterMs, guarantee, why });
-const oneXToTwoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({ updater: 'upgrade-1.x-to-2.x.sh', phase, afterMs, guarantee, why });
+const twoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({
+  updater: 'upgrade-2.x.sh',
+  phase,
+  afterMs,
+  guarantee,
+  why,
+});
+const oneX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({
+  updater: 'upgrade-1.x.sh',
+  phase,
+  afterMs,
+  guarantee,
+  why,
+});
+const oneXToTwoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({
+  updater: 'upgrade-1.x-to-2.x.sh',
+  phase,
+  afterMs,
+  guarantee,
+  why,
+});
 
 export const powerCutGuarantees: GuaranteeRow[] = [
   twoX('checks', 'old-os', 'nothing written yet'),
@@ -31,21 +49,37 @@ export const powerCutGuarantees: GuaranteeRow[] = [
   twoX('pull', 'old-os', 'a partial pull lives in the engine store; the boot settings still name the old root', 2000),
   twoX('format-spare', 'old-os', 'only the spare root is being written', 300),
   twoX('export', 'old-os', 'only the spare root is being written', 1500),
-  twoX('boot-files', 'old-os', 'boot files are written to a temporary name and renamed; the boot settings still name the old root'),
+  twoX(
+    'boot-files',
+    'old-os',
+    'boot files are written to a temporary name and renamed; the boot settings still name the old root',
+  ),
   twoX('supervisor', 'old-os', 'a newer supervisor runs on the old OS as well'),
   // Note: breadcrumbs is a few file writes and a sync, directly followed by switch-boot; its
   // `phase=` line, switch-boot's and reboot's have been measured to reach the harness in one read,
   // so a cut sent as it starts landed after the switch (new-os): either OS, whole, is what a cut
   // here can be held to.
-  twoX('breadcrumbs', 'old-or-new', 'breadcrumbs without upgrade_available=1 are cleared by rollback-health; the boot switch follows at once'),
-  twoX('switch-boot', 'old-or-new', 'resinOS_uEnv.txt is replaced by a rename on vfat, synced right after: either settings, whole'),
+  twoX(
+    'breadcrumbs',
+    'old-or-new',
+    'breadcrumbs without upgrade_available=1 are cleared by rollback-health; the boot switch follows at once',
+  ),
+  twoX(
+    'switch-boot',
+    'old-or-new',
+    'resinOS_uEnv.txt is replaced by a rename on vfat, synced right after: either settings, whole',
+  ),
   twoX('reboot', 'new-os', 'everything was synced before the reboot phase'),
   oneXToTwoX('checks', 'old-os', 'nothing written yet'),
   oneXToTwoX('stop-services', 'old-os', 'services stopped; the old OS starts them at boot'),
   oneXToTwoX('remove-containers', 'old-os', 'containers and images removed; the old OS pulls its supervisor again'),
   oneXToTwoX('tools', 'old-os', 'tools fetched to a temporary directory'),
   oneXToTwoX('backup', 'old-os', 'the backup is written to the spare root only', 1500),
-  oneXToTwoX('layout', 'unsafe', 'the partition table and data filesystem are being rewritten: resin-data exists only in the backup'),
+  oneXToTwoX(
+    'layout',
+    'unsafe',
+    'the partition table and data filesystem are being rewritten: resin-data exists only in the backup',
+  ),
   oneXToTwoX('restore', 'unsafe', 'resin-data is being restored from the backup onto the new ext4 filesystem', 1000),
   oneXToTwoX('pull', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
   oneXToTwoX('populate', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root', 1000),
@@ -62,11 +96,23 @@ export const powerCutGuarantees: GuaranteeRow[] = [
   oneX('fingerprint', 'old-os', 'the secondary only reads'),
   oneX('pull', 'old-os', 'a partial pull lives in the engine store', 1000),
   oneX('export', 'old-os', 'only the spare root is being written', 1500),
-  oneX('boot-files', 'old-os', 'boot files are written to a temporary name and renamed; the boot settings still name the old root'),
+  oneX(
+    'boot-files',
+    'old-os',
+    'boot files are written to a temporary name and renamed; the boot settings still name the old root',
+  ),
   // Note: data-migrations and switch-boot take well under a second together, so a cut sent as the
   // phase starts has been measured to land after the switch (new-os): either OS, whole, is the guarantee.
-  oneX('data-migrations', 'old-or-new', 'config.json and then the boot settings are each replaced by a rename, synced; the old OS ignores the migrated keys'),
-  oneX('switch-boot', 'old-or-new', 'uEnv.txt / cmdline.txt is replaced by a rename on vfat, synced right after: either settings, whole'),
+  oneX(
+    'data-migrations',
+    'old-or-new',
+    'config.json and then the boot settings are each replaced by a rename, synced; the old OS ignores the migrated keys',
+  ),
+  oneX(
+    'switch-boot',
+    'old-or-new',
+    'uEnv.txt / cmdline.txt is replaced by a rename on vfat, synced right after: either settings, whole',
+  ),
   oneX('finish', 'new-os', 'the boot settings were synced before the outer script took over again'),
   oneX('reboot', 'new-os', 'everything was synced before the reboot phase'),
 ];
@@ -74,13 +120,19 @@ export const powerCutGuarantees: GuaranteeRow[] = [
 export type Outcome = 'old-os' | 'new-os' | 'no-boot' | 'other';
 
 /** What the device booted after the cut, compared with the state before the update. */
-export function classifyOutcome(before: DeviceState, after: DeviceState | undefined, target: { version: string }): { outcome: Outcome; detail: string } {
+export function classifyOutcome(
+  before: DeviceState,
+  after: DeviceState | undefined,
+  target: { version: string },
+): { outcome: Outcome; detail: string } {
   if (!after) return { outcome: 'no-boot', detail: 'no login prompt or no SSH after power-on' };
   const version = after.osRelease.VERSION ?? '?';
   const root = after.activeRoot.label ?? `partition ${after.activeRoot.partition}`;
   const detail = `${root}, ${version}`;
-  if (after.activeRoot.partition === before.activeRoot.partition && version === before.osRelease.VERSION) return { outcome: 'old-os', detail };
-  if (after.activeRoot.partition !== before.activeRoot.partition && version === target.version) return { outcome: 'new-os', detail };
+  if (after.activeRoot.partition === before.activeRoot.partition && version === before.osRelease.VERSION)
+    return { outcome: 'old-os', detail };
+  if (after.activeRoot.partition !== before.activeRoot.partition && version === target.version)
+    return { outcome: 'new-os', detail };
   return { outcome: 'other', detail };
 }
 
@@ -117,6 +169,9 @@ export function guaranteeTable(rows: MeasuredRow[]): string {
   return [
     '| rig | updater | phase (+ms) | guarantee | measured | rerun | verdict | why |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.rig} | ${r.updater} | ${r.phase}${r.afterMs ? ` +${r.afterMs}` : ''} | ${r.guarantee} | ${r.outcome} (${r.detail}) | ${r.rerunOk === undefined ? '-' : r.rerunOk ? 'ok' : 'failed'} | ${mark(r)} | ${r.why} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.rig} | ${r.updater} | ${r.phase}${r.afterMs ? ` +${r.afterMs}` : ''} | ${r.guarantee} | ${r.outcome} (${r.detail}) | ${r.rerunOk === undefined ? '-' : r.rerunOk ? 'ok' : 'failed'} | ${mark(r)} | ${r.why} |`,
+    ),
   ].join('\n');
 }

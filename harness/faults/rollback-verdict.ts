@@ -22,19 +22,37 @@ export function rollbackVerdict(opts: {
   finalVersion: string;
 }): RollbackVerdict {
   // Boots that started within the events (the one that asked for the reboot only ends there).
-  const boots = new Set(opts.events.filter((e) => e.kind === 'bootloader' || e.kind === 'kernel').map((e) => e.boot)).size;
-  const counts = opts.events.filter((e) => e.kind === 'bootcount').map((e) => Number(e.line.match(/bootcount[=: ]+(\d+)/i)?.[1]));
+  const boots = new Set(opts.events.filter((e) => e.kind === 'bootloader' || e.kind === 'kernel').map((e) => e.boot))
+    .size;
+  const counts = opts.events
+    .filter((e) => e.kind === 'bootcount')
+    .map((e) => Number(e.line.match(/bootcount[=: ]+(\d+)/i)?.[1]));
   const highestBootcount = counts.length ? Math.max(...counts) : undefined;
   const where = `now on ${opts.finalRoot} (${opts.finalVersion}) after ${boots} boot${boots === 1 ? '' : 's'}`;
   const has = (f: string) => opts.stateFiles.includes(f);
   if (opts.events.some((e) => e.kind === 'bootlimit')) {
-    return { mechanism: 'altboot', boots, highestBootcount, line: `rolled back by altboot: U-Boot gave up on the new OS at bootcount ${highestBootcount ?? '?'} (BOOTLIMIT) and booted the previous root${has('rollback-altboot-triggered') ? '; rollback-altboot restored the boot settings' : ', but rollback-altboot left no trace'}; ${where}` };
+    return {
+      mechanism: 'altboot',
+      boots,
+      highestBootcount,
+      line: `rolled back by altboot: U-Boot gave up on the new OS at bootcount ${highestBootcount ?? '?'} (BOOTLIMIT) and booted the previous root${has('rollback-altboot-triggered') ? '; rollback-altboot restored the boot settings' : ', but rollback-altboot left no trace'}; ${where}`,
+    };
   }
   if (has('rollback-health-triggered')) {
-    return { mechanism: 'health', boots, highestBootcount, line: `rolled back by rollback-health: the new OS booted but failed its health checks and switched back; ${where}` };
+    return {
+      mechanism: 'health',
+      boots,
+      highestBootcount,
+      line: `rolled back by rollback-health: the new OS booted but failed its health checks and switched back; ${where}`,
+    };
   }
   if (/invalid resin_root_part/.test(opts.consoleText)) {
-    return { mechanism: 'bootloader-default', boots, highestBootcount, line: `bootloader default: U-Boot found an invalid resin_root_part and booted partition 2${has('rollback-altboot-triggered') ? '; rollback-altboot then rewrote sane boot settings' : ''}; ${where}` };
+    return {
+      mechanism: 'bootloader-default',
+      boots,
+      highestBootcount,
+      line: `bootloader default: U-Boot found an invalid resin_root_part and booted partition 2${has('rollback-altboot-triggered') ? '; rollback-altboot then rewrote sane boot settings' : ''}; ${where}`,
+    };
   }
   return { mechanism: 'none', boots, highestBootcount, line: `no rollback mechanism acted; ${where}` };
 }

@@ -18,13 +18,22 @@ export interface CardPartition {
 
 export async function readPartitionTable(image: string): Promise<CardPartition[]> {
   const table = JSON.parse((await $`sfdisk --json ${image}`).stdout) as {
-    partitiontable: { sectorsize?: number; partitions: Array<{ node: string; start: number; size: number; type: string; bootable?: boolean }> };
+    partitiontable: {
+      sectorsize?: number;
+      partitions: Array<{ node: string; start: number; size: number; type: string; bootable?: boolean }>;
+    };
   };
   const sector = table.partitiontable.sectorsize ?? 512;
   const parts: CardPartition[] = [];
   for (const p of table.partitiontable.partitions) {
     const number = Number(p.node.match(/(\d+)$/)![1]);
-    const part: CardPartition = { number, startBytes: p.start * sector, sizeBytes: p.size * sector, type: p.type, bootable: Boolean(p.bootable) };
+    const part: CardPartition = {
+      number,
+      startBytes: p.start * sector,
+      sizeBytes: p.size * sector,
+      type: p.type,
+      bootable: Boolean(p.bootable),
+    };
     if (p.type !== '5' && p.type !== 'f') Object.assign(part, await probe(image, part.startBytes, part.sizeBytes));
     parts.push(part);
   }
@@ -33,14 +42,22 @@ export async function readPartitionTable(image: string): Promise<CardPartition[]
 
 async function probe(image: string, offset: number, size: number): Promise<{ label?: string; fs?: string }> {
   const out = await $`blkid -p -o export -O ${offset} -S ${size} ${image}`.nothrow();
-  const values = Object.fromEntries(out.stdout.split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2)));
+  const values = Object.fromEntries(
+    out.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+  );
   return { label: values.LABEL, fs: values.TYPE };
 }
 
 export async function partitionByLabel(image: string, label: string): Promise<CardPartition> {
   const parts = await readPartitionTable(image);
   const part = parts.find((p) => p.label === label);
-  if (!part) throw new Error(`${image} has no partition labelled ${label} (it has: ${parts.map((p) => p.label ?? `p${p.number}`).join(', ')})`);
+  if (!part)
+    throw new Error(
+      `${image} has no partition labelled ${label} (it has: ${parts.map((p) => p.label ?? `p${p.number}`).join(', ')})`,
+    );
   return part;
 }
 
@@ -120,14 +137,19 @@ export async function withPartitionShrunk(image: string, label: string, sizeMiB:
   if (await fileExists(out)) return out;
   const part = await partitionByLabel(image, label);
   const MiB = 1024 * 1024;
-  if (sizeMiB * MiB >= part.sizeBytes) throw new Error(`${image}: ${label} is ${part.sizeBytes / MiB} MiB; shrinking it to ${sizeMiB} MiB is no shrink`);
+  if (sizeMiB * MiB >= part.sizeBytes)
+    throw new Error(`${image}: ${label} is ${part.sizeBytes / MiB} MiB; shrinking it to ${sizeMiB} MiB is no shrink`);
   await mkdir(path.dirname(out), { recursive: true });
   const tmp = `${out}.partial`;
   const fsFile = `${out}.fs`;
   try {
     await $`cp --sparse=always ${image} ${tmp}`;
     await $({ input: `size=${sizeMiB}MiB\n` })`sfdisk --quiet --no-reread --no-tell-kernel -N ${part.number} ${tmp}`;
-    await makeFilesystem({ number: part.number, label, fs: 'ext4', startBytes: part.startBytes, sizeBytes: sizeMiB * MiB }, fsFile, {});
+    await makeFilesystem(
+      { number: part.number, label, fs: 'ext4', startBytes: part.startBytes, sizeBytes: sizeMiB * MiB },
+      fsFile,
+      {},
+    );
     await $`dd if=${fsFile} of=${tmp} bs=1M seek=${part.startBytes / MiB} conv=notrunc,sparse status=none`;
     await $`mv ${tmp} ${out}`;
   } finally {

@@ -34,7 +34,9 @@ async function resolveImage(version: string, deviceType: string): Promise<Releas
   if (vendor) {
     const file = path.resolve(projectRoot, vendor);
     if (!(await fileExists(file))) {
-      throw new Error(`images/releases.yaml names ${vendor} as the ${deviceType} image of ${version}, but ${file} does not exist. Download it there or remove the entry to use the reference build.`);
+      throw new Error(
+        `images/releases.yaml names ${vendor} as the ${deviceType} image of ${version}, but ${file} does not exist. Download it there or remove the entry to use the reference build.`,
+      );
     }
     return { path: file, version, deviceType, reference: false };
   }

@@ -54,12 +54,18 @@ export async function seedResinData(image: string, spec: DataSeed): Promise<Seed
   }
   // Filesystem overhead and the app's own files need room too: refuse a seed that cannot fit.
   if (spec.totalBytes > part.sizeBytes * 0.85) {
-    throw new Error(`A ${(spec.totalBytes / 1e6).toFixed(1)} MB seed does not fit resin-data of ${image} (${(part.sizeBytes / 1e6).toFixed(1)} MB; at most 85% of it can be seeded)`);
+    throw new Error(
+      `A ${(spec.totalBytes / 1e6).toFixed(1)} MB seed does not fit resin-data of ${image} (${(part.sizeBytes / 1e6).toFixed(1)} MB; at most 85% of it can be seeded)`,
+    );
   }
-  const key = createHash('sha256').update(JSON.stringify({ image: path.resolve(image), size: (await stat(image)).mtimeMs, spec, fileBytes })).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ image: path.resolve(image), size: (await stat(image)).mtimeMs, spec, fileBytes }))
+    .digest('hex')
+    .slice(0, 16);
   const out = path.join(derivedDir, `${path.basename(image, '.img')}-${key}.img`);
   const sidecar = out.replace(/\.img$/, '.json');
-  if ((await fileExists(out)) && (await fileExists(sidecar))) return JSON.parse(await readFile(sidecar, 'utf8')) as SeededCard;
+  if ((await fileExists(out)) && (await fileExists(sidecar)))
+    return JSON.parse(await readFile(sidecar, 'utf8')) as SeededCard;
 
   await mkdir(derivedDir, { recursive: true });
   const work = path.join(cacheDir, 'work', `seed-${key}-${process.pid}`);
@@ -73,11 +79,26 @@ export async function seedResinData(image: string, spec: DataSeed): Promise<Seed
     for (let offset = 0, index = 1; offset < spec.totalBytes; offset += fileBytes, index++) {
       const size = Math.min(fileBytes, spec.totalBytes - offset);
       const name = `${spec.kind}-${String(index).padStart(3, '0')}.${spec.kind === 'compressible' ? 'log' : 'bin'}`;
-      checksums[`./userdata/${name}`] = await writeSeedFile(path.join(dir, name), size, spec.kind, `${spec.seed ?? spec.kind}/${index}`);
+      checksums[`./userdata/${name}`] = await writeSeedFile(
+        path.join(dir, name),
+        size,
+        spec.kind,
+        `${spec.seed ?? spec.kind}/${index}`,
+      );
       files++;
     }
     const fsFile = path.join(work, 'resin-data.fs');
-    await makeFilesystem({ number: part.number, label: 'resin-data', fs: part.fs as Filesystem, startBytes: part.startBytes, sizeBytes: part.sizeBytes }, fsFile, { from: tree });
+    await makeFilesystem(
+      {
+        number: part.number,
+        label: 'resin-data',
+        fs: part.fs as Filesystem,
+        startBytes: part.startBytes,
+        sizeBytes: part.sizeBytes,
+      },
+      fsFile,
+      { from: tree },
+    );
     const tmp = `${out}.partial`;
     await $`cp --sparse=always ${image} ${tmp}`;
     await $`dd if=${fsFile} of=${tmp} bs=1M seek=${part.startBytes / MiB} conv=notrunc,sparse status=none`;
@@ -128,7 +149,9 @@ function* sensorLog(seed: string): Generator<Buffer> {
     for (let i = 0; i < 16_384; i++) {
       n = (Math.imul(n, 1_103_515_245) + 12_345) >>> 0;
       t += 1 + (n % 3);
-      lines.push(`${t} sensor=${n % 12} temp=${20 + (n % 90) / 10} humidity=${40 + (n % 300) / 10} status=${n % 97 ? 'ok' : 'warn'}\n`);
+      lines.push(
+        `${t} sensor=${n % 12} temp=${20 + (n % 90) / 10} humidity=${40 + (n % 300) / 10} status=${n % 97 ? 'ok' : 'warn'}\n`,
+      );
     }
     yield Buffer.from(lines.join(''));
   }
@@ -136,7 +159,9 @@ function* sensorLog(seed: string): Generator<Buffer> {
 
 async function pruneSeeded(keepAlso: string): Promise<void> {
   const images = await Promise.all(
-    (await readdir(derivedDir)).filter((f) => f.endsWith('.img')).map(async (f) => ({ f: path.join(derivedDir, f), mtime: (await stat(path.join(derivedDir, f))).mtimeMs })),
+    (await readdir(derivedDir))
+      .filter((f) => f.endsWith('.img'))
+      .map(async (f) => ({ f: path.join(derivedDir, f), mtime: (await stat(path.join(derivedDir, f))).mtimeMs })),
   );
   for (const { f } of images.sort((a, b) => b.mtime - a.mtime).slice(KEEP)) {
     if (f === keepAlso) continue;

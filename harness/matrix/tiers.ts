@@ -28,7 +28,11 @@ export const tiers: Record<TierName, TierRule[]> = {
       grep: /boots from resin-rootA.*@smoke/,
       why: 'the virtual bench proves the bench plumbing (flash through the SD-mux, power through the PDU, console through ser2net, SSH at a fixed address); the emulator behind it is the BeagleBone rig, which runs the update paths',
     },
-    { rig: /./, grep: /@smoke/, why: 'every upgrade class (2.x → 2.x, 1.x → 1.x, 1.x → 2.x) and the boot switch on the BeagleBone, the fastest board' },
+    {
+      rig: /./,
+      grep: /@smoke/,
+      why: 'every upgrade class (2.x → 2.x, 1.x → 1.x, 1.x → 2.x) and the boot switch on the BeagleBone, the fastest board',
+    },
   ],
   nightly: [
     {

@@ -16,7 +16,14 @@ const combined = /^(\S+) \S+ \S+ \[[^\]]+\] "(\S+) (\S+) [^"]*" (\d{3}) (\d+|-) 
 export function parseAccessLogLine(line: string): AccessLogEntry | undefined {
   const m = combined.exec(line.trim());
   if (!m) return undefined;
-  return { client: m[1]!, method: m[2]!, path: m[3]!, status: Number(m[4]), bytes: m[5] === '-' ? 0 : Number(m[5]), userAgent: m[6]! };
+  return {
+    client: m[1]!,
+    method: m[2]!,
+    path: m[3]!,
+    status: Number(m[4]),
+    bytes: m[5] === '-' ? 0 : Number(m[5]),
+    userAgent: m[6]!,
+  };
 }
 
 export type BlobKind = 'blob' | 'manifest' | 'other';

@@ -2,7 +2,14 @@
 // digests checked. Enough for the harness to publish images; devices pull with their own engine.
 import { gunzipSync } from 'node:zlib';
 import { InfraError } from '../errors.ts';
-import { MEDIA_TYPES, descriptor, sha256Digest, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.ts';
+import {
+  MEDIA_TYPES,
+  descriptor,
+  sha256Digest,
+  type Descriptor,
+  type ImageConfig,
+  type ImageManifest,
+} from './manifest.ts';
 
 /** The harness could not publish to or read from its registry: the rig's side, not the product's. */
 export class RegistryError extends InfraError {
@@ -41,27 +48,40 @@ export class RegistryClient {
   }
 
   /** Monolithic upload: POST for an upload session, PUT the bytes with their digest. */
-  async pushBlob(repository: string, bytes: Uint8Array, mediaType = 'application/octet-stream'): Promise<{ descriptor: Descriptor; uploaded: number }> {
+  async pushBlob(
+    repository: string,
+    bytes: Uint8Array,
+    mediaType = 'application/octet-stream',
+  ): Promise<{ descriptor: Descriptor; uploaded: number }> {
     const desc = descriptor(mediaType, bytes);
     if (await this.hasBlob(repository, desc.digest)) return { descriptor: desc, uploaded: 0 };
     const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`);
     await expectStatus(start, 202, `start a blob upload to ${repository}`);
     const location = start.headers.get('location');
-    if (!location) throw new RegistryError(`${this.baseUrl} started an upload to ${repository} without a Location header`);
+    if (!location)
+      throw new RegistryError(`${this.baseUrl} started an upload to ${repository} without a Location header`);
     const url = new URL(location, this.baseUrl);
     url.searchParams.set('digest', desc.digest);
-    const put = await fetch(url, { method: 'PUT', body: asBody(bytes), headers: { 'content-type': 'application/octet-stream' } });
+    const put = await fetch(url, {
+      method: 'PUT',
+      body: asBody(bytes),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     await expectStatus(put, 201, `upload blob ${desc.digest} to ${repository}`);
     return { descriptor: desc, uploaded: bytes.byteLength };
   }
 
   async pushManifest(repository: string, tag: string, manifest: ImageManifest): Promise<string> {
     const body = Buffer.from(JSON.stringify(manifest, null, 2));
-    const res = await this.request('PUT', `/v2/${repository}/manifests/${tag}`, { body, headers: { 'content-type': manifest.mediaType } });
+    const res = await this.request('PUT', `/v2/${repository}/manifests/${tag}`, {
+      body,
+      headers: { 'content-type': manifest.mediaType },
+    });
     await expectStatus(res, 201, `put manifest ${repository}:${tag}`);
     const digest = sha256Digest(body);
     const told = res.headers.get('docker-content-digest');
-    if (told && told !== digest) throw new RegistryError(`${this.baseUrl} stored ${repository}:${tag} as ${told}, but we sent ${digest}`);
+    if (told && told !== digest)
+      throw new RegistryError(`${this.baseUrl} stored ${repository}:${tag} as ${told}, but we sent ${digest}`);
     return digest;
   }
 
@@ -80,19 +100,27 @@ export class RegistryClient {
     const config: ImageConfig = { ...image.config, rootfs: { type: 'layers', diff_ids: diffIds } };
     const pushedConfig = await this.pushBlob(repository, Buffer.from(JSON.stringify(config)), MEDIA_TYPES.config);
     bytesUploaded += pushedConfig.uploaded;
-    const manifest: ImageManifest = { schemaVersion: 2, mediaType: MEDIA_TYPES.manifest, config: pushedConfig.descriptor, layers };
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.manifest,
+      config: pushedConfig.descriptor,
+      layers,
+    };
     const manifestDigest = await this.pushManifest(repository, tag, manifest);
     return { reference, manifestDigest, manifest, bytesUploaded };
   }
 
   async getManifest(reference: string): Promise<{ manifest: ImageManifest; digest: string; bytes: Buffer }> {
     const { repository, tag } = parseReference(reference);
-    const res = await this.request('GET', `/v2/${repository}/manifests/${tag}`, { headers: { accept: MEDIA_TYPES.manifest } });
+    const res = await this.request('GET', `/v2/${repository}/manifests/${tag}`, {
+      headers: { accept: MEDIA_TYPES.manifest },
+    });
     await expectStatus(res, 200, `get manifest ${reference}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     const digest = sha256Digest(bytes);
     const told = res.headers.get('docker-content-digest');
-    if (told && told !== digest) throw new RegistryError(`Manifest ${reference}: registry says ${told}, content hashes to ${digest}`);
+    if (told && told !== digest)
+      throw new RegistryError(`Manifest ${reference}: registry says ${told}, content hashes to ${digest}`);
     return { manifest: JSON.parse(bytes.toString('utf8')) as ImageManifest, digest, bytes };
   }
 
@@ -101,7 +129,8 @@ export class RegistryClient {
     await expectStatus(res, 200, `get blob ${digest} of ${repository}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     const actual = sha256Digest(bytes);
-    if (actual !== digest) throw new RegistryError(`Blob ${digest} of ${repository} arrived corrupt: it hashes to ${actual}`);
+    if (actual !== digest)
+      throw new RegistryError(`Blob ${digest} of ${repository} arrived corrupt: it hashes to ${actual}`);
     return bytes;
   }
 
@@ -120,16 +149,29 @@ export class RegistryClient {
     await expectStatus(res, 202, `delete ${reference}`);
   }
 
-  private request(method: string, path: string, init: { body?: Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
-    return fetch(`${this.baseUrl}${path}`, { method, headers: init.headers, body: init.body && asBody(init.body) }).catch((err: unknown) => {
-      throw new RegistryError(`${method} ${this.baseUrl}${path} failed: ${(err as Error).message}. Is the registry container running?`);
+  private request(
+    method: string,
+    path: string,
+    init: { body?: Uint8Array; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: init.headers,
+      body: init.body && asBody(init.body),
+    }).catch((err: unknown) => {
+      throw new RegistryError(
+        `${method} ${this.baseUrl}${path} failed: ${(err as Error).message}. Is the registry container running?`,
+      );
     });
   }
 }
 
 export function parseReference(reference: string): { repository: string; tag: string } {
   const m = /^([a-z0-9]+(?:[._/-][a-z0-9]+)*):([\w][\w.-]{0,127})$/.exec(reference);
-  if (!m) throw new RegistryError(`"${reference}" is not a repository:tag reference (like resin/resinos:2.9.7_rev1-beaglebone-black)`);
+  if (!m)
+    throw new RegistryError(
+      `"${reference}" is not a repository:tag reference (like resin/resinos:2.9.7_rev1-beaglebone-black)`,
+    );
   return { repository: m[1]!, tag: m[2]! };
 }
 

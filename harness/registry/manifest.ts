@@ -26,7 +26,13 @@ export interface ImageConfig {
   os: 'linux';
   variant?: string;
   created?: string;
-  config: { Cmd?: string[]; Entrypoint?: string[]; Env?: string[]; WorkingDir?: string; Labels?: Record<string, string> };
+  config: {
+    Cmd?: string[];
+    Entrypoint?: string[];
+    Env?: string[];
+    WorkingDir?: string;
+    Labels?: Record<string, string>;
+  };
   rootfs: { type: 'layers'; diff_ids: string[] };
 }
 

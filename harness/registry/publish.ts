@@ -4,7 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { ensureImage, type BuiltImage } from '../../images/build.ts';
-import { appImage, platformOf, supervisorImage, type ContainerImage } from '../../images/containers/container-images.ts';
+import {
+  appImage,
+  platformOf,
+  supervisorImage,
+  type ContainerImage,
+} from '../../images/containers/container-images.ts';
 import { toolsImage } from '../../images/containers/tools-image.ts';
 import { resinhupImage } from '../../images/containers/resinhup-image.ts';
 import { updaterScript } from '../updater/device-setup.ts';
@@ -25,10 +30,19 @@ export const ROOTFS_BYTES_LABEL = 'io.resin.os.rootfs-bytes';
 export async function pushHostOs(client: RegistryClient, image: BuiltImage): Promise<PushedImage> {
   const layer = await readFile(await hostOsArchive(image));
   const platform = platformOf(image.deviceType);
-  const labels = { 'io.resin.os.version': image.version, 'io.resin.device-type': image.deviceType, [ROOTFS_BYTES_LABEL]: String(tarFileBytes(gunzipSync(layer))) };
+  const labels = {
+    'io.resin.os.version': image.version,
+    'io.resin.device-type': image.deviceType,
+    [ROOTFS_BYTES_LABEL]: String(tarFileBytes(gunzipSync(layer))),
+  };
   return client.pushImage(hostOsReference(image.version, image.deviceType), {
     layers: [{ gzip: layer }],
-    config: { architecture: platform.architecture, variant: platform.variant, os: 'linux', config: { Cmd: ['/bin/sh'], Labels: labels } },
+    config: {
+      architecture: platform.architecture,
+      variant: platform.variant,
+      os: 'linux',
+      config: { Cmd: ['/bin/sh'], Labels: labels },
+    },
   });
 }
 
@@ -38,7 +52,13 @@ export function tarFileBytes(tar: Uint8Array): number {
   for (let at = 0; at + 512 <= tar.length; ) {
     const header = tar.subarray(at, at + 512);
     if (header.every((b) => b === 0)) break;
-    const size = parseInt(Buffer.from(header.subarray(124, 136)).toString('latin1').replace(/\0[\s\S]*$/, '').trim() || '0', 8);
+    const size = parseInt(
+      Buffer.from(header.subarray(124, 136))
+        .toString('latin1')
+        .replace(/\0[\s\S]*$/, '')
+        .trim() || '0',
+      8,
+    );
     const type = String.fromCharCode(header[156]!);
     if (type === '0' || type === '\0' || type === '7') total += size;
     at += 512 + Math.ceil(size / 512) * 512;
@@ -47,10 +67,17 @@ export function tarFileBytes(tar: Uint8Array): number {
 }
 
 async function pushContainer(client: RegistryClient, image: ContainerImage): Promise<PushedImage> {
-  return client.pushImage(image.reference, { layers: [{ gzip: await readFile(image.layerPath) }], config: image.config });
+  return client.pushImage(image.reference, {
+    layers: [{ gzip: await readFile(image.layerPath) }],
+    config: image.config,
+  });
 }
 
-export async function pushSupervisor(client: RegistryClient, deviceType: string, version: string): Promise<PushedImage> {
+export async function pushSupervisor(
+  client: RegistryClient,
+  deviceType: string,
+  version: string,
+): Promise<PushedImage> {
   return pushContainer(client, await supervisorImage(deviceType, version));
 }
 
@@ -59,14 +86,26 @@ export async function pushApp(client: RegistryClient, deviceType: string): Promi
 }
 
 /** Everything a device of `deviceType` at or going to `version` pulls: hostOS, supervisor, app. */
-export async function publishRelease(client: RegistryClient, version: string, deviceType: string): Promise<PushedImage[]> {
+export async function publishRelease(
+  client: RegistryClient,
+  version: string,
+  deviceType: string,
+): Promise<PushedImage[]> {
   const release = await findRelease(version);
   const built = await ensureImage(release, deviceType);
-  return [await pushHostOs(client, built), await pushSupervisor(client, deviceType, release.supervisor), await pushApp(client, deviceType)];
+  return [
+    await pushHostOs(client, built),
+    await pushSupervisor(client, deviceType, release.supervisor),
+    await pushApp(client, deviceType),
+  ];
 }
 
 /** The tools image upgrade-1.x-to-2.x.sh pulls for a migration to `targetVersion` (2.x). */
-export async function publishTools(client: RegistryClient, targetVersion: string, deviceType: string): Promise<PushedImage> {
+export async function publishTools(
+  client: RegistryClient,
+  targetVersion: string,
+  deviceType: string,
+): Promise<PushedImage> {
   const built = await ensureImage(await findRelease(targetVersion), deviceType);
   return pushContainer(client, await toolsImage(built));
 }

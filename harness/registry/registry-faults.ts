@@ -27,11 +27,16 @@ export async function startRegistryAgain(registry: StartedRegistry): Promise<voi
 async function inRegistryNetns(registry: StartedRegistry, args: string[]): Promise<void> {
   const { stdout } = await run('docker', ['inspect', '-f', '{{.State.Pid}}', registry.containerId]);
   const pid = stdout.trim();
-  if (!pid || pid === '0') throw new Error(`The registry container ${registry.containerId.slice(0, 12)} is not running; cannot shape its network`);
+  if (!pid || pid === '0')
+    throw new Error(
+      `The registry container ${registry.containerId.slice(0, 12)} is not running; cannot shape its network`,
+    );
   try {
     await run('nsenter', ['-t', pid, '-n', ...args]);
   } catch (error) {
-    throw new Error(`${args.join(' ')} in the registry's network namespace failed (needs root and the sch_tbf qdisc): ${(error as Error).message}`);
+    throw new Error(
+      `${args.join(' ')} in the registry's network namespace failed (needs root and the sch_tbf qdisc): ${(error as Error).message}`,
+    );
   }
 }
 
@@ -40,7 +45,21 @@ async function inRegistryNetns(registry: StartedRegistry, args: string[]): Promi
  * bucket, not a hand-written shaper: queued packets wait, none are dropped for being early.
  */
 export async function shapeRegistry(registry: StartedRegistry, kbitPerSecond: number): Promise<void> {
-  await inRegistryNetns(registry, ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'tbf', 'rate', `${kbitPerSecond}kbit`, 'burst', '32kbit', 'latency', '2s']);
+  await inRegistryNetns(registry, [
+    'tc',
+    'qdisc',
+    'replace',
+    'dev',
+    'eth0',
+    'root',
+    'tbf',
+    'rate',
+    `${kbitPerSecond}kbit`,
+    'burst',
+    '32kbit',
+    'latency',
+    '2s',
+  ]);
 }
 
 export async function unshapeRegistry(registry: StartedRegistry): Promise<void> {

@@ -55,7 +55,9 @@ export async function startRegistry(options: { log?: (line: string) => void } = 
     .withLogConsumer((stream) => stream.on('data', consume))
     .start()
     .catch((err: unknown) => {
-      throw new Error(`The registry container (${image}) did not answer GET /v2/ within 30s: ${(err as Error).message}`);
+      throw new Error(
+        `The registry container (${image}) did not answer GET /v2/ within 30s: ${(err as Error).message}`,
+      );
     });
   const port = container.getMappedPort(REGISTRY_PORT);
   const url = `http://127.0.0.1:${port}`;
@@ -68,10 +70,15 @@ export async function startRegistry(options: { log?: (line: string) => void } = 
   async function settle(): Promise<void> {
     if (stopped) return;
     const marker = `/v2/_hupbench/sync/${randomUUID()}`;
-    await fetch(`${url}${marker}`).then((r) => r.arrayBuffer()).catch(() => undefined);
+    await fetch(`${url}${marker}`)
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
     const deadline = Date.now() + 10_000;
     while (!lines.some((l) => l.includes(marker))) {
-      if (Date.now() > deadline) throw new Error(`The registry's access log did not show our request ${marker} within 10s; is access logging on in ${'harness/registry/config.yml'}?`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `The registry's access log did not show our request ${marker} within 10s; is access logging on in ${'harness/registry/config.yml'}?`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -18,7 +18,11 @@ import { renderBandwidthHtml, type BandwidthPoint } from './render/bandwidth-svg
 import { escapeHtml, htmlPage } from './render/html.ts';
 import { renderTimelineSvg, type TimelineSegment } from './render/timeline-svg.ts';
 
-interface AllureAttachment { name: string; source: string; type: string }
+interface AllureAttachment {
+  name: string;
+  source: string;
+  type: string;
+}
 interface AllureStep {
   name: string;
   status?: string;
@@ -27,7 +31,10 @@ interface AllureStep {
   steps?: AllureStep[];
   attachments?: AllureAttachment[];
 }
-interface AllureLabel { name: string; value: string }
+interface AllureLabel {
+  name: string;
+  value: string;
+}
 interface AllureResult extends AllureStep {
   uuid: string;
   description?: string;
@@ -65,7 +72,8 @@ async function readResults(dir: string): Promise<AllureResult[]> {
   return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), 'utf8')) as AllureResult));
 }
 
-const writeResult = (dir: string, r: AllureResult) => writeFile(path.join(dir, `${r.uuid}-result.json`), JSON.stringify(r));
+const writeResult = (dir: string, r: AllureResult) =>
+  writeFile(path.join(dir, `${r.uuid}-result.json`), JSON.stringify(r));
 
 function allAttachments(step: AllureStep): AllureAttachment[] {
   return [...(step.attachments ?? []), ...(step.steps ?? []).flatMap(allAttachments)];
@@ -95,11 +103,18 @@ export function timelinesFromSteps(steps: AllureStep[]): Array<{ title: string; 
       const status = s.status === 'failed' || s.status === 'broken' || s.status === 'skipped' ? s.status : 'passed';
       run.segments.push({ name, startMs: s.start - run.start, durationMs: s.stop - s.start, status });
     }
-    for (const [prefix, run] of runs) found.push({ start: run.start, what: [within, prefix.replace(/:\s*$/, '')].filter(Boolean).join(', '), segments: run.segments });
+    for (const [prefix, run] of runs)
+      found.push({
+        start: run.start,
+        what: [within, prefix.replace(/:\s*$/, '')].filter(Boolean).join(', '),
+        segments: run.segments,
+      });
   };
   visit(steps);
   // In the order they ran.
-  return found.sort((a, b) => a.start - b.start).map((r, i) => ({ title: `Updater run ${i + 1}${r.what ? ` (${r.what})` : ''}`, segments: r.segments }));
+  return found
+    .sort((a, b) => a.start - b.start)
+    .map((r, i) => ({ title: `Updater run ${i + 1}${r.what ? ` (${r.what})` : ''}`, segments: r.segments }));
 }
 
 function isSummary(r: AllureResult) {
@@ -107,9 +122,14 @@ function isSummary(r: AllureResult) {
 }
 
 /** Applies the retry policy across the attempts of each test (same historyId, ordered by start). */
-function applyRetryPolicy(results: AllureResult[]): { retriedProductFailures: number; flaky: number; changed: Set<AllureResult> } {
+function applyRetryPolicy(results: AllureResult[]): {
+  retriedProductFailures: number;
+  flaky: number;
+  changed: Set<AllureResult>;
+} {
   const changed = new Set<AllureResult>();
-  let retriedProductFailures = 0, flaky = 0;
+  let retriedProductFailures = 0,
+    flaky = 0;
   const byHistory = new Map<string, AllureResult[]>();
   for (const r of results) if (r.historyId) byHistory.set(r.historyId, [...(byHistory.get(r.historyId) ?? []), r]);
   for (const attempts of byHistory.values()) {
@@ -118,7 +138,10 @@ function applyRetryPolicy(results: AllureResult[]): { retriedProductFailures: nu
     const last = attempts.at(-1)!;
     if (last.status !== 'passed') continue;
     const failures = attempts.slice(0, -1).filter((a) => a.status === 'failed' || a.status === 'broken');
-    const product = failures.find((a) => !retryableKinds.includes(failureKind({ message: a.statusDetails?.message, stack: a.statusDetails?.trace })));
+    const product = failures.find(
+      (a) =>
+        !retryableKinds.includes(failureKind({ message: a.statusDetails?.message, stack: a.statusDetails?.trace })),
+    );
     if (product) {
       retriedProductFailures++;
       if (!last.statusDetails?.message?.startsWith(POLICY_NOTE)) {
@@ -145,9 +168,19 @@ async function bandwidthPoint(dir: string, r: AllureResult): Promise<BandwidthPo
     const note = bandwidthFromNote(r.description?.match(/\*\*bandwidth\*\*: (.*)/)?.[1]);
     const labels = new Map(r.labels.map((l) => [l.name, l.value]));
     if (!note || !labels.get('from')) return undefined;
-    return { path: `${labels.get('from')} → ${labels.get('to')}`, rig: labels.get('rig') ?? '?', ...note, status: r.status };
+    return {
+      path: `${labels.get('from')} → ${labels.get('to')}`,
+      rig: labels.get('rig') ?? '?',
+      ...note,
+      status: r.status,
+    };
   }
-  const b = JSON.parse(await readFile(path.join(dir, a.source), 'utf8')) as { path: string; rig: string; receivedMiB: number; sentMiB: number };
+  const b = JSON.parse(await readFile(path.join(dir, a.source), 'utf8')) as {
+    path: string;
+    rig: string;
+    receivedMiB: number;
+    sentMiB: number;
+  };
   return { path: b.path, rig: b.rig, receivedMiB: b.receivedMiB, sentMiB: b.sentMiB, status: r.status };
 }
 
@@ -165,7 +198,10 @@ export async function finalizeAllureResults(dir: string, opts: FinalizeOptions =
     const source = `${r.uuid}-timeline-attachment.html`;
     const body = runs.map((run) => renderTimelineSvg(run.segments, `${run.title}: ${r.name}`)).join('\n<br>\n');
     const tables = runs
-      .map((run) => `<p>${escapeHtml(run.title)}: ${run.segments.map((s) => `${escapeHtml(s.name)} ${(s.durationMs / 1000).toFixed(1)} s`).join(' · ')}</p>`)
+      .map(
+        (run) =>
+          `<p>${escapeHtml(run.title)}: ${run.segments.map((s) => `${escapeHtml(s.name)} ${(s.durationMs / 1000).toFixed(1)} s`).join(' · ')}</p>`,
+      )
       .join('');
     await writeFile(path.join(dir, source), htmlPage(`Phase timeline: ${r.name}`, body + tables));
     r.attachments.unshift({ name: TIMELINE, source, type: 'text/html' });
@@ -174,20 +210,39 @@ export async function finalizeAllureResults(dir: string, opts: FinalizeOptions =
   }
   for (const r of changed) await writeResult(dir, r);
 
-  const points = (await Promise.all(results.filter((r) => !isSummary(r)).map((r) => bandwidthPoint(dir, r)))).filter((p): p is BandwidthPoint => !!p);
+  const points = (await Promise.all(results.filter((r) => !isSummary(r)).map((r) => bandwidthPoint(dir, r)))).filter(
+    (p): p is BandwidthPoint => !!p,
+  );
   // Keep the last attempt of each path and rig.
   const latest = new Map(points.map((p) => [`${p.rig} ${p.path}`, p]));
   const bandwidth = [...latest.values()].sort((a, b) => a.rig.localeCompare(b.rig) || a.path.localeCompare(b.path));
 
   await writeFile(path.join(dir, 'categories.json'), JSON.stringify(categories, null, 2));
   const env = { host: os.hostname(), node: process.version, ...opts.environment };
-  await writeFile(path.join(dir, 'environment.properties'), Object.entries(env).map(([k, v]) => `${k}=${String(v).replace(/\n/g, ' ')}`).join('\n') + '\n');
-  await writeFile(path.join(dir, 'executor.json'), JSON.stringify({ name: 'hupbench', type: 'hupbench', buildName: opts.runName ?? path.basename(path.dirname(path.resolve(dir))) }));
+  await writeFile(
+    path.join(dir, 'environment.properties'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${String(v).replace(/\n/g, ' ')}`)
+      .join('\n') + '\n',
+  );
+  await writeFile(
+    path.join(dir, 'executor.json'),
+    JSON.stringify({
+      name: 'hupbench',
+      type: 'hupbench',
+      buildName: opts.runName ?? path.basename(path.dirname(path.resolve(dir))),
+    }),
+  );
   await writeSummaryEntry(dir, results, bandwidth, opts);
   return { results: results.length, timelines, retriedProductFailures, flaky, bandwidth };
 }
 
-async function writeSummaryEntry(dir: string, results: AllureResult[], bandwidth: BandwidthPoint[], opts: FinalizeOptions): Promise<void> {
+async function writeSummaryEntry(
+  dir: string,
+  results: AllureResult[],
+  bandwidth: BandwidthPoint[],
+  opts: FinalizeOptions,
+): Promise<void> {
   const attachments: AllureAttachment[] = [];
   const add = async (name: string, body: string, type: string, ext: string) => {
     const source = `${SUMMARY_UUID}-${name.replace(/\W+/g, '-')}-attachment.${ext}`;

@@ -23,14 +23,23 @@ export async function buildReport(resultsDir: string, opts: FinalizeOptions = {}
   const started = Date.now();
   const allureResults = path.join(resultsDir, 'allure-results');
   if (!existsSync(allureResults)) {
-    throw new Error(`No Allure results in ${allureResults}: run the suites first (npm run hil, or hupbench run/gate), or name another results folder.`);
+    throw new Error(
+      `No Allure results in ${allureResults}: run the suites first (npm run hil, or hupbench run/gate), or name another results folder.`,
+    );
   }
   if ((await $`command -v java`.nothrow()).exitCode !== 0) {
-    throw new Error('allure generate needs a Java runtime and none is on PATH. Run as root: apt-get install -y default-jre-headless (or npx tsx harness/setup/ensure-host.ts).');
+    throw new Error(
+      'allure generate needs a Java runtime and none is on PATH. Run as root: apt-get install -y default-jre-headless (or npx tsx harness/setup/ensure-host.ts).',
+    );
   }
   const verdictFile = path.join(resultsDir, 'verdict.md');
-  const verdictMarkdown = opts.verdictMarkdown ?? (existsSync(verdictFile) ? await readFile(verdictFile, 'utf8') : undefined);
-  const finalize = await finalizeAllureResults(allureResults, { runName: path.basename(path.resolve(resultsDir)), ...opts, verdictMarkdown });
+  const verdictMarkdown =
+    opts.verdictMarkdown ?? (existsSync(verdictFile) ? await readFile(verdictFile, 'utf8') : undefined);
+  const finalize = await finalizeAllureResults(allureResults, {
+    runName: path.basename(path.resolve(resultsDir)),
+    ...opts,
+    verdictMarkdown,
+  });
   const reportDir = path.join(resultsDir, 'allure-report');
   const out = await $`${allureBin} generate ${allureResults} -o ${reportDir} --clean`.nothrow();
   if (out.exitCode !== 0) throw new Error(`allure generate failed (exit ${out.exitCode}):\n${out.stdout}${out.stderr}`);

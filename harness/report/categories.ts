@@ -15,19 +15,22 @@ export interface AllureCategory {
 export const categories: AllureCategory[] = [
   {
     name: 'Infrastructure faults (rig, not product)',
-    description: 'The rig failed: QEMU would not start, the console went silent, SSH never came up. Retried; not a verdict on the OS.',
+    description:
+      'The rig failed: QEMU would not start, the console went silent, SSH never came up. Retried; not a verdict on the OS.',
     matchedStatuses: ['failed', 'broken'],
     traceRegex: `(?s)\\s*(?:${infraErrorNames.join('|')})\\b.*`,
   },
   {
     name: 'Harness or suite did not load',
-    description: 'The checkout is broken (a module without the export a suite imports, a syntax error): fix the harness; the product was not tested.',
+    description:
+      'The checkout is broken (a module without the export a suite imports, a syntax error): fix the harness; the product was not tested.',
     matchedStatuses: ['failed', 'broken'],
     traceRegex: `(?s)\\s*(?:${harnessErrorPattern}).*`,
   },
   {
     name: 'Test budget exceeded (timeout)',
-    description: "Playwright's per-test timeout ran out: the updater or the device hung, or the rig was too slow. Read the console.",
+    description:
+      "Playwright's per-test timeout ran out: the updater or the device hung, or the rig was too slow. Read the console.",
     matchedStatuses: ['failed', 'broken'],
     messageRegex: '(?s)\\s*Test timeout of \\d+ms exceeded.*',
   },

@@ -6,17 +6,29 @@ import type { Rig } from '../rig/rig.ts';
 import { attachReportEvidence } from './report-evidence.ts';
 import { recordAttempt } from './retry-policy.ts';
 
-export async function attachConsoleEvidence(testInfo: TestInfo, rig: Rig, firstLine: number, firstEvent: number): Promise<void> {
+export async function attachConsoleEvidence(
+  testInfo: TestInfo,
+  rig: Rig,
+  firstLine: number,
+  firstEvent: number,
+): Promise<void> {
   try {
     const transcript = rig.console.transcript(firstLine);
-    await testInfo.attach('serial-console.log', { body: transcript || '(console silent during this test)', contentType: 'text/plain' });
+    await testInfo.attach('serial-console.log', {
+      body: transcript || '(console silent during this test)',
+      contentType: 'text/plain',
+    });
     // A test that rebooted the board also gets one log per boot, numbered as they happened.
     const boots = transcript ? splitByBoot(transcript) : [];
     if (boots.length > 1) {
-      for (const [i, body] of boots.entries()) await testInfo.attach(`serial-console-boot-${i + 1}.log`, { body, contentType: 'text/plain' });
+      for (const [i, body] of boots.entries())
+        await testInfo.attach(`serial-console-boot-${i + 1}.log`, { body, contentType: 'text/plain' });
     }
     const events = rig.console.bootEvents.events.slice(firstEvent);
-    await testInfo.attach('boot-events.json', { body: JSON.stringify(events, null, 2), contentType: 'application/json' });
+    await testInfo.attach('boot-events.json', {
+      body: JSON.stringify(events, null, 2),
+      contentType: 'application/json',
+    });
   } catch (error) {
     // Note: evidence collection must never turn a result into a different one.
     console.warn(`Could not attach console evidence for ${testInfo.title}: ${(error as Error).message}`);

@@ -12,7 +12,15 @@ export interface ErrorLike {
 /** Error class names that mean the rig, not the product, failed (harness/errors.ts). */
 // Note: Playwright keeps only the name, so every subclass of InfraError is listed here by its name;
 // test/report/infra-error-names.spec.ts fails when one is missing.
-export const infraErrorNames = ['InfraError', 'WaitTimeoutError', 'RigConfigError', 'RigLeaseError', 'RegistryError', 'ExecRefused', 'FlashRefused'];
+export const infraErrorNames = [
+  'InfraError',
+  'WaitTimeoutError',
+  'RigConfigError',
+  'RigLeaseError',
+  'RegistryError',
+  'ExecRefused',
+  'FlashRefused',
+];
 export const harnessErrorPattern = '(?:SyntaxError|ReferenceError)\\b|Error: Cannot find module\\b';
 
 const infraPattern = new RegExp(`^(?:\\S+ )?(?:${infraErrorNames.join('|')})\\b`);
@@ -53,7 +61,10 @@ export function attemptFailureKind(errors: ErrorLike[]): FailureKind {
  * first is only a matcher's hint (`Error: expect(received).toBootFrom(expected)`).
  */
 export function failureHeadline(message = ''): string {
-  const lines = plain(message).split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = plain(message)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const [first = '', second] = lines;
   return /^(?:\w+: )?expect\(.*\)\.(?:not\.)?\w+\(.*\)$/.test(first) && second ? `${first}: ${second}` : first;
 }

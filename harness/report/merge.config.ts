@@ -5,7 +5,8 @@ import { defineConfig } from '@playwright/test';
 import path from 'node:path';
 
 const out = process.env.HUPBENCH_RESULTS;
-if (!out) throw new Error('merge.config.ts is run by `hupbench merge`, which names the merged folder in HUPBENCH_RESULTS');
+if (!out)
+  throw new Error('merge.config.ts is run by `hupbench merge`, which names the merged folder in HUPBENCH_RESULTS');
 
 export default defineConfig({
   // Note: merge-reports resolves the shards' test files against this; the suites live at the project root.

@@ -2,7 +2,15 @@
 // rig, which updater phase, elapsed time, and MiB pulled so far. Playwright learns a path's bytes
 // when the test attaches bandwidth.json (after the updater exits), so "MiB so far" is the sum over
 // finished paths; the phase lines come live from the updater runner's steps.
-import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult, TestStep } from '@playwright/test/reporter';
+import type {
+  FullConfig,
+  FullResult,
+  Reporter,
+  Suite,
+  TestCase,
+  TestResult,
+  TestStep,
+} from '@playwright/test/reporter';
 import { summaryRow, verdictText } from './run-summary.ts';
 
 const fmt = (ms: number) => {
@@ -25,7 +33,10 @@ export default class ProgressReporter implements Reporter {
     this.log(`${this.total} test${this.total === 1 ? '' : 's'} to run`);
     // Note: a HIL phase can take minutes without a line; say that it is still going.
     this.ticker = setInterval(() => {
-      if (this.current) this.log(`  … ${this.current.phase} for ${fmt(Date.now() - this.current.phaseStarted)} (test ${fmt(Date.now() - this.testStarted)})`);
+      if (this.current)
+        this.log(
+          `  … ${this.current.phase} for ${fmt(Date.now() - this.current.phaseStarted)} (test ${fmt(Date.now() - this.testStarted)})`,
+        );
     }, 30_000);
     this.ticker.unref();
   }
@@ -34,7 +45,9 @@ export default class ProgressReporter implements Reporter {
     this.testStarted = Date.now();
     const retry = result.retry ? ` (retry ${result.retry})` : '';
     this.current = { title: test.title, phase: 'setup', phaseStarted: Date.now() };
-    this.log(`[${Math.min(this.done.size + 1, this.total)}/${this.total}] ${test.parent.project()?.name}: ${test.title}${retry}`);
+    this.log(
+      `[${Math.min(this.done.size + 1, this.total)}/${this.total}] ${test.parent.project()?.name}: ${test.title}${retry}`,
+    );
   }
 
   onStepBegin(test: TestCase, _result: TestResult, step: TestStep): void {
@@ -56,7 +69,9 @@ export default class ProgressReporter implements Reporter {
   onTestEnd(test: TestCase, result: TestResult): void {
     this.current = undefined;
     if (result.status !== 'passed' && result.retry < test.retries && result.status !== 'skipped') {
-      this.log(`  attempt ${result.retry + 1} ${result.status}: ${result.errors[0]?.message?.replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0] ?? ''}`);
+      this.log(
+        `  attempt ${result.retry + 1} ${result.status}: ${result.errors[0]?.message?.replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0] ?? ''}`,
+      );
       return;
     }
     this.done.add(test.id);

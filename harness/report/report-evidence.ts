@@ -42,17 +42,28 @@ export async function attachReportEvidence(testInfo: TestInfo, subject: ReportSu
   }
   // Note: labels drive Allure's grouping and filters but are not shown on a test's page;
   // parameters are. Excluded parameters do not change the test's history id.
-  const shown: Array<[string, string | undefined]> = [['device type', subject.deviceType], ['from', labels.from], ['to', labels.to], ['path class', labels.pathClass], ['fault', labels.fault]];
+  const shown: Array<[string, string | undefined]> = [
+    ['device type', subject.deviceType],
+    ['from', labels.from],
+    ['to', labels.to],
+    ['path class', labels.pathClass],
+    ['fault', labels.fault],
+  ];
   for (const [name, value] of shown) if (value) await allure.parameter(name, value, { excluded: true });
   if (testInfo.status !== testInfo.expectedStatus && testInfo.errors.length) {
     await allure.label('failureKind', attemptFailureKind(testInfo.errors));
   }
 
-  const notes = described.flatMap((type) => testInfo.annotations.filter((a) => a.type === type).map((a) => `- **${type}**: ${a.description ?? ''}`));
+  const notes = described.flatMap((type) =>
+    testInfo.annotations.filter((a) => a.type === type).map((a) => `- **${type}**: ${a.description ?? ''}`),
+  );
   if (notes.length) await allure.description(notes.join('\n'));
 
   const state = await attachmentText(testInfo, 'device-state.json');
   if (state) {
-    await testInfo.attach('device-state.html', { body: renderDeviceStateHtml(JSON.parse(state), `Device state: ${testInfo.title}`), contentType: 'text/html' });
+    await testInfo.attach('device-state.html', {
+      body: renderDeviceStateHtml(JSON.parse(state), `Device state: ${testInfo.title}`),
+      contentType: 'text/html',
+    });
   }
 }

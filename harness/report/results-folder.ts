@@ -8,7 +8,10 @@ export const resultsRoot = path.join(projectRoot, 'results');
 
 /** `2026-11-26T21-40-05Z`: sortable, no colons (they upset some CI artifact stores). */
 export function runStamp(date = new Date()): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 let warned = false;
@@ -20,7 +23,9 @@ export function newResultsFolder(label?: string, date = new Date()): string {
   mkdirSync(dir, { recursive: true });
   if (!pointLatestAt(dir) && !warned) {
     warned = true;
-    console.warn(`[results] ${path.relative(process.cwd(), dir)}; results/latest is a directory from an older run, so it does not point here (move it away to get the link).`);
+    console.warn(
+      `[results] ${path.relative(process.cwd(), dir)}; results/latest is a directory from an older run, so it does not point here (move it away to get the link).`,
+    );
   }
   return dir;
 }

@@ -8,7 +8,13 @@
 import type { TestInfo } from '@playwright/test';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { attemptFailureKind, failureHeadline, retryableKinds, type ErrorLike, type FailureKind } from './failure-kind.ts';
+import {
+  attemptFailureKind,
+  failureHeadline,
+  retryableKinds,
+  type ErrorLike,
+  type FailureKind,
+} from './failure-kind.ts';
 
 export interface Attempt {
   status: 'passed' | 'failed' | 'timedOut' | 'skipped' | 'interrupted';
@@ -37,7 +43,8 @@ export function verdictOf(attempts: Attempt[]): Verdict {
   return { result: 'failed', attempts: ran.length, kind: firstProduct ?? failedKinds.at(-1)!, retriedIntoPass: false };
 }
 
-const ledgerFile = (testInfo: TestInfo) => path.join(testInfo.project.outputDir, '.retry-ledger', `${testInfo.testId}.json`);
+const ledgerFile = (testInfo: TestInfo) =>
+  path.join(testInfo.project.outputDir, '.retry-ledger', `${testInfo.testId}.json`);
 
 /** Called after each attempt (by the evidence fixture): remembers a failure that must not be retried. */
 export async function recordAttempt(testInfo: TestInfo): Promise<void> {
@@ -64,5 +71,7 @@ export async function failRetryOfProductFailure(testInfo: TestInfo): Promise<voi
   const text = await readFile(ledgerFile(testInfo), 'utf8').catch(() => undefined);
   if (!text) return;
   const earlier = JSON.parse(text) as { retry: number; kind: FailureKind; error: string };
-  throw new ProductFailureNotRetried(`not retried: attempt ${earlier.retry + 1} was a ${earlier.kind} failure (${earlier.error}); hupbench retries infrastructure faults only`);
+  throw new ProductFailureNotRetried(
+    `not retried: attempt ${earlier.retry + 1} was a ${earlier.kind} failure (${earlier.error}); hupbench retries infrastructure faults only`,
+  );
 }

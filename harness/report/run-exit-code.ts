@@ -26,13 +26,26 @@ export interface ExitDecision {
  */
 export function runExitCode(rows: SummaryRow[] | undefined, playwrightExit: number): ExitDecision {
   const ran = (rows ?? []).filter((r) => r.verdict.result !== 'skipped');
-  if (!ran.length) return { code: exitCodes.product, why: `no test ran (Playwright exited ${playwrightExit}): a run that proves nothing does not pass` };
+  if (!ran.length)
+    return {
+      code: exitCodes.product,
+      why: `no test ran (Playwright exited ${playwrightExit}): a run that proves nothing does not pass`,
+    };
   const failed = ran.filter((r) => r.verdict.result === 'failed');
   const kind = (r: SummaryRow) => (r.verdict.result === 'failed' ? r.verdict.kind : undefined);
   // Note: a checkout that did not load ('harness') is not the rig's fault either: it fails like the product.
   const product = failed.filter((r) => kind(r) !== 'infrastructure');
-  if (product.length) return { code: exitCodes.product, why: `${product.length} product failure${product.length > 1 ? 's' : ''}` };
-  if (failed.length) return { code: exitCodes.rig, why: `${failed.length} test${failed.length > 1 ? 's' : ''} lost to the rig (infrastructure), no product failure: no verdict on the product` };
-  if (playwrightExit !== 0) return { code: exitCodes.product, why: `Playwright exited ${playwrightExit} though every test passed (a suite did not load, or a fixture failed in teardown): see its output` };
+  if (product.length)
+    return { code: exitCodes.product, why: `${product.length} product failure${product.length > 1 ? 's' : ''}` };
+  if (failed.length)
+    return {
+      code: exitCodes.rig,
+      why: `${failed.length} test${failed.length > 1 ? 's' : ''} lost to the rig (infrastructure), no product failure: no verdict on the product`,
+    };
+  if (playwrightExit !== 0)
+    return {
+      code: exitCodes.product,
+      why: `Playwright exited ${playwrightExit} though every test passed (a suite did not load, or a fixture failed in teardown): see its output`,
+    };
   return { code: exitCodes.passed, why: 'every test passed' };
 }

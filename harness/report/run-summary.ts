@@ -61,7 +61,8 @@ export function summaryRow(test: TestCase): SummaryRow {
   const annotations = [...test.annotations, ...test.results.flatMap((r) => r.annotations ?? [])];
   const labels = pathLabels(test.title, annotations);
   const verdict = verdictOf(test.results.map((r) => ({ status: r.status, errors: r.errors })));
-  const deciding = verdict.result === 'failed' ? test.results.find((r) => r.status !== 'passed' && r.status !== 'skipped') : undefined;
+  const deciding =
+    verdict.result === 'failed' ? test.results.find((r) => r.status !== 'passed' && r.status !== 'skipped') : undefined;
   const bandwidth = bandwidthOf(test);
   return {
     project: test.parent.project()?.name ?? '',
@@ -81,7 +82,9 @@ export function summaryRow(test: TestCase): SummaryRow {
 
 function findingsOf(test: TestCase): string[] | undefined {
   const last = test.results.at(-1);
-  const notes = (last?.annotations ?? test.annotations).filter((a) => a.type === 'finding' && a.description).map((a) => a.description!);
+  const notes = (last?.annotations ?? test.annotations)
+    .filter((a) => a.type === 'finding' && a.description)
+    .map((a) => a.description!);
   return notes.length ? [...new Set(notes)] : undefined;
 }
 
@@ -104,7 +107,9 @@ export function summaryTable(rows: SummaryRow[]): string {
   for (const r of rows) {
     const mib = r.receivedMiB === undefined ? '' : r.receivedMiB.toFixed(1);
     const cell = (s: string) => s.replace(/\|/g, '\\|');
-    lines.push(`| ${r.project} | ${r.path ?? ''}${r.fault ? ` (fault ${r.fault})` : ''} | ${cell(r.title)} | ${verdictText(r.verdict)} | ${(r.durationMs / 1000).toFixed(0)} s | ${mib} |`);
+    lines.push(
+      `| ${r.project} | ${r.path ?? ''}${r.fault ? ` (fault ${r.fault})` : ''} | ${cell(r.title)} | ${verdictText(r.verdict)} | ${(r.durationMs / 1000).toFixed(0)} s | ${mib} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -113,7 +118,7 @@ export function countVerdicts(rows: SummaryRow[]): Pick<RunSummary, 'passed' | '
   const c = { passed: 0, failed: 0, skipped: 0, flaky: 0 };
   for (const r of rows) {
     if (r.verdict.result === 'passed') c.passed++;
-    else if (r.verdict.result === 'flaky') (c.passed++, c.flaky++);
+    else if (r.verdict.result === 'flaky') c.passed++, c.flaky++;
     else if (r.verdict.result === 'skipped') c.skipped++;
     else c.failed++;
   }

@@ -37,7 +37,12 @@ export default class SummaryReporter implements Reporter {
     const rows = ran.map((t) => summaryRow(t));
     const counts = countVerdicts(rows);
     const hil = rows.filter((r) => r.project !== 'unit');
-    const summary: RunSummary = { startedAt: this.startedAt.toISOString(), durationMs: result.duration, rows, ...counts };
+    const summary: RunSummary = {
+      startedAt: this.startedAt.toISOString(),
+      durationMs: result.duration,
+      rows,
+      ...counts,
+    };
     try {
       if (this.outputDir) {
         mkdirSync(this.outputDir, { recursive: true });
@@ -59,7 +64,9 @@ export default class SummaryReporter implements Reporter {
   private writeGuaranteeTables(ran: TestCase[]): void {
     const byRig = new Map<string, MeasuredRow[]>();
     for (const test of ran) {
-      const note = (test.results.at(-1)?.annotations ?? test.annotations).find((a) => a.type === POWER_CUT_ROW_ANNOTATION);
+      const note = (test.results.at(-1)?.annotations ?? test.annotations).find(
+        (a) => a.type === POWER_CUT_ROW_ANNOTATION,
+      );
       if (!note?.description) continue;
       const row = JSON.parse(note.description) as MeasuredRow;
       byRig.set(row.rig, [...(byRig.get(row.rig) ?? []), row]);
@@ -68,7 +75,11 @@ export default class SummaryReporter implements Reporter {
       const table = guaranteeTable(rows);
       console.log(`\nPower-cut guarantees, measured (${rig}):\n${table}`);
       try {
-        if (this.outputDir) writeFileSync(path.join(this.outputDir, `guarantee-table-${rig}.md`), `# Power-cut guarantees (${rig})\n\n${table}\n`);
+        if (this.outputDir)
+          writeFileSync(
+            path.join(this.outputDir, `guarantee-table-${rig}.md`),
+            `# Power-cut guarantees (${rig})\n\n${table}\n`,
+          );
       } catch (error) {
         console.warn(`Could not write the guarantee table of ${rig}: ${(error as Error).message}`);
       }

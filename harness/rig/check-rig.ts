@@ -91,7 +91,9 @@ export async function checkRig(rigOrConfig: string | RigConfig, opts: RigCheckOp
         await rig!.flash(file);
         const f = rig instanceof BenchRig ? rig.lastFlash : undefined;
         const what = image.release ? `release ${image.release}` : file;
-        return f ? `${what}: wrote ${f.writtenBytes} of ${f.imageBytes} image bytes (${f.ranges} mapped ranges), read back ${f.verifiedBytes} bytes, sha256 matches` : `${what}: flashed`;
+        return f
+          ? `${what}: wrote ${f.writtenBytes} of ${f.imageBytes} image bytes (${f.ranges} mapped ranges), read back ${f.verifiedBytes} bytes, sha256 matches`
+          : `${what}: flashed`;
       });
     }
     const bootTimeoutMs = (config?.bootTimeoutSeconds ?? 120) * 1000;
@@ -103,26 +105,38 @@ export async function checkRig(rigOrConfig: string | RigConfig, opts: RigCheckOp
       return 'off, then on';
     });
     await step('bootloader banner', async () => {
-      const banner = await waitFor(async () => rig!.console.bootEvents.events.find((e) => e.kind === 'bootloader' && e.atMs >= powerOnAt), {
-        timeoutMs: Math.min(bootTimeoutMs, 60_000),
-        what: 'The bootloader banner (U-Boot YYYY.MM) on the console after power-on',
-        details: () => `Nothing from the bootloader: check the console wiring (TX/RX swapped? baud rate?), that the power really switched, and that the board boots from the SD card.\nLast console lines:\n${rig!.console.tail(10)}`,
-      });
+      const banner = await waitFor(
+        async () => rig!.console.bootEvents.events.find((e) => e.kind === 'bootloader' && e.atMs >= powerOnAt),
+        {
+          timeoutMs: Math.min(bootTimeoutMs, 60_000),
+          what: 'The bootloader banner (U-Boot YYYY.MM) on the console after power-on',
+          details: () =>
+            `Nothing from the bootloader: check the console wiring (TX/RX swapped? baud rate?), that the power really switched, and that the board boots from the SD card.\nLast console lines:\n${rig!.console.tail(10)}`,
+        },
+      );
       return `${banner.line.trim()} (${((banner.atMs - powerOnAt) / 1000).toFixed(1)} s after power-on)`;
     });
     await step('login prompt', async () => {
-      await rig!.console.expect(/login: ?$/m, { timeoutMs: bootTimeoutMs, what: `Login prompt (bootTimeoutSeconds ${bootTimeoutMs / 1000} from the rig file)` });
+      await rig!.console.expect(/login: ?$/m, {
+        timeoutMs: bootTimeoutMs,
+        what: `Login prompt (bootTimeoutSeconds ${bootTimeoutMs / 1000} from the rig file)`,
+      });
       return `${((rig!.console.now() - powerOnAt) / 1000).toFixed(1)} s after power-on`;
     });
     await step('console login', async () => {
       await rig!.console.login({ timeoutMs: 30_000 });
-      const version = await rig!.console.run('. /etc/os-release && echo "$PRETTY_NAME ($VERSION, $MACHINE)"; uname -rm');
-      if (version.exitCode !== 0) throw new Error(`commands on the console failed (exit ${version.exitCode}): ${version.stdout}`);
+      const version = await rig!.console.run(
+        '. /etc/os-release && echo "$PRETTY_NAME ($VERSION, $MACHINE)"; uname -rm',
+      );
+      if (version.exitCode !== 0)
+        throw new Error(`commands on the console failed (exit ${version.exitCode}): ${version.stdout}`);
       return version.stdout.trim().replace(/\n/g, '; ');
     });
     await step('address', async () => {
       const shown = (await rig!.console.run('ip -4 -o addr show scope global')).stdout.trim();
-      const seen = [...shown.matchAll(/^\d+: (\S+)\s+inet (\S+)/gm)].map((m) => `${m[1]} ${m[2]}`).join(', ') || 'no global IPv4 address';
+      const seen =
+        [...shown.matchAll(/^\d+: (\S+)\s+inet (\S+)/gm)].map((m) => `${m[1]} ${m[2]}`).join(', ') ||
+        'no global IPv4 address';
       if (rig instanceof BenchRig) await rig.resolveAddress();
       const endpoint = rig!.sshEndpoint();
       return `SSH at ${endpoint.host}:${endpoint.port}; the console shows ${seen}`;
@@ -130,7 +144,10 @@ export async function checkRig(rigOrConfig: string | RigConfig, opts: RigCheckOp
     await step('ssh', async () => {
       const ssh = new DeviceSsh(rig!.sshEndpoint());
       try {
-        await ssh.waitReachable(bootTimeoutMs, () => `Check the address and that the board's network is up.\nLast console lines:\n${rig!.console.tail(10)}`);
+        await ssh.waitReachable(
+          bootTimeoutMs,
+          () => `Check the address and that the board's network is up.\nLast console lines:\n${rig!.console.tail(10)}`,
+        );
         const result = await ssh.exec('uname -n');
         return `${ssh.where} answers as ${result.stdout.trim()}`;
       } finally {
@@ -152,7 +169,13 @@ export async function checkRig(rigOrConfig: string | RigConfig, opts: RigCheckOp
     checks.push({ name: 'dispose', status: 'failed', detail: e.message, durationMs: 0 });
   });
   await lease?.release();
-  return { rig: config?.name ?? String(rigOrConfig), ok: !failed, checks, consoleTail, durationMs: Date.now() - started };
+  return {
+    rig: config?.name ?? String(rigOrConfig),
+    ok: !failed,
+    checks,
+    consoleTail,
+    durationMs: Date.now() - started,
+  };
 }
 
 /** The report as a user reads it: one line per check, then the console tail if something failed. */
@@ -161,14 +184,22 @@ export function formatRigCheckReport(report: RigCheckReport): string {
   const lines = report.checks.map((c) => {
     const [first, ...rest] = c.detail.split('\n');
     const time = c.status === 'skipped' ? '' : ` (${(c.durationMs / 1000).toFixed(1)} s)`;
-    return [`  ${mark[c.status]} ${c.name.padEnd(18)} ${first}${time}`, ...rest.map((l) => `       ${''.padEnd(18)} ${l}`)].join('\n');
+    return [
+      `  ${mark[c.status]} ${c.name.padEnd(18)} ${first}${time}`,
+      ...rest.map((l) => `       ${''.padEnd(18)} ${l}`),
+    ].join('\n');
   });
-  const verdict = report.ok ? `rig ${report.rig} works` : `rig ${report.rig} is NOT ready: ${report.checks.find((c) => c.status === 'failed')?.name} failed`;
+  const verdict = report.ok
+    ? `rig ${report.rig} works`
+    : `rig ${report.rig} is NOT ready: ${report.checks.find((c) => c.status === 'failed')?.name} failed`;
   const tail = report.consoleTail ? `\nLast console lines:\n${report.consoleTail}` : '';
   return `Checking rig ${report.rig}\n${lines.join('\n')}\n${verdict} (${(report.durationMs / 1000).toFixed(1)} s)${tail}`;
 }
 
-async function chooseImage(config: RigConfig, opts: RigCheckOptions): Promise<{ path?: string; release?: string } | undefined> {
+async function chooseImage(
+  config: RigConfig,
+  opts: RigCheckOptions,
+): Promise<{ path?: string; release?: string } | undefined> {
   if (opts.image) return { path: opts.image };
   if (opts.release) return { release: opts.release };
   if (config.kind === 'bench' && !config.virtualBench) return undefined;

@@ -18,7 +18,10 @@ export interface LeaseHolder {
 
 export class RigLeaseError extends InfraError {
   override name = 'RigLeaseError';
-  constructor(message: string, readonly holder?: LeaseHolder) {
+  constructor(
+    message: string,
+    readonly holder?: LeaseHolder,
+  ) {
     super(message);
   }
 }
@@ -51,18 +54,30 @@ export async function leaseDir(): Promise<string> {
 }
 
 /** Takes the lease on `rigName` or throws a RigLeaseError naming who holds it. */
-export async function acquireRigLease(rigName: string, opts: { dir?: string; command?: string } = {}): Promise<RigLease> {
+export async function acquireRigLease(
+  rigName: string,
+  opts: { dir?: string; command?: string } = {},
+): Promise<RigLease> {
   const dir = opts.dir ?? (await leaseDir());
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${rigName}.lock`);
-  const holder: LeaseHolder = { pid: process.pid, host: hostname(), command: opts.command ?? process.argv.slice(1).join(' '), since: new Date().toISOString() };
+  const holder: LeaseHolder = {
+    pid: process.pid,
+    host: hostname(),
+    command: opts.command ?? process.argv.slice(1).join(' '),
+    since: new Date().toISOString(),
+  };
   let tookOverFrom: LeaseHolder | undefined;
   for (let attempt = 0; ; attempt++) {
     if (await createExclusive(file, JSON.stringify(holder, null, 2) + '\n')) break;
     const current = await readHolder(file);
     if (current === 'gone') continue; // released between our create and read: try again
-    if (current !== 'unreadable' && !isStale(current)) throw new RigLeaseError(describeHeld(rigName, file, current), current);
-    if (attempt >= 3) throw new RigLeaseError(`Rig ${rigName}: could not take over the stale lease ${file} (others are racing for it). Try again.`);
+    if (current !== 'unreadable' && !isStale(current))
+      throw new RigLeaseError(describeHeld(rigName, file, current), current);
+    if (attempt >= 3)
+      throw new RigLeaseError(
+        `Rig ${rigName}: could not take over the stale lease ${file} (others are racing for it). Try again.`,
+      );
     if (await takeOverStale(file, current)) tookOverFrom = current === 'unreadable' ? undefined : current;
   }
   // Note: a run that exits without disposing (process.exit, an uncaught error) still frees the rig.
@@ -76,7 +91,10 @@ export async function acquireRigLease(rigName: string, opts: { dir?: string; com
 }
 
 /** Who holds the lease on `rigName`, if anyone (stale leases included, marked). */
-export async function leaseHolder(rigName: string, opts: { dir?: string } = {}): Promise<(LeaseHolder & { stale: boolean }) | undefined> {
+export async function leaseHolder(
+  rigName: string,
+  opts: { dir?: string } = {},
+): Promise<(LeaseHolder & { stale: boolean }) | undefined> {
   const current = await readHolder(path.join(opts.dir ?? (await leaseDir()), `${rigName}.lock`));
   return typeof current === 'string' ? undefined : { ...current, stale: isStale(current) };
 }
@@ -108,7 +126,9 @@ async function createExclusive(file: string, content: string): Promise<boolean> 
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new RigLeaseError(`Cannot create the lease ${file}: ${(e as Error).message}. Set HUPBENCH_LEASE_DIR to a writable directory.`);
+    throw new RigLeaseError(
+      `Cannot create the lease ${file}: ${(e as Error).message}. Set HUPBENCH_LEASE_DIR to a writable directory.`,
+    );
   }
 }
 
@@ -131,14 +151,20 @@ async function takeOverStale(file: string, seen: LeaseHolder | 'unreadable'): Pr
     await mkdir(guard);
   } catch {
     // Another contender is taking over; a guard left by a crash mid-takeover expires after 30 s.
-    const age = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await stat(guard).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > 30_000) await rmdir(guard).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 50));
     return false;
   }
   try {
     const now = await readHolder(file);
-    const same = now === 'unreadable' ? seen === 'unreadable' : now !== 'gone' && seen !== 'unreadable' && now.pid === seen.pid && now.since === seen.since;
+    const same =
+      now === 'unreadable'
+        ? seen === 'unreadable'
+        : now !== 'gone' && seen !== 'unreadable' && now.pid === seen.pid && now.since === seen.since;
     if (!same) return false;
     await rename(file, `${file}.stale-${process.pid}`);
     await rm(`${file}.stale-${process.pid}`, { force: true });
@@ -189,7 +215,9 @@ export async function acquireInstanceLease(
       }
     }
     if (Date.now() >= deadline) {
-      throw new RigLeaseError(`All ${instances} instance(s) of rig ${rigName} stayed in use for ${Math.round(timeoutMs / 1000)} s:\n${refusals.join('\n')}\nRaise \`instances\` in rigs/${rigName}.yaml if this host can run more, or wait for the other run.`);
+      throw new RigLeaseError(
+        `All ${instances} instance(s) of rig ${rigName} stayed in use for ${Math.round(timeoutMs / 1000)} s:\n${refusals.join('\n')}\nRaise \`instances\` in rigs/${rigName}.yaml if this host can run more, or wait for the other run.`,
+      );
     }
     // Note: another run's board is released at its end; a lease file has no event to wait on.
     await new Promise((r) => setTimeout(r, 1000));

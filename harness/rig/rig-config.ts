@@ -52,7 +52,9 @@ export function parseRigConfig(text: string, file: string): RigConfig {
   const parsed = rigConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n');
-    throw new RigConfigError(`${file} is not a valid rig file:\n${issues}\nSee rigs/qemu-beaglebone-black.yaml for a working example.`);
+    throw new RigConfigError(
+      `${file} is not a valid rig file:\n${issues}\nSee rigs/qemu-beaglebone-black.yaml for a working example.`,
+    );
   }
   const expectedName = path.basename(file).replace(/\.ya?ml$/, '');
   if (parsed.data.name !== expectedName) {
@@ -71,5 +73,8 @@ export async function loadRigConfig(nameOrFile: string): Promise<RigConfig> {
 }
 
 export async function listRigFiles(): Promise<string[]> {
-  return (await readdir(rigsDir)).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(rigsDir, f));
+  return (await readdir(rigsDir))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => path.join(rigsDir, f));
 }

@@ -29,7 +29,11 @@ export function runCommand(argv: string[], timeoutMs = 60_000): Promise<CommandR
 
 const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-const aptGetOf = (o: AptOptions) => ['env', 'DEBIAN_FRONTEND=noninteractive', o.aptGet ?? process.env.HUPBENCH_APT_GET ?? 'apt-get'];
+const aptGetOf = (o: AptOptions) => [
+  'env',
+  'DEBIAN_FRONTEND=noninteractive',
+  o.aptGet ?? process.env.HUPBENCH_APT_GET ?? 'apt-get',
+];
 const aptCacheOf = (o: AptOptions) => o.aptCache ?? process.env.HUPBENCH_APT_CACHE ?? 'apt-cache';
 const minutes = (n: number) => n * 60_000;
 // apt retries each download itself too (a short read, a reset connection).
@@ -49,10 +53,16 @@ export function parseFailedIndexes(output: string): FailedIndex[] {
     if (!m) continue;
     const message = m[1]!.trim();
     // apt's summary of the lines before it, and advice that names no index.
-    if (/^Some index files failed to download/.test(message) || /^(See|Updating from such a repository)/.test(message)) continue;
+    if (/^Some index files failed to download/.test(message) || /^(See|Updating from such a repository)/.test(message))
+      continue;
     const fetch = message.match(/^Failed to fetch (\S+)\s*(.*)$/);
-    if (fetch) failed.set(fetch[1]!, { index: fetch[1]!, reason: fetch[2]!.replace(/\s*\[IP: [^\]]*\]\s*$/, '').trim() || 'no reason given' });
-    else if (/Release|repository|Could not|Temporary failure|unexpected size|Hash Sum/i.test(message)) failed.set(message, { index: message, reason: '' });
+    if (fetch)
+      failed.set(fetch[1]!, {
+        index: fetch[1]!,
+        reason: fetch[2]!.replace(/\s*\[IP: [^\]]*\]\s*$/, '').trim() || 'no reason given',
+      });
+    else if (/Release|repository|Could not|Temporary failure|unexpected size|Hash Sum/i.test(message))
+      failed.set(message, { index: message, reason: '' });
   }
   return [...failed.values()];
 }
@@ -75,15 +85,27 @@ export async function aptUpdate(opts: AptOptions = {}): Promise<UpdateResult> {
     last = await runCommand([...aptGetOf(opts), 'update', '-q', ...acquireRetries], minutes(10));
     if (last.exitCode === 0) {
       // apt exits 0 with W: lines for an index it ignored (an unreachable extra repository).
-      return { ok: true, attempts: attempt, failed: parseFailedIndexes(last.stderr + last.stdout), output: last.stderr };
+      return {
+        ok: true,
+        attempts: attempt,
+        failed: parseFailedIndexes(last.stderr + last.stdout),
+        output: last.stderr,
+      };
     }
     const failed = parseFailedIndexes(last.stderr + last.stdout);
     if (attempt < tries) {
-      opts.log?.(`apt-get update failed (attempt ${attempt} of ${tries}: ${describeFailures(failed, last)}); again in ${Math.round(pauseMs / 1000)}s`);
+      opts.log?.(
+        `apt-get update failed (attempt ${attempt} of ${tries}: ${describeFailures(failed, last)}); again in ${Math.round(pauseMs / 1000)}s`,
+      );
       await new Promise((r) => setTimeout(r, pauseMs));
     }
   }
-  return { ok: false, attempts: tries, failed: parseFailedIndexes(last!.stderr + last!.stdout), output: (last!.stderr + last!.stdout).trim() };
+  return {
+    ok: false,
+    attempts: tries,
+    failed: parseFailedIndexes(last!.stderr + last!.stdout),
+    output: (last!.stderr + last!.stdout).trim(),
+  };
 }
 
 function describeFailures(failed: FailedIndex[], result: CommandResult): string {
@@ -98,7 +120,10 @@ export async function candidates(packages: string[], opts: AptOptions = {}): Pro
   const result = new Map<string, string | undefined>(packages.map((p) => [p, undefined]));
   if (!packages.length) return result;
   const out = await runCommand([aptCacheOf(opts), 'policy', ...packages]);
-  if (out.exitCode !== 0) throw new HostSetupError(`\`${out.command}\` failed (exit ${out.exitCode}): ${lastLine(out.stderr) || 'no output'}`);
+  if (out.exitCode !== 0)
+    throw new HostSetupError(
+      `\`${out.command}\` failed (exit ${out.exitCode}): ${lastLine(out.stderr) || 'no output'}`,
+    );
   let current: string | undefined;
   for (const line of out.stdout.split('\n')) {
     const header = line.match(/^(\S+):$/);
@@ -107,7 +132,8 @@ export async function candidates(packages: string[], opts: AptOptions = {}): Pro
       continue;
     }
     const candidate = line.match(/^\s+Candidate:\s*(\S+)/);
-    if (candidate && current && result.has(current)) result.set(current, candidate[1] === '(none)' ? undefined : candidate[1]);
+    if (candidate && current && result.has(current))
+      result.set(current, candidate[1] === '(none)' ? undefined : candidate[1]);
   }
   return result;
 }
@@ -144,17 +170,29 @@ export async function updateForPackages(needed: NeededPackage[], opts: AptOption
         `then \`npx tsx harness/setup/ensure-host.ts\` again.`,
     );
   }
-  for (const f of failedText) log(`apt-get update: index ${f} failed after ${update.attempts} ${update.attempts === 1 ? 'try' : 'tries'}; going on, every package hupbench needs has an install candidate from the other indexes`);
-  if (!update.ok && !update.failed.length) log(`apt-get update exited non-zero (${lastLine(update.output) || 'no output'}); going on, every package hupbench needs has an install candidate`);
+  for (const f of failedText)
+    log(
+      `apt-get update: index ${f} failed after ${update.attempts} ${update.attempts === 1 ? 'try' : 'tries'}; going on, every package hupbench needs has an install candidate from the other indexes`,
+    );
+  if (!update.ok && !update.failed.length)
+    log(
+      `apt-get update exited non-zero (${lastLine(update.output) || 'no output'}); going on, every package hupbench needs has an install candidate`,
+    );
   return update;
 }
 
 /** `apt-get install --no-install-recommends`, the packages named exactly. */
 export async function aptInstall(packages: string[], opts: AptOptions = {}): Promise<void> {
   if (!packages.length) return;
-  const out = await runCommand([...aptGetOf(opts), 'install', '-y', '-q', '--no-install-recommends', ...acquireRetries, ...packages], minutes(60));
+  const out = await runCommand(
+    [...aptGetOf(opts), 'install', '-y', '-q', '--no-install-recommends', ...acquireRetries, ...packages],
+    minutes(60),
+  );
   if (out.exitCode !== 0) {
-    const errors = (out.stderr + out.stdout).split('\n').filter((l) => /^E: /.test(l)).slice(0, 6);
+    const errors = (out.stderr + out.stdout)
+      .split('\n')
+      .filter((l) => /^E: /.test(l))
+      .slice(0, 6);
     throw new HostSetupError(
       `apt-get install ${packages.join(' ')} failed (exit ${out.exitCode}):\n${(errors.length ? errors : [lastLine(out.stderr) || lastLine(out.stdout)]).map((l) => `  ${l}`).join('\n')}\n` +
         `What to run: \`apt-get install -y --no-install-recommends ${packages.join(' ')}\` and read apt's full message, then \`npx tsx harness/setup/ensure-host.ts\` again.`,

@@ -27,23 +27,30 @@ export async function ensureDocker(options: EnsureDockerOptions = {}): Promise<v
   if (existsSync(dockerSocket) && (await dockerAnswers())) return;
 
   const dockerd = (await $({ nothrow: true, quiet: true })`command -v dockerd`).stdout.trim();
-  if (!dockerd) throw new Error('No Docker daemon runs and dockerd is not installed: run `apt-get install -y docker.io`.');
+  if (!dockerd)
+    throw new Error('No Docker daemon runs and dockerd is not installed: run `apt-get install -y docker.io`.');
   const logFile = path.join(cacheDir, 'dockerd.log');
   await mkdir(cacheDir, { recursive: true });
   const out = await open(logFile, 'a');
   // vfs: works on any filesystem, overlay-on-overlay is not given here; no iptables: no netfilter.
-  const child = spawn(dockerd, ['--storage-driver=vfs', '--iptables=false'], { detached: true, stdio: ['ignore', out.fd, out.fd] });
+  const child = spawn(dockerd, ['--storage-driver=vfs', '--iptables=false'], {
+    detached: true,
+    stdio: ['ignore', out.fd, out.fd],
+  });
   child.unref();
   await out.close();
   log(`started dockerd (pid ${child.pid}), log in ${logFile}`);
 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`dockerd exited with code ${child.exitCode} right after start; see ${logFile}`);
+    if (child.exitCode !== null)
+      throw new Error(`dockerd exited with code ${child.exitCode} right after start; see ${logFile}`);
     if (existsSync(dockerSocket) && (await dockerAnswers())) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`Waited ${timeoutMs / 1000}s for dockerd (pid ${child.pid}) to answer \`docker info\` on ${dockerSocket}; it did not. See ${logFile}.`);
+  throw new Error(
+    `Waited ${timeoutMs / 1000}s for dockerd (pid ${child.pid}) to answer \`docker info\` on ${dockerSocket}; it did not. See ${logFile}.`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

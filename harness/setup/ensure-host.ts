@@ -4,7 +4,15 @@
 // with a message and a non-zero exit, never a stack trace (HUPBENCH_DEBUG=1 adds it).
 // Flags: --images (build the reference images too), --no-rig-check (skip the QEMU start check).
 import { access } from 'node:fs/promises';
-import { aptInstall, candidates, HostSetupError, runCommand, updateForPackages, type AptOptions, type NeededPackage } from './apt.ts';
+import {
+  aptInstall,
+  candidates,
+  HostSetupError,
+  runCommand,
+  updateForPackages,
+  type AptOptions,
+  type NeededPackage,
+} from './apt.ts';
 import { foreignArchitectures, hostRequirements, targetPackages, type HostRequirement } from './host-requirements.ts';
 import { checkRigsStart } from './rig-start.ts';
 
@@ -12,7 +20,11 @@ type Log = (m: string) => void;
 const defaultLog: Log = (m) => console.log(`[setup] ${m}`);
 
 async function present(req: HostRequirement): Promise<boolean> {
-  if (req.needs.startsWith('/')) return access(req.needs).then(() => true, () => false);
+  if (req.needs.startsWith('/'))
+    return access(req.needs).then(
+      () => true,
+      () => false,
+    );
   return (await runCommand(['sh', '-c', 'command -v "$1"', 'sh', req.needs])).exitCode === 0;
 }
 
@@ -38,7 +50,16 @@ export async function ensureHost(log: Log = defaultLog, apt: AptOptions = {}): P
   const missing = await missingRequirements();
   const arches = await missingArchitectures();
   // apt knows the target packages only after an update with the foreign architectures enabled.
-  const targetsKnown = arches.length === 0 && [...(await candidates(targetPackages().map((t) => t.name), apt)).values()].every(Boolean);
+  const targetsKnown =
+    arches.length === 0 &&
+    [
+      ...(
+        await candidates(
+          targetPackages().map((t) => t.name),
+          apt,
+        )
+      ).values(),
+    ].every(Boolean);
   if (!missing.length && targetsKnown) return;
 
   const packages = [...new Set(missing.map((m) => m.debianPackage))];
@@ -71,7 +92,12 @@ export async function ensureHost(log: Log = defaultLog, apt: AptOptions = {}): P
     if (still.length) {
       throw new HostSetupError(
         `apt installed ${packages.join(' ')}, yet this host still lacks:\n` +
-          still.map((m) => `  ${m.needs}: expected from package ${m.debianPackage} (harness/setup/host-requirements.ts may name the wrong package)`).join('\n'),
+          still
+            .map(
+              (m) =>
+                `  ${m.needs}: expected from package ${m.debianPackage} (harness/setup/host-requirements.ts may name the wrong package)`,
+            )
+            .join('\n'),
       );
     }
   }
@@ -86,7 +112,11 @@ export function describeSetupError(error: unknown): string {
   if (e instanceof HostSetupError) return e.message;
   // zx's ProcessOutput (a command run by the image builder failed): its exit code and last lines.
   if (e && typeof e === 'object' && 'exitCode' in e && typeof e.stderr === 'string') {
-    const tail = (e.stderr.trim() || (e.stdout ?? '').trim()).split('\n').slice(-8).map((l) => `  ${l}`).join('\n');
+    const tail = (e.stderr.trim() || (e.stdout ?? '').trim())
+      .split('\n')
+      .slice(-8)
+      .map((l) => `  ${l}`)
+      .join('\n');
     return `a command failed (exit ${e.exitCode}):\n${tail || '  (no output)'}\n(HUPBENCH_DEBUG=1 shows where it was run from)`;
   }
   return `${e?.message ?? String(error)}\n(HUPBENCH_DEBUG=1 shows the stack)`;

@@ -48,11 +48,19 @@ async function ensureMmdebstrap(): Promise<void> {
 }
 
 async function installedPackages(): Promise<Map<string, { version: string; kib: number }>> {
-  const out = await runCommand(['chroot', root, 'dpkg-query', '-W', '-f', '${binary:Package}\\t${Version}\\t${Installed-Size}\\t${db:Status-Abbrev}\\n']);
+  const out = await runCommand([
+    'chroot',
+    root,
+    'dpkg-query',
+    '-W',
+    '-f',
+    '${binary:Package}\\t${Version}\\t${Installed-Size}\\t${db:Status-Abbrev}\\n',
+  ]);
   const packages = new Map<string, { version: string; kib: number }>();
   for (const line of out.stdout.split('\n')) {
     const [name, version, size, status] = line.split('\t');
-    if (name && status?.startsWith('ii')) packages.set(name.replace(/:amd64$/, ''), { version: version!, kib: Number(size) || 0 });
+    if (name && status?.startsWith('ii'))
+      packages.set(name.replace(/:amd64$/, ''), { version: version!, kib: Number(size) || 0 });
   }
   return packages;
 }
@@ -66,7 +74,10 @@ async function copyCheckout(): Promise<number> {
   await writeFile(list, files.join('\0'));
   const dest = path.join(root, checkoutInRoot);
   await mkdir(dest, { recursive: true });
-  const copy = await runCommand(['sh', '-c', 'tar -C "$1" --null -T "$2" -cf - | tar -C "$3" -xf -', 'sh', projectRoot, list, dest], 120_000);
+  const copy = await runCommand(
+    ['sh', '-c', 'tar -C "$1" --null -T "$2" -cf - | tar -C "$3" -xf -', 'sh', projectRoot, list, dest],
+    120_000,
+  );
   if (copy.exitCode !== 0) throw new HostSetupError(`copying the checkout into ${dest} failed: ${copy.stderr.trim()}`);
   return files.length;
 }
@@ -105,7 +116,7 @@ function wrap(words: string[], width = 100): string {
   const lines: string[] = [];
   let line = '';
   for (const w of words) {
-    if (line && line.length + w.length + 1 > width) (lines.push(line), (line = ''));
+    if (line && line.length + w.length + 1 > width) lines.push(line), (line = '');
     line = line ? `${line} ${w}` : w;
   }
   if (line) lines.push(line);
@@ -115,15 +126,27 @@ function wrap(words: string[], width = 100): string {
 async function main(): Promise<number> {
   const started = Date.now();
   const elapsed = (since: number) => `${Math.round((Date.now() - since) / 1000)} s`;
-  if (process.getuid?.() !== 0) throw new HostSetupError('check:fresh-host needs root (mmdebstrap, chroot, mounts). Run: sudo npm run check:fresh-host');
+  if (process.getuid?.() !== 0)
+    throw new HostSetupError(
+      'check:fresh-host needs root (mmdebstrap, chroot, mounts). Run: sudo npm run check:fresh-host',
+    );
   await ensureMmdebstrap();
   // Note: the namespaces took any mount of an earlier run with them, so the old root is plain files.
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
 
   let t = Date.now();
-  log(`building a minimal Debian 12 root in ${path.relative(projectRoot, root)} (mmdebstrap --variant=minbase bookworm)`);
-  const debootstrap = await runLive(['mmdebstrap', '--variant=minbase', '--aptopt=Acquire::Retries "3"', 'bookworm', root, ...debianSources]);
+  log(
+    `building a minimal Debian 12 root in ${path.relative(projectRoot, root)} (mmdebstrap --variant=minbase bookworm)`,
+  );
+  const debootstrap = await runLive([
+    'mmdebstrap',
+    '--variant=minbase',
+    '--aptopt=Acquire::Retries "3"',
+    'bookworm',
+    root,
+    ...debianSources,
+  ]);
   if (debootstrap !== 0) throw new HostSetupError(`mmdebstrap exited ${debootstrap}: see its messages above`);
   const base = await installedPackages();
   log(`root built: ${base.size} packages (${elapsed(t)})`);
@@ -138,7 +161,22 @@ async function main(): Promise<number> {
   t = Date.now();
   log('in the root: npm ci, then npx tsx harness/setup/ensure-host.ts (own mount and PID namespaces)');
   // Note: setpriv ties the namespace to this process; unshare --kill-child takes everything in it along.
-  const status = await runLive(['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', 'bash', script, root]);
+  const status = await runLive([
+    'setpriv',
+    '--pdeathsig',
+    'KILL',
+    '--',
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    'bash',
+    script,
+    root,
+  ]);
   const setupTime = elapsed(t);
 
   const after = await installedPackages();
@@ -149,12 +187,16 @@ async function main(): Promise<number> {
   const rom = after.get('ipxe-qemu');
   log(rom ? `ipxe-qemu ${rom.version} installed (ships /usr/lib/ipxe/qemu/efi-virtio.rom)` : 'ipxe-qemu NOT installed');
   log(`npm ci + setup in the root: ${setupTime}; whole check: ${elapsed(started)}`);
-  if (status !== 0) throw new HostSetupError(`the setup in the fresh root failed (exit ${status}): see its messages above`);
-  if (!rom) throw new HostSetupError('the setup passed without installing ipxe-qemu: the rig start check missed efi-virtio.rom');
+  if (status !== 0)
+    throw new HostSetupError(`the setup in the fresh root failed (exit ${status}): see its messages above`);
+  if (!rom)
+    throw new HostSetupError(
+      'the setup passed without installing ipxe-qemu: the rig start check missed efi-virtio.rom',
+    );
   // Note: a failed check keeps the root to look into (chroot .cache/fresh-host/root); a passed one
   // frees its ~3 GB unless --keep.
   if (!process.argv.includes('--keep')) await rm(workDir, { recursive: true, force: true });
-  log('PASS: on a fresh Debian 12 root, npm ci and the host setup install everything and every rig\'s QEMU starts');
+  log("PASS: on a fresh Debian 12 root, npm ci and the host setup install everything and every rig's QEMU starts");
   return 0;
 }
 

@@ -59,7 +59,17 @@ export function explainQemuFailure(stderr: string, binary: string): StartFailure
   const text = stderr.trim();
   const reason = text.split('\n').filter(Boolean).slice(-3).join(' / ') || 'QEMU exited without a message';
   if (/failed to execute|No such file or directory.*qemu-system|ENOENT/.test(text) && text.includes(binary)) {
-    return { reason, missing: { file: binary, requirement: packageForFile(binary) ?? { needs: binary, debianPackage: 'qemu-system-arm', why: 'the QEMU system emulator' } } };
+    return {
+      reason,
+      missing: {
+        file: binary,
+        requirement: packageForFile(binary) ?? {
+          needs: binary,
+          debianPackage: 'qemu-system-arm',
+          why: 'the QEMU system emulator',
+        },
+      },
+    };
   }
   const romfile = text.match(/failed to find romfile "([^"]+)"/);
   if (romfile) return { reason, missing: { file: romfile[1]!, requirement: packageForFile(romfile[1]!) } };
@@ -83,7 +93,8 @@ export function describeStartFailure(result: RigStartResult): string {
       `\n    QEMU said: ${f.reason}`
     );
   }
-  if (f.missing) return `rig ${rigs}: QEMU would not start: ${f.missing.file} is missing (no known package ships it)\n    QEMU said: ${f.reason}`;
+  if (f.missing)
+    return `rig ${rigs}: QEMU would not start: ${f.missing.file} is missing (no known package ships it)\n    QEMU said: ${f.reason}`;
   return `rig ${rigs}: QEMU would not start: ${f.reason}${result.command ? `\n    Command: ${result.command}` : ''}`;
 }
 
@@ -91,13 +102,19 @@ export function describeStartFailure(result: RigStartResult): string {
  * Starts every rig's QEMU once (boards in parallel), stopped at once; throws a HostSetupError naming
  * each rig that cannot start. Takes about a second.
  */
-export async function checkRigsStart(log: (m: string) => void = () => {}, targets?: RigStartTarget[]): Promise<RigStartResult[]> {
+export async function checkRigsStart(
+  log: (m: string) => void = () => {},
+  targets?: RigStartTarget[],
+): Promise<RigStartResult[]> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'hupbench-rig-start-'));
   try {
     const results = await Promise.all((targets ?? (await rigStartTargets())).map((t) => startOnce(t, work)));
     const failed = results.filter((r) => !r.ok);
     for (const r of results.filter((r) => r.ok)) log(`rig ${r.rigs.join(', ')}: QEMU starts (${r.ms} ms)`);
-    if (failed.length) throw new HostSetupError(`A rig's QEMU cannot start on this host:\n  ${failed.map(describeStartFailure).join('\n  ')}`);
+    if (failed.length)
+      throw new HostSetupError(
+        `A rig's QEMU cannot start on this host:\n  ${failed.map(describeStartFailure).join('\n  ')}`,
+      );
     return results;
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -109,12 +126,20 @@ async function startOnce(target: RigStartTarget, work: string): Promise<RigStart
   const dir = path.join(work, target.deviceType);
   await mkdir(dir, { recursive: true });
   const board = qemuBoardFor(target.deviceType);
-  const result = (ok: boolean, extra: Partial<RigStartResult>): RigStartResult => ({ ...target, ok, ms: Date.now() - started, stderr: '', ...extra });
+  const result = (ok: boolean, extra: Partial<RigStartResult>): RigStartResult => ({
+    ...target,
+    ok,
+    ms: Date.now() - started,
+    stderr: '',
+    ...extra,
+  });
   let card: string;
   try {
     card = await sdCard(dir);
   } catch (error) {
-    return result(false, { failure: { reason: `could not make the SD card for the check: ${(error as Error).message}` } });
+    return result(false, {
+      failure: { reason: `could not make the SD card for the check: ${(error as Error).message}` },
+    });
   }
   const diskPath = path.join(dir, 'sd.qcow2');
   // As QemuRig.flash does: a copy-on-write overlay over the card.
@@ -123,20 +148,47 @@ async function startOnce(target: RigStartTarget, work: string): Promise<RigStart
   const qmpPath = path.join(dir, 'qmp.sock');
   let launch: QemuLaunch;
   try {
-    launch = await board.launch({ diskPath, sshPort: await freeLoopbackPort(), qmpPath, memoryMiB: target.memoryMiB, workDir: dir });
+    launch = await board.launch({
+      diskPath,
+      sshPort: await freeLoopbackPort(),
+      qmpPath,
+      memoryMiB: target.memoryMiB,
+      workDir: dir,
+    });
   } catch (error) {
-    return result(false, { failure: { reason: `the board's command line could not be built: ${(error as Error).message.split('\n')[0]}` } });
+    return result(false, {
+      failure: { reason: `the board's command line could not be built: ${(error as Error).message.split('\n')[0]}` },
+    });
   }
   const command = `${launch.binary} ${launch.args.join(' ')}`;
-  if (!launch.args.includes('-S')) return result(false, { command, failure: { reason: 'the board command line has no -S: the check would run the guest' } });
+  if (!launch.args.includes('-S'))
+    return result(false, {
+      command,
+      failure: { reason: 'the board command line has no -S: the check would run the guest' },
+    });
   const run = await runPaused(launch, qmpPath, board);
-  return result(run.ok, { command, stderr: run.stderr, failure: run.ok ? undefined : { ...explainQemuFailure(run.stderr, launch.binary), ...(run.reason && !run.stderr.trim() ? { reason: run.reason } : {}) } });
+  return result(run.ok, {
+    command,
+    stderr: run.stderr,
+    failure: run.ok
+      ? undefined
+      : {
+          ...explainQemuFailure(run.stderr, launch.binary),
+          ...(run.reason && !run.stderr.trim() ? { reason: run.reason } : {}),
+        },
+  });
 }
 
 /** QEMU started paused; up when its QMP answers; then the board's kernel-start hook and `quit`. */
-async function runPaused(launch: QemuLaunch, qmpPath: string, board: QemuBoard): Promise<{ ok: boolean; stderr: string; reason?: string }> {
+async function runPaused(
+  launch: QemuLaunch,
+  qmpPath: string,
+  board: QemuBoard,
+): Promise<{ ok: boolean; stderr: string; reason?: string }> {
   // As the rig does: QEMU dies with this process, whatever happens to it.
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', launch.binary, ...launch.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', launch.binary, ...launch.args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   let exited = false;
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -186,7 +238,10 @@ async function sdCard(dir: string): Promise<string> {
   await writeFile(path.join(files, 'bcm2837-rpi-3-b.dtb'), minimalDeviceTree());
   const steps: Array<[string, string[]]> = [
     ['mkfs.vfat', ['-C', boot, String(8 * 1024)]], // 8 MiB, in KiB
-    ['mcopy', ['-i', boot, ...['config.txt', 'u-boot.bin', 'bcm2837-rpi-3-b.dtb'].map((f) => path.join(files, f)), '::']],
+    [
+      'mcopy',
+      ['-i', boot, ...['config.txt', 'u-boot.bin', 'bcm2837-rpi-3-b.dtb'].map((f) => path.join(files, f)), '::'],
+    ],
     ['truncate', ['-s', '16M', card]], // raspi3b takes only power-of-two SD cards
   ];
   for (const [cmd, args] of steps) await must(cmd, args);
@@ -197,7 +252,8 @@ async function sdCard(dir: string): Promise<string> {
 
 async function must(cmd: string, args: string[]): Promise<void> {
   const out = await runCommand([cmd, ...args]);
-  if (out.exitCode !== 0) throw new Error(`${cmd} failed: ${out.stderr.trim().split('\n').at(-1) ?? `exit ${out.exitCode}`}`);
+  if (out.exitCode !== 0)
+    throw new Error(`${cmd} failed: ${out.stderr.trim().split('\n').at(-1) ?? `exit ${out.exitCode}`}`);
 }
 
 /**
@@ -206,15 +262,30 @@ async function must(cmd: string, args: string[]): Promise<void> {
  */
 export function minimalDeviceTree(): Buffer {
   const strings = Buffer.from('#address-cells\0#size-cells\0');
-  const u32 = (...v: number[]) => Buffer.concat(v.map((n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; }));
-  const name = (s: string) => { const b = Buffer.alloc(Math.ceil((s.length + 1) / 4) * 4); b.write(s); return b; };
+  const u32 = (...v: number[]) =>
+    Buffer.concat(
+      v.map((n) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n);
+        return b;
+      }),
+    );
+  const name = (s: string) => {
+    const b = Buffer.alloc(Math.ceil((s.length + 1) / 4) * 4);
+    b.write(s);
+    return b;
+  };
   const [BEGIN_NODE, END_NODE, PROP, END] = [1, 2, 3, 9];
   const struct = Buffer.concat([
-    u32(BEGIN_NODE), name(''),
+    u32(BEGIN_NODE),
+    name(''),
     u32(PROP, 4, 0, 1), // #address-cells = <1>
     u32(PROP, 4, 15, 1), // #size-cells = <1>
-    u32(BEGIN_NODE), name('chosen'), u32(END_NODE),
-    u32(END_NODE), u32(END),
+    u32(BEGIN_NODE),
+    name('chosen'),
+    u32(END_NODE),
+    u32(END_NODE),
+    u32(END),
   ]);
   const headerSize = 40;
   const reserveMap = Buffer.alloc(16); // one terminating entry

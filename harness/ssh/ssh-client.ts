@@ -23,7 +23,10 @@ export class DeviceSsh {
   private client?: Client;
 
   /** `refusals` collects the exec requests the server refused; each was retried. */
-  constructor(readonly endpoint: SshEndpoint, readonly refusals: string[] = []) {}
+  constructor(
+    readonly endpoint: SshEndpoint,
+    readonly refusals: string[] = [],
+  ) {}
 
   get where(): string {
     return `${this.endpoint.username}@${this.endpoint.host}:${this.endpoint.port}`;
@@ -32,10 +35,18 @@ export class DeviceSsh {
   /** Connects, retrying with backoff until the device answers or the timeout runs out. */
   async waitReachable(timeoutMs: number, details?: () => string): Promise<void> {
     await this.close();
-    this.client = await waitFor(() => this.connectOnce(), { timeoutMs, what: `SSH on ${this.where}`, details, intervalMs: 250 });
+    this.client = await waitFor(() => this.connectOnce(), {
+      timeoutMs,
+      what: `SSH on ${this.where}`,
+      details,
+      intervalMs: 250,
+    });
   }
 
-  async exec(command: string, opts: { timeoutMs?: number; onStdout?: (chunk: string) => void } = {}): Promise<CommandResult> {
+  async exec(
+    command: string,
+    opts: { timeoutMs?: number; onStdout?: (chunk: string) => void } = {},
+  ): Promise<CommandResult> {
     // Note: the reference OS's dropbear now and then refuses an exec request ("Unable to exec") on a
     // healthy connection. The command has been seen to run all the same, so a command that must not
     // run twice guards itself (see updater/detached-run.ts); reads and idempotent commands are fine.
@@ -57,7 +68,10 @@ export class DeviceSsh {
     }
   }
 
-  private execOnce(command: string, opts: { timeoutMs?: number; onStdout?: (chunk: string) => void }): Promise<CommandResult> {
+  private execOnce(
+    command: string,
+    opts: { timeoutMs?: number; onStdout?: (chunk: string) => void },
+  ): Promise<CommandResult> {
     const client = this.requireClient();
     const started = Date.now();
     const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -76,7 +90,11 @@ export class DeviceSsh {
         let stderr = '';
         const timer = setTimeout(() => {
           stream.close();
-          reject(new InfraError(`\`${command}\` did not finish on ${this.where} within ${timeoutMs}ms. Output so far:\n${stdout.slice(-2000)}`));
+          reject(
+            new InfraError(
+              `\`${command}\` did not finish on ${this.where} within ${timeoutMs}ms. Output so far:\n${stdout.slice(-2000)}`,
+            ),
+          );
         }, timeoutMs);
         stream.on('data', (d: Buffer) => {
           stdout += d.toString();
@@ -86,7 +104,13 @@ export class DeviceSsh {
         stream.on('close', (code: number | null, signal?: string) => {
           clearTimeout(timer);
           // Note: no exit code means the connection dropped (a reboot or power cut mid-command).
-          resolve({ command, exitCode: code ?? (signal ? 128 : 255), stdout, stderr, durationMs: Date.now() - started });
+          resolve({
+            command,
+            exitCode: code ?? (signal ? 128 : 255),
+            stdout,
+            stderr,
+            durationMs: Date.now() - started,
+          });
         });
       });
     });
@@ -97,10 +121,14 @@ export class DeviceSsh {
     const data = await readFile(localPath);
     await new Promise<void>((resolve, reject) => {
       client.sftp((err, sftp) => {
-        if (err) return reject(new InfraError(`SFTP to ${this.where} failed: ${err.message}. Does the image ship an sftp-server?`));
+        if (err)
+          return reject(
+            new InfraError(`SFTP to ${this.where} failed: ${err.message}. Does the image ship an sftp-server?`),
+          );
         sftp.writeFile(remotePath, data, { mode }, (werr) => {
           sftp.end();
-          if (werr) reject(new InfraError(`Upload of ${localPath} to ${remotePath} on ${this.where} failed: ${werr.message}`));
+          if (werr)
+            reject(new InfraError(`Upload of ${localPath} to ${remotePath} on ${this.where} failed: ${werr.message}`));
           else resolve();
         });
       });

@@ -39,7 +39,9 @@ export async function runDetached(device: Device, options: DetachedRunOptions): 
   const script = `${options.command}; echo $? > ${rc}.new && mv ${rc}.new ${rc}`;
   // Note: the start is guarded by an atomic mkdir: an exec request the SSH server reported as refused
   // has been seen to run all the same, and its retry must not start a second updater.
-  await device.check(`mkdir -p /run/hupbench && if mkdir /run/hupbench/run-${id}.started 2> /dev/null; then (setsid sh -c ${shellQuote(script)} > ${out} 2>&1 < /dev/null &); fi`);
+  await device.check(
+    `mkdir -p /run/hupbench && if mkdir /run/hupbench/run-${id}.started 2> /dev/null; then (setsid sh -c ${shellQuote(script)} > ${out} 2>&1 < /dev/null &); fi`,
+  );
 
   const deadline = Date.now() + options.timeoutMs;
   let output = '';

@@ -23,7 +23,13 @@ export interface PreparedDevice {
  */
 export async function prepareDevice(
   device: Device,
-  opts: { registry: string; deviceType: string; supervisorVersion: string; waitForApp?: boolean; configOverrides?: Record<string, string> },
+  opts: {
+    registry: string;
+    deviceType: string;
+    supervisorVersion: string;
+    waitForApp?: boolean;
+    configOverrides?: Record<string, string>;
+  },
 ): Promise<PreparedDevice> {
   const config = {
     registry: opts.registry,
@@ -33,13 +39,16 @@ export async function prepareDevice(
     ...opts.configOverrides,
   };
   const json = JSON.stringify(config, null, 2).replace(/'/g, `'\\''`);
-  await device.check(`printf '%s\\n' '${json}' > /mnt/boot/config.json.new && sync && mv /mnt/boot/config.json.new /mnt/boot/config.json && sync`);
+  await device.check(
+    `printf '%s\\n' '${json}' > /mnt/boot/config.json.new && sync && mv /mnt/boot/config.json.new /mnt/boot/config.json && sync`,
+  );
   if (opts.waitForApp) {
     await device.check('/etc/rc.d/S60supervisor start');
     await waitFor(
       async () => {
         const ps = await device.exec('docker ps -q');
-        if (!ps.stdout.split('\n').includes('resin_supervisor') || !ps.stdout.split('\n').includes('app')) throw new Error(`running: ${ps.stdout.trim() || 'nothing'}`);
+        if (!ps.stdout.split('\n').includes('resin_supervisor') || !ps.stdout.split('\n').includes('app'))
+          throw new Error(`running: ${ps.stdout.trim() || 'nothing'}`);
         const beats = await heartbeats(device);
         if (beats.length < 2) throw new Error('no heartbeat yet');
         return true;
@@ -55,20 +64,36 @@ export async function prepareDevice(
  * reboot the supervisor may first have to be pulled) and that the app's heartbeat advances. A
  * product assertion, polled: not coming up after an update is the update's failure, not the rig's.
  */
-export async function expectSupervisorAndAppRunning(device: Device, supervisorVersion: string, opts: { timeoutMs?: number; when?: string } = {}): Promise<void> {
+export async function expectSupervisorAndAppRunning(
+  device: Device,
+  supervisorVersion: string,
+  opts: { timeoutMs?: number; when?: string } = {},
+): Promise<void> {
   const when = opts.when ? ` ${opts.when}` : '';
-  const supervisorLine = new RegExp(`^resin_supervisor\\s+\\S+:v${supervisorVersion.replace(/\./g, '\\.')}\\s+running`, 'm');
+  const supervisorLine = new RegExp(
+    `^resin_supervisor\\s+\\S+:v${supervisorVersion.replace(/\./g, '\\.')}\\s+running`,
+    'm',
+  );
   await expect
     .poll(
       async () => {
         const ps = (await device.exec('docker ps')).stdout;
         return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps) ? 'both running' : ps;
       },
-      { timeout: opts.timeoutMs ?? 240_000, intervals: [2000], message: `resin_supervisor v${supervisorVersion} and the app running${when}` },
+      {
+        timeout: opts.timeoutMs ?? 240_000,
+        intervals: [2000],
+        message: `resin_supervisor v${supervisorVersion} and the app running${when}`,
+      },
     )
     .toBe('both running');
   const last = Math.max(0, ...(await heartbeats(device)));
-  await expect.poll(async () => Math.max(0, ...(await heartbeats(device))), { timeout: 30_000, message: `the app heartbeat advancing${when}` }).toBeGreaterThan(last);
+  await expect
+    .poll(async () => Math.max(0, ...(await heartbeats(device))), {
+      timeout: 30_000,
+      message: `the app heartbeat advancing${when}`,
+    })
+    .toBeGreaterThan(last);
 }
 
 /** A health window tests can wait for: rollback-health's checks, compressed from its 15-minute default. */
@@ -80,7 +105,9 @@ export const testHealthWindow: HealthWindow = { count: 3, timeoutSeconds: 20 };
 
 /** Sets rollback-health's COUNT and TIMEOUT for the next update (in /mnt/state, so it survives the reboot). */
 export async function setHealthWindow(device: Device, window: HealthWindow = testHealthWindow): Promise<void> {
-  await device.check(`printf 'COUNT=%s\nTIMEOUT=%s\n' ${window.count} ${window.timeoutSeconds} > /mnt/state/rollback-health-variables && sync`);
+  await device.check(
+    `printf 'COUNT=%s\nTIMEOUT=%s\n' ${window.count} ${window.timeoutSeconds} > /mnt/state/rollback-health-variables && sync`,
+  );
 }
 
 /** Random files under resin-data that an update must keep byte for byte. */
@@ -94,7 +121,10 @@ export async function seedData(device: Device, files = 3, kib = 512): Promise<vo
 export async function dataChecksums(device: Device): Promise<Record<string, string>> {
   // Note: hundreds of MB of seeded data take minutes to hash on an emulated Pi (TCG): the limit is
   // for a hung device, not for a slow one.
-  const out = await device.check("cd /mnt/data/resin-data && find . -type f ! -name 'heartbeat*' | sort | xargs -r sha256sum", { timeoutMs: 15 * 60_000 });
+  const out = await device.check(
+    "cd /mnt/data/resin-data && find . -type f ! -name 'heartbeat*' | sort | xargs -r sha256sum",
+    { timeoutMs: 15 * 60_000 },
+  );
   return Object.fromEntries(
     out
       .split('\n')
@@ -134,7 +164,12 @@ export function maxGap(beats: number[], from = -Infinity, to = Infinity): { gap:
  * emulator starved by its host, an SD model blocking the machine), which is not app downtime; a
  * gap outside the ticker's span is never excused. `deviceStall` is the longest such shared silence.
  */
-export function appDowntime(beats: number[], ticks: number[], from = -Infinity, to = Infinity): { gap: number; at?: number; deviceStall: number } {
+export function appDowntime(
+  beats: number[],
+  ticks: number[],
+  from = -Infinity,
+  to = Infinity,
+): { gap: number; at?: number; deviceStall: number } {
   const window = beats.filter((b) => b >= from && b <= to);
   const [first, last] = [ticks[0] ?? Infinity, ticks.at(-1) ?? -Infinity];
   let gap = 0;
@@ -160,7 +195,14 @@ export function appDowntime(beats: number[], ticks: number[], from = -Infinity, 
 /** The parts of a DeviceState an update or a refused update must (or must not) change: not df. */
 export function stableState(state: DeviceState) {
   return {
-    partitions: state.partitions.map(({ device, number, label, fs, startSector, sizeBytes }) => ({ device, number, label, fs, startSector, sizeBytes })),
+    partitions: state.partitions.map(({ device, number, label, fs, startSector, sizeBytes }) => ({
+      device,
+      number,
+      label,
+      fs,
+      startSector,
+      sizeBytes,
+    })),
     activeRoot: state.activeRoot,
     bootEnv: state.bootEnv,
     osRelease: state.osRelease,

@@ -1,7 +1,50 @@
 // The updater runner and the upgrade-path matrix.
-export { runUpdater, describeRun, MiB, type HupRun, type HupPhase, type HupOutcome, type RunUpdaterOptions, type StepRunner } from './runner.ts';
-export { pathsFor2x, loadPaths2x, pathsFor1xTo2x, loadPaths1xTo2x, pathsFor1x, loadPaths1x, allPaths, pathBetween, subjectPath, gateTarget, type UpgradePath, type PathClass } from './paths.ts';
-export { updaterScript, prepareDevice, seedData, dataChecksums, heartbeats, maxGap, appDowntime, stableState, setHealthWindow, testHealthWindow, expectSupervisorAndAppRunning, type PreparedDevice, type HealthWindow } from './device-setup.ts';
+export {
+  runUpdater,
+  describeRun,
+  MiB,
+  type HupRun,
+  type HupPhase,
+  type HupOutcome,
+  type RunUpdaterOptions,
+  type StepRunner,
+} from './runner.ts';
+export {
+  pathsFor2x,
+  loadPaths2x,
+  pathsFor1xTo2x,
+  loadPaths1xTo2x,
+  pathsFor1x,
+  loadPaths1x,
+  allPaths,
+  pathBetween,
+  subjectPath,
+  gateTarget,
+  type UpgradePath,
+  type PathClass,
+} from './paths.ts';
+export {
+  updaterScript,
+  prepareDevice,
+  seedData,
+  dataChecksums,
+  heartbeats,
+  maxGap,
+  appDowntime,
+  stableState,
+  setHealthWindow,
+  testHealthWindow,
+  expectSupervisorAndAppRunning,
+  type PreparedDevice,
+  type HealthWindow,
+} from './device-setup.ts';
 export { bootSourceForUpdate, type UpdateTestContext } from './source-device.ts';
 export { pathTiming, timingAnnotation, type PathTiming } from './path-timing.ts';
-export { commonRefusals, spareRootTooSmall, bootForRefusal, expectRefusal, versionPattern, type Refusal } from './refusals.ts';
+export {
+  commonRefusals,
+  spareRootTooSmall,
+  bootForRefusal,
+  expectRefusal,
+  versionPattern,
+  type Refusal,
+} from './refusals.ts';

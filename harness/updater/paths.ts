@@ -15,7 +15,11 @@ export interface UpgradePath {
   name: string;
 }
 
-const updaters: Record<PathClass, string> = { '2x': 'upgrade-2.x.sh', '1x-2x': 'upgrade-1.x-to-2.x.sh', '1x': 'upgrade-1.x.sh' };
+const updaters: Record<PathClass, string> = {
+  '2x': 'upgrade-2.x.sh',
+  '1x-2x': 'upgrade-1.x-to-2.x.sh',
+  '1x': 'upgrade-1.x.sh',
+};
 
 const byVersion = (a: Release, b: Release) => compareVersions(a.version, b.version);
 
@@ -54,7 +58,10 @@ export function pathsFor2x(releases: Release[]): UpgradePath[] {
  * device may be migrated straight to; upgrade-1.x-to-2.x.sh).
  */
 export function pathsFor1xTo2x(releases: Release[]): UpgradePath[] {
-  return pathsBetween(withLayout(releases, '1.x'), withLayout(releases, '2.x').filter((r) => r.from1x));
+  return pathsBetween(
+    withLayout(releases, '1.x'),
+    withLayout(releases, '2.x').filter((r) => r.from1x),
+  );
 }
 
 /** Every 1.x source to every newer 1.x target (upgrade-1.x.sh through the resinhup image). */
@@ -94,5 +101,8 @@ export function gateTarget(): string | undefined {
  */
 export function subjectPath(paths: UpgradePath[], target = gateTarget()): UpgradePath | undefined {
   const to = target ?? [...paths].sort((a, b) => byVersion(a.to, b.to)).at(-1)?.to.version;
-  return paths.filter((p) => p.to.version === to).sort((a, b) => byVersion(a.from, b.from)).at(-1);
+  return paths
+    .filter((p) => p.to.version === to)
+    .sort((a, b) => byVersion(a.from, b.from))
+    .at(-1);
 }

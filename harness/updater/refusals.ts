@@ -74,7 +74,9 @@ export function commonRefusals(device: Release, target: string, missing: string)
       device,
       target,
       arrange: async (d) => {
-        await d.check('(flock -n /var/lock/resinhup.lock sleep 600 < /dev/null > /dev/null 2>&1 &) ; sleep 1; echo held');
+        await d.check(
+          '(flock -n /var/lock/resinhup.lock sleep 600 < /dev/null > /dev/null 2>&1 &) ; sleep 1; echo held',
+        );
         return async () => void (await d.exec("pkill -f 'flock -n /var/lock/resinhup.lock' ; true"));
       },
       exitCode: 9,
@@ -101,7 +103,9 @@ export function spareRootTooSmall(device: Release, target: string, spareLabel: s
     card: (image) => withPartitionShrunk(image, spareLabel, SHRUNK_SPARE_MIB),
     target,
     exitCode: 1,
-    message: new RegExp(`spare root too small: \\S+ \\(${spareLabel}\\) holds ${escape(spareMB)} MB but the root filesystem of ${escape(target)} needs at least [\\d.]+ MB \\(the size of its files\\)`),
+    message: new RegExp(
+      `spare root too small: \\S+ \\(${spareLabel}\\) holds ${escape(spareMB)} MB but the root filesystem of ${escape(target)} needs at least [\\d.]+ MB \\(the size of its files\\)`,
+    ),
   };
 }
 
@@ -109,26 +113,46 @@ export function spareRootTooSmall(device: Release, target: string, spareLabel: s
  * The device a refusal runs on: its release (or derived card) booted, config.json pointing at the
  * test's registry, a little user data; a 1.x device with its supervisor and app running.
  */
-export async function bootForRefusal({ rig, device, registry, imageFor }: UpdateTestContext, refusal: Refusal): Promise<void> {
+export async function bootForRefusal(
+  { rig, device, registry, imageFor }: UpdateTestContext,
+  refusal: Refusal,
+): Promise<void> {
   const release = refusal.device;
   await registry.publish(release.version);
   const image = (await imageFor(release.version)).path;
   const card = refusal.card ? await refusal.card(image) : image;
   if (release.layout === '1.x') {
-    await bootOneXDevice(rig, device, { image: card, registryUrl: registry.started.deviceUrl, supervisorVersion: release.supervisor, wifi: labWifiNetworks });
+    await bootOneXDevice(rig, device, {
+      image: card,
+      registryUrl: registry.started.deviceUrl,
+      supervisorVersion: release.supervisor,
+      wifi: labWifiNetworks,
+    });
   } else {
     await startFromImage(rig, device, card);
-    await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: release.supervisor });
+    await prepareDevice(device, {
+      registry: registry.started.deviceUrl,
+      deviceType: rig.deviceType,
+      supervisorVersion: release.supervisor,
+    });
   }
   await seedData(device, 2, 256);
 }
 
-const runningContainers = async (device: Device) => (await device.exec('docker ps -q')).stdout.split('\n').filter(Boolean).sort();
+const runningContainers = async (device: Device) =>
+  (await device.exec('docker ps -q')).stdout.split('\n').filter(Boolean).sort();
 
 /** Runs `updater` as the refusal says and asserts that it refused cleanly. */
-export async function expectRefusal({ rig, device }: UpdateTestContext, updater: string, refusal: Refusal): Promise<HupRun> {
+export async function expectRefusal(
+  { rig, device }: UpdateTestContext,
+  updater: string,
+  refusal: Refusal,
+): Promise<HupRun> {
   const testInfo = test.info();
-  testInfo.annotations.push({ type: 'path', description: `${refusal.device.version} → ${refusal.target} on ${rig.deviceType}` });
+  testInfo.annotations.push({
+    type: 'path',
+    description: `${refusal.device.version} → ${refusal.target} on ${rig.deviceType}`,
+  });
   const before = await device.snapshot();
   const sumsBefore = await dataChecksums(device);
   const containersBefore = await runningContainers(device);
@@ -145,10 +169,16 @@ export async function expectRefusal({ rig, device }: UpdateTestContext, updater:
   expect(run.exitCode, describeRun(run)).toBe(refusal.exitCode);
   expect(run.output, 'the refusal says why').toMatch(refusal.message);
   expect(run.reboots, 'a refused update does not reboot').toBe(0);
-  expect(run.phases.map((p) => p.name).filter((p) => p !== 'checks'), 'no phase past the checks').toEqual([]);
+  expect(
+    run.phases.map((p) => p.name).filter((p) => p !== 'checks'),
+    'no phase past the checks',
+  ).toEqual([]);
 
   const after = await device.snapshot();
-  await testInfo.attach('device-state.json', { body: JSON.stringify({ before, after }, null, 2), contentType: 'application/json' });
+  await testInfo.attach('device-state.json', {
+    body: JSON.stringify({ before, after }, null, 2),
+    contentType: 'application/json',
+  });
   expect(stableState(after), 'DeviceState after the refusal').toEqual(stableState(before));
   expect(await runningContainers(device), 'the containers running after the refusal').toEqual(containersBefore);
   expect(await dataChecksums(device), 'resin-data checksums after the refusal').toEqual(sumsBefore);

@@ -121,11 +121,13 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     phases.push({ name, startedAtMs: now, durationMs: 0 });
     if (options.at && options.at.phase === name && !injection) {
       const { action, afterMs = 0 } = options.at;
-      injection = new Promise<{ phase: string; atMs: number }>((resolve) => setTimeout(resolve, afterMs)).then(async () => {
-        const atMs = Date.now() - started;
-        await action();
-        return { phase: name, atMs };
-      });
+      injection = new Promise<{ phase: string; atMs: number }>((resolve) => setTimeout(resolve, afterMs)).then(
+        async () => {
+          const atMs = Date.now() - started;
+          await action();
+          return { phase: name, atMs };
+        },
+      );
       injection.catch(() => undefined); // awaited (and rethrown) once the updater returns
     }
     const done = new Promise<void>((resolve) => (closeCurrent = resolve));
@@ -165,12 +167,22 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
 
   const counters = result.output.match(new RegExp(`${COUNTERS} rx=(-?\\d+) tx=(-?\\d+) iface=\\S* rc=(\\d+)`));
   const output = result.output.replace(new RegExp(`^(${COUNTERS}|${TICK}) .*$\\n?`, 'gm'), '').trimEnd();
-  const logPath = output.match(/\[hup\] .*log: (\/mnt\/data\/resinhup\/\S+)/)?.[1] ?? output.match(/log (\/mnt\/data\/resinhup\/\S+\.log)/)?.[1];
+  const logPath =
+    output.match(/\[hup\] .*log: (\/mnt\/data\/resinhup\/\S+)/)?.[1] ??
+    output.match(/log (\/mnt\/data\/resinhup\/\S+\.log)/)?.[1];
   const exitCode = result.exitCode ?? (counters ? Number(counters[3]) : 255);
-  const outcome: HupOutcome = !counters ? 'connection-lost' : exitCode === 0 ? 'ok' : exitCode === 9 ? 'locked' : 'failed';
+  const outcome: HupOutcome = !counters
+    ? 'connection-lost'
+    : exitCode === 0
+      ? 'ok'
+      : exitCode === 9
+        ? 'locked'
+        : 'failed';
   const error =
     output.split('\n').find((l) => /^\[hup\] .*error: /.test(l)) ??
-    (result.vanished && !counters ? 'the device rebooted before the runner read how the updater ended (its output and exit code were in tmpfs)' : undefined);
+    (result.vanished && !counters
+      ? 'the device rebooted before the runner read how the updater ended (its output and exit code were in tmpfs)'
+      : undefined);
   const run: HupRun = {
     script: options.script,
     args: options.args,
@@ -210,7 +222,9 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
   }
   run.rerunRequested = exitCode === 0 && /^\[hup\] rerun:/m.test(output);
   if (run.rerunRequested && expectReboot && (options.rerunAfterPreStep ?? true)) {
-    const rerun = await step('run the updater again after its pre-step', () => runUpdater(device, rig, { ...options, rerunAfterPreStep: false, at: injected ? undefined : options.at }));
+    const rerun = await step('run the updater again after its pre-step', () =>
+      runUpdater(device, rig, { ...options, rerunAfterPreStep: false, at: injected ? undefined : options.at }),
+    );
     return { ...rerun, preStep: run };
   }
   return run;

@@ -15,11 +15,19 @@ export interface UpdateTestContext {
   imageFor: (version: string) => Promise<{ path: string }>;
 }
 
-export async function bootSourceForUpdate({ rig, device, registry, imageFor }: UpdateTestContext, path: UpgradePath): Promise<StartTimes> {
+export async function bootSourceForUpdate(
+  { rig, device, registry, imageFor }: UpdateTestContext,
+  path: UpgradePath,
+): Promise<StartTimes> {
   await registry.publishPath(path);
   // The update, not the source's first boot, is under test: a login snapshot may stand in for it.
   const started = await startFromImage(rig, device, (await imageFor(path.from.version)).path);
-  await prepareDevice(device, { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: path.from.supervisor, waitForApp: true });
+  await prepareDevice(device, {
+    registry: registry.started.deviceUrl,
+    deviceType: rig.deviceType,
+    supervisorVersion: path.from.supervisor,
+    waitForApp: true,
+  });
   await seedData(device);
   await setHealthWindow(device);
   return started;

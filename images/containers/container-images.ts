@@ -15,10 +15,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export type ContainerKind = 'supervisor' | 'app';
 
 /** Docker's names for Debian's architectures: the image config's platform, the supervisor repo's prefix. */
-const platforms: Record<DeviceTypeProfile['arch'], { architecture: string; variant: string; supervisorArch: string }> = {
-  armhf: { architecture: 'arm', variant: 'v7', supervisorArch: 'armv7hf' },
-  arm64: { architecture: 'arm64', variant: 'v8', supervisorArch: 'aarch64' },
-};
+const platforms: Record<DeviceTypeProfile['arch'], { architecture: string; variant: string; supervisorArch: string }> =
+  {
+    armhf: { architecture: 'arm', variant: 'v7', supervisorArch: 'armv7hf' },
+    arm64: { architecture: 'arm64', variant: 'v8', supervisorArch: 'aarch64' },
+  };
 
 export function platformOf(deviceType: string) {
   return platforms[deviceTypeProfile(deviceType).arch];
@@ -37,7 +38,12 @@ export const APP_REFERENCE = 'hupbench/app:latest';
 export interface ContainerImage {
   reference: string;
   layerPath: string;
-  config: { architecture: string; variant: string; os: 'linux'; config: { Cmd: string[]; Env: string[]; Labels: Record<string, string> } };
+  config: {
+    architecture: string;
+    variant: string;
+    os: 'linux';
+    config: { Cmd: string[]; Env: string[]; Labels: Record<string, string> };
+  };
 }
 
 export async function supervisorImage(deviceType: string, version: string): Promise<ContainerImage> {
@@ -50,7 +56,11 @@ export async function supervisorImage(deviceType: string, version: string): Prom
       architecture: platform.architecture,
       variant: platform.variant,
       os: 'linux',
-      config: { Cmd: ['/usr/bin/supervisor'], Env: [`SUPERVISOR_VERSION=${version}`], Labels: { 'io.resin.supervisor.version': version } },
+      config: {
+        Cmd: ['/usr/bin/supervisor'],
+        Env: [`SUPERVISOR_VERSION=${version}`],
+        Labels: { 'io.resin.supervisor.version': version },
+      },
     },
   };
 }
@@ -60,14 +70,22 @@ export async function appImage(deviceType: string): Promise<ContainerImage> {
   return {
     reference: APP_REFERENCE,
     layerPath: await containerLayer('app', deviceType, {}),
-    config: { architecture: platform.architecture, variant: platform.variant, os: 'linux', config: { Cmd: ['/usr/bin/heartbeat'], Env: [], Labels: {} } },
+    config: {
+      architecture: platform.architecture,
+      variant: platform.variant,
+      os: 'linux',
+      config: { Cmd: ['/usr/bin/heartbeat'], Env: [], Labels: {} },
+    },
   };
 }
 
 async function containerLayer(kind: ContainerKind, deviceType: string, files: Record<string, string>): Promise<string> {
   const profile = deviceTypeProfile(deviceType);
   const [busybox] = await download(['busybox-static'], profile.arch, cacheDir);
-  const hash = await hashInputs([path.join(here, kind), fileURLToPath(import.meta.url)], [profile.arch, path.basename(busybox!), files]);
+  const hash = await hashInputs(
+    [path.join(here, kind), fileURLToPath(import.meta.url)],
+    [profile.arch, path.basename(busybox!), files],
+  );
   const output = path.join(cacheDir, 'containers', `${kind}-${profile.arch}-${hash}.tar.gz`);
   if (await fileExists(output)) return output;
   const work = path.join(cacheDir, 'work', `container-${kind}-${profile.arch}-${process.pid}`);
@@ -83,7 +101,8 @@ async function containerLayer(kind: ContainerKind, deviceType: string, files: Re
       await mkdir(path.dirname(path.join(tree, file)), { recursive: true });
       await $`printf %s ${text} > ${path.join(tree, file)}`;
     }
-    for (const d of ['tmp', 'data', 'dev', 'proc', 'var/run', 'mnt/boot']) await mkdir(path.join(tree, d), { recursive: true });
+    for (const d of ['tmp', 'data', 'dev', 'proc', 'var/run', 'mnt/boot'])
+      await mkdir(path.join(tree, d), { recursive: true });
     await writeLayerTarball(tree, output);
     return output;
   } finally {

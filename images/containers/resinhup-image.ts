@@ -46,12 +46,18 @@ export async function resinhupImage(deviceType: string, secondaryDir: string): P
 
 async function resinhupLayer(deviceType: string, secondaryDir: string): Promise<string> {
   const profile = deviceTypeProfile(deviceType);
-  if (!(await fileExists(path.join(secondaryDir, 'resinhup.py')))) throw new Error(`No secondary updater at ${secondaryDir}/resinhup.py`);
+  if (!(await fileExists(path.join(secondaryDir, 'resinhup.py'))))
+    throw new Error(`No secondary updater at ${secondaryDir}/resinhup.py`);
   // Note: libssl3 is only for the _ssl and _hashlib extensions, which are dropped below.
-  const closure = (await resolveWithDependencies([`${PYTHON}-minimal`, 'e2fsprogs', 'busybox-static'], profile.arch)).filter((p) => !p.startsWith('libssl'));
+  const closure = (
+    await resolveWithDependencies([`${PYTHON}-minimal`, 'e2fsprogs', 'busybox-static'], profile.arch)
+  ).filter((p) => !p.startsWith('libssl'));
   const debs = await download(closure, profile.arch, cacheDir);
   const [stdlib] = await download([`lib${PYTHON}-stdlib`], profile.arch, cacheDir);
-  const hash = await hashInputs([secondaryDir, fileURLToPath(import.meta.url)], [profile.arch, debs.map((d) => path.basename(d)), path.basename(stdlib!)]);
+  const hash = await hashInputs(
+    [secondaryDir, fileURLToPath(import.meta.url)],
+    [profile.arch, debs.map((d) => path.basename(d)), path.basename(stdlib!)],
+  );
   const output = path.join(cacheDir, 'containers', `resinhup-${profile.arch}-${hash}.tar.gz`);
   if (await fileExists(output)) return output;
   const work = path.join(cacheDir, 'work', `resinhup-${profile.arch}-${process.pid}`);
@@ -60,14 +66,21 @@ async function resinhupLayer(deviceType: string, secondaryDir: string): Promise<
   try {
     await extract(debs, tree);
     await extract([stdlib!], path.join(work, 'stdlib'));
-    await cp(path.join(work, 'stdlib/usr/lib', PYTHON, 'json'), path.join(tree, 'usr/lib', PYTHON, 'json'), { recursive: true });
+    await cp(path.join(work, 'stdlib/usr/lib', PYTHON, 'json'), path.join(tree, 'usr/lib', PYTHON, 'json'), {
+      recursive: true,
+    });
     await $`rm -f ${tree}/usr/lib/${PYTHON}/lib-dynload/_ssl.* ${tree}/usr/lib/${PYTHON}/lib-dynload/_hashlib.*`;
-    for (const d of ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/lintian', 'usr/include']) await rm(path.join(tree, d), { recursive: true, force: true });
+    for (const d of ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/lintian', 'usr/include'])
+      await rm(path.join(tree, d), { recursive: true, force: true });
     await linkBusyboxApplets(tree, profile);
     // Note: a local __pycache__ (from running or compiling the secondary on the host) is not shipped.
-    await cp(secondaryDir, path.join(tree, 'usr/lib/resinhup'), { recursive: true, filter: (source) => path.basename(source) !== '__pycache__' });
+    await cp(secondaryDir, path.join(tree, 'usr/lib/resinhup'), {
+      recursive: true,
+      filter: (source) => path.basename(source) !== '__pycache__',
+    });
     // Mount points the outer script binds: the running root, the card's boot partition, the engine.
-    for (const d of ['host', 'mnt/boot', 'mnt/spare', 'dev', 'proc', 'sys', 'tmp', 'run/docker/spool', 'run/resinhup']) await mkdir(path.join(tree, d), { recursive: true });
+    for (const d of ['host', 'mnt/boot', 'mnt/spare', 'dev', 'proc', 'sys', 'tmp', 'run/docker/spool', 'run/resinhup'])
+      await mkdir(path.join(tree, d), { recursive: true });
     await writeLayerTarball(tree, output);
     return output;
   } finally {

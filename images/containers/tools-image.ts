@@ -36,7 +36,10 @@ export function toolsReference(targetVersion: string, deviceType: string): strin
 }
 
 export async function toolsImage(target: BuiltImage): Promise<ContainerImage> {
-  if (target.layout !== '2.x') throw new Error(`The tools image carries a 2.x release's boot files; ${target.version} has the ${target.layout} layout`);
+  if (target.layout !== '2.x')
+    throw new Error(
+      `The tools image carries a 2.x release's boot files; ${target.version} has the ${target.layout} layout`,
+    );
   const platform = platformOf(target.deviceType);
   return {
     reference: toolsReference(target.version, target.deviceType),
@@ -45,15 +48,26 @@ export async function toolsImage(target: BuiltImage): Promise<ContainerImage> {
       architecture: platform.architecture,
       variant: platform.variant,
       os: 'linux',
-      config: { Cmd: ['/hup-tools/bin/zstd', '--version'], Env: [], Labels: { 'io.resin.hup.tools': Object.keys(tools).join(','), 'io.resin.os.version': target.version } },
+      config: {
+        Cmd: ['/hup-tools/bin/zstd', '--version'],
+        Env: [],
+        Labels: { 'io.resin.hup.tools': Object.keys(tools).join(','), 'io.resin.os.version': target.version },
+      },
     },
   };
 }
 
 async function toolsLayer(target: BuiltImage): Promise<string> {
   const profile = deviceTypeProfile(target.deviceType);
-  const debs = await download(await resolveWithDependencies([...new Set(Object.values(tools).map((t) => t.package))], profile.arch), profile.arch, cacheDir);
-  const hash = await hashInputs([fileURLToPath(import.meta.url)], [profile.arch, debs.map((d) => path.basename(d)), target.hash]);
+  const debs = await download(
+    await resolveWithDependencies([...new Set(Object.values(tools).map((t) => t.package))], profile.arch),
+    profile.arch,
+    cacheDir,
+  );
+  const hash = await hashInputs(
+    [fileURLToPath(import.meta.url)],
+    [profile.arch, debs.map((d) => path.basename(d)), target.hash],
+  );
   const output = path.join(cacheDir, 'containers', `tools-${target.deviceType}-${target.version}-${hash}.tar.gz`);
   if (await fileExists(output)) return output;
   const work = path.join(cacheDir, 'work', `tools-${target.deviceType}-${target.version}-${process.pid}`);
@@ -62,11 +76,13 @@ async function toolsLayer(target: BuiltImage): Promise<string> {
   try {
     await extract(debs, tree);
     // What a device never runs: documentation, locales, character-set converters, headers.
-    for (const d of ['usr/share', 'usr/include', `usr/lib/${loaders[profile.arch].triplet}/gconv`, 'etc', 'var']) await rm(path.join(tree, d), { recursive: true, force: true });
+    for (const d of ['usr/share', 'usr/include', `usr/lib/${loaders[profile.arch].triplet}/gconv`, 'etc', 'var'])
+      await rm(path.join(tree, d), { recursive: true, force: true });
     await writeToolWrappers(tree, profile);
     const boot = path.join(tree, 'resin-boot');
     await copyBootPartitionFiles(target, boot, deviceOwnedBootFiles);
-    if (!(await fileExists(path.join(boot, 'boot.scr')))) throw new Error(`${target.path}: resin-boot has no boot.scr; is it a 2.x card?`);
+    if (!(await fileExists(path.join(boot, 'boot.scr'))))
+      throw new Error(`${target.path}: resin-boot has no boot.scr; is it a 2.x card?`);
     await writeLayerTarball(tree, output);
     return output;
   } finally {
@@ -77,11 +93,13 @@ async function toolsLayer(target: BuiltImage): Promise<string> {
 /** /hup-tools/bin/<tool>: runs the tool with the loader and libraries of this image, not the device's. */
 async function writeToolWrappers(tree: string, profile: DeviceTypeProfile): Promise<void> {
   const { triplet, loader } = loaders[profile.arch];
-  if (!(await fileExists(path.join(tree, 'lib', triplet, loader)))) throw new Error(`The tools image for ${profile.arch} has no lib/${triplet}/${loader} (libc6 not in the closure?)`);
+  if (!(await fileExists(path.join(tree, 'lib', triplet, loader))))
+    throw new Error(`The tools image for ${profile.arch} has no lib/${triplet}/${loader} (libc6 not in the closure?)`);
   const bin = path.join(tree, 'hup-tools/bin');
   await mkdir(bin, { recursive: true });
   for (const [name, tool] of Object.entries(tools)) {
-    if (!(await fileExists(path.join(tree, tool.path)))) throw new Error(`Package ${tool.package} (${profile.arch}) has no ${tool.path}`);
+    if (!(await fileExists(path.join(tree, tool.path))))
+      throw new Error(`Package ${tool.package} (${profile.arch}) has no ${tool.path}`);
     const script = [
       '#!/bin/sh',
       `# ${name} from the hupbench tools image, with the loader and libraries it came with.`,

@@ -20,7 +20,9 @@ const styles: Record<string, LegacyBootStyle> = {
 export function legacyBootStyle(deviceType: string): LegacyBootStyle {
   const style = styles[deviceType];
   if (!style) {
-    throw new Error(`No 1.x boot flow for device type "${deviceType}" (known: ${Object.keys(styles).join(', ')}). Add it to images/lib/boot-files-1x.ts.`);
+    throw new Error(
+      `No 1.x boot flow for device type "${deviceType}" (known: ${Object.keys(styles).join(', ')}). Add it to images/lib/boot-files-1x.ts.`,
+    );
   }
   return style;
 }
@@ -60,12 +62,16 @@ export async function writeLegacyBootPartition(opts: {
   // of a Pi 3 in 64-bit mode, like QEMU's loader, unpacks a gzip'd kernel8.img.
   await copyFile(path.join(opts.rootfs, 'boot/vmlinuz'), path.join(dir, RPI_1X_KERNEL));
   await copyFile(path.join(opts.rootfs, 'boot/initrd.img'), path.join(dir, RPI_1X_INITRD));
-  await writeFile(path.join(dir, 'config.txt'), `kernel=${RPI_1X_KERNEL}\ninitramfs ${RPI_1X_INITRD} followkernel\nenable_uart=1\narm_64bit=1\n`);
+  await writeFile(
+    path.join(dir, 'config.txt'),
+    `kernel=${RPI_1X_KERNEL}\ninitramfs ${RPI_1X_INITRD} followkernel\nenable_uart=1\narm_64bit=1\n`,
+  );
   await writeFile(path.join(dir, 'cmdline.txt'), cmdlineFor(profile, 2));
   for (const file of profile.bootFiles ?? []) {
     if (!('dtb' in file)) continue; // config.txt and U-Boot are the 2.x boot chain's
     const source = path.join(opts.kernel.root, 'usr/lib', `linux-image-${opts.kernel.release}`, file.dtb);
-    if (!(await fileExists(source))) throw new Error(`Boot file ${file.name}: ${file.dtb} is not in kernel package ${opts.kernel.release}`);
+    if (!(await fileExists(source)))
+      throw new Error(`Boot file ${file.name}: ${file.dtb} is not in kernel package ${opts.kernel.release}`);
     await copyFile(source, path.join(dir, file.name));
   }
 }

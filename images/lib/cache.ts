@@ -30,5 +30,8 @@ async function listFiles(p: string): Promise<string[]> {
 }
 
 export async function fileExists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }

@@ -9,7 +9,11 @@ $.verbose = false;
 // Note: apt answers the same questions for every image of a run; ask it once per process.
 const memo = new Map<string, Promise<string[]>>();
 function once(key: string, compute: () => Promise<string[]>): Promise<string[]> {
-  if (!memo.has(key)) memo.set(key, compute().catch((e) => (memo.delete(key), Promise.reject(e))));
+  if (!memo.has(key))
+    memo.set(
+      key,
+      compute().catch((e) => (memo.delete(key), Promise.reject(e))),
+    );
   return memo.get(key)!;
 }
 
@@ -20,10 +24,9 @@ export function resolveWithDependencies(packages: string[], arch: string): Promi
 
 async function resolveUncached(packages: string[], arch: string): Promise<string[]> {
   const qualified = packages.map((p) => `${p}:${arch}`);
-  const out = await $`apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances ${qualified}`;
-  const names = out.stdout
-    .split('\n')
-    .filter((line) => line && !line.startsWith(' ') && line.endsWith(`:${arch}`));
+  const out =
+    await $`apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances ${qualified}`;
+  const names = out.stdout.split('\n').filter((line) => line && !line.startsWith(' ') && line.endsWith(`:${arch}`));
   return [...new Set(names)].sort();
 }
 
@@ -58,6 +61,9 @@ export async function extract(debs: string[], into: string): Promise<void> {
 export async function resolveMetapackage(name: string, arch: string): Promise<string> {
   const out = await $`apt-cache depends ${name}:${arch}`;
   const dep = out.stdout.match(/Depends: (linux-image-[^\s:]+)/)?.[1];
-  if (!dep) throw new Error(`Cannot resolve ${name}:${arch} to a kernel package (apt-cache depends gave none). Run apt-get update with ${arch} enabled.`);
+  if (!dep)
+    throw new Error(
+      `Cannot resolve ${name}:${arch} to a kernel package (apt-cache depends gave none). Run apt-get update with ${arch} enabled.`,
+    );
   return dep;
 }

@@ -13,10 +13,19 @@ import { cacheDir, fileExists } from './cache.ts';
 const MiB = 1024 * 1024;
 
 export async function hostOsArchive(image: BuiltImage): Promise<string> {
-  const output = path.join(cacheDir, 'hostos', image.deviceType, image.version, `${image.hash}${image.layout === '1.x' ? '-boot' : ''}.tar.gz`);
+  const output = path.join(
+    cacheDir,
+    'hostos',
+    image.deviceType,
+    image.version,
+    `${image.hash}${image.layout === '1.x' ? '-boot' : ''}.tar.gz`,
+  );
   if (await fileExists(output)) return output;
   const root = image.partitions.find((p) => p.label === 'resin-rootA' || p.label === 'resin-root');
-  if (!root) throw new Error(`${image.path} has no root partition in its layout (${image.partitions.map((p) => p.label).join(', ')})`);
+  if (!root)
+    throw new Error(
+      `${image.path} has no root partition in its layout (${image.partitions.map((p) => p.label).join(', ')})`,
+    );
   const work = path.join(cacheDir, 'work', `hostos-${image.deviceType}-${image.version}-${process.pid}`);
   await rm(work, { recursive: true, force: true });
   await mkdir(path.join(work, 'tree'), { recursive: true });
@@ -25,9 +34,11 @@ export async function hostOsArchive(image: BuiltImage): Promise<string> {
     await $`dd if=${image.path} of=${fs} bs=1M skip=${root.startBytes / MiB} count=${root.sizeBytes / MiB} conv=sparse status=none`;
     // rdump keeps owners and modes when run as root; rdump of / writes the tree into tree/.
     const dump = await $`debugfs -R ${`rdump / ${path.join(work, 'tree')}`} ${fs}`.nothrow();
-    if (dump.exitCode !== 0) throw new Error(`debugfs could not dump ${image.path} partition ${root.number}: ${dump.stderr}`);
+    if (dump.exitCode !== 0)
+      throw new Error(`debugfs could not dump ${image.path} partition ${root.number}: ${dump.stderr}`);
     await rm(path.join(work, 'tree/lost+found'), { recursive: true, force: true });
-    if (image.layout === '1.x') await copyBootPartitionFiles(image, path.join(work, 'tree', 'resin-boot'), deviceOwnedBootFiles1x);
+    if (image.layout === '1.x')
+      await copyBootPartitionFiles(image, path.join(work, 'tree', 'resin-boot'), deviceOwnedBootFiles1x);
     await mkdir(path.dirname(output), { recursive: true });
     const partial = `${output}.${process.pid}.partial`;
     await $`tar --numeric-owner --sort=name -C ${path.join(work, 'tree')} -cf - . | gzip -n -6 > ${partial}`;

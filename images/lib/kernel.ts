@@ -12,7 +12,8 @@ export interface KernelTree {
 
 export async function findKernel(root: string): Promise<KernelTree> {
   const releases = await readdir(path.join(root, 'lib/modules'));
-  if (releases.length !== 1) throw new Error(`Expected one kernel in ${root}/lib/modules, found ${releases.join(', ') || 'none'}`);
+  if (releases.length !== 1)
+    throw new Error(`Expected one kernel in ${root}/lib/modules, found ${releases.join(', ') || 'none'}`);
   const release = releases[0]!;
   // Note: the package ships no modules.dep (its postinst runs depmod); run it on the host.
   await $`/sbin/depmod -b ${root} ${release}`;
@@ -27,9 +28,7 @@ export async function moduleLoadOrder(kernel: KernelTree, names: string[]): Prom
     const [file, rest] = line.split(':');
     if (file) deps.set(file, rest!.trim().split(/\s+/).filter(Boolean));
   }
-  const builtin = new Set(
-    (await readFile(path.join(dir, 'modules.builtin'), 'utf8')).split('\n').map(moduleName),
-  );
+  const builtin = new Set((await readFile(path.join(dir, 'modules.builtin'), 'utf8')).split('\n').map(moduleName));
   const byName = new Map([...deps.keys()].map((file) => [moduleName(file), file]));
   const order: string[] = [];
   const visit = (file: string) => {
@@ -41,13 +40,17 @@ export async function moduleLoadOrder(kernel: KernelTree, names: string[]): Prom
   for (const name of names) {
     const file = byName.get(name.replace(/-/g, '_'));
     if (file) visit(file);
-    else if (!builtin.has(name.replace(/-/g, '_'))) throw new Error(`Kernel ${kernel.release} has no module "${name}" (neither built in nor loadable)`);
+    else if (!builtin.has(name.replace(/-/g, '_')))
+      throw new Error(`Kernel ${kernel.release} has no module "${name}" (neither built in nor loadable)`);
   }
   return order;
 }
 
 function moduleName(file: string): string {
-  return path.basename(file).replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_');
+  return path
+    .basename(file)
+    .replace(/\.ko(\.\w+)?$/, '')
+    .replace(/-/g, '_');
 }
 
 /** Builds a gzip'd newc initramfs: static busybox, /init, the modules and their load order. */
@@ -61,7 +64,8 @@ export async function buildInitramfs(opts: {
 }): Promise<void> {
   const tree = path.join(opts.workDir, 'initramfs');
   await $`rm -rf ${tree}`;
-  for (const d of ['bin', 'dev', 'proc', 'sys', 'etc', 'lib/modules', 'newroot']) await mkdir(path.join(tree, d), { recursive: true });
+  for (const d of ['bin', 'dev', 'proc', 'sys', 'etc', 'lib/modules', 'newroot'])
+    await mkdir(path.join(tree, d), { recursive: true });
   await copyFile(opts.busybox, path.join(tree, 'bin/busybox'));
   await $`chmod 755 ${path.join(tree, 'bin/busybox')}`;
   await copyFile(opts.initScript, path.join(tree, 'init'));

@@ -15,7 +15,14 @@ const releaseSchema = z.object({
   images: z.record(z.string(), z.string()).optional(),
 });
 const catalogueSchema = z.object({
-  releases: z.array(releaseSchema.refine((r) => !(r.from1x && r.layout !== '2.x'), { message: 'from1x is for 2.x releases (the targets of a 1.x → 2.x migration)', path: ['from1x'] })).min(1),
+  releases: z
+    .array(
+      releaseSchema.refine((r) => !(r.from1x && r.layout !== '2.x'), {
+        message: 'from1x is for 2.x releases (the targets of a 1.x → 2.x migration)',
+        path: ['from1x'],
+      }),
+    )
+    .min(1),
 });
 
 export type Release = z.infer<typeof releaseSchema>;
@@ -35,7 +42,9 @@ export async function findRelease(version: string, file = releasesFile): Promise
   const releases = await loadReleases(file);
   const release = releases.find((r) => r.version === version);
   if (!release) {
-    throw new Error(`Unknown OS version "${version}". ${path.relative(projectRoot, file)} knows: ${releases.map((r) => r.version).join(', ')}`);
+    throw new Error(
+      `Unknown OS version "${version}". ${path.relative(projectRoot, file)} knows: ${releases.map((r) => r.version).join(', ')}`,
+    );
   }
   return release;
 }
@@ -48,7 +57,8 @@ export function registryTag(version: string, deviceType: string): string {
 /** Numeric comparison of `1.2.3+rev4` versions; negative when a < b. */
 export function compareVersions(a: string, b: string): number {
   const parts = (v: string) => v.match(/\d+/g)!.map(Number);
-  const pa = parts(a), pb = parts(b);
+  const pa = parts(a),
+    pb = parts(b);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const d = (pa[i] ?? 0) - (pb[i] ?? 0);
     if (d) return d;

@@ -19,7 +19,14 @@ export interface RootfsSpec {
 
 /** Removes what a device never reads: documentation, manuals, locales. */
 export async function prune(tree: string): Promise<void> {
-  for (const d of ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/lintian', 'usr/share/info', 'usr/share/bug']) {
+  for (const d of [
+    'usr/share/doc',
+    'usr/share/man',
+    'usr/share/locale',
+    'usr/share/lintian',
+    'usr/share/info',
+    'usr/share/bug',
+  ]) {
     await rm(path.join(tree, d), { recursive: true, force: true });
   }
 }
@@ -40,7 +47,19 @@ export async function linkBusyboxApplets(tree: string, profile: DeviceTypeProfil
 export async function writeReleaseFiles(spec: RootfsSpec): Promise<void> {
   const { tree, profile } = spec;
   await cp(spec.overlayDir, tree, { recursive: true });
-  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'var', 'mnt/boot', 'mnt/state', 'mnt/data', 'root/.ssh', 'etc/dropbear']) {
+  for (const d of [
+    'proc',
+    'sys',
+    'dev',
+    'run',
+    'tmp',
+    'var',
+    'mnt/boot',
+    'mnt/state',
+    'mnt/data',
+    'root/.ssh',
+    'etc/dropbear',
+  ]) {
     await mkdir(path.join(tree, d), { recursive: true });
   }
   // 1.x mounts resin-conf there (the root is read-only, so the mount point must be in the image).

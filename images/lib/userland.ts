@@ -8,4 +8,12 @@ export const userlandPackages = ['busybox-static', 'dropbear-bin', 'e2fsprogs', 
  */
 // openssh-sftp-server: dropbear has no SFTP of its own and runs /usr/lib/sftp-server (an overlay
 // wrapper around /usr/lib/openssh/sftp-server, which needs only libc); the harness uploads over SFTP.
-export const userlandPackagesNoDeps = ['openssh-sftp-server', 'util-linux', 'libmount1', 'libsmartcols1', 'libudev1', 'libselinux1', 'libpcre2-8-0'];
+export const userlandPackagesNoDeps = [
+  'openssh-sftp-server',
+  'util-linux',
+  'libmount1',
+  'libsmartcols1',
+  'libudev1',
+  'libselinux1',
+  'libpcre2-8-0',
+];

@@ -9,9 +9,14 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 test('the shipped CI definitions validate', async () => {
   const out = await new Promise<{ code: number; text: string }>((resolve) => {
-    execFile(path.join(root, 'node_modules/.bin/tsx'), ['.ci/validate-ci.ts'], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, text: `${stdout}${stderr}` });
-    });
+    execFile(
+      path.join(root, 'node_modules/.bin/tsx'),
+      ['.ci/validate-ci.ts'],
+      { cwd: root, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, text: `${stdout}${stderr}` });
+      },
+    );
   });
   expect(out.code, out.text).toBe(0);
   expect(out.text).toMatch(/CI definitions valid: 1 GitHub workflow\(s\)/);

@@ -11,20 +11,28 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 function hupbench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(root, 'bin/hupbench.js'), ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(root, 'bin/hupbench.js'), ...args],
+      { cwd: root, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 /** The same command in this process (a process per case costs seconds under a loaded host). */
 async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
+  let stdout = '',
+    stderr = '';
   const { log, error, warn } = console;
   console.log = (...a: unknown[]) => void (stdout += `${a.join(' ')}\n`);
   console.error = console.warn = (...a: unknown[]) => void (stderr += `${a.join(' ')}\n`);
   try {
-    const code = await main(['node', 'hupbench', ...args], { output: { writeOut: (t) => void (stdout += t), writeErr: (t) => void (stderr += t) } });
+    const code = await main(['node', 'hupbench', ...args], {
+      output: { writeOut: (t) => void (stdout += t), writeErr: (t) => void (stderr += t) },
+    });
     return { code, stdout, stderr };
   } finally {
     Object.assign(console, { log, error, warn });
@@ -64,19 +72,73 @@ test('paths lists the matrix from images/releases.yaml, filterable', async () =>
 });
 
 const refusals: Array<[string[], RegExp]> = [
-  [['run', '--rig', 'no-such-rig', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1'], /Unknown rig "no-such-rig"\. Known rigs: .*qemu-beaglebone-black/],
-  [['run', '--rig', 'qemu-beaglebone-black', '--from', '9.9.9', '--to', '2.12.3+rev1'], /Unknown version "9\.9\.9"\. Known versions: .*2\.9\.7\+rev1/],
-  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.12.3+rev1', '--to', '2.9.7+rev1'], /No upgrade path 2\.12\.3\+rev1 → 2\.9\.7\+rev1 on qemu-beaglebone-black\. Paths on qemu-beaglebone-black: .*2\.9\.7\+rev1 → 2\.12\.3\+rev1/],
-  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'meteor'], /Unknown fault "meteor"\. Known faults: power-cut, network-down, broken-init/],
-  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut'], /--fault power-cut needs --at PHASE.*checks, stop-supervisor, pull, format-spare, export/],
-  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut', '--at', 'exprot'], /Unknown phase "exprot"\. Known phases: checks, .*export/],
-  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'broken-init', '--at', 'export'], /broken-init .* takes no --at/],
-  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--at', 'export'], /--at needs a --fault/],
+  [
+    ['run', '--rig', 'no-such-rig', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1'],
+    /Unknown rig "no-such-rig"\. Known rigs: .*qemu-beaglebone-black/,
+  ],
+  [
+    ['run', '--rig', 'qemu-beaglebone-black', '--from', '9.9.9', '--to', '2.12.3+rev1'],
+    /Unknown version "9\.9\.9"\. Known versions: .*2\.9\.7\+rev1/,
+  ],
+  [
+    ['run', '--rig', 'qemu-beaglebone-black', '--from', '2.12.3+rev1', '--to', '2.9.7+rev1'],
+    /No upgrade path 2\.12\.3\+rev1 → 2\.9\.7\+rev1 on qemu-beaglebone-black\. Paths on qemu-beaglebone-black: .*2\.9\.7\+rev1 → 2\.12\.3\+rev1/,
+  ],
+  [
+    ['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'meteor'],
+    /Unknown fault "meteor"\. Known faults: power-cut, network-down, broken-init/,
+  ],
+  [
+    ['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut'],
+    /--fault power-cut needs --at PHASE.*checks, stop-supervisor, pull, format-spare, export/,
+  ],
+  [
+    [
+      'run',
+      '--rig',
+      'qemu-beaglebone-black',
+      '--from',
+      '2.9.7+rev1',
+      '--to',
+      '2.12.3+rev1',
+      '--fault',
+      'power-cut',
+      '--at',
+      'exprot',
+    ],
+    /Unknown phase "exprot"\. Known phases: checks, .*export/,
+  ],
+  [
+    [
+      'run',
+      '--rig',
+      'qemu-beaglebone-black',
+      '--from',
+      '2.9.7+rev1',
+      '--to',
+      '2.12.3+rev1',
+      '--fault',
+      'broken-init',
+      '--at',
+      'export',
+    ],
+    /broken-init .* takes no --at/,
+  ],
+  [
+    ['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--at', 'export'],
+    /--at needs a --fault/,
+  ],
   [['gate', '7.0.0'], /Unknown version "7\.0\.0"\. Known versions:/],
-  [['gate', '2.0.0+rev2'], /No supported source version updates to 2\.0\.0\+rev2.*Versions that are update targets: .*2\.12\.3\+rev1/],
+  [
+    ['gate', '2.0.0+rev2'],
+    /No supported source version updates to 2\.0\.0\+rev2.*Versions that are update targets: .*2\.12\.3\+rev1/,
+  ],
   [['gate', '2.12.3+rev1', '--rig', 'bench-42'], /Unknown rig "bench-42"/],
   [['paths', '--class', '3x'], /Unknown path class "3x"\. Known path classes: 2x, 1x-2x, 1x/],
-  [['images', '--device-type', 'toaster'], /Unknown device type "toaster"\. Known device types: beaglebone-black, raspberrypi3-64/],
+  [
+    ['images', '--device-type', 'toaster'],
+    /Unknown device type "toaster"\. Known device types: beaglebone-black, raspberrypi3-64/,
+  ],
   [['check', '--rig', 'nope'], /Unknown rig "nope"/],
   [['console', '--rig', 'qemu-beaglebone-black'], /needs an image to boot: --release VERSION or --image FILE/],
   [['flash', '--rig', 'qemu-beaglebone-black'], /Say what to flash: --release VERSION .* or --image FILE/],
@@ -85,9 +147,29 @@ const refusals: Array<[string[], RegExp]> = [
   [['nightly', '--shard', 'half'], /--shard "half" is not a shard/],
   [['nightly', '--workers', '0'], /--workers 0 runs nothing/],
   // commander's own parse errors are bad input too.
-  [['run', '--rig', 'qemu-beaglebone-black', '--to', '2.12.3+rev1'], /required option '--from <version>' not specified/],
+  [
+    ['run', '--rig', 'qemu-beaglebone-black', '--to', '2.12.3+rev1'],
+    /required option '--from <version>' not specified/,
+  ],
   [['nightly', '--workers', 'two'], /option '--workers <n>' argument 'two' is invalid\. a whole number/],
-  [['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut', '--at', 'export', '--after-ms', '-5'], /--after-ms/],
+  [
+    [
+      'run',
+      '--rig',
+      'qemu-beaglebone-black',
+      '--from',
+      '2.9.7+rev1',
+      '--to',
+      '2.12.3+rev1',
+      '--fault',
+      'power-cut',
+      '--at',
+      'export',
+      '--after-ms',
+      '-5',
+    ],
+    /--after-ms/,
+  ],
   [['frobnicate'], /unknown command 'frobnicate'/],
   [['gate', '2.12.3+rev1', '--workers', '0'], /--workers 0 runs nothing/],
   [['gate', '2.12.3+rev1', '--only', 'paths'], /categories are update paths, rollback, sanity, power cuts/],

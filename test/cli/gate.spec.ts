@@ -12,13 +12,30 @@ const rig = 'qemu-beaglebone-black';
 const target = '2.12.3+rev1';
 const meta = { resultsDir: 'results/x', startedAt: new Date(0), durationMs: 60_000, playwrightExit: 0 };
 const passed: Verdict = { result: 'passed', attempts: 1 };
-const row = (title: string, verdict: Verdict = passed, extra: Partial<SummaryRow> = {}): SummaryRow => ({ project: rig, title, file: '/x/suites/any.spec.ts', verdict, durationMs: 90_000, ...extra });
-const summary = (rows: SummaryRow[]): RunSummary => ({ startedAt: '', durationMs: 0, rows, passed: 0, failed: 0, skipped: 0, flaky: 0 });
+const row = (title: string, verdict: Verdict = passed, extra: Partial<SummaryRow> = {}): SummaryRow => ({
+  project: rig,
+  title,
+  file: '/x/suites/any.spec.ts',
+  verdict,
+  durationMs: 90_000,
+  ...extra,
+});
+const summary = (rows: SummaryRow[]): RunSummary => ({
+  startedAt: '',
+  durationMs: 0,
+  rows,
+  passed: 0,
+  failed: 0,
+  skipped: 0,
+  flaky: 0,
+});
 
 /** One summary row for every check the plan names, all passed; `edit` changes the ones it matches. */
 function allChecks(plan: GatePlan, edit: (r: SummaryRow) => SummaryRow = (r) => r): SummaryRow[] {
   const rows = [
-    ...plan.paths.map((e) => row(`x: ${e.path.name}`, passed, { from: e.path.from.version, to: e.path.to.version, file: `/x/${e.suite}` })),
+    ...plan.paths.map((e) =>
+      row(`x: ${e.path.name}`, passed, { from: e.path.from.version, to: e.path.to.version, file: `/x/${e.suite}` }),
+    ),
     ...plan.rollbackTitles.map((t) => row(t)),
     ...plan.updaters.map((u) => row(`${u} refuses: downgrade`)),
     ...plan.powerCuts.map((c) => row(powerCutTitle(c))),
@@ -55,11 +72,17 @@ test('every check passed: exit 0, PASS', () => {
 
 test('a product failure that a retry passed fails the gate (exit 1) and the verdict names the check', () => {
   const failed: Verdict = { result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: true };
-  const rows = allChecks(plan, (r) => (r.title.startsWith('rollback: broken-init') ? { ...r, verdict: failed, error: 'ProductWaitError: U-Boot giving up on the new OS: did not happen.' } : r));
+  const rows = allChecks(plan, (r) =>
+    r.title.startsWith('rollback: broken-init')
+      ? { ...r, verdict: failed, error: 'ProductWaitError: U-Boot giving up on the new OS: did not happen.' }
+      : r,
+  );
   const v = gateVerdict(plan, gateLines(plan, [rig], summary(rows)), meta);
   expect(v.exitCode).toBe(1);
   expect(v.markdown).toMatch(/— FAIL/);
-  expect(v.markdown).toMatch(/## Failures\n\n- \*\*qemu-beaglebone-black, rollback, broken-init \(2\.9\.7\+rev1 → 2\.12\.3\+rev1\)\*\*: ProductWaitError: U-Boot giving up/);
+  expect(v.markdown).toMatch(
+    /## Failures\n\n- \*\*qemu-beaglebone-black, rollback, broken-init \(2\.9\.7\+rev1 → 2\.12\.3\+rev1\)\*\*: ProductWaitError: U-Boot giving up/,
+  );
 });
 
 test('a retried rig fault that then passed is a pass; rig failures alone are exit 3, no verdict', () => {
@@ -68,7 +91,9 @@ test('a retried rig fault that then passed is a pass; rig failures alone are exi
   const withFlaky = allChecks(plan, (r) => (r.from === first.from.version ? { ...r, verdict: flaky } : r));
   expect(gateVerdict(plan, gateLines(plan, [rig], summary(withFlaky)), meta).exitCode).toBe(0);
   const rigFailed: Verdict = { result: 'failed', attempts: 2, kind: 'infrastructure', retriedIntoPass: false };
-  const lost = allChecks(plan, (r) => (r.from === first.from.version ? { ...r, verdict: rigFailed, error: 'InfraError: QEMU did not start' } : r));
+  const lost = allChecks(plan, (r) =>
+    r.from === first.from.version ? { ...r, verdict: rigFailed, error: 'InfraError: QEMU did not start' } : r,
+  );
   const v = gateVerdict(plan, gateLines(plan, [rig], summary(lost)), meta);
   expect(v.exitCode).toBe(3);
   expect(v.markdown).toMatch(/— NO VERDICT \(the rig failed\)/);
@@ -83,21 +108,36 @@ test('a check that did not run fails the gate', () => {
 
 test('findings of unsafe windows lead the verdict', () => {
   const full = { ...plan, powerCuts: plan.powerCuts };
-  const rows = allChecks(full, (r) => (r.title.startsWith('power cut: upgrade-1.x-to-2.x.sh in layout') ? { ...r, findings: ['known unsafe window layout: new-os after a rerun; resin-data intact'] } : r));
+  const rows = allChecks(full, (r) =>
+    r.title.startsWith('power cut: upgrade-1.x-to-2.x.sh in layout')
+      ? { ...r, findings: ['known unsafe window layout: new-os after a rerun; resin-data intact'] }
+      : r,
+  );
   const v = gateVerdict(full, gateLines(full, [rig], summary(rows)), meta);
   expect(v.exitCode).toBe(0);
-  expect(v.markdown).toMatch(/^# Release gate[^\n]*\n\n[^\n]*\n\n[^\n]*\n\n## Findings\n\n[^\n]*\n\n- \*\*qemu-beaglebone-black, power cuts, upgrade-1\.x-to-2\.x\.sh in layout → unsafe\*\*: known unsafe window layout/);
+  expect(v.markdown).toMatch(
+    /^# Release gate[^\n]*\n\n[^\n]*\n\n[^\n]*\n\n## Findings\n\n[^\n]*\n\n- \*\*qemu-beaglebone-black, power cuts, upgrade-1\.x-to-2\.x\.sh in layout → unsafe\*\*: known unsafe window layout/,
+  );
 });
 
 test('exit codes: 0 passed, 1 product (or a timeout, or nothing ran), 3 only rig failures', () => {
-  const fail = (kind: 'product' | 'infrastructure' | 'timeout' | 'harness'): Verdict => ({ result: 'failed', attempts: 2, kind, retriedIntoPass: false });
-  expect(runExitCode([row('a'), row('b', { result: 'flaky', attempts: 2, retriedFor: ['infrastructure'] })], 0).code).toBe(0);
+  const fail = (kind: 'product' | 'infrastructure' | 'timeout' | 'harness'): Verdict => ({
+    result: 'failed',
+    attempts: 2,
+    kind,
+    retriedIntoPass: false,
+  });
+  expect(
+    runExitCode([row('a'), row('b', { result: 'flaky', attempts: 2, retriedFor: ['infrastructure'] })], 0).code,
+  ).toBe(0);
   expect(runExitCode([row('a'), row('b', fail('product'))], 1).code).toBe(1);
   expect(runExitCode([row('a'), row('b', fail('timeout'))], 1).code).toBe(1);
   expect(runExitCode([row('a', fail('harness'))], 1).code).toBe(1);
   expect(runExitCode([row('a', fail('infrastructure')), row('b', fail('product'))], 1).code).toBe(1);
   expect(runExitCode([row('a', fail('infrastructure')), row('b')], 1).code).toBe(3);
-  expect(runExitCode([row('a', { result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: true })], 0).code).toBe(1);
+  expect(
+    runExitCode([row('a', { result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: true })], 0).code,
+  ).toBe(1);
   expect(runExitCode([], 0).code).toBe(1);
   expect(runExitCode([row('a')], 1).code).toBe(1);
 });

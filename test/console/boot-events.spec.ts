@@ -34,12 +34,14 @@ test('a reset without a restart request or power-on is reported as unexpected', 
 });
 
 test('bootcount, BOOTLIMIT and kernel panic lines are recognised', () => {
-  const parser = feedAll([
-    'U-Boot 2023.01+dfsg-2+deb12u3 (Jun 22 2026 - 08:38:07 +0000)',
-    '[boot.scr] bootcount=3',
-    'WARNING! BOOTLIMIT EXCEEDED. SWITCHING TO PREVIOUS ROOT',
-    '[    0.000000] Linux version 6.1.0-50-armmp',
-    '[    2.1] Kernel panic - not syncing: No working init found.',
-  ].join('\n'));
+  const parser = feedAll(
+    [
+      'U-Boot 2023.01+dfsg-2+deb12u3 (Jun 22 2026 - 08:38:07 +0000)',
+      '[boot.scr] bootcount=3',
+      'WARNING! BOOTLIMIT EXCEEDED. SWITCHING TO PREVIOUS ROOT',
+      '[    0.000000] Linux version 6.1.0-50-armmp',
+      '[    2.1] Kernel panic - not syncing: No working init found.',
+    ].join('\n'),
+  );
   expect(parser.events.map((e) => e.kind)).toEqual(['bootloader', 'bootcount', 'bootlimit', 'kernel', 'panic']);
 });

@@ -45,7 +45,10 @@ test('a recording without any boot is one piece', () => {
 test('a board resumed from a login snapshot is a boot of its own, and the update reboot after it another', () => {
   const log = [
     t(0, '---- power on (2026-11-27T10:00:00Z) ----'),
-    t(0, '---- resumed at the login prompt from snapshot 718cc87a185ce1aa (a real boot of card.img saved 2026-11-27T09:00:00Z) ----'),
+    t(
+      0,
+      '---- resumed at the login prompt from snapshot 718cc87a185ce1aa (a real boot of card.img saved 2026-11-27T09:00:00Z) ----',
+    ),
     t(1, 'login: '),
     t(90, 'reboot: Restarting system'),
     t(91, 'U-Boot 2023.01+dfsg-2+deb12u1 (Oct 01 2024)'),

@@ -8,8 +8,12 @@ let board: ChildProcess;
 let console_: SerialConsole;
 
 test.beforeEach(async () => {
-  board = spawn('python3', [path.join(import.meta.dirname, '../fixtures/pty-board.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ptyPath = await new Promise<string>((resolve) => board.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  board = spawn('python3', [path.join(import.meta.dirname, '../fixtures/pty-board.py')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ptyPath = await new Promise<string>((resolve) =>
+    board.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+  );
   console_ = new SerialConsole('pty-board');
   console_.attach(await openSerialTransport(ptyPath));
   console_.markPowerOn();

@@ -6,7 +6,14 @@ import { parseSnapshot } from '../../harness/device/device-state.ts';
 import { expect } from '../../harness/device/matchers.ts';
 
 const fixture = (name: string) => readFile(path.join(import.meta.dirname, '../fixtures', name), 'utf8');
-const failure = (assertion: () => void) => { try { assertion(); } catch (e) { return (e as Error).message; } return 'no failure'; };
+const failure = (assertion: () => void) => {
+  try {
+    assertion();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return 'no failure';
+};
 
 test('a 1.x Raspberry Pi running from resin-updt: layout, root, cmdline.txt boot settings', async () => {
   const state = parseSnapshot(await fixture('rpi-1x-snapshot.txt'));
@@ -22,7 +29,9 @@ test('a 1.x Raspberry Pi running from resin-updt: layout, root, cmdline.txt boot
 });
 
 test('a 1.x BeagleBone selects its root with uEnv.txt bootpart', async () => {
-  const text = (await fixture('rpi-1x-snapshot.txt')).replace(/=== uenv-1x\n/, '=== uenv-1x\nbootpart=1:2\n').replace(/=== cmdline-txt\n.*\n/, '=== cmdline-txt\n');
+  const text = (await fixture('rpi-1x-snapshot.txt'))
+    .replace(/=== uenv-1x\n/, '=== uenv-1x\nbootpart=1:2\n')
+    .replace(/=== cmdline-txt\n.*\n/, '=== cmdline-txt\n');
   const state = parseSnapshot(text);
   expect(state.bootSelects).toEqual({ file: 'uEnv.txt', partition: 2 });
 });

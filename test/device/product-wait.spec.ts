@@ -9,20 +9,33 @@ import type { Rig } from '../../harness/rig/rig.ts';
 
 function fakeRig(attached: boolean): Rig {
   const console = new SerialConsole('fake-board');
-  const transport: ConsoleTransport = { description: 'fake', write: async () => {}, onData: () => {}, close: async () => {} };
+  const transport: ConsoleTransport = {
+    description: 'fake',
+    write: async () => {},
+    onData: () => {},
+    close: async () => {},
+  };
   if (attached) console.attach(transport);
   return { console, config: { name: 'fake-board' }, powerReport: () => 'fake-board: power on' } as unknown as Rig;
 }
 
 test('a console event the product never printed is a product failure naming what was awaited', async () => {
-  const error = await expectOnConsole(fakeRig(true), /BOOTLIMIT EXCEEDED/, { timeoutMs: 200, what: 'U-Boot giving up on the new OS' }).catch((e: Error) => e);
+  const error = await expectOnConsole(fakeRig(true), /BOOTLIMIT EXCEEDED/, {
+    timeoutMs: 200,
+    what: 'U-Boot giving up on the new OS',
+  }).catch((e: Error) => e);
   expect(error).toBeInstanceOf(ProductWaitError);
-  expect((error as Error).message).toMatch(/^U-Boot giving up on the new OS: did not happen\.\nexpect\(fake-board\)\.toReach\("U-Boot giving up on the new OS"\) failed: /);
+  expect((error as Error).message).toMatch(
+    /^U-Boot giving up on the new OS: did not happen\.\nexpect\(fake-board\)\.toReach\("U-Boot giving up on the new OS"\) failed: /,
+  );
   expect((error as Error).message).toContain('Rig: fake-board: power on; host load');
 });
 
 test('the same wait with the console line gone is the rig failing', async () => {
-  const error = await expectOnConsole(fakeRig(false), /BOOTLIMIT EXCEEDED/, { timeoutMs: 200, what: 'U-Boot giving up on the new OS' }).catch((e: Error) => e);
+  const error = await expectOnConsole(fakeRig(false), /BOOTLIMIT EXCEEDED/, {
+    timeoutMs: 200,
+    what: 'U-Boot giving up on the new OS',
+  }).catch((e: Error) => e);
   expect(error).toBeInstanceOf(InfraError);
   expect((error as Error).message).toMatch(/the rig failed while the harness waited \(the console line is gone\)/);
 });

@@ -13,7 +13,12 @@ test('the 2.x BeagleBone card has the DESIGN.md layout, release files and boot f
   const expected = placePartitions('2.x');
   for (const spec of expected) {
     const part = table.find((p) => p.number === spec.number);
-    expect(part, `partition ${spec.number}`).toMatchObject({ label: spec.label, fs: spec.fs, startBytes: spec.startBytes, sizeBytes: spec.sizeBytes });
+    expect(part, `partition ${spec.number}`).toMatchObject({
+      label: spec.label,
+      fs: spec.fs,
+      startBytes: spec.startBytes,
+      sizeBytes: spec.sizeBytes,
+    });
   }
   expect(table.find((p) => p.number === 4)?.type).toBe('5'); // extended
   expect(table.find((p) => p.number === 1)?.bootable).toBe(true);

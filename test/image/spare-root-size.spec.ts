@@ -27,7 +27,10 @@ test('tarFileBytes counts the regular files of a tar, as GNU tar lists them', as
     const file = path.join(dir, 'tree.tar');
     await $`tar --numeric-owner --sort=name -C ${tree} -cf ${file} .`;
     const listed = (await $`tar -tvf ${file}`.quiet()).stdout;
-    const regular = listed.split('\n').filter((l) => l.startsWith('-')).reduce((sum, l) => sum + Number(l.split(/\s+/)[2]), 0);
+    const regular = listed
+      .split('\n')
+      .filter((l) => l.startsWith('-'))
+      .reduce((sum, l) => sum + Number(l.split(/\s+/)[2]), 0);
     expect(regular).toBe(70_002);
     expect(tarFileBytes(await readFile(file))).toBe(regular);
   } finally {
@@ -40,6 +43,11 @@ test('withPartitionShrunk: the spare root is smaller, the rest of the card as it
   const before = await readPartitionTable(image.path);
   const after = await readPartitionTable(await withPartitionShrunk(image.path, 'resin-rootB', 16));
   const rootB = before.find((p) => p.label === 'resin-rootB')!;
-  expect(after.find((p) => p.number === rootB.number)).toMatchObject({ label: 'resin-rootB', fs: 'ext4', startBytes: rootB.startBytes, sizeBytes: 16 * 1024 * 1024 });
+  expect(after.find((p) => p.number === rootB.number)).toMatchObject({
+    label: 'resin-rootB',
+    fs: 'ext4',
+    startBytes: rootB.startBytes,
+    sizeBytes: 16 * 1024 * 1024,
+  });
   expect(after.filter((p) => p.number !== rootB.number)).toEqual(before.filter((p) => p.number !== rootB.number));
 });

@@ -36,7 +36,10 @@ test('push an image, pull its manifest and blobs back with digests checked', asy
   expect(await registry.client.tags('hupbench/probe')).toEqual(['v1']);
 
   // Pushing the same image again uploads nothing: the registry has every blob.
-  const again = await registry.client.pushImage('hupbench/probe:v2', { layers: [{ gzip: layer }], config: { architecture: 'arm', os: 'linux', config: {} } });
+  const again = await registry.client.pushImage('hupbench/probe:v2', {
+    layers: [{ gzip: layer }],
+    config: { architecture: 'arm', os: 'linux', config: {} },
+  });
   expect(again.bytesUploaded).toBeLessThan(1000);
 
   await registry.client.deleteTag('hupbench/probe:v1');
@@ -47,7 +50,10 @@ test('a registry stopped and started again (a fault) keeps its port, its images 
   test.setTimeout(120_000);
   await using registry = await startRegistry();
   const layer = gzipSync(Buffer.from('bytes after a restart\n'.repeat(500)));
-  await registry.client.pushImage('hupbench/restart:v1', { layers: [{ gzip: layer }], config: { architecture: 'arm', os: 'linux', config: {} } });
+  await registry.client.pushImage('hupbench/restart:v1', {
+    layers: [{ gzip: layer }],
+    config: { architecture: 'arm', os: 'linux', config: {} },
+  });
   const { manifest } = await registry.client.getManifest('hupbench/restart:v1');
   await registry.client.getBlob('hupbench/restart', manifest.layers[0]!.digest);
   const beforeStop = await registry.mark();
@@ -60,6 +66,8 @@ test('a registry stopped and started again (a fault) keeps its port, its images 
   const served = await registry.bytesServed(mark);
   expect(served.blobs, 'the restarted registry served the layer and its log says so').toBe(layer.byteLength);
   expect(served.requests).toBe(1);
-  const blobGets = (await registry.accessLog()).filter((e) => e.method === 'GET' && e.path.endsWith(manifest.layers[0]!.digest));
+  const blobGets = (await registry.accessLog()).filter(
+    (e) => e.method === 'GET' && e.path.endsWith(manifest.layers[0]!.digest),
+  );
   expect(blobGets, 'one GET of the layer before the stop and one after, none read twice').toHaveLength(2);
 });

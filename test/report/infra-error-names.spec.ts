@@ -8,7 +8,9 @@ import path from 'node:path';
 import { failureKind, infraErrorNames } from '../../harness/report/failure-kind.ts';
 
 const harness = path.resolve(import.meta.dirname, '../../harness');
-const sources = (readdirSync(harness, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(harness, f), 'utf8'));
+const sources = (readdirSync(harness, { recursive: true }) as string[])
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => readFileSync(path.join(harness, f), 'utf8'));
 
 test('every InfraError class is classified as a rig failure by its name', () => {
   const infra = new Set(['InfraError']);
@@ -17,7 +19,7 @@ test('every InfraError class is classified as a rig failure by its name', () => 
     grew = false;
     for (const src of sources) {
       for (const m of src.matchAll(/class (\w+) extends (\w+)/g)) {
-        if (infra.has(m[2]!) && !infra.has(m[1]!)) (infra.add(m[1]!), (grew = true));
+        if (infra.has(m[2]!) && !infra.has(m[1]!)) infra.add(m[1]!), (grew = true);
       }
     }
   }

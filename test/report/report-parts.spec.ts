@@ -13,9 +13,18 @@ import { renderTimelineSvg } from '../../harness/report/render/timeline-svg.ts';
 import { verdictOf } from '../../harness/report/retry-policy.ts';
 import { bandwidthFromNote } from '../../harness/report/run-summary.ts';
 
-const infra = { message: 'qemu-beaglebone-black: QEMU did not start.', stack: 'InfraError: qemu-beaglebone-black: QEMU did not start.\n    at QemuRig.startQemu' };
-const wait = { message: 'SSH on 127.0.0.1:4022 not reached after 120000ms', stack: 'WaitTimeoutError: SSH on 127.0.0.1:4022 not reached after 120000ms\n    at waitFor' };
-const product = { message: 'Error: expect(received).toBe(expected)', stack: 'Error: expect(received).toBe(expected)\n    at hup-2x.spec.ts:80' };
+const infra = {
+  message: 'qemu-beaglebone-black: QEMU did not start.',
+  stack: 'InfraError: qemu-beaglebone-black: QEMU did not start.\n    at QemuRig.startQemu',
+};
+const wait = {
+  message: 'SSH on 127.0.0.1:4022 not reached after 120000ms',
+  stack: 'WaitTimeoutError: SSH on 127.0.0.1:4022 not reached after 120000ms\n    at waitFor',
+};
+const product = {
+  message: 'Error: expect(received).toBe(expected)',
+  stack: 'Error: expect(received).toBe(expected)\n    at hup-2x.spec.ts:80',
+};
 const timeout = { message: 'Test timeout of 600000ms exceeded.' };
 
 test('infrastructure faults are told from product failures by the error class', () => {
@@ -23,29 +32,80 @@ test('infrastructure faults are told from product failures by the error class', 
   expect(failureKind(wait)).toBe('infrastructure');
   expect(failureKind({ stack: '\u001b[31mInfraError\u001b[39m: serial port gone' })).toBe('infrastructure');
   expect(failureKind(product)).toBe('product');
-  expect(failureKind({ message: 'the updater logged InfraError in its output', stack: 'Error: the updater logged InfraError' })).toBe('product');
+  expect(
+    failureKind({
+      message: 'the updater logged InfraError in its output',
+      stack: 'Error: the updater logged InfraError',
+    }),
+  ).toBe('product');
   expect(failureKind(timeout)).toBe('timeout');
-  expect(failureKind({ message: "SyntaxError: The requested module '../harness/index.ts' does not provide an export named 'x'", stack: "SyntaxError: The requested module '../harness/index.ts' does not provide an export named 'x'" })).toBe('harness');
+  expect(
+    failureKind({
+      message: "SyntaxError: The requested module '../harness/index.ts' does not provide an export named 'x'",
+      stack: "SyntaxError: The requested module '../harness/index.ts' does not provide an export named 'x'",
+    }),
+  ).toBe('harness');
   expect(attemptFailureKind([infra, product])).toBe('product');
   expect(attemptFailureKind([infra, wait])).toBe('infrastructure');
 });
 
 test('retries: only infrastructure faults may be retried into a pass', () => {
   expect(verdictOf([{ status: 'passed', errors: [] }])).toEqual({ result: 'passed', attempts: 1 });
-  expect(verdictOf([{ status: 'failed', errors: [infra] }, { status: 'passed', errors: [] }])).toEqual({ result: 'flaky', attempts: 2, retriedFor: ['infrastructure'] });
-  expect(verdictOf([{ status: 'failed', errors: [product] }, { status: 'passed', errors: [] }])).toEqual({ result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: true });
-  expect(verdictOf([{ status: 'timedOut', errors: [timeout] }, { status: 'passed', errors: [] }])).toMatchObject({ result: 'failed', kind: 'timeout', retriedIntoPass: true });
-  expect(verdictOf([{ status: 'failed', errors: [infra] }, { status: 'failed', errors: [infra] }])).toMatchObject({ result: 'failed', kind: 'infrastructure' });
-  const load = { message: "SyntaxError: The requested module '../harness/index.ts' does not provide an export named 'x'", stack: 'SyntaxError: The requested module' };
-  expect(verdictOf([{ status: 'failed', errors: [load] }, { status: 'passed', errors: [] }])).toEqual({ result: 'flaky', attempts: 2, retriedFor: ['harness'] });
+  expect(
+    verdictOf([
+      { status: 'failed', errors: [infra] },
+      { status: 'passed', errors: [] },
+    ]),
+  ).toEqual({ result: 'flaky', attempts: 2, retriedFor: ['infrastructure'] });
+  expect(
+    verdictOf([
+      { status: 'failed', errors: [product] },
+      { status: 'passed', errors: [] },
+    ]),
+  ).toEqual({ result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: true });
+  expect(
+    verdictOf([
+      { status: 'timedOut', errors: [timeout] },
+      { status: 'passed', errors: [] },
+    ]),
+  ).toMatchObject({ result: 'failed', kind: 'timeout', retriedIntoPass: true });
+  expect(
+    verdictOf([
+      { status: 'failed', errors: [infra] },
+      { status: 'failed', errors: [infra] },
+    ]),
+  ).toMatchObject({ result: 'failed', kind: 'infrastructure' });
+  const load = {
+    message: "SyntaxError: The requested module '../harness/index.ts' does not provide an export named 'x'",
+    stack: 'SyntaxError: The requested module',
+  };
+  expect(
+    verdictOf([
+      { status: 'failed', errors: [load] },
+      { status: 'passed', errors: [] },
+    ]),
+  ).toEqual({ result: 'flaky', attempts: 2, retriedFor: ['harness'] });
   // A retry a fixture skipped because the first attempt was a product failure.
-  expect(verdictOf([{ status: 'failed', errors: [product] }, { status: 'skipped', errors: [] }])).toMatchObject({ result: 'failed', kind: 'product', attempts: 1 });
+  expect(
+    verdictOf([
+      { status: 'failed', errors: [product] },
+      { status: 'skipped', errors: [] },
+    ]),
+  ).toMatchObject({ result: 'failed', kind: 'product', attempts: 1 });
   expect(verdictOf([{ status: 'skipped', errors: [] }])).toMatchObject({ result: 'skipped' });
 });
 
 test('labels come from the path annotation, else the title, and the fault annotation', () => {
-  expect(pathLabels('2.x → 2.x: 2.0.0+rev2 → 2.12.3+rev1', [{ type: 'path', description: '2.0.0+rev2 → 2.12.3+rev1 on beaglebone-black' }])).toEqual({ from: '2.0.0+rev2', to: '2.12.3+rev1', pathClass: '2x' });
-  expect(pathLabels('rollback: broken-init (2.9.7+rev1 → 2.12.3+rev1)', [{ type: 'fault', description: 'broken-init: the new root cannot start init' }])).toEqual({ from: '2.9.7+rev1', to: '2.12.3+rev1', pathClass: '2x', fault: 'broken-init' });
+  expect(
+    pathLabels('2.x → 2.x: 2.0.0+rev2 → 2.12.3+rev1', [
+      { type: 'path', description: '2.0.0+rev2 → 2.12.3+rev1 on beaglebone-black' },
+    ]),
+  ).toEqual({ from: '2.0.0+rev2', to: '2.12.3+rev1', pathClass: '2x' });
+  expect(
+    pathLabels('rollback: broken-init (2.9.7+rev1 → 2.12.3+rev1)', [
+      { type: 'fault', description: 'broken-init: the new root cannot start init' },
+    ]),
+  ).toEqual({ from: '2.9.7+rev1', to: '2.12.3+rev1', pathClass: '2x', fault: 'broken-init' });
   expect(pathLabels('1.x → 2.x: 1.26.0 → 2.9.7+rev1', [])).toMatchObject({ pathClass: '1x-2x' });
   expect(pathLabels('upgrade-2.x.sh refuses: downgrade', [])).toEqual({});
 });
@@ -64,7 +124,10 @@ test('the timeline is built from the updater phase steps, one per updater run, w
   // The rerun after a pre-step is nested in its own step.
   const nested = timelinesFromSteps([
     step('updater phase: checks', 0, 1000),
-    { ...step('run the updater again after its pre-step', 1000, 9000), steps: [step('updater phase: checks', 1000, 2000), step('updater phase: backup', 2000, 9000)] },
+    {
+      ...step('run the updater again after its pre-step', 1000, 9000),
+      steps: [step('updater phase: checks', 1000, 2000), step('updater phase: backup', 2000, 9000)],
+    },
   ]);
   expect(nested.map((r) => [r.title, r.segments.map((x) => x.name)])).toEqual([
     ['Updater run 1', ['checks']],
@@ -88,7 +151,9 @@ test('the timeline is built from the updater phase steps, one per updater run, w
 test('DeviceState before/after renders as tables with the changed rows marked', () => {
   const snapshot = readFileSync(path.join(import.meta.dirname, '../fixtures/bbb-snapshot.txt'), 'utf8');
   const before = parseSnapshot(snapshot);
-  const after = parseSnapshot(snapshot.replace('resin_root_part=2', 'resin_root_part=3').replace('/dev/vda2 / ext4', '/dev/vda3 / ext4'));
+  const after = parseSnapshot(
+    snapshot.replace('resin_root_part=2', 'resin_root_part=3').replace('/dev/vda2 / ext4', '/dev/vda3 / ext4'),
+  );
   const html = renderDeviceStateHtml({ before, after });
   expect(html).toMatch(/<tr class="changed"><td>resin_root_part<\/td><td>2<\/td><td>3<\/td><\/tr>/);
   expect(html).toMatch(/<tr><td>MACHINE<\/td><td>beaglebone-black<\/td><td>beaglebone-black<\/td><\/tr>/);
@@ -111,12 +176,20 @@ test('the bandwidth chart has one bar per path and rig, scaled to the largest', 
 
 test('bandwidth is read from the annotation when a suite attaches no bandwidth.json', () => {
   expect(bandwidthFromNote('received 17.22 MiB, sent 0.03 MiB')).toEqual({ receivedMiB: 17.22, sentMiB: 0.03 });
-  expect(bandwidthFromNote("updater pulled 21.50 MiB; registry served 40.10 MiB incl. the first boot's supervisor and app")).toEqual({ receivedMiB: 21.5, sentMiB: 0 });
+  expect(
+    bandwidthFromNote("updater pulled 21.50 MiB; registry served 40.10 MiB incl. the first boot's supervisor and app"),
+  ).toEqual({ receivedMiB: 21.5, sentMiB: 0 });
   expect(bandwidthFromNote('no numbers here')).toBeUndefined();
   expect(bandwidthFromNote(undefined)).toBeUndefined();
 });
 
 test('a failure headline says what failed, past a matcher hint', () => {
-  expect(failureHeadline('\u001b[2mexpect(\u001b[22mreceived).toBootFrom(expected)\n\nexpected the device to boot from resin-rootB; it runs from /dev/vda2')).toBe('expect(received).toBootFrom(expected): expected the device to boot from resin-rootB; it runs from /dev/vda2');
-  expect(failureHeadline('Error: os-release of the running OS is the target version\n\nexpect(received).toBe(expected)')).toBe('Error: os-release of the running OS is the target version');
+  expect(
+    failureHeadline(
+      '\u001b[2mexpect(\u001b[22mreceived).toBootFrom(expected)\n\nexpected the device to boot from resin-rootB; it runs from /dev/vda2',
+    ),
+  ).toBe('expect(received).toBootFrom(expected): expected the device to boot from resin-rootB; it runs from /dev/vda2');
+  expect(
+    failureHeadline('Error: os-release of the running OS is the target version\n\nexpect(received).toBe(expected)'),
+  ).toBe('Error: os-release of the running OS is the target version');
 });

@@ -23,13 +23,25 @@ let served: ServedReport;
 let browser: Browser;
 let page: Page;
 
-interface TestCaseData { uid: string; name: string; status: string; hidden?: boolean }
+interface TestCaseData {
+  uid: string;
+  name: string;
+  status: string;
+  hidden?: boolean;
+}
 const testCases = (): TestCaseData[] =>
-  readdirSync(path.join(report.reportDir, 'data/test-cases')).map((f) => JSON.parse(readFileSync(path.join(report.reportDir, 'data/test-cases', f), 'utf8')));
+  readdirSync(path.join(report.reportDir, 'data/test-cases')).map((f) =>
+    JSON.parse(readFileSync(path.join(report.reportDir, 'data/test-cases', f), 'utf8')),
+  );
 /** The test's shown result (Allure keeps earlier attempts as hidden retries of it). */
 const testCase = (prefix: string) => {
   const found = testCases().find((t) => t.name.startsWith(prefix) && !t.hidden);
-  if (!found) throw new Error(`no test case "${prefix}…" in the report; it has: ${testCases().map((t) => t.name).join(', ')}`);
+  if (!found)
+    throw new Error(
+      `no test case "${prefix}…" in the report; it has: ${testCases()
+        .map((t) => t.name)
+        .join(', ')}`,
+    );
   return found;
 };
 
@@ -37,10 +49,14 @@ test.beforeAll(async ({}, testInfo) => {
   test.setTimeout(180_000);
   out = testInfo.outputPath('renderer-fixture-run');
   const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(path.join(root, 'node_modules/.bin/playwright'), ['test', '--config', 'test/report/fixture/report-fixture.config.ts'], {
-      cwd: root,
-      env: { ...process.env, HUPBENCH_FIXTURE_RESULTS: out },
-    });
+    const child = spawn(
+      path.join(root, 'node_modules/.bin/playwright'),
+      ['test', '--config', 'test/report/fixture/report-fixture.config.ts'],
+      {
+        cwd: root,
+        env: { ...process.env, HUPBENCH_FIXTURE_RESULTS: out },
+      },
+    );
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -50,7 +66,10 @@ test.beforeAll(async ({}, testInfo) => {
   expect(run.code, run.output).toBe(1);
   report = await buildReport(out);
   served = await serveReport(report.reportDir);
-  expect(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium (harness/setup/ensure-host.ts installs it)`).toBe(true);
+  expect(
+    existsSync(chromiumPath),
+    `${chromiumPath} is missing: apt-get install -y chromium (harness/setup/ensure-host.ts installs it)`,
+  ).toBe(true);
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
 });
@@ -64,10 +83,27 @@ test('the summary counts with the retry policy: infrastructure retries are flaky
   const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as RunSummary;
   const verdicts = Object.fromEntries(summary.rows.map((r) => [r.title.replace('renderer fixture: ', ''), r.verdict]));
   expect(verdicts['2.x → 2.x: 2.9.7+rev1 → 2.12.3+rev1']).toMatchObject({ result: 'passed' });
-  expect(verdicts['QEMU would not start on the first attempt']).toMatchObject({ result: 'flaky', retriedFor: ['infrastructure'] });
-  expect(verdicts['product failure that a retry would pass']).toMatchObject({ result: 'failed', kind: 'product', retriedIntoPass: true });
-  expect(verdicts['product failure whose retry the policy fails']).toEqual({ result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: false });
-  expect(verdicts['the updated OS never reached its login prompt']).toEqual({ result: 'failed', attempts: 2, kind: 'product', retriedIntoPass: false });
+  expect(verdicts['QEMU would not start on the first attempt']).toMatchObject({
+    result: 'flaky',
+    retriedFor: ['infrastructure'],
+  });
+  expect(verdicts['product failure that a retry would pass']).toMatchObject({
+    result: 'failed',
+    kind: 'product',
+    retriedIntoPass: true,
+  });
+  expect(verdicts['product failure whose retry the policy fails']).toEqual({
+    result: 'failed',
+    attempts: 2,
+    kind: 'product',
+    retriedIntoPass: false,
+  });
+  expect(verdicts['the updated OS never reached its login prompt']).toEqual({
+    result: 'failed',
+    attempts: 2,
+    kind: 'product',
+    retriedIntoPass: false,
+  });
   expect(verdicts['product failure in export']).toMatchObject({ result: 'failed', kind: 'product' });
   expect(verdicts['SSH never came up']).toMatchObject({ result: 'failed', kind: 'infrastructure' });
   expect(summary).toMatchObject({ passed: 3, failed: 5, flaky: 1 });
@@ -75,7 +111,8 @@ test('the summary counts with the retry policy: infrastructure retries are flaky
 
 test('JUnit agrees: a product failure whose retry the fixture fails is a failure, not a flaky pass', async () => {
   const junit = readFileSync(path.join(out, 'junit.xml'), 'utf8');
-  const testcase = (name: string) => junit.match(new RegExp(`<testcase name="renderer fixture: ${name}"[\\s\\S]*?</testcase>`))?.[0] ?? '';
+  const testcase = (name: string) =>
+    junit.match(new RegExp(`<testcase name="renderer fixture: ${name}"[\\s\\S]*?</testcase>`))?.[0] ?? '';
   expect(testcase('product failure whose retry the policy fails')).toContain('<failure');
   expect(testcase('the updated OS never reached its login prompt')).toContain('<failure');
   expect(testcase('QEMU would not start on the first attempt')).not.toContain('<failure');
@@ -84,7 +121,9 @@ test('JUnit agrees: a product failure whose retry the fixture fails is a failure
 test("the run's power-cut rows become its guarantee table, as they stood when each test ended", async () => {
   const table = readFileSync(path.join(out, 'guarantee-table-renderer-fixture.md'), 'utf8');
   expect(table).toContain('# Power-cut guarantees (renderer-fixture)');
-  expect(table).toMatch(/^\| renderer-fixture \| upgrade-2\.x\.sh \| export \+1500 \| old-os \| old-os \(resin-rootA, 2\.9\.7\+rev1\) \| ok \| ok \|/m);
+  expect(table).toMatch(
+    /^\| renderer-fixture \| upgrade-2\.x\.sh \| export \+1500 \| old-os \| old-os \(resin-rootA, 2\.9\.7\+rev1\) \| ok \| ok \|/m,
+  );
 });
 
 test('the report builds in well under a minute', async () => {
@@ -100,10 +139,16 @@ test('categories tell infrastructure faults from product failures', async () => 
   // categories.json: category → message group → test.
   type Node = { name: string; uid: string; children?: Node[] };
   const data = JSON.parse(readFileSync(path.join(report.reportDir, 'data/categories.json'), 'utf8')) as Node;
-  const leaves = (n: Node): string[] => (n.children ? n.children.flatMap(leaves) : [n.name.replace('renderer fixture: ', '')]);
+  const leaves = (n: Node): string[] =>
+    n.children ? n.children.flatMap(leaves) : [n.name.replace('renderer fixture: ', '')];
   const members = Object.fromEntries(data.children!.map((c) => [c.name, leaves(c).sort()]));
   expect(members['Infrastructure faults (rig, not product)']).toEqual(['SSH never came up']);
-  expect(members['Product failures (the OS or the updater)']).toEqual(['product failure in export', 'product failure that a retry would pass', 'product failure whose retry the policy fails', 'the updated OS never reached its login prompt']);
+  expect(members['Product failures (the OS or the updater)']).toEqual([
+    'product failure in export',
+    'product failure that a retry would pass',
+    'product failure whose retry the policy fails',
+    'the updated OS never reached its login prompt',
+  ]);
   expect(members['Retried infrastructure faults (flaky)']).toEqual(['QEMU would not start on the first attempt']);
 
   await page.goto(`${served.url}#categories`);
@@ -120,16 +165,36 @@ test('an update shows its phase timeline, DeviceState tables, per-boot consoles 
   const tc = testCase('renderer fixture: 2.x');
   await page.goto(`${served.url}#testresult/${tc.uid}`);
   await expect(page.getByText('Parameters')).toBeVisible();
-  for (const [name, value] of [['device type', 'beaglebone-black'], ['from', '2.9.7+rev1'], ['to', '2.12.3+rev1'], ['path class', '2x']]) {
+  for (const [name, value] of [
+    ['device type', 'beaglebone-black'],
+    ['from', '2.9.7+rev1'],
+    ['to', '2.12.3+rev1'],
+    ['path class', '2x'],
+  ]) {
     await expect(page.locator('.pane__section', { hasText: 'Parameters' })).toContainText(`${name}: ${value}`);
   }
   await page.getByText('phase-timeline.html').first().click();
   const timeline = page.frameLocator('iframe').first();
-  const phases = ['checks', 'stop-supervisor', 'pull', 'format-spare', 'export', 'boot-files', 'supervisor', 'breadcrumbs', 'switch-boot', 'reboot (to login + SSH)'];
+  const phases = [
+    'checks',
+    'stop-supervisor',
+    'pull',
+    'format-spare',
+    'export',
+    'boot-files',
+    'supervisor',
+    'breadcrumbs',
+    'switch-boot',
+    'reboot (to login + SSH)',
+  ];
   await expect(timeline.locator('svg.hup-timeline g.phase')).toHaveCount(phases.length);
-  expect(await timeline.locator('svg.hup-timeline g.phase').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-phase')))).toEqual(phases);
+  expect(
+    await timeline.locator('svg.hup-timeline g.phase').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-phase'))),
+  ).toEqual(phases);
   // Every bar has a width: the chart is drawn from real step times.
-  const widths = await timeline.locator('svg.hup-timeline g.phase rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('width'))));
+  const widths = await timeline
+    .locator('svg.hup-timeline g.phase rect')
+    .evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('width'))));
   expect(widths.every((w) => w > 0)).toBe(true);
   await page.locator('iframe').first().scrollIntoViewIfNeeded();
   const screenshot = test.info().outputPath('report-timeline.png');
@@ -142,7 +207,16 @@ test('an update shows its phase timeline, DeviceState tables, per-boot consoles 
   await expect(page.locator('iframe')).toHaveCount(0);
   await page.getByText('After Hooks').click();
   await page.getByText('afterEach hook').click();
-  for (const name of ['updater.log', 'device-state.json', 'bandwidth.json', 'serial-console.log', 'serial-console-boot-1.log', 'serial-console-boot-2.log', 'boot-events.json', 'device-state.html']) {
+  for (const name of [
+    'updater.log',
+    'device-state.json',
+    'bandwidth.json',
+    'serial-console.log',
+    'serial-console-boot-1.log',
+    'serial-console-boot-2.log',
+    'boot-events.json',
+    'device-state.html',
+  ]) {
     await expect(page.locator('.attachment-row', { hasText: name }).first(), `attachment ${name}`).toBeVisible();
   }
   await page.locator('.attachment-row', { hasText: 'device-state.html' }).first().click();

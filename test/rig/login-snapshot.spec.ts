@@ -28,7 +28,10 @@ test('a board resumes at the login prompt of its last real boot of the same imag
   const device = new Device(rig);
   const start = async (opts: { firstBoot?: boolean } = {}) => {
     const times = await startFromImage(rig, device, image, opts);
-    testInfo.annotations.push({ type: 'start', description: `${times.resumed ? 'resumed' : 'booted'}: SSH after ${(times.sshReadyMs! / 1000).toFixed(1)} s` });
+    testInfo.annotations.push({
+      type: 'start',
+      description: `${times.resumed ? 'resumed' : 'booted'}: SSH after ${(times.sshReadyMs! / 1000).toFixed(1)} s`,
+    });
     return times;
   };
   const stop = async () => {
@@ -48,7 +51,10 @@ test('a board resumes at the login prompt of its last real boot of the same imag
     expect(resumed.sshReadyMs!, 'resuming is faster than booting').toBeLessThan(booted.sshReadyMs!);
     expect((await device.exec('cat /mnt/data/after-save')).exitCode, 'the card is as the snapshot left it').not.toBe(0);
     const deviceClock = Number(await device.check('date +%s'));
-    expect(Math.abs(deviceClock - Date.now() / 1000), 'the device clock is the host clock, not the saved one').toBeLessThan(30);
+    expect(
+      Math.abs(deviceClock - Date.now() / 1000),
+      'the device clock is the host clock, not the saved one',
+    ).toBeLessThan(30);
     expect(rig.console.transcript()).toMatch(/resumed at the login prompt from snapshot/);
     await stop();
 
@@ -64,7 +70,9 @@ test('a board resumes at the login prompt of its last real boot of the same imag
     const bannersBefore = rig.console.bootEvents.events.filter((e) => e.kind === 'bootloader').length;
     const first = await start({ firstBoot: true });
     expect(first.resumed, 'a test that needs the first boot gets one').toBe(false);
-    expect(rig.console.bootEvents.events.filter((e) => e.kind === 'bootloader').length, 'U-Boot ran again').toBe(bannersBefore + 1);
+    expect(rig.console.bootEvents.events.filter((e) => e.kind === 'bootloader').length, 'U-Boot ran again').toBe(
+      bannersBefore + 1,
+    );
     await stop();
   } finally {
     await testInfo.attach('serial-console.log', { body: rig.console.transcript(), contentType: 'text/plain' });

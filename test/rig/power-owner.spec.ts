@@ -39,7 +39,9 @@ test('transitions run one at a time, in the order asked, a failed one not stoppi
     expect.stringMatching(/^---- power off: waited \d+ ms for power on to end ----$/),
   ]);
   expect(owner.state).toBe('off');
-  expect(owner.describe()).toMatch(/^power off \(as the rig believes it\) for \d+\.\d s; last transition: power off, done \d+\.\d s ago$/);
+  expect(owner.describe()).toMatch(
+    /^power off \(as the rig believes it\) for \d+\.\d s; last transition: power off, done \d+\.\d s ago$/,
+  );
 });
 
 test('a transition under way is named in the report', async () => {
@@ -61,7 +63,13 @@ test('the console reports its link and the last byte', async () => {
   expect(console_.linkReport()).toBe('console not attached, no byte received yet');
   let feed!: (chunk: Buffer) => void;
   let open = true;
-  console_.attach({ description: 'fake line', write: async () => {}, onData: (l) => void (feed = l), close: async () => {}, isOpen: () => open });
+  console_.attach({
+    description: 'fake line',
+    write: async () => {},
+    onData: (l) => void (feed = l),
+    close: async () => {},
+    isOpen: () => open,
+  });
   feed(Buffer.from('U-Boot 2023.01\n'));
   expect(console_.attached).toBe(true);
   expect(console_.linkReport()).toMatch(/^console attached \(fake line\), last byte \d+ ms ago$/);

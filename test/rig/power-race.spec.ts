@@ -34,12 +34,20 @@ function firmwareOnlyBoard(relaunch: boolean): QemuBoard {
       return {
         binary: this.binary,
         args: [
-          '-M', 'virt', '-cpu', 'cortex-a15', '-bios', '/usr/lib/u-boot/qemu_arm/u-boot.bin',
+          '-M',
+          'virt',
+          '-cpu',
+          'cortex-a15',
+          '-bios',
+          '/usr/lib/u-boot/qemu_arm/u-boot.bin',
           ...commonArgs(inputs),
           ...(relaunch ? ['-no-reboot'] : []),
-          '-serial', 'chardev:console0',
-          '-drive', `file=${inputs.diskPath},if=none,format=qcow2,id=sd`,
-          '-device', 'virtio-blk-pci,drive=sd',
+          '-serial',
+          'chardev:console0',
+          '-drive',
+          `file=${inputs.diskPath},if=none,format=qcow2,id=sd`,
+          '-device',
+          'virtio-blk-pci,drive=sd',
         ],
       };
     },
@@ -88,7 +96,15 @@ test.afterEach(async () => {
 });
 
 function qemuRig(relaunch: boolean): { rig: QemuRig; workDir: string } {
-  const config: QemuRigConfig = { name: 'power-race', kind: 'qemu', deviceType: 'beaglebone-black', memoryMiB: 128, bootTimeoutSeconds: 60, instances: 1, example: false };
+  const config: QemuRigConfig = {
+    name: 'power-race',
+    kind: 'qemu',
+    deviceType: 'beaglebone-black',
+    memoryMiB: 128,
+    bootTimeoutSeconds: 60,
+    instances: 1,
+    example: false,
+  };
   const workDir = path.join(dir, 'rig');
   return { rig: new QemuRig(config, workDir, { board: firmwareOnlyBoard(relaunch) }), workDir };
 }
@@ -99,10 +115,12 @@ const lastLine = (rig: Rig, re: RegExp) => rig.console.lines.findLastIndex((l) =
 /** Waits for a line matching `re` recorded after line `after`. */
 async function lineAfter(rig: Rig, re: RegExp, after: number, timeoutMs = 60_000): Promise<number> {
   let found = -1;
-  await expect.poll(() => (found = rig.console.lines.findIndex((l, i) => i > after && re.test(l.text))), {
-    timeout: timeoutMs,
-    message: `${re} on the console after line ${after}:\n${rig.console.transcript()}`,
-  }).toBeGreaterThan(after);
+  await expect
+    .poll(() => (found = rig.console.lines.findIndex((l, i) => i > after && re.test(l.text))), {
+      timeout: timeoutMs,
+      message: `${re} on the console after line ${after}:\n${rig.console.transcript()}`,
+    })
+    .toBeGreaterThan(after);
   return found;
 }
 
@@ -117,7 +135,10 @@ async function toPrompt(rig: Rig): Promise<void> {
 async function expectDark(rig: Rig, cutLine: number, ms = 5000): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
   const after = rig.console.lines.slice(cutLine + 1).map((l) => l.text);
-  expect(after.filter((t) => banner.test(t) || /relaunching QEMU/.test(t)), `the board stayed dark after the cut:\n${rig.console.transcript()}`).toEqual([]);
+  expect(
+    after.filter((t) => banner.test(t) || /relaunching QEMU/.test(t)),
+    `the board stayed dark after the cut:\n${rig.console.transcript()}`,
+  ).toEqual([]);
 }
 
 /** The console after the cut: the cut, then a power-on, then the firmware's banner. */
@@ -135,7 +156,9 @@ function qemuLeft(workDir: string): string[] {
 }
 
 async function expectNoQemuLeft(workDir: string): Promise<void> {
-  await expect.poll(() => qemuLeft(workDir), { timeout: 10_000, message: `no QEMU left running from ${workDir}` }).toEqual([]);
+  await expect
+    .poll(() => qemuLeft(workDir), { timeout: 10_000, message: `no QEMU left running from ${workDir}` })
+    .toEqual([]);
 }
 
 test.describe('QEMU rig, board relaunched on every reset', () => {
@@ -218,12 +241,15 @@ test.describe('virtual bench, board reset in place', () => {
   async function benchRig(): Promise<BenchRig> {
     const config = (await loadRigConfig('virtual-bench-beaglebone-black')) as BenchRigConfig;
     // A small card: the board runs firmware only.
-    return new BenchRig({ ...config, virtualBench: { ...config.virtualBench!, cardSizeMiB: 16, memoryMiB: 128 } }, path.join(dir, 'rig'));
+    return new BenchRig(
+      { ...config, virtualBench: { ...config.virtualBench!, cardSizeMiB: 16, memoryMiB: 128 } },
+      path.join(dir, 'rig'),
+    );
   }
 
   const labPower = async (rig: BenchRig) => (await readFile(path.join(rig.virtualLab!.dir, 'power'), 'utf8')).trim();
 
-  test('the cut and the board\'s own reset at once, then power on: dark until powered on', async () => {
+  test("the cut and the board's own reset at once, then power on: dark until powered on", async () => {
     const rig = await benchRig();
     try {
       await rig.power.on();
@@ -287,7 +313,7 @@ test.describe('virtual bench, board reset in place', () => {
     }
   });
 
-  test('a power-on the lab\'s relay refused is an error, not a silent OK from pdudaemon', async () => {
+  test("a power-on the lab's relay refused is an error, not a silent OK from pdudaemon", async () => {
     const rig = await benchRig();
     try {
       await rig.power.cut();

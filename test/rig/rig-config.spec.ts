@@ -7,7 +7,9 @@ test('every shipped rig file is valid', async () => {
 
 test('an unknown device type names the file, the field and the choices', () => {
   const yaml = 'name: my-rig\nkind: qemu\ndeviceType: beaglebone-white\n';
-  expect(() => parseRigConfig(yaml, 'rigs/my-rig.yaml')).toThrow(/rigs\/my-rig.yaml is not a valid rig file:\n  deviceType: must be one of the known device types: beaglebone-black/);
+  expect(() => parseRigConfig(yaml, 'rigs/my-rig.yaml')).toThrow(
+    /rigs\/my-rig.yaml is not a valid rig file:\n  deviceType: must be one of the known device types: beaglebone-black/,
+  );
 });
 
 test('a wrong type and a missing field are both reported', () => {
@@ -24,12 +26,16 @@ test('a wrong type and a missing field are both reported', () => {
 });
 
 test('an unknown kind is refused', () => {
-  expect(() => parseRigConfig('name: my-rig\nkind: teleport\ndeviceType: beaglebone-black\n', 'rigs/my-rig.yaml')).toThrow(/kind/);
+  expect(() =>
+    parseRigConfig('name: my-rig\nkind: teleport\ndeviceType: beaglebone-black\n', 'rigs/my-rig.yaml'),
+  ).toThrow(/kind/);
 });
 
 test('broken YAML and a name that does not match the file are clear errors', () => {
   expect(() => parseRigConfig('name: [unclosed', 'rigs/x.yaml')).toThrow(/rigs\/x.yaml: not valid YAML/);
-  expect(() => parseRigConfig('name: other\nkind: qemu\ndeviceType: beaglebone-black\n', 'rigs/my-rig.yaml')).toThrow(/must match the file name/);
+  expect(() => parseRigConfig('name: other\nkind: qemu\ndeviceType: beaglebone-black\n', 'rigs/my-rig.yaml')).toThrow(
+    /must match the file name/,
+  );
 });
 
 test('an unknown rig lists the known ones', async () => {

@@ -10,7 +10,12 @@ import path from 'node:path';
 import ssh2 from 'ssh2';
 import { DeviceSsh } from '../../harness/ssh/ssh-client.ts';
 
-const rsaPem = () => generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+const rsaPem = () =>
+  generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
 
 test('an exec refused on a connection that then closes is run again on a new connection', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'hupbench-ssh-'));
@@ -41,14 +46,21 @@ test('an exec refused on a connection that then closes is run again on a new con
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const ssh = new DeviceSsh({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, username: 'root', privateKeyPath: keyPath });
+  const ssh = new DeviceSsh({
+    host: '127.0.0.1',
+    port: (server.address() as AddressInfo).port,
+    username: 'root',
+    privateKeyPath: keyPath,
+  });
   try {
     await ssh.waitReachable(10_000);
     const result = await ssh.exec('mkdir /run/hupbench/run-1.started');
     expect(result).toMatchObject({ exitCode: 0, stdout: 'done\n' });
     expect(ran).toEqual(['mkdir /run/hupbench/run-1.started']);
     expect(connections).toBe(2);
-    expect(ssh.refusals.join('\n')).toMatch(/mkdir \/run\/hupbench[\s\S]*the connection closed after the refusal; connecting again/);
+    expect(ssh.refusals.join('\n')).toMatch(
+      /mkdir \/run\/hupbench[\s\S]*the connection closed after the refusal; connecting again/,
+    );
   } finally {
     await ssh.close();
     await new Promise((resolve) => server.close(resolve));

@@ -15,7 +15,12 @@ test('every 1.x source to every from1x 2.x target, oldest first', async () => {
     { version: '2.9.7+rev1', layout: '2.x' as const, supervisor: '7.4.3', from1x: true },
   ];
   const paths = pathsFor1xTo2x(releases);
-  expect(paths.map((p) => p.name)).toEqual(['1.26.0 → 2.9.7+rev1', '1.26.0 → 2.12.3+rev1', '1.30.1 → 2.9.7+rev1', '1.30.1 → 2.12.3+rev1']);
+  expect(paths.map((p) => p.name)).toEqual([
+    '1.26.0 → 2.9.7+rev1',
+    '1.26.0 → 2.12.3+rev1',
+    '1.30.1 → 2.9.7+rev1',
+    '1.30.1 → 2.12.3+rev1',
+  ]);
   expect(new Set(paths.map((p) => p.updater))).toEqual(new Set(['upgrade-1.x-to-2.x.sh']));
   expect(paths.every((p) => p.pathClass === '1x-2x' && p.supervisorUpdate)).toBe(true);
 });

@@ -12,7 +12,11 @@ export interface BandwidthPoint {
 }
 
 export function renderBandwidthSvg(points: BandwidthPoint[], title = 'Bytes pulled per update path'): string {
-  const labelW = 330, chartW = 420, rowH = 26, top = 40, right = 110;
+  const labelW = 330,
+    chartW = 420,
+    rowH = 26,
+    top = 40,
+    right = 110;
   const max = Math.max(1, ...points.map((p) => p.receivedMiB));
   const height = top + points.length * rowH + 30;
   const width = labelW + chartW + right;
@@ -41,6 +45,12 @@ export function renderBandwidthSvg(points: BandwidthPoint[], title = 'Bytes pull
 }
 
 export function renderBandwidthHtml(points: BandwidthPoint[], title = 'Bytes pulled per update path'): string {
-  const rows = points.map((p) => ({ cells: [p.rig, p.path, p.receivedMiB.toFixed(2), p.sentMiB.toFixed(2), p.status ?? ''], numeric: [false, false, true, true, false] }));
-  return htmlPage(title, `${renderBandwidthSvg(points, title)}\n${table(['rig', 'path', 'MiB received', 'MiB sent', 'result'], rows)}`);
+  const rows = points.map((p) => ({
+    cells: [p.rig, p.path, p.receivedMiB.toFixed(2), p.sentMiB.toFixed(2), p.status ?? ''],
+    numeric: [false, false, true, true, false],
+  }));
+  return htmlPage(
+    title,
+    `${renderBandwidthSvg(points, title)}\n${table(['rig', 'path', 'MiB received', 'MiB sent', 'result'], rows)}`,
+  );
 }

@@ -18,7 +18,10 @@ export function snapshotColumns(json: Snapshots): Array<[string, DeviceState]> {
 
 const mib = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
 
-function keyValueRows(columns: Array<[string, DeviceState]>, pick: (s: DeviceState) => Record<string, string | undefined>) {
+function keyValueRows(
+  columns: Array<[string, DeviceState]>,
+  pick: (s: DeviceState) => Record<string, string | undefined>,
+) {
   const keys = [...new Set(columns.flatMap(([, s]) => Object.keys(pick(s))))].sort();
   return keys.map((key) => {
     const values = columns.map(([, s]) => pick(s)[key] ?? '—');
@@ -34,9 +37,16 @@ export function renderDeviceStateHtml(json: Snapshots, title = 'Device state'): 
 
   sections.push('<h2>Active root</h2>');
   sections.push(
-    table(['', ...names], [
-      ...keyValueRows(columns, (s) => ({ device: s.activeRoot.device, partition: String(s.activeRoot.partition), label: s.activeRoot.label })),
-    ]),
+    table(
+      ['', ...names],
+      [
+        ...keyValueRows(columns, (s) => ({
+          device: s.activeRoot.device,
+          partition: String(s.activeRoot.partition),
+          label: s.activeRoot.label,
+        })),
+      ],
+    ),
   );
 
   sections.push('<h2>Partitions</h2>');
@@ -54,31 +64,50 @@ export function renderDeviceStateHtml(json: Snapshots, title = 'Device state'): 
   sections.push(table(['#', ...names.map((n) => `${n}: label · fs · size @start`)], partRows));
 
   sections.push('<h2>Boot environment (resinOS_uEnv.txt)</h2>');
-  sections.push(table(['key', ...names], keyValueRows(columns, (s) => s.bootEnv)));
+  sections.push(
+    table(
+      ['key', ...names],
+      keyValueRows(columns, (s) => s.bootEnv),
+    ),
+  );
 
   sections.push('<h2>os-release</h2>');
-  sections.push(table(['key', ...names], keyValueRows(columns, (s) => s.osRelease)));
+  sections.push(
+    table(
+      ['key', ...names],
+      keyValueRows(columns, (s) => s.osRelease),
+    ),
+  );
 
   sections.push('<h2>/mnt/state</h2>');
   const files = [...new Set(columns.flatMap(([, s]) => s.stateFiles))].sort();
   sections.push(
     files.length
-      ? table(['file', ...names], files.map((f) => {
-          const cells = columns.map(([, s]) => (s.stateFiles.includes(f) ? 'present' : '—'));
-          return { cells: [f, ...cells], className: new Set(cells).size > 1 ? 'changed' : undefined };
-        }))
+      ? table(
+          ['file', ...names],
+          files.map((f) => {
+            const cells = columns.map(([, s]) => (s.stateFiles.includes(f) ? 'present' : '—'));
+            return { cells: [f, ...cells], className: new Set(cells).size > 1 ? 'changed' : undefined };
+          }),
+        )
       : '<p class="muted">empty</p>',
   );
 
   sections.push('<h2>Filesystems (df, KiB)</h2>');
   const mounts = [...new Set(columns.flatMap(([, s]) => s.filesystems.map((f) => f.mountpoint)))];
   sections.push(
-    table(['mountpoint', ...names.map((n) => `${n}: used / size`)], mounts.map((m) => ({
-      cells: [m, ...columns.map(([, s]) => {
-        const f = s.filesystems.find((q) => q.mountpoint === m);
-        return f ? `${f.usedKiB} / ${f.sizeKiB}` : '—';
-      })],
-    }))),
+    table(
+      ['mountpoint', ...names.map((n) => `${n}: used / size`)],
+      mounts.map((m) => ({
+        cells: [
+          m,
+          ...columns.map(([, s]) => {
+            const f = s.filesystems.find((q) => q.mountpoint === m);
+            return f ? `${f.usedKiB} / ${f.sizeKiB}` : '—';
+          }),
+        ],
+      })),
+    ),
   );
   sections.push('<p class="muted">Highlighted rows differ between the snapshots.</p>');
   return htmlPage(title, sections.join('\n'));

@@ -1,7 +1,10 @@
 // The small HTML kit the rendered attachments share: escaping and one stylesheet, so every
 // attachment reads the same in Allure's iframe and in a browser.
 export function escapeHtml(text: unknown): string {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(text ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 const style = `
@@ -21,10 +24,16 @@ export function htmlPage(title: string, body: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${style}</style></head><body>${body}</body></html>\n`;
 }
 
-export function table(headers: string[], rows: Array<{ cells: string[]; className?: string; numeric?: boolean[] }>): string {
+export function table(
+  headers: string[],
+  rows: Array<{ cells: string[]; className?: string; numeric?: boolean[] }>,
+): string {
   const head = `<tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
   const body = rows
-    .map((r) => `<tr${r.className ? ` class="${r.className}"` : ''}>${r.cells.map((c, i) => `<td${r.numeric?.[i] ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr${r.className ? ` class="${r.className}"` : ''}>${r.cells.map((c, i) => `<td${r.numeric?.[i] ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<table>${head}${body}</table>`;
 }

@@ -21,7 +21,11 @@ function niceStep(totalS: number): number {
 }
 
 export function renderTimelineSvg(segments: TimelineSegment[], title = 'Update phases'): string {
-  const labelW = 190, chartW = 560, rowH = 22, top = 34, right = 90;
+  const labelW = 190,
+    chartW = 560,
+    rowH = 22,
+    top = 34,
+    right = 90;
   const totalMs = Math.max(1, ...segments.map((s) => s.startMs + s.durationMs));
   const x = (ms: number) => labelW + (ms / totalMs) * chartW;
   const height = top + segments.length * rowH + 26;
@@ -56,11 +60,19 @@ export function renderTimelineSvg(segments: TimelineSegment[], title = 'Update p
 
 /** The chart plus the same numbers as a table (for reading exact durations and for screen readers). */
 export function renderTimelineHtml(segments: TimelineSegment[], title = 'Update phases'): string {
-  const rows = segments.map((s) => ({ cells: [s.name, (s.startMs / 1000).toFixed(1), (s.durationMs / 1000).toFixed(1), s.status ?? 'passed'], numeric: [false, true, true, false] }));
-  return htmlPage(title, `${renderTimelineSvg(segments, title)}\n${table(['phase', 'start (s)', 'duration (s)', 'status'], rows)}`);
+  const rows = segments.map((s) => ({
+    cells: [s.name, (s.startMs / 1000).toFixed(1), (s.durationMs / 1000).toFixed(1), s.status ?? 'passed'],
+    numeric: [false, true, true, false],
+  }));
+  return htmlPage(
+    title,
+    `${renderTimelineSvg(segments, title)}\n${table(['phase', 'start (s)', 'duration (s)', 'status'], rows)}`,
+  );
 }
 
 /** phases.json (HupRun.phases) → segments. */
-export function segmentsFromPhases(phases: Array<{ name: string; startedAtMs: number; durationMs: number }>): TimelineSegment[] {
+export function segmentsFromPhases(
+  phases: Array<{ name: string; startedAtMs: number; durationMs: number }>,
+): TimelineSegment[] {
   return phases.map((p) => ({ name: p.name, startMs: p.startedAtMs, durationMs: p.durationMs }));
 }

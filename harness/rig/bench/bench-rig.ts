@@ -40,7 +40,10 @@ export class BenchRig implements Rig {
   /** Power actions, flashing and disposal run one at a time, in the order asked. */
   private readonly owner: PowerOwner;
 
-  constructor(readonly config: BenchRigConfig, private readonly workDir: string) {
+  constructor(
+    readonly config: BenchRigConfig,
+    private readonly workDir: string,
+  ) {
     this.console = new SerialConsole(config.name);
     this.owner = new PowerOwner(this.console);
     this.power = {
@@ -74,7 +77,13 @@ export class BenchRig implements Rig {
    * written to the configured card and read back against their checksums, mux back to the board.
    */
   async flash(imagePath: string): Promise<void> {
-    if (!(await stat(imagePath).then((s) => s.isFile(), () => false))) throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
+    if (
+      !(await stat(imagePath).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
+      throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
     await this.owner.transition('flash', () => this.writeCard(imagePath));
   }
 
@@ -85,11 +94,19 @@ export class BenchRig implements Rig {
     await this.powerOff('off');
     await mux.toHost();
     try {
-      await waitFor(async () => ((await stat(sdMux.device).then(() => true, () => false)) || undefined), {
-        timeoutMs: sdMux.switchTimeoutSeconds * 1000,
-        what: `SD card ${sdMux.device} to appear on the lab host after switching ${mux.description} to the host`,
-        details: () => 'Check the mux\'s USB cable and that sdMux.device is the card\'s path (`ls -l /dev/disk/by-id/` while switched to the host).',
-      });
+      await waitFor(
+        async () =>
+          (await stat(sdMux.device).then(
+            () => true,
+            () => false,
+          )) || undefined,
+        {
+          timeoutMs: sdMux.switchTimeoutSeconds * 1000,
+          what: `SD card ${sdMux.device} to appear on the lab host after switching ${mux.description} to the host`,
+          details: () =>
+            "Check the mux's USB cable and that sdMux.device is the card's path (`ls -l /dev/disk/by-id/` while switched to the host).",
+        },
+      );
       const target = await checkFlashTarget(sdMux.device, { allowCardImageFile: Boolean(this.lab) });
       this.lastFlash = await writeSparseImage(imagePath, target, (line) => this.console.note(`flash: ${line}`));
     } finally {
@@ -99,13 +116,16 @@ export class BenchRig implements Rig {
 
   sshEndpoint(): SshEndpoint {
     const address = this.requireWiring().address;
-    if ('fixed' in address) return { host: address.fixed, port: address.sshPort, username: 'root', privateKeyPath: deviceKeyPath };
+    if ('fixed' in address)
+      return { host: address.fixed, port: address.sshPort, username: 'root', privateKeyPath: deviceKeyPath };
     // Note: reading the console here is impossible (this is synchronous and a test may be using the
     // console), so a board's address is the one last read on its console, by this run or an earlier
     // one (`hupbench check`), kept in .cache/rigs/<rig>.address.json.
     this.consoleAddress ??= this.rememberedAddress();
     if (!this.consoleAddress) {
-      throw new InfraError(`${this.config.name} reads its address from the console (address.fromConsole: ${address.fromConsole}) and it has not been read yet: run \`hupbench check --rig ${this.config.name}\` once (or call resolveAddress() after boot), or give address.fixed in the rig file.`);
+      throw new InfraError(
+        `${this.config.name} reads its address from the console (address.fromConsole: ${address.fromConsole}) and it has not been read yet: run \`hupbench check --rig ${this.config.name}\` once (or call resolveAddress() after boot), or give address.fixed in the rig file.`,
+      );
     }
     return { host: this.consoleAddress, port: address.sshPort, username: 'root', privateKeyPath: deviceKeyPath };
   }
@@ -122,11 +142,16 @@ export class BenchRig implements Rig {
     const shown = await this.console.run(`ip -4 -o addr show dev ${address.fromConsole}`, { timeoutMs });
     const found = parseIpv4Address(shown.stdout);
     if (shown.exitCode !== 0 || !found) {
-      throw new InfraError(`${this.config.name}: no IPv4 address on ${address.fromConsole} (\`${shown.command}\` exited ${shown.exitCode}):\n${shown.stdout.trim() || '(no output)'}\nIs the Ethernet cable in and DHCP answering? Is address.fromConsole the board's interface?`);
+      throw new InfraError(
+        `${this.config.name}: no IPv4 address on ${address.fromConsole} (\`${shown.command}\` exited ${shown.exitCode}):\n${shown.stdout.trim() || '(no output)'}\nIs the Ethernet cable in and DHCP answering? Is address.fromConsole the board's interface?`,
+      );
     }
     this.consoleAddress = found;
     await mkdir(path.dirname(this.addressFile), { recursive: true });
-    await writeFile(this.addressFile, JSON.stringify({ address: found, interface: address.fromConsole, readAt: new Date().toISOString() }) + '\n');
+    await writeFile(
+      this.addressFile,
+      JSON.stringify({ address: found, interface: address.fromConsole, readAt: new Date().toISOString() }) + '\n',
+    );
     return found;
   }
 
@@ -147,9 +172,15 @@ export class BenchRig implements Rig {
    * its last transition, the relay, the virtual lab's QEMU when there is one, the console line.
    */
   powerReport(): string {
-    const parts = [`${this.config.name}: ${this.owner.describe()}`, this.powerBackend ? `power through ${this.powerBackend.description}` : 'bench not started'];
+    const parts = [
+      `${this.config.name}: ${this.owner.describe()}`,
+      this.powerBackend ? `power through ${this.powerBackend.description}` : 'bench not started',
+    ];
     const qemu = this.lab?.processes.find((p) => p.name === 'QEMU');
-    if (qemu) parts.push(`virtual lab QEMU pid ${qemu.pid} ${qemu.exited ? `exited (${qemu.exitStatus})` : 'running'}, its relay ${labRelayState(this.lab!.dir)}`);
+    if (qemu)
+      parts.push(
+        `virtual lab QEMU pid ${qemu.pid} ${qemu.exited ? `exited (${qemu.exitStatus})` : 'running'}, its relay ${labRelayState(this.lab!.dir)}`,
+      );
     parts.push(this.console.linkReport());
     return parts.join('; ');
   }
@@ -170,10 +201,20 @@ export class BenchRig implements Rig {
 
   private async connect(): Promise<void> {
     if (this.config.virtualBench) {
-      this.lab = await startVirtualLab({ deviceType: this.config.deviceType, ...this.config.virtualBench, dir: path.join(this.workDir, 'virtual-lab') });
+      this.lab = await startVirtualLab({
+        deviceType: this.config.deviceType,
+        ...this.config.virtualBench,
+        dir: path.join(this.workDir, 'virtual-lab'),
+      });
       this.wiring = this.lab.wiring;
     } else {
-      this.wiring = { console: this.config.console!, power: this.config.power!, sdMux: this.config.sdMux!, address: this.config.address!, network: this.config.network };
+      this.wiring = {
+        console: this.config.console!,
+        power: this.config.power!,
+        sdMux: this.config.sdMux!,
+        address: this.config.address!,
+        network: this.config.network,
+      };
     }
     this.powerBackend = powerBackendFor(this.wiring.power);
     this.console.attach(await openConsole(this.wiring.console));
@@ -206,14 +247,19 @@ export class BenchRig implements Rig {
     if (!this.lab) return;
     const state = labRelayState(this.lab.dir);
     if (state !== expected) {
-      throw new InfraError(`${this.config.name}: pdudaemon accepted power ${expected} but the virtual lab's relay is ${state}: its command failed (pdudaemon does not report that; see its log). ${this.powerReport()}`);
+      throw new InfraError(
+        `${this.config.name}: pdudaemon accepted power ${expected} but the virtual lab's relay is ${state}: its command failed (pdudaemon does not report that; see its log). ${this.powerReport()}`,
+      );
     }
   }
 
   private async setLink(state: 'up' | 'down'): Promise<void> {
     await this.start();
     const network = this.requireWiring().network;
-    if (!network) throw new InfraError(`${this.config.name} has no network switch: add \`network: { up: <command>, down: <command> }\` (e.g. a managed switch port or uhubctl for a USB Ethernet adapter) to its rig file.`);
+    if (!network)
+      throw new InfraError(
+        `${this.config.name} has no network switch: add \`network: { up: <command>, down: <command> }\` (e.g. a managed switch port or uhubctl for a USB Ethernet adapter) to its rig file.`,
+      );
     await runLabCommand(network[state], `Network ${state}`, 30_000);
   }
 
@@ -237,11 +283,15 @@ function powerBackendFor(power: PowerWiring): PowerBackend {
 }
 
 function openConsole(wiring: ConsoleWiring): Promise<ConsoleTransport> {
-  return 'serial' in wiring ? openSerialTransport(wiring.serial.path, wiring.serial.baud) : tcpSerialTransport(wiring.tcp);
+  return 'serial' in wiring
+    ? openSerialTransport(wiring.serial.path, wiring.serial.baud)
+    : tcpSerialTransport(wiring.tcp);
 }
 
 function describeConsole(wiring: ConsoleWiring): string {
-  return 'serial' in wiring ? `${wiring.serial.path} @ ${wiring.serial.baud}` : `${wiring.tcp.protocol}://${wiring.tcp.host}:${wiring.tcp.port}`;
+  return 'serial' in wiring
+    ? `${wiring.serial.path} @ ${wiring.serial.baud}`
+    : `${wiring.tcp.protocol}://${wiring.tcp.host}:${wiring.tcp.port}`;
 }
 
 /** The first IPv4 address in `ip -4 [-o] addr` output, e.g. "inet 192.168.1.23/24 …" → 192.168.1.23. */

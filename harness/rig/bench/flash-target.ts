@@ -22,22 +22,35 @@ export interface FlashTarget {
  * has mounted, swaps on or stacks on (LVM, RAID, dm-crypt). A regular file is accepted only as the
  * virtual bench's card (`allowCardImageFile`).
  */
-export async function checkFlashTarget(configured: string, opts: { allowCardImageFile?: boolean } = {}): Promise<FlashTarget> {
+export async function checkFlashTarget(
+  configured: string,
+  opts: { allowCardImageFile?: boolean } = {},
+): Promise<FlashTarget> {
   const resolved = await realpath(configured).catch(() => {
-    throw new FlashRefused(`The SD card ${configured} is not present. Is the mux switched to the host and its USB cable plugged in? (\`ls -l /dev/disk/by-id/\` lists the disks this host sees.)`);
+    throw new FlashRefused(
+      `The SD card ${configured} is not present. Is the mux switched to the host and its USB cable plugged in? (\`ls -l /dev/disk/by-id/\` lists the disks this host sees.)`,
+    );
   });
   const st = await stat(resolved);
   const shown = resolved === configured ? configured : `${configured} (→ ${resolved})`;
   if (st.isFile()) {
-    if (!opts.allowCardImageFile) throw new FlashRefused(`Refusing to flash ${shown}: it is a regular file, not a block device. sdMux.device must name the SD card as the mux presents it, e.g. /dev/disk/by-id/usb-LinuxAut_sdmux_HS-SD_MMC_<serial>-0:0.`);
+    if (!opts.allowCardImageFile)
+      throw new FlashRefused(
+        `Refusing to flash ${shown}: it is a regular file, not a block device. sdMux.device must name the SD card as the mux presents it, e.g. /dev/disk/by-id/usb-LinuxAut_sdmux_HS-SD_MMC_<serial>-0:0.`,
+      );
     return { configured, resolved, kind: 'card-image-file', sizeBytes: st.size };
   }
-  if (!st.isBlockDevice()) throw new FlashRefused(`Refusing to flash ${shown}: it is neither a block device nor the virtual bench's card file.`);
+  if (!st.isBlockDevice())
+    throw new FlashRefused(
+      `Refusing to flash ${shown}: it is neither a block device nor the virtual bench's card file.`,
+    );
 
   const name = path.basename(resolved);
   const sys = `/sys/class/block/${name}`;
   if (await exists(`${sys}/partition`)) {
-    throw new FlashRefused(`Refusing to flash ${shown}: it is a partition, not a whole card. Name the card itself (the by-id path without "-partN").`);
+    throw new FlashRefused(
+      `Refusing to flash ${shown}: it is a partition, not a whole card. Name the card itself (the by-id path without "-partN").`,
+    );
   }
   const parts = (await readdir(sys).catch(() => [] as string[])).filter((e) => e.startsWith(name));
   const devices = [name, ...parts];
@@ -45,14 +58,19 @@ export async function checkFlashTarget(configured: string, opts: { allowCardImag
   for (const d of devices) numbers.set((await readFile(`${d === name ? sys : `${sys}/${d}`}/dev`, 'utf8')).trim(), d);
 
   for (const use of await hostUses(devices, numbers)) {
-    throw new FlashRefused(`Refusing to flash ${shown}: /dev/${use.device} ${use.what}. This looks like a disk the host uses (a system disk), not the SD card behind the mux. Check sdMux.device in the rig file: it must be the card's own /dev/disk/by-id/ path.`);
+    throw new FlashRefused(
+      `Refusing to flash ${shown}: /dev/${use.device} ${use.what}. This looks like a disk the host uses (a system disk), not the SD card behind the mux. Check sdMux.device in the rig file: it must be the card's own /dev/disk/by-id/ path.`,
+    );
   }
   const sectors = Number((await readFile(`${sys}/size`, 'utf8')).trim());
   return { configured, resolved, kind: 'block-device', sizeBytes: sectors * 512 };
 }
 
 /** Mounts, swaps and stacked devices on any of `devices` (a disk and its partitions). */
-async function hostUses(devices: string[], numbers: Map<string, string>): Promise<Array<{ device: string; what: string }>> {
+async function hostUses(
+  devices: string[],
+  numbers: Map<string, string>,
+): Promise<Array<{ device: string; what: string }>> {
   const uses: Array<{ device: string; what: string }> = [];
   const byPath = new Set(devices.map((d) => `/dev/${d}`));
   for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
@@ -65,7 +83,8 @@ async function hostUses(devices: string[], numbers: Map<string, string>): Promis
   }
   for (const line of (await readFile('/proc/swaps', 'utf8').catch(() => '')).split('\n').slice(1)) {
     const source = line.split(/\s+/)[0] ?? '';
-    if (source && byPath.has(await realpath(source).catch(() => source))) uses.push({ device: path.basename(source), what: 'is a swap area' });
+    if (source && byPath.has(await realpath(source).catch(() => source)))
+      uses.push({ device: path.basename(source), what: 'is a swap area' });
   }
   for (const d of devices) {
     const base = d === devices[0] ? `/sys/class/block/${d}` : `/sys/class/block/${devices[0]}/${d}`;
@@ -76,5 +95,8 @@ async function hostUses(devices: string[], numbers: Map<string, string>): Promis
 }
 
 async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }

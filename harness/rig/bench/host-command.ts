@@ -19,7 +19,11 @@ export function runHostCommand(command: string, timeoutMs: number): Promise<Comm
       } catch {
         // already gone
       }
-      reject(new InfraError(`\`${command}\` did not finish within ${timeoutMs}ms. Output so far:\n${(stderr || stdout).trim() || '(none)'}`));
+      reject(
+        new InfraError(
+          `\`${command}\` did not finish within ${timeoutMs}ms. Output so far:\n${(stderr || stdout).trim() || '(none)'}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -37,7 +41,9 @@ export async function runLabCommand(command: string, purpose: string, timeoutMs:
   const result = await runHostCommand(command, timeoutMs);
   if (result.exitCode !== 0) {
     const output = (result.stderr || result.stdout).trim().split('\n').slice(-10).join('\n') || '(no output)';
-    throw new InfraError(`${purpose}: \`${command}\` exited ${result.exitCode}:\n${output}\nCheck the command in the rig file and that the lab host can run it.`);
+    throw new InfraError(
+      `${purpose}: \`${command}\` exited ${result.exitCode}:\n${output}\nCheck the command in the rig file and that the lab host can run it.`,
+    );
   }
   return result;
 }

@@ -8,7 +8,11 @@ export class LabProcess {
   private readonly output: string[] = [];
   private exit?: string;
 
-  private constructor(readonly name: string, private readonly child: ChildProcess, readonly commandLine: string) {
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    readonly commandLine: string,
+  ) {
     const keep = (d: Buffer) => {
       this.output.push(d.toString());
       if (this.output.length > 200) this.output.splice(0, this.output.length - 200);
@@ -20,7 +24,9 @@ export class LabProcess {
 
   static start(name: string, binary: string, args: string[]): LabProcess {
     // Note: setpriv execs the binary, so child.pid is the daemon's own pid.
-    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', binary, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const process = new LabProcess(name, child, `${binary} ${args.join(' ')}`);
     child.on('error', (e) => (process.exit = `could not start: ${e.message}`));
     return process;
@@ -46,12 +52,18 @@ export class LabProcess {
   /** Waits for `probe` to succeed while the process is alive; names the process when it dies or times out. */
   async waitReady<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
     try {
-      return await waitFor(async () => {
-        if (this.exited) throw new InfraError(`${this.name} exited`);
-        return probe();
-      }, { timeoutMs, what, details: () => this.describe() });
+      return await waitFor(
+        async () => {
+          if (this.exited) throw new InfraError(`${this.name} exited`);
+          return probe();
+        },
+        { timeoutMs, what, details: () => this.describe() },
+      );
     } catch (error) {
-      throw new InfraError(`${this.name} did not become ready: ${(error as Error).message}\n${this.exited ? this.describe() : ''}`.trim(), { cause: error });
+      throw new InfraError(
+        `${this.name} did not become ready: ${(error as Error).message}\n${this.exited ? this.describe() : ''}`.trim(),
+        { cause: error },
+      );
     }
   }
 
@@ -60,10 +72,18 @@ export class LabProcess {
     if (this.exited || this.pid === undefined) return;
     this.child.kill('SIGTERM');
     try {
-      await waitFor(async () => (this.exited ? true : undefined), { timeoutMs: 5000, what: `${this.name} (pid ${this.pid}) to exit after SIGTERM`, intervalMs: 50 });
+      await waitFor(async () => (this.exited ? true : undefined), {
+        timeoutMs: 5000,
+        what: `${this.name} (pid ${this.pid}) to exit after SIGTERM`,
+        intervalMs: 50,
+      });
     } catch {
       this.child.kill('SIGKILL');
-      await waitFor(async () => (this.exited ? true : undefined), { timeoutMs: 5000, what: `${this.name} (pid ${this.pid}) to exit after SIGKILL`, intervalMs: 50 });
+      await waitFor(async () => (this.exited ? true : undefined), {
+        timeoutMs: 5000,
+        what: `${this.name} (pid ${this.pid}) to exit after SIGKILL`,
+        intervalMs: 50,
+      });
     }
   }
 }

@@ -12,12 +12,19 @@ const switchTimeoutMs = 30_000;
 
 export function sdMuxFor(wiring: SdMuxWiring): SdMux {
   const commands = wiring.usbsdmux
-    ? { host: `usbsdmux ${shellQuote(wiring.usbsdmux.control)} host`, board: `usbsdmux ${shellQuote(wiring.usbsdmux.control)} dut` }
+    ? {
+        host: `usbsdmux ${shellQuote(wiring.usbsdmux.control)} host`,
+        board: `usbsdmux ${shellQuote(wiring.usbsdmux.control)} dut`,
+      }
     : wiring.commands!;
   return {
-    description: wiring.usbsdmux ? `usb-sd-mux ${wiring.usbsdmux.control}` : `mux commands \`${commands.host}\` / \`${commands.board}\``,
-    toHost: async () => void (await runLabCommand(commands.host, 'Switching the SD card to the lab host', switchTimeoutMs)),
-    toBoard: async () => void (await runLabCommand(commands.board, 'Switching the SD card to the board', switchTimeoutMs)),
+    description: wiring.usbsdmux
+      ? `usb-sd-mux ${wiring.usbsdmux.control}`
+      : `mux commands \`${commands.host}\` / \`${commands.board}\``,
+    toHost: async () =>
+      void (await runLabCommand(commands.host, 'Switching the SD card to the lab host', switchTimeoutMs)),
+    toBoard: async () =>
+      void (await runLabCommand(commands.board, 'Switching the SD card to the board', switchTimeoutMs)),
   };
 }
 

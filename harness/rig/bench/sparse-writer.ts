@@ -35,13 +35,19 @@ const chunkBytes = 4 * 1024 * 1024;
 /** The image's block map, made once per image (keyed by path, size and mtime) under .cache/bmaps/. */
 export async function blockMapOf(image: string): Promise<BlockMap> {
   const st = await stat(image);
-  const key = createHash('sha256').update(`${path.resolve(image)}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${path.resolve(image)}:${st.size}:${st.mtimeMs}`)
+    .digest('hex')
+    .slice(0, 16);
   const file = path.join(cacheDir, 'bmaps', `${key}.bmap`);
   let xml = await readFile(file, 'utf8').catch(() => undefined);
   if (!xml) {
     await mkdir(path.dirname(file), { recursive: true });
     const result = await $`bmaptool create -o ${file}.tmp ${image}`.nothrow().quiet();
-    if (result.exitCode !== 0) throw new InfraError(`\`bmaptool create ${image}\` failed (exit ${result.exitCode}): ${result.stderr.trim()}. Is bmap-tools installed (npm run setup)?`);
+    if (result.exitCode !== 0)
+      throw new InfraError(
+        `\`bmaptool create ${image}\` failed (exit ${result.exitCode}): ${result.stderr.trim()}. Is bmap-tools installed (npm run setup)?`,
+      );
     await rename(`${file}.tmp`, file);
     xml = await readFile(file, 'utf8');
   }
@@ -55,15 +61,25 @@ export function parseBlockMap(xml: string, where: string): BlockMap {
     return m[1]!;
   };
   if (field('ChecksumType') !== 'sha256') throw new InfraError(`${where}: expected sha256 range checksums`);
-  const ranges = [...xml.matchAll(/<Range chksum="([0-9a-f]+)">\s*(\d+)(?:-(\d+))?\s*<\/Range>/g)].map((m) => ({ first: Number(m[2]), last: Number(m[3] ?? m[2]), sha256: m[1]! }));
+  const ranges = [...xml.matchAll(/<Range chksum="([0-9a-f]+)">\s*(\d+)(?:-(\d+))?\s*<\/Range>/g)].map((m) => ({
+    first: Number(m[2]),
+    last: Number(m[3] ?? m[2]),
+    sha256: m[1]!,
+  }));
   return { imageBytes: Number(field('ImageSize')), blockSize: Number(field('BlockSize')), ranges };
 }
 
 /** Writes the mapped ranges of `image` to `target`, flushes, reads them back and checks each one. */
-export async function writeSparseImage(image: string, target: FlashTarget, log: (line: string) => void = () => undefined): Promise<FlashReport> {
+export async function writeSparseImage(
+  image: string,
+  target: FlashTarget,
+  log: (line: string) => void = () => undefined,
+): Promise<FlashReport> {
   const map = await blockMapOf(image);
   if (map.imageBytes > target.sizeBytes) {
-    throw new FlashRefused(`The card ${target.configured} holds ${target.sizeBytes} bytes; the image ${image} needs ${map.imageBytes}. Use a bigger card.`);
+    throw new FlashRefused(
+      `The card ${target.configured} holds ${target.sizeBytes} bytes; the image ${image} needs ${map.imageBytes}. Use a bigger card.`,
+    );
   }
   const source = await open(image, 'r');
   // Note: a flash leaves the card's old data wherever the image has holes, so a truncated or
@@ -73,7 +89,9 @@ export async function writeSparseImage(image: string, target: FlashTarget, log: 
   await source.read(mbr, 0, 512, 0);
   if (mbr.readUInt16LE(510) !== 0xaa55) {
     await source.close();
-    throw new FlashRefused(`${image} is not a card image: it has no partition table (no 0x55AA signature at byte 510). Was it built completely? Rebuild it (npm run images) or check the path.`);
+    throw new FlashRefused(
+      `${image} is not a card image: it has no partition table (no 0x55AA signature at byte 510). Was it built completely? Rebuild it (npm run images) or check the path.`,
+    );
   }
   const writeStarted = Date.now();
   let writtenBytes = 0;
@@ -97,13 +115,26 @@ export async function writeSparseImage(image: string, target: FlashTarget, log: 
     await source.close();
   }
   const writeMs = Date.now() - writeStarted;
-  log(`wrote ${writtenBytes} of ${map.imageBytes} image bytes (${map.ranges.length} mapped ranges) to ${target.resolved} in ${writeMs}ms`);
+  log(
+    `wrote ${writtenBytes} of ${map.imageBytes} image bytes (${map.ranges.length} mapped ranges) to ${target.resolved} in ${writeMs}ms`,
+  );
 
   const verifyStarted = Date.now();
   const verifiedBytes = await verifyCard(map, target);
   const verifyMs = Date.now() - verifyStarted;
-  log(`verified ${verifiedBytes} bytes read back from ${target.resolved} against the block map's sha256 in ${verifyMs}ms`);
-  return { image, target: target.configured, imageBytes: map.imageBytes, writtenBytes, verifiedBytes, ranges: map.ranges.length, writeMs, verifyMs };
+  log(
+    `verified ${verifiedBytes} bytes read back from ${target.resolved} against the block map's sha256 in ${verifyMs}ms`,
+  );
+  return {
+    image,
+    target: target.configured,
+    imageBytes: map.imageBytes,
+    writtenBytes,
+    verifiedBytes,
+    ranges: map.ranges.length,
+    writeMs,
+    verifyMs,
+  };
 }
 
 /** Reads the map's ranges back from the card and checks each against its sha256; returns bytes read. */
@@ -123,7 +154,9 @@ export async function verifyCard(map: BlockMap, target: FlashTarget): Promise<nu
       });
       const got = hash.digest('hex');
       if (got !== range.sha256) {
-        throw new InfraError(`Flash verification failed on ${target.configured}: blocks ${range.first}-${range.last} read back as sha256 ${got}, the image has ${range.sha256}. The card or its reader is faulty, or something else wrote to it.`);
+        throw new InfraError(
+          `Flash verification failed on ${target.configured}: blocks ${range.first}-${range.last} read back as sha256 ${got}, the image has ${range.sha256}. The card or its reader is faulty, or something else wrote to it.`,
+        );
       }
     }
   } finally {
@@ -140,12 +173,21 @@ async function openCard(target: FlashTarget, mode: number): Promise<FileHandle> 
     return await open(target.resolved, flags);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EBUSY') throw new FlashRefused(`Refusing to flash ${target.configured}: the kernel says it is in use (EBUSY: mounted or held by another driver).`);
-    throw new InfraError(`Cannot open the card ${target.configured} (${target.resolved}): ${(e as Error).message}. Writing a block device needs root or the disk group.`);
+    if (code === 'EBUSY')
+      throw new FlashRefused(
+        `Refusing to flash ${target.configured}: the kernel says it is in use (EBUSY: mounted or held by another driver).`,
+      );
+    throw new InfraError(
+      `Cannot open the card ${target.configured} (${target.resolved}): ${(e as Error).message}. Writing a block device needs root or the disk group.`,
+    );
   }
 }
 
-async function forEachChunk(map: BlockMap, range: { first: number; last: number }, body: (offset: number, length: number) => Promise<void>): Promise<void> {
+async function forEachChunk(
+  map: BlockMap,
+  range: { first: number; last: number },
+  body: (offset: number, length: number) => Promise<void>,
+): Promise<void> {
   const start = range.first * map.blockSize;
   // Note: the last block of an image need not be whole.
   const end = Math.min((range.last + 1) * map.blockSize, map.imageBytes);

@@ -5,9 +5,21 @@ import type { ConsoleTransport } from '../../console/transport.ts';
 import { InfraError } from '../../errors.ts';
 import { waitFor } from '../../wait.ts';
 
-const IAC = 255, DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, SE = 240;
-const BINARY = 0, ECHO = 1, SGA = 3, COM_PORT = 44;
-const SET_BAUDRATE = 1, SET_DATASIZE = 2, SET_PARITY = 3, SET_STOPSIZE = 4;
+const IAC = 255,
+  DONT = 254,
+  DO = 253,
+  WONT = 252,
+  WILL = 251,
+  SB = 250,
+  SE = 240;
+const BINARY = 0,
+  ECHO = 1,
+  SGA = 3,
+  COM_PORT = 44;
+const SET_BAUDRATE = 1,
+  SET_DATASIZE = 2,
+  SET_PARITY = 3,
+  SET_STOPSIZE = 4;
 /** What we offer to do (WILL) and what we ask the server to do (DO). */
 const weWill = new Set([BINARY, SGA, COM_PORT]);
 const theyMay = new Set([BINARY, SGA, ECHO]);
@@ -26,7 +38,8 @@ export async function tcpSerialTransport(opts: TcpSerialOptions): Promise<Consol
   const socket = await waitFor(() => connectOnce(opts.host, opts.port), {
     timeoutMs: opts.connectTimeoutMs ?? 15_000,
     what: `Serial server (ser2net) accepting on ${where}`,
-    details: () => 'Check that ser2net runs on the lab host with an accepter on that port, and the host and port in the rig file.',
+    details: () =>
+      'Check that ser2net runs on the lab host with an accepter on that port, and the host and port in the rig file.',
     intervalMs: 100,
   });
   const listeners: Array<(chunk: Buffer) => void> = [];
@@ -43,7 +56,12 @@ export async function tcpSerialTransport(opts: TcpSerialOptions): Promise<Consol
     description: `${where} (${opts.baud} baud)`,
     write: (text) =>
       new Promise((resolve, reject) => {
-        if (closed) return reject(new InfraError(`Console connection ${where} is closed: did ser2net stop, or another client take the port over?`));
+        if (closed)
+          return reject(
+            new InfraError(
+              `Console connection ${where} is closed: did ser2net stop, or another client take the port over?`,
+            ),
+          );
         const bytes = Buffer.from(text, 'latin1');
         socket.write(telnet ? TelnetCodec.escape(bytes) : bytes, (err) => (err ? reject(err) : resolve()));
       }),
@@ -81,7 +99,10 @@ class TelnetCodec {
   private command = 0;
   private readonly agreed = new Map<string, boolean>();
 
-  constructor(private readonly send: (bytes: Buffer) => void, private readonly baud: number) {}
+  constructor(
+    private readonly send: (bytes: Buffer) => void,
+    private readonly baud: number,
+  ) {}
 
   static escape(bytes: Buffer): Buffer {
     if (!bytes.includes(IAC)) return bytes;
@@ -149,7 +170,15 @@ class TelnetCodec {
   private configureLine(): void {
     const baud = Buffer.alloc(4);
     baud.writeUInt32BE(this.baud);
-    const sub = (code: number, value: Buffer) => Buffer.concat([Buffer.from([IAC, SB, COM_PORT, code]), TelnetCodec.escape(value), Buffer.from([IAC, SE])]);
-    this.send(Buffer.concat([sub(SET_BAUDRATE, baud), sub(SET_DATASIZE, Buffer.from([8])), sub(SET_PARITY, Buffer.from([1])), sub(SET_STOPSIZE, Buffer.from([1]))]));
+    const sub = (code: number, value: Buffer) =>
+      Buffer.concat([Buffer.from([IAC, SB, COM_PORT, code]), TelnetCodec.escape(value), Buffer.from([IAC, SE])]);
+    this.send(
+      Buffer.concat([
+        sub(SET_BAUDRATE, baud),
+        sub(SET_DATASIZE, Buffer.from([8])),
+        sub(SET_PARITY, Buffer.from([1])),
+        sub(SET_STOPSIZE, Buffer.from([1])),
+      ]),
+    );
   }
 }

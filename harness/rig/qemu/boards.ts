@@ -11,6 +11,7 @@ const boards: Record<string, QemuBoard> = {
 
 export function qemuBoardFor(deviceType: string): QemuBoard {
   const board = boards[deviceType];
-  if (!board) throw new InfraError(`No QEMU board for device type ${deviceType}. Known: ${Object.keys(boards).join(', ')}`);
+  if (!board)
+    throw new InfraError(`No QEMU board for device type ${deviceType}. Known: ${Object.keys(boards).join(', ')}`);
   return board;
 }

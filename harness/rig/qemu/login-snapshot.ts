@@ -46,7 +46,10 @@ function emulatorFingerprint(binary: string): Promise<string> {
     const version = await $({ quiet: true, nothrow: true })`${binary} --version`;
     hash.update(version.stdout);
     const boardsDir = path.join(import.meta.dirname, 'boards');
-    for (const file of [...(await readdir(boardsDir)).sort().map((f) => path.join(boardsDir, f)), path.join(import.meta.dirname, 'qemu-rig.ts')]) {
+    for (const file of [
+      ...(await readdir(boardsDir)).sort().map((f) => path.join(boardsDir, f)),
+      path.join(import.meta.dirname, 'qemu-rig.ts'),
+    ]) {
       if (file.endsWith('.ts')) hash.update(await readFile(file));
     }
     return hash.digest('hex');
@@ -60,13 +63,26 @@ export async function snapshotKey(config: QemuRigConfig, imagePath: string, bina
   const info = await stat(image);
   const { description: _, ...rigFields } = config;
   return createHash('sha256')
-    .update(JSON.stringify({ FORMAT, image, size: info.size, mtime: info.mtimeMs, rigFields, emulator: await emulatorFingerprint(binary) }))
+    .update(
+      JSON.stringify({
+        FORMAT,
+        image,
+        size: info.size,
+        mtime: info.mtimeMs,
+        rigFields,
+        emulator: await emulatorFingerprint(binary),
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
 }
 
 /** The saved snapshot of this image on this rig, if there is a complete one. */
-export async function findLoginSnapshot(config: QemuRigConfig, imagePath: string, binary: string): Promise<LoginSnapshot | undefined> {
+export async function findLoginSnapshot(
+  config: QemuRigConfig,
+  imagePath: string,
+  binary: string,
+): Promise<LoginSnapshot | undefined> {
   const key = await snapshotKey(config, imagePath, binary);
   const dir = path.join(rigRoot(config), key);
   const metaFile = path.join(dir, 'meta.json');
@@ -98,7 +114,13 @@ export async function saveLoginSnapshot(
   const files = { disk: path.join(partial, 'disk.qcow2'), state: path.join(partial, 'state.bin') };
   try {
     await write(files);
-    const meta: SnapshotMeta = { image: path.resolve(imagePath), rig: config.name, savedAt: new Date().toISOString(), bootMs, stateBytes: (await stat(files.state)).size };
+    const meta: SnapshotMeta = {
+      image: path.resolve(imagePath),
+      rig: config.name,
+      savedAt: new Date().toISOString(),
+      bootMs,
+      stateBytes: (await stat(files.state)).size,
+    };
     await writeFile(path.join(partial, 'meta.json'), JSON.stringify(meta, null, 2));
     // Another worker may have saved the same image meanwhile: either copy is good, the first stays.
     if (await fileExists(path.join(dir, 'meta.json'))) await rm(partial, { recursive: true, force: true });
@@ -120,6 +142,9 @@ export async function discardLoginSnapshot(snapshot: LoginSnapshot): Promise<voi
 
 async function pruneSnapshots(root: string, keep: number): Promise<void> {
   const entries = (await readdir(root)).filter((e) => !e.startsWith('.'));
-  const aged = await Promise.all(entries.map(async (e) => ({ dir: path.join(root, e), mtime: (await stat(path.join(root, e))).mtimeMs })));
-  for (const old of aged.sort((a, b) => b.mtime - a.mtime).slice(keep)) await rm(old.dir, { recursive: true, force: true });
+  const aged = await Promise.all(
+    entries.map(async (e) => ({ dir: path.join(root, e), mtime: (await stat(path.join(root, e))).mtimeMs })),
+  );
+  for (const old of aged.sort((a, b) => b.mtime - a.mtime).slice(keep))
+    await rm(old.dir, { recursive: true, force: true });
 }

@@ -54,7 +54,11 @@ export class QemuRig implements Rig {
   private readonly owner: PowerOwner;
 
   /** `opts.board`: the QEMU board to run instead of the device type's (tests run a firmware-only board). */
-  constructor(readonly config: QemuRigConfig, private readonly workDir: string, opts: { board?: QemuBoard } = {}) {
+  constructor(
+    readonly config: QemuRigConfig,
+    private readonly workDir: string,
+    opts: { board?: QemuBoard } = {},
+  ) {
     this.console = new SerialConsole(config.name);
     this.board = opts.board ?? qemuBoardFor(config.deviceType);
     this.owner = new PowerOwner(this.console);
@@ -62,7 +66,9 @@ export class QemuRig implements Rig {
       const qemu = this.qemu;
       if (event.kind !== 'kernel' || !qemu || qemu.exited || qemu.kernelStarted || !this.board.onKernelStart) return;
       qemu.kernelStarted = true;
-      this.board.onKernelStart(qemu.qmp).catch((e: Error) => this.console.note(`board hook at kernel start failed: ${e.message}`));
+      this.board
+        .onKernelStart(qemu.qmp)
+        .catch((e: Error) => this.console.note(`board hook at kernel start failed: ${e.message}`));
     });
     this.diskPath = path.join(workDir, 'sd.qcow2');
     this.power = {
@@ -74,10 +80,12 @@ export class QemuRig implements Rig {
       up: () => this.owner.transition('network up', () => this.setLink(true)),
       down: () => this.owner.transition('network down', () => this.setLink(false)),
     };
-    if (!this.board.notSnapshottable) this.snapshots = {
-      resume: (image) => this.owner.transition('resume login snapshot', () => this.resumeLoginSnapshot(image)),
-      save: (image, bootMs) => this.owner.transition('save login snapshot', () => this.saveLoginSnapshot(image, bootMs)),
-    };
+    if (!this.board.notSnapshottable)
+      this.snapshots = {
+        resume: (image) => this.owner.transition('resume login snapshot', () => this.resumeLoginSnapshot(image)),
+        save: (image, bootMs) =>
+          this.owner.transition('save login snapshot', () => this.saveLoginSnapshot(image, bootMs)),
+      };
   }
 
   get deviceType(): string {
@@ -123,20 +131,28 @@ export class QemuRig implements Rig {
       }
       this.console.markPowerOn();
       this.owner.set('on');
-      this.console.note(`resumed at the login prompt from snapshot ${snapshot.key} (a real boot of ${path.basename(imagePath)} saved ${snapshot.meta.savedAt})`);
+      this.console.note(
+        `resumed at the login prompt from snapshot ${snapshot.key} (a real boot of ${path.basename(imagePath)} saved ${snapshot.meta.savedAt})`,
+      );
       await qemu.qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(snapshot.state)}` });
       // Note: waitFor retries a probe that throws, so an end state is returned and judged after it.
-      const loaded = await waitFor(async () => {
-        if (qemu.exited) return 'QEMU exited';
-        const { status } = await qemu.qmp.execute<{ status: string }>('query-status');
-        return status === 'inmigrate' ? undefined : status;
-      }, { timeoutMs: 60_000, what: `QEMU loading login snapshot ${snapshot.state}`, details: () => this.qemuLog() });
-      if (loaded !== 'paused') throw new InfraError(`${loaded} while loading the snapshot: ${this.qemuLog().trim().split('\n').at(-1) ?? ''}`);
+      const loaded = await waitFor(
+        async () => {
+          if (qemu.exited) return 'QEMU exited';
+          const { status } = await qemu.qmp.execute<{ status: string }>('query-status');
+          return status === 'inmigrate' ? undefined : status;
+        },
+        { timeoutMs: 60_000, what: `QEMU loading login snapshot ${snapshot.state}`, details: () => this.qemuLog() },
+      );
+      if (loaded !== 'paused')
+        throw new InfraError(`${loaded} while loading the snapshot: ${this.qemuLog().trim().split('\n').at(-1) ?? ''}`);
       await qemu.qmp.execute('cont');
       return true;
     } catch (error) {
       // A snapshot that no longer loads is dropped; the caller boots for real (and saves a new one).
-      this.console.note(`login snapshot ${snapshot.key} did not load (${(error as Error).message.split('\n')[0]}): discarded, booting for real`);
+      this.console.note(
+        `login snapshot ${snapshot.key} did not load (${(error as Error).message.split('\n')[0]}): discarded, booting for real`,
+      );
       await this.stopQemu();
       this.owner.set('off');
       await discardLoginSnapshot(snapshot);
@@ -155,12 +171,16 @@ export class QemuRig implements Rig {
         // QEMU's default migration speed limit (32 MiB/s) would make this take several seconds.
         await qemu.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 16 * 1024 ** 3 });
         await qemu.qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(state)}` });
-        const info = await waitFor(async () => {
-          if (qemu.exited) return { status: 'failed', 'error-desc': 'QEMU exited' };
-          const info = await qemu.qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
-          return info.status === 'completed' || info.status === 'failed' ? info : undefined;
-        }, { timeoutMs: 60_000, what: `QEMU writing the login snapshot to ${state}` });
-        if (info.status === 'failed') throw new InfraError(`saving the login snapshot failed: ${info['error-desc'] ?? 'no reason given'}`);
+        const info = await waitFor(
+          async () => {
+            if (qemu.exited) return { status: 'failed', 'error-desc': 'QEMU exited' };
+            const info = await qemu.qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+            return info.status === 'completed' || info.status === 'failed' ? info : undefined;
+          },
+          { timeoutMs: 60_000, what: `QEMU writing the login snapshot to ${state}` },
+        );
+        if (info.status === 'failed')
+          throw new InfraError(`saving the login snapshot failed: ${info['error-desc'] ?? 'no reason given'}`);
         // The migration flushed the card: its overlay is frozen as the snapshot's card.
         await copyFile(this.diskPath, disk);
       });
@@ -182,7 +202,13 @@ export class QemuRig implements Rig {
       this.owner.set('off');
     });
     // A transition stuck on a QEMU that no longer answers must not keep the run from ending.
-    const ended = await Promise.race([stopped.then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 60_000).unref())]);
+    const ended = await Promise.race([
+      stopped.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((r) => setTimeout(() => r(false), 60_000).unref()),
+    ]);
     this.disposed = true;
     if (!ended) this.console.note('dispose: a power transition did not end within 60 s; killing QEMU');
     for (const qemu of this.launched) if (!qemu.exited) qemu.process.kill('SIGKILL');
@@ -211,7 +237,11 @@ export class QemuRig implements Rig {
 
   powerReport(): string {
     const q = this.lastQemu;
-    const qemu = !q ? 'no QEMU started yet' : q.exited ? `QEMU pid ${q.process.pid} exited (${q.exit ?? 'unknown'})${q.stopping ? ', quit by the rig' : ''}` : `QEMU pid ${q.process.pid} running, CPUs ${q.cpus}`;
+    const qemu = !q
+      ? 'no QEMU started yet'
+      : q.exited
+        ? `QEMU pid ${q.process.pid} exited (${q.exit ?? 'unknown'})${q.stopping ? ', quit by the rig' : ''}`
+        : `QEMU pid ${q.process.pid} running, CPUs ${q.cpus}`;
     return `${this.config.name}: ${this.owner.describe()}; ${qemu}; ${this.console.linkReport()}`;
   }
 
@@ -236,7 +266,8 @@ export class QemuRig implements Rig {
   }
 
   private async setLink(up: boolean): Promise<void> {
-    if (!this.qemu || this.qemu.exited) throw new InfraError(`${this.config.name}: cannot set the link while powered off`);
+    if (!this.qemu || this.qemu.exited)
+      throw new InfraError(`${this.config.name}: cannot set the link while powered off`);
     await this.qemu.qmp.execute('set_link', { name: this.board.nicId, up });
   }
 
@@ -246,13 +277,29 @@ export class QemuRig implements Rig {
     const qmpPath = path.join(this.workDir, 'qmp.sock');
     await rm(qmpPath, { force: true });
     this.sshPort = await freeLoopbackPort();
-    const launch = await this.board.launch({ diskPath: this.diskPath, sshPort: this.sshPort, qmpPath, memoryMiB: this.config.memoryMiB, workDir: this.workDir });
+    const launch = await this.board.launch({
+      diskPath: this.diskPath,
+      sshPort: this.sshPort,
+      qmpPath,
+      memoryMiB: this.config.memoryMiB,
+      workDir: this.workDir,
+    });
     // A resumed board starts waiting for its saved state (migrate-incoming), not from the firmware.
     if (opts.incoming) launch.args.push('-incoming', 'defer');
     // Note: setpriv --pdeathsig makes the kernel kill QEMU when this worker dies, even by SIGKILL,
     // so no board outlives the test run that started it.
-    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', launch.binary, ...launch.args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const running: RunningQemu = { process: child, qmp: undefined as unknown as QmpClient, stderr: [], exited: false, stopping: false, kernelStarted: false, cpus: 'paused' };
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', launch.binary, ...launch.args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const running: RunningQemu = {
+      process: child,
+      qmp: undefined as unknown as QmpClient,
+      stderr: [],
+      exited: false,
+      stopping: false,
+      kernelStarted: false,
+      cpus: 'paused',
+    };
     this.launched.add(running);
     this.lastQemu = running;
     child.stderr!.on('data', (d: Buffer) => running.stderr.push(d.toString()));
@@ -264,15 +311,23 @@ export class QemuRig implements Rig {
       this.console.markPowerOff(`lost: QEMU exited (${running.exit})`);
       if (running === this.qemu) this.owner.set('off');
     });
-    const describe = () => `QEMU stderr:\n${running.stderr.join('').trim() || '(empty)'}\nCommand: ${launch.binary} ${launch.args.join(' ')}`;
+    const describe = () =>
+      `QEMU stderr:\n${running.stderr.join('').trim() || '(empty)'}\nCommand: ${launch.binary} ${launch.args.join(' ')}`;
     try {
-      await waitFor(async () => (running.exited ? Promise.reject(new Error('QEMU exited')) : (await fileExists(qmpPath)) || undefined), {
-        timeoutMs: 15_000, what: `QEMU QMP socket ${qmpPath}`, details: describe,
-      });
+      await waitFor(
+        async () =>
+          running.exited ? Promise.reject(new Error('QEMU exited')) : (await fileExists(qmpPath)) || undefined,
+        {
+          timeoutMs: 15_000,
+          what: `QEMU QMP socket ${qmpPath}`,
+          details: describe,
+        },
+      );
     } catch (error) {
       running.stopping = true; // a start that failed, reported as such: not a power loss
       child.kill('SIGKILL');
-      if (attempt < 3 && /hostfwd|host forwarding/i.test(running.stderr.join(''))) return this.startQemu(attempt + 1, opts);
+      if (attempt < 3 && /hostfwd|host forwarding/i.test(running.stderr.join('')))
+        return this.startQemu(attempt + 1, opts);
       throw new InfraError(`${this.config.name}: QEMU did not start.\n${describe()}`, { cause: error });
     }
     try {
@@ -280,7 +335,9 @@ export class QemuRig implements Rig {
     } catch (error) {
       running.stopping = true;
       child.kill('SIGKILL');
-      throw new InfraError(`${this.config.name}: cannot connect to QEMU's QMP socket ${qmpPath}.\n${describe()}`, { cause: error });
+      throw new InfraError(`${this.config.name}: cannot connect to QEMU's QMP socket ${qmpPath}.\n${describe()}`, {
+        cause: error,
+      });
     }
     running.qmp.onEvent((event, data) => this.onQemuEvent(running, event, data));
     this.qemu = running;
@@ -302,7 +359,11 @@ export class QemuRig implements Rig {
     else if (event === 'RESET' && data.guest) this.console.note('the OS reset the board (QEMU resets it in place)');
     else if (event === 'SHUTDOWN' && data.guest) {
       const what = data.reason === 'guest-reset' ? 'board reset' : 'halt by the OS';
-      this.owner.transition(what, () => (data.reason === 'guest-reset' ? this.afterGuestReset(from) : this.afterGuestHalt(from))).catch(() => undefined);
+      this.owner
+        .transition(what, () =>
+          data.reason === 'guest-reset' ? this.afterGuestReset(from) : this.afterGuestHalt(from),
+        )
+        .catch(() => undefined);
     }
   }
 
@@ -369,7 +430,8 @@ export class QemuRig implements Rig {
 }
 
 async function requireImage(imagePath: string): Promise<void> {
-  if (!(await fileExists(imagePath))) throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
+  if (!(await fileExists(imagePath)))
+    throw new InfraError(`Cannot flash ${imagePath}: no such image. Run \`npm run images\`.`);
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

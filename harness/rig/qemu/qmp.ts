@@ -10,11 +10,15 @@ export class QmpClient {
   private pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; command: string }>();
   private eventListeners: Array<(event: string, data: Json) => void> = [];
 
-  private constructor(private readonly socket: net.Socket, readonly path: string) {
+  private constructor(
+    private readonly socket: net.Socket,
+    readonly path: string,
+  ) {
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => this.receive(d));
     socket.on('close', () => {
-      for (const p of this.pending.values()) p.reject(new InfraError(`QMP connection ${path} closed during ${p.command}`));
+      for (const p of this.pending.values())
+        p.reject(new InfraError(`QMP connection ${path} closed during ${p.command}`));
       this.pending.clear();
     });
   }
@@ -38,7 +42,8 @@ export class QmpClient {
     const id = String(this.nextId++);
     return new Promise<T>((resolve, reject) => {
       // A command after QEMU went away would wait forever for its answer.
-      if (this.socket.destroyed) return reject(new InfraError(`QMP connection ${this.path} is closed (QEMU exited?): cannot ${command}`));
+      if (this.socket.destroyed)
+        return reject(new InfraError(`QMP connection ${this.path} is closed (QEMU exited?): cannot ${command}`));
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, command });
       this.socket.write(JSON.stringify({ execute: command, arguments: args, id }) + '\n');
     });
@@ -68,7 +73,8 @@ export class QmpClient {
     const pending = id ? this.pending.get(id) : undefined;
     if (!pending) return;
     this.pending.delete(id!);
-    if (message.error) pending.reject(new InfraError(`QMP ${pending.command} failed: ${JSON.stringify(message.error)}`));
+    if (message.error)
+      pending.reject(new InfraError(`QMP ${pending.command} failed: ${JSON.stringify(message.error)}`));
     else pending.resolve(message.return);
   }
 }

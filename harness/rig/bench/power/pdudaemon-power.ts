@@ -14,11 +14,15 @@ export function pdudaemonPower(pdu: { url: string; pdu: string; port: number; ti
       response = await fetch(url, { signal: AbortSignal.timeout(pdu.timeoutSeconds * 1000) });
     } catch (e) {
       const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
-      throw new InfraError(`Power ${action} through ${outlet} failed: ${cause}. Is pdudaemon running with \`"listener": "http"\` on that address?`);
+      throw new InfraError(
+        `Power ${action} through ${outlet} failed: ${cause}. Is pdudaemon running with \`"listener": "http"\` on that address?`,
+      );
     }
     const body = (await response.text()).trim();
     if (!response.ok) {
-      throw new InfraError(`Power ${action} through ${outlet} refused (HTTP ${response.status} ${body}). pdudaemon refuses a PDU name that is not in its configuration: check "pdus" in /etc/pdudaemon/pdudaemon.conf and its log.`);
+      throw new InfraError(
+        `Power ${action} through ${outlet} refused (HTTP ${response.status} ${body}). pdudaemon refuses a PDU name that is not in its configuration: check "pdus" in /etc/pdudaemon/pdudaemon.conf and its log.`,
+      );
     }
   };
   return { description: outlet, on: () => request('on'), off: () => request('off') };

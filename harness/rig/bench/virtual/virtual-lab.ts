@@ -55,7 +55,10 @@ export async function startVirtualLab(opts: VirtualLabOptions): Promise<StartedV
     const wiring = benchWiringSchema.parse({
       console: { tcp: { host: '127.0.0.1', port: serialPort, protocol: 'rfc2217', baud: 115200 } },
       power: { pdudaemon: { url: `http://127.0.0.1:${pduPort}`, pdu: pduName, port: 1 } },
-      sdMux: { commands: { host: `${tool} mux host`, board: `${tool} mux board` }, device: path.join(dir, 'usb', 'sd-card') },
+      sdMux: {
+        commands: { host: `${tool} mux host`, board: `${tool} mux board` },
+        device: path.join(dir, 'usb', 'sd-card'),
+      },
       address: { fixed: '127.0.0.1', sshPort: qemu.sshPort },
       network: { up: `${tool} link up ${qemu.nicId}`, down: `${tool} link down ${qemu.nicId}` },
     });
@@ -77,14 +80,27 @@ async function startBoard(opts: VirtualLabOptions, dir: string, processes: LabPr
   const board = qemuBoardFor(opts.deviceType);
   const qmpPath = path.join(dir, 'qmp.sock');
   const sshPort = await freeLoopbackPort();
-  const launch = await board.launch({ diskPath: path.join(dir, 'sd-card.img'), sshPort, qmpPath, memoryMiB: opts.memoryMiB, workDir: dir });
+  const launch = await board.launch({
+    diskPath: path.join(dir, 'sd-card.img'),
+    sshPort,
+    qmpPath,
+    memoryMiB: opts.memoryMiB,
+    workDir: dir,
+  });
   // Note: the QEMU rig's board uses a qcow2 overlay; a card written block by block is a raw file.
   const drive = launch.args.findIndex((a) => a.includes('format=qcow2'));
-  if (drive < 0 || board.relaunchOnEveryBoot) throw new InfraError(`No virtual bench for ${opts.deviceType}: its QEMU board must keep one process across boots and take a qcow2 -drive`);
+  if (drive < 0 || board.relaunchOnEveryBoot)
+    throw new InfraError(
+      `No virtual bench for ${opts.deviceType}: its QEMU board must keep one process across boots and take a qcow2 -drive`,
+    );
   const args = launch.args.map((a, i) => (i === drive ? a.replace('format=qcow2', 'format=raw') : a));
   const qemu = LabProcess.start('QEMU', launch.binary, args);
   processes.push(qemu);
-  await qemu.waitReady(`QEMU QMP socket ${qmpPath}`, async () => ((await fileExists(qmpPath)) ? true : undefined), 15_000);
+  await qemu.waitReady(
+    `QEMU QMP socket ${qmpPath}`,
+    async () => ((await fileExists(qmpPath)) ? true : undefined),
+    15_000,
+  );
   const qmp = await QmpClient.connect(qmpPath);
   try {
     const chardevs = await qmp.execute<Array<{ label: string; filename: string }>>('query-chardev');
@@ -101,17 +117,28 @@ async function startBoard(opts: VirtualLabOptions, dir: string, processes: LabPr
 async function startSer2net(pty: string, dir: string, processes: LabProcess[]): Promise<number> {
   const port = await freeLoopbackPort();
   const config = path.join(dir, 'ser2net.yaml');
-  await writeFile(config, [
-    '%YAML 1.1', '---',
-    'connection: &board-console',
-    `  accepter: telnet(rfc2217),tcp,127.0.0.1,${port}`,
-    `  connector: serialdev,${pty},115200n81,local`,
-    '  options:',
-    '    kickolduser: true',
-    '',
-  ].join('\n'));
+  await writeFile(
+    config,
+    [
+      '%YAML 1.1',
+      '---',
+      'connection: &board-console',
+      `  accepter: telnet(rfc2217),tcp,127.0.0.1,${port}`,
+      `  connector: serialdev,${pty},115200n81,local`,
+      '  options:',
+      '    kickolduser: true',
+      '',
+    ].join('\n'),
+  );
   // -n: foreground; -u: no UUCP lock files (a pty is not shared); -P: our own pid file, not /run's.
-  const ser2net = LabProcess.start('ser2net', 'ser2net', ['-n', '-u', '-c', config, '-P', path.join(dir, 'ser2net.pid')]);
+  const ser2net = LabProcess.start('ser2net', 'ser2net', [
+    '-n',
+    '-u',
+    '-c',
+    config,
+    '-P',
+    path.join(dir, 'ser2net.pid'),
+  ]);
   processes.push(ser2net);
   await ser2net.waitReady(`ser2net accepting on 127.0.0.1:${port}`, () => accepts(port), 10_000);
   return port;
@@ -122,17 +149,35 @@ async function startPdudaemon(dir: string, processes: LabProcess[]): Promise<num
   const port = await freeLoopbackPort();
   const config = path.join(dir, 'pdudaemon.conf');
   const relay = (action: string) => `python3 ${labTool} ${dir} power ${action} %s`;
-  await writeFile(config, JSON.stringify({
-    daemon: { hostname: '127.0.0.1', port, logging_level: 'INFO', listener: 'http' },
-    pdus: { [pduName]: { driver: 'localcmdline', cmd_on: relay('on'), cmd_off: relay('off') } },
-  }, null, 2));
-  const pdudaemon = LabProcess.start('pdudaemon', 'pdudaemon', ['--conf', config, '--listener', 'http', '--logfile', '-']);
+  await writeFile(
+    config,
+    JSON.stringify(
+      {
+        daemon: { hostname: '127.0.0.1', port, logging_level: 'INFO', listener: 'http' },
+        pdus: { [pduName]: { driver: 'localcmdline', cmd_on: relay('on'), cmd_off: relay('off') } },
+      },
+      null,
+      2,
+    ),
+  );
+  const pdudaemon = LabProcess.start('pdudaemon', 'pdudaemon', [
+    '--conf',
+    config,
+    '--listener',
+    'http',
+    '--logfile',
+    '-',
+  ]);
   processes.push(pdudaemon);
-  await pdudaemon.waitReady(`pdudaemon answering HTTP on 127.0.0.1:${port}`, async () => {
-    // Any answer (404 for /) means the listener is up.
-    await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-    return true;
-  }, 20_000);
+  await pdudaemon.waitReady(
+    `pdudaemon answering HTTP on 127.0.0.1:${port}`,
+    async () => {
+      // Any answer (404 for /) means the listener is up.
+      await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+      return true;
+    },
+    20_000,
+  );
   return port;
 }
 

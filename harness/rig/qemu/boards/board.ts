@@ -36,9 +36,16 @@ export interface QemuBoard {
 /** Arguments every board shares: paused at start (power is off), QMP, the console on a pty. */
 export function commonArgs(inputs: BoardInputs): string[] {
   return [
-    '-nodefaults', '-display', 'none', '-S', '-no-shutdown',
-    '-qmp', `unix:${inputs.qmpPath},server=on,wait=off`,
-    '-chardev', 'pty,id=console0',
-    '-m', String(inputs.memoryMiB),
+    '-nodefaults',
+    '-display',
+    'none',
+    '-S',
+    '-no-shutdown',
+    '-qmp',
+    `unix:${inputs.qmpPath},server=on,wait=off`,
+    '-chardev',
+    'pty,id=console0',
+    '-m',
+    String(inputs.memoryMiB),
   ];
 }

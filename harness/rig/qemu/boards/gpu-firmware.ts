@@ -40,7 +40,9 @@ export async function readFirmwareFiles(diskPath: string, outDir: string, dtbNam
   await mkdir(outDir, { recursive: true });
   const header = path.join(outDir, 'mbr.raw');
   await $`qemu-img dd -f qcow2 -O raw bs=1M count=1 if=${diskPath} of=${header}`;
-  const table = JSON.parse((await $`sfdisk --json ${header}`.quiet()).stdout) as { partitiontable: { partitions: Array<{ start: number; size: number }> } };
+  const table = JSON.parse((await $`sfdisk --json ${header}`.quiet()).stdout) as {
+    partitiontable: { partitions: Array<{ start: number; size: number }> };
+  };
   const boot = table.partitiontable.partitions[0];
   if (!boot) throw new InfraError(`GPU firmware: the SD card ${diskPath} has no partition table`);
   const bootPart = path.join(outDir, 'boot.raw');
@@ -49,18 +51,25 @@ export async function readFirmwareFiles(diskPath: string, outDir: string, dtbNam
   await $`rm -f ${bootPart}`;
   await $`qemu-img dd -f qcow2 -O raw bs=1M skip=${boot.start / MiBSectors} count=${Math.ceil(boot.size / MiBSectors)} if=${diskPath} of=${bootPart}`;
   const configText = (await $`mtype -i ${bootPart} ::config.txt`.nothrow()).stdout;
-  if (!configText) throw new InfraError(`GPU firmware: no config.txt on the boot partition of ${diskPath}; the board would not boot`);
+  if (!configText)
+    throw new InfraError(`GPU firmware: no config.txt on the boot partition of ${diskPath}; the board would not boot`);
   const { config, initramfs } = parseConfigTxt(configText);
   // Note: kernel8.img is what the firmware of a Pi 3 in 64-bit mode boots when config.txt names none.
   const kernelName = config.kernel ?? 'kernel8.img';
   const kernel = path.join(outDir, 'kernel.bin');
   const dtb = path.join(outDir, 'board.dtb');
   const initrd = initramfs ? path.join(outDir, 'initrd.img') : undefined;
-  const wanted: Array<[string, string]> = [[kernelName, kernel], [config.device_tree ?? dtbName, dtb]];
+  const wanted: Array<[string, string]> = [
+    [kernelName, kernel],
+    [config.device_tree ?? dtbName, dtb],
+  ];
   if (initramfs) wanted.push([initramfs, initrd!]);
   for (const [name, out] of wanted) {
     const copy = await $`mcopy -o -n -i ${bootPart} ${`::${name}`} ${out}`.nothrow();
-    if (copy.exitCode !== 0) throw new InfraError(`GPU firmware: cannot read ${name} (named by config.txt) from the boot partition: ${copy.stderr.trim()}`);
+    if (copy.exitCode !== 0)
+      throw new InfraError(
+        `GPU firmware: cannot read ${name} (named by config.txt) from the boot partition: ${copy.stderr.trim()}`,
+      );
   }
   const cmdlineRead = await $`mtype -i ${bootPart} ::cmdline.txt`.nothrow().quiet();
   const cmdline = cmdlineRead.exitCode === 0 ? cmdlineRead.stdout.split('\n')[0]!.trim() || undefined : undefined;

@@ -13,11 +13,20 @@ export const raspberrypi3: QemuBoard = {
   // QEMU marks usb-net unmigratable, and raspi3b has no other network device: this board always boots.
   notSnapshottable: 'QEMU cannot migrate usb-net, the only NIC raspi3b can have',
   async launch(inputs) {
-    const firmware = await readFirmwareFiles(inputs.diskPath, path.join(inputs.workDir, 'firmware'), 'bcm2837-rpi-3-b.dtb');
+    const firmware = await readFirmwareFiles(
+      inputs.diskPath,
+      path.join(inputs.workDir, 'firmware'),
+      'bcm2837-rpi-3-b.dtb',
+    );
     return {
       binary: this.binary,
       args: [
-        '-M', 'raspi3b', '-kernel', firmware.kernel, '-dtb', firmware.dtb,
+        '-M',
+        'raspi3b',
+        '-kernel',
+        firmware.kernel,
+        '-dtb',
+        firmware.dtb,
         // 1.x boots Linux from resin-boot: its initramfs and cmdline.txt, as the firmware hands them over.
         ...(firmware.initrd ? ['-initrd', firmware.initrd] : []),
         ...(firmware.cmdline ? ['-append', firmware.cmdline] : []),
@@ -25,10 +34,14 @@ export const raspberrypi3: QemuBoard = {
         // Note: raspi3b cannot power off; both reboot and poweroff are watchdog resets. With
         // -no-reboot they pause QEMU and the rig decides from the console which one it was.
         '-no-reboot',
-        '-serial', 'null', // serial0: PL011, Bluetooth on a real Pi 3
-        '-serial', 'chardev:console0', // serial1: mini-UART, enable_uart=1
-        '-drive', `file=${inputs.diskPath},if=sd,format=qcow2,cache=writeback`,
-        '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${inputs.sshPort}-:22`,
+        '-serial',
+        'null', // serial0: PL011, Bluetooth on a real Pi 3
+        '-serial',
+        'chardev:console0', // serial1: mini-UART, enable_uart=1
+        '-drive',
+        `file=${inputs.diskPath},if=sd,format=qcow2,cache=writeback`,
+        '-netdev',
+        `user,id=net0,hostfwd=tcp:127.0.0.1:${inputs.sshPort}-:22`,
       ],
     };
   },
