@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { rigNames } from '../harness/cli/known.ts';
-import { projectRoot } from '../images/lib/cache.ts';
+import { projectRoot } from '../harness/project-root.ts';
 import { median } from './stats.ts';
 import { writeSection } from './results-file.ts';
 import { option, options } from './argv.ts';

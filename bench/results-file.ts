@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../images/lib/cache.ts';
+import { projectRoot } from '../harness/project-root.ts';
 
 /** The section titles, in the order the file lists them. */
 export const SECTIONS = {

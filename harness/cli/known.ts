@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { projectRoot } from '../../images/lib/cache.ts';
+import { projectRoot } from '../project-root.ts';
 import { compareVersions, loadReleases, type Release } from '../../images/lib/releases.ts';
 import { faults } from '../faults/index.ts';
 import { allPaths, type UpgradePath } from '../updater/paths.ts';

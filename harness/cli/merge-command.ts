@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { projectRoot } from '../../images/lib/cache.ts';
+import { projectRoot } from '../project-root.ts';
 import { buildReport } from '../report/build-report.ts';
 import { newResultsFolder } from '../report/results-folder.ts';
 import { runExitCode } from '../report/run-exit-code.ts';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { projectRoot } from '../../images/lib/cache.ts';
+import { projectRoot } from '../project-root.ts';
 
 export const durationsFile = path.join(projectRoot, 'bench/test-durations.json');
 

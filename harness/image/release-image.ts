@@ -2,7 +2,8 @@
 // the device type, otherwise the reference image (built and cached on demand).
 import path from 'node:path';
 import { ensureImage } from '../../images/build.ts';
-import { fileExists, projectRoot } from '../../images/lib/cache.ts';
+import { fileExists } from '../../images/lib/cache.ts';
+import { projectRoot } from '../project-root.ts';
 import { findRelease } from '../../images/lib/releases.ts';
 
 export interface ReleaseImage {

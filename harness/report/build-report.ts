@@ -5,7 +5,7 @@ import { $ } from 'zx';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { projectRoot } from '../../images/lib/cache.ts';
+import { projectRoot } from '../project-root.ts';
 import { finalizeAllureResults, type FinalizeOptions, type FinalizeReport } from './allure-finalize.ts';
 
 $.verbose = false;

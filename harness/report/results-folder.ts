@@ -2,7 +2,7 @@
 // artifacts/, summary.json/.md and the built allure-report/; results/latest points at the newest.
 import { existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../images/lib/cache.ts';
+import { projectRoot } from '../project-root.ts';
 
 export const resultsRoot = path.join(projectRoot, 'results');
 

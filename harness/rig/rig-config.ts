@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { deviceTypes } from '../../images/device-types.ts';
-import { projectRoot } from '../../images/lib/cache.ts';
+import { projectRoot } from '../project-root.ts';
 import { benchRigFields, checkBenchWiring } from './bench/bench-config.ts';
 
 const deviceType = z.string().refine((t) => t in deviceTypes, {

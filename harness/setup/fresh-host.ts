@@ -16,7 +16,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
-import { cacheDir, projectRoot } from '../../images/lib/cache.ts';
+import { cacheDir } from '../../images/lib/cache.ts';
+import { projectRoot } from '../project-root.ts';
 import { aptInstall, candidates, HostSetupError, runCommand, updateForPackages } from './apt.ts';
 import { describeSetupError } from './ensure-host.ts';
 

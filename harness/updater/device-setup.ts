@@ -2,7 +2,7 @@
 // registry, the supervisor and app up, seeded user data, its checksums and the app's heartbeats.
 import { expect } from '@playwright/test';
 import path from 'node:path';
-import { projectRoot } from '../../images/lib/cache.ts';
+import { projectRoot } from '../project-root.ts';
 import { APP_REFERENCE, supervisorReference } from '../../images/containers/container-images.ts';
 import type { Device } from '../device/device.ts';
 import type { DeviceState } from '../device/device-state.ts';

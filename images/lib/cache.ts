@@ -2,9 +2,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../../harness/project-root.ts';
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const cacheDir = process.env.HUPBENCH_CACHE ?? path.join(projectRoot, '.cache');
 
 /** Hash of files (recursively for directories) plus any extra values, in a stable order. */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { projectRoot } from './cache.ts';
+import { projectRoot } from '../../harness/project-root.ts';
 
 const releaseSchema = z.object({
   version: z.string().regex(/^\d+\.\d+\.\d+(\+rev\d+)?$/, 'a version like 2.9.7+rev1'),
