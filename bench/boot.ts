@@ -6,7 +6,7 @@ import { ensureImage } from '../images/build.ts';
 import { cacheDir } from '../images/lib/cache.ts';
 import { loadReleases } from '../images/lib/releases.ts';
 import { Device } from '../harness/device/device.ts';
-import { powerOnToSsh } from '../harness/device/boot.ts';
+import { powerOnToSsh } from '../harness/board/boot.ts';
 import { createRig } from '../harness/rig/create-rig.ts';
 import { listRigFiles, loadRigConfig } from '../harness/rig/rig-config.ts';
 import { summarize } from './stats.ts';

@@ -18,7 +18,7 @@ import { createRig } from '../harness/rig/create-rig.ts';
 import { loadRigConfig } from '../harness/rig/rig-config.ts';
 import { loadPaths1xTo2x } from '../harness/updater/paths.ts';
 import { runUpdater } from '../harness/updater/runner.ts';
-import { updaterScript } from '../harness/updater/device-setup.ts';
+import { updaterScript } from '../harness/updater/script.ts';
 import { option } from './argv.ts';
 
 const MB = 1_000_000;

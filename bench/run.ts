@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Device } from '../harness/device/device.ts';
-import { startFromImage } from '../harness/device/boot.ts';
+import { startFromImage } from '../harness/board/boot.ts';
 import { imageForRelease } from '../harness/image/release-image.ts';
 import { createRig } from '../harness/rig/create-rig.ts';
 import { loadRigConfig } from '../harness/rig/rig-config.ts';

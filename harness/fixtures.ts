@@ -12,29 +12,20 @@ import { createRig } from './rig/create-rig.ts';
 import { acquireInstanceLease, acquireRigLease } from './rig/lease.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
 import type { Rig } from './rig/rig.ts';
-import {
-  publishRelease,
-  publishResinhup,
-  publishTools,
-  startRegistry,
-  type StartedRegistry,
-} from './registry/index.ts';
-import type { UpgradePath } from './updater/paths.ts';
+import { startRegistry } from './registry/index.ts';
+import { BoardStrategy } from './board/strategy.ts';
+import type { ScenarioContext } from './scenarios/context.ts';
+import { type ReleasePublisher, releasePublisher } from './scenarios/publisher.ts';
 
 /** The worker's registry (started on first use) and the releases published into it on demand. */
-export interface TestRegistry {
-  started: StartedRegistry;
-  /** Pushes a release's hostOS, supervisor and app images for the rig's device type, once per worker. */
-  publish(version: string): Promise<void>;
-  /**
-   * Everything a path's updater pulls: both releases, and the helper image its class needs (the
-   * tools image of the 2.x target for 1.x → 2.x, the resinhup image for 1.x → 1.x); once per worker.
-   */
-  publishPath(path: UpgradePath): Promise<void>;
-}
+export type TestRegistry = ReleasePublisher;
 
 export interface TestFixtures {
   device: Device;
+  /** The board's strategy: power, boots, reboots, each a step of the test. */
+  board: BoardStrategy;
+  /** The board, the registry and the card images, for the scenarios (harness/scenarios). */
+  scenario: ScenarioContext;
   _productFailureNotRetried: void;
   _evidence: void;
 }
@@ -92,31 +83,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ rig }, use) => {
       process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
       const started = await startRegistry();
-      const published = new Map<string, Promise<void>>();
-      const once = (key: string, push: () => Promise<unknown>) => {
-        let p = published.get(key);
-        if (!p) {
-          p = push().then(() => undefined);
-          published.set(key, p);
-        }
-        return p;
-      };
-      const publish = (version: string) =>
-        once(`release ${version}`, () => publishRelease(started.client, version, rig.deviceType));
       try {
-        await use({
-          started,
-          publish,
-          async publishPath(path) {
-            await publish(path.from.version);
-            await publish(path.to.version);
-            if (path.pathClass === '1x-2x')
-              await once(`tools ${path.to.version}`, () =>
-                publishTools(started.client, path.to.version, rig.deviceType),
-              );
-            if (path.pathClass === '1x') await once('resinhup', () => publishResinhup(started.client, rig.deviceType));
-          },
-        });
+        await use(releasePublisher(started, rig.deviceType));
       } finally {
         await started.stop();
       }
@@ -134,6 +102,23 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         contentType: 'text/plain',
       });
     }
+  },
+
+  board: async ({ rig, device }, use, testInfo) => {
+    const board = new BoardStrategy(rig, device, (name, body) => base.step(name, body));
+    try {
+      await use(board);
+    } finally {
+      // The board's steps, for the reports (passed or failed).
+      await testInfo.attach('board-steps.json', {
+        body: JSON.stringify(board.steps, null, 2),
+        contentType: 'application/json',
+      });
+    }
+  },
+
+  scenario: async ({ board, registry, imageFor }, use) => {
+    await use({ board, registry, imageFor });
   },
 
   // Note: declared before `_evidence` and without dependencies, so it fails the retry of a product

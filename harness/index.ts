@@ -11,7 +11,7 @@ export {
   type BootTimes,
   type StartOptions,
   type StartTimes,
-} from './device/boot.ts';
+} from './board/boot.ts';
 export { expectOnDevice, expectOnConsole, expectOsBack } from './device/product-wait.ts';
 export { InfraError, ProductWaitError, WaitTimeoutError } from './errors.ts';
 export type { CommandResult } from './command-result.ts';
@@ -38,5 +38,13 @@ export {
   type WifiNetwork,
 } from './device/wifi-settings.ts';
 export { unchangeableParts } from './device/matchers.ts';
-export { bootOneXDevice, migrationTimeoutMs } from './device/one-x-device.ts';
 export { stopRegistry, startRegistryAgain, shapeRegistry, unshapeRegistry } from './registry/index.ts';
+// Devices: services, user data, the health window, heartbeat arithmetic.
+export { prepareDevice, expectSupervisorAndAppRunning, type PreparedDevice } from './device/services.ts';
+export { seedData, dataChecksums, heartbeats } from './device/user-data.ts';
+export { setHealthWindow, testHealthWindow, type HealthWindow } from './device/health-window.ts';
+export { maxGap, appDowntime } from './device/heartbeat-gaps.ts';
+export { stableState } from './device/device-state.ts';
+// The board strategy and the scenarios suites are made of.
+export { BoardStrategy, type BoardStep, type BoardState, type ConsoleMark } from './board/strategy.ts';
+export * from './scenarios/index.ts';

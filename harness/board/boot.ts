@@ -1,6 +1,6 @@
 // Bringing a board from off to a usable OS: power on, bootloader, login prompt, SSH.
 import type { Rig } from '../rig/rig.ts';
-import type { Device } from './device.ts';
+import type { Device } from '../device/device.ts';
 
 export interface BootTimes {
   /** Power-on → login prompt on the console, ms. */

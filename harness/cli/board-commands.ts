@@ -1,7 +1,7 @@
 // The commands that drive one board without running a suite: `flash`, `console`, `check`.
 import path from 'node:path';
 import { cacheDir } from '../../images/lib/cache.ts';
-import { powerOnToLogin } from '../device/boot.ts';
+import { powerOnToLogin } from '../board/boot.ts';
 import { imageForRelease } from '../image/release-image.ts';
 import { BenchRig } from '../rig/bench/bench-rig.ts';
 import { checkRig, formatRigCheckReport } from '../rig/check-rig.ts';

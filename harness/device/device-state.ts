@@ -170,3 +170,21 @@ export function envFile(lines: string[]): Record<string, string> {
   }
   return out;
 }
+
+/** The parts of a DeviceState an update or a refused update must (or must not) change: not df. */
+export function stableState(state: DeviceState) {
+  return {
+    partitions: state.partitions.map(({ device, number, label, fs, startSector, sizeBytes }) => ({
+      device,
+      number,
+      label,
+      fs,
+      startSector,
+      sizeBytes,
+    })),
+    activeRoot: state.activeRoot,
+    bootEnv: state.bootEnv,
+    osRelease: state.osRelease,
+    stateFiles: [...state.stateFiles].sort(),
+  };
+}

@@ -12,7 +12,6 @@ import {
 } from '../../images/containers/container-images.ts';
 import { toolsImage } from '../../images/containers/tools-image.ts';
 import { resinhupImage } from '../../images/containers/resinhup-image.ts';
-import { updaterScript } from '../updater/device-setup.ts';
 import { hostOsArchive } from '../../images/lib/hostos-archive.ts';
 import { findRelease, registryTag } from '../../images/lib/releases.ts';
 import type { PushedImage, RegistryClient } from './client.ts';
@@ -110,7 +109,14 @@ export async function publishTools(
   return pushContainer(client, await toolsImage(built));
 }
 
-/** The resinhup image upgrade-1.x.sh pulls for a 1.x → 1.x update: the secondary updater of updaterScript('resinhup'). */
-export async function publishResinhup(client: RegistryClient, deviceType: string): Promise<PushedImage> {
-  return pushContainer(client, await resinhupImage(deviceType, updaterScript('resinhup')));
+/**
+ * The resinhup image upgrade-1.x.sh pulls for a 1.x → 1.x update, around `secondaryDir`: the
+ * secondary updater (the updater set's `resinhup` directory).
+ */
+export async function publishResinhup(
+  client: RegistryClient,
+  deviceType: string,
+  secondaryDir: string,
+): Promise<PushedImage> {
+  return pushContainer(client, await resinhupImage(deviceType, secondaryDir));
 }

@@ -23,22 +23,7 @@ export {
   type UpgradePath,
   type PathClass,
 } from './paths.ts';
-export {
-  updaterScript,
-  prepareDevice,
-  seedData,
-  dataChecksums,
-  heartbeats,
-  maxGap,
-  appDowntime,
-  stableState,
-  setHealthWindow,
-  testHealthWindow,
-  expectSupervisorAndAppRunning,
-  type PreparedDevice,
-  type HealthWindow,
-} from './device-setup.ts';
-export { bootSourceForUpdate, type UpdateTestContext } from './source-device.ts';
+export { updaterScript } from './script.ts';
 export { pathTiming, timingAnnotation, type PathTiming } from './path-timing.ts';
 export {
   commonRefusals,

@@ -4,12 +4,15 @@
 // (stableState), the running containers, the resin-data checksums.
 import { expect, test } from '@playwright/test';
 import type { Release } from '../../images/lib/releases.ts';
-import { startFromImage } from '../device/boot.ts';
+import { startFromImage } from '../board/boot.ts';
 import { withPartitionShrunk } from '../image/card-image.ts';
 import type { Device } from '../device/device.ts';
 import { bootOneXDevice } from '../device/one-x-device.ts';
 import { labWifiNetworks } from '../device/wifi-settings.ts';
-import { dataChecksums, prepareDevice, seedData, stableState, updaterScript } from './device-setup.ts';
+import { prepareDevice } from '../device/services.ts';
+import { dataChecksums, seedData } from '../device/user-data.ts';
+import { stableState } from '../device/device-state.ts';
+import { updaterScript } from './script.ts';
 import { describeRun, runUpdater, type HupRun } from './runner.ts';
 import type { UpdateTestContext } from './source-device.ts';
 

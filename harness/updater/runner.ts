@@ -3,10 +3,9 @@
 // the reboot on the serial console and reconnects SSH. Not tied to Playwright: pass `step` (e.g.
 // `(name, body) => test.step(name, body)`) to see each phase as a step.
 import path from 'node:path';
-import type { Device } from '../device/device.ts';
-import { expectOsBack } from '../device/product-wait.ts';
-import type { Rig } from '../rig/rig.ts';
-import { runDetached } from './detached-run.ts';
+import type { BoardStrategy } from '../board/strategy.ts';
+import { type DetachedRunResult, runDetached } from './detached-run.ts';
+import { PhaseTracker } from './phase-tracker.ts';
 
 export interface HupPhase {
   name: string;
@@ -83,21 +82,87 @@ export interface RunUpdaterOptions {
 const COUNTERS = 'hupbench-counters';
 const TICK = 'hupbench-tick';
 
-export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOptions): Promise<HupRun> {
+export async function runUpdater(board: BoardStrategy, options: RunUpdaterOptions): Promise<HupRun> {
+  const { device, rig } = board;
   const step: StepRunner = options.step ?? ((_, body) => body());
   const remote = options.remotePath ?? `/tmp/${path.basename(options.script)}`;
   await device.put(options.script, remote, 0o755);
 
-  const quoted = options.args.map(shellQuote).join(' ');
-  // Counters read in the same session as the run, so the reboot that follows cannot race them.
-  const command = [
+  const bootsBefore = rig.console.bootEvents.boots;
+  const started = Date.now();
+  const tracker = new PhaseTracker(step, options.at);
+  const deviceTicks: number[] = [];
+  const lostIsCut = (options.at?.connection ?? 'lost') === 'lost';
+  // Detached from the SSH session: a network fault must not kill the updater through its session.
+  const result = await runDetached(device, {
+    command: wrappedCommand(remote, options.args),
+    timeoutMs: options.timeoutMs ?? 15 * 60_000,
+    reconnectTimeoutMs: rig.config.bootTimeoutSeconds * 1000,
+    onConnectionLost: () => (tracker.injecting && lostIsCut ? 'give-up' : 'reconnect'),
+    onOutput: lineSplitter((line) => {
+      const tick = line.match(TICK_LINE);
+      if (tick) deviceTicks.push(Number(tick[1]));
+      else {
+        const phase = line.match(/^\[hup\] phase=(\S+)/);
+        if (phase) tracker.start(phase[1]!);
+        options.onOutput?.(`${line}\n`);
+      }
+    }),
+  });
+  const exitedAt = Date.now();
+  const injected = await tracker.end(exitedAt);
+  const run: HupRun = {
+    ...readResult(result),
+    script: options.script,
+    args: options.args,
+    phases: tracker.phases,
+    reboots: 0,
+    durationMs: exitedAt - started,
+    exitedAt,
+    injected,
+    deviceTicks,
+  };
+
+  // Note: after a power cut injected into this run the board is off: the reboot the updater scheduled
+  // cannot happen (the caller powers the board on), even when its exit 0 was read before the cut.
+  const cut = injected !== undefined && lostIsCut;
+  const expectReboot = options.expectReboot ?? (run.exitCode === 0 && !cut && !options.args.includes('--no-reboot'));
+  if (expectReboot) {
+    // A product wait: the OS the updater installed must boot and answer.
+    const back = await board.followReboot(`the OS after ${path.basename(options.script)} rebooted the device`);
+    run.rebootMs = Date.now() - exitedAt - (back.sshMs - back.loginMs);
+    run.sshBackMs = Date.now() - exitedAt;
+  }
+  run.reboots = rig.console.bootEvents.boots - bootsBefore;
+  if (run.logPath) {
+    const read = await device.exec(`cat ${shellQuote(run.logPath)}`).catch(() => undefined);
+    if (read?.exitCode === 0 && read.stdout.trim()) run.log = read.stdout.trimEnd();
+  }
+  run.rerunRequested = run.exitCode === 0 && /^\[hup\] rerun:/m.test(run.output);
+  if (run.rerunRequested && expectReboot && (options.rerunAfterPreStep ?? true)) {
+    const rerun = await step('run the updater again after its pre-step', () =>
+      runUpdater(board, { ...options, rerunAfterPreStep: false, at: injected ? undefined : options.at }),
+    );
+    return { ...rerun, preStep: run };
+  }
+  return run;
+}
+
+const TICK_LINE = new RegExp(`^${TICK} (\\d+)$`);
+
+/**
+ * The updater wrapped for the device: its network counters and exit code on one closing line (read
+ * in the same session as the run, so the reboot that follows cannot race them) and a liveness ticker.
+ */
+function wrappedCommand(remote: string, args: string[]): string {
+  return [
     "iface=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)",
     's=/sys/class/net/$iface/statistics',
     'rx0=$(cat $s/rx_bytes); tx0=$(cat $s/tx_bytes)',
     // A liveness ticker in RAM beside the updater: when the app's heartbeat stops and this does too,
     // the whole device stalled (e.g. an overloaded host starving the emulator), not the app.
     `(while :; do echo "${TICK} $(date +%s)"; sleep 1; done) & tick=$!`,
-    `sh ${shellQuote(remote)} ${quoted}`,
+    `sh ${shellQuote(remote)} ${args.map(shellQuote).join(' ')}`,
     'rc=$?',
     'kill $tick',
     // The exit code rides on this line too: an updater's own reboot may end /run (and the detached
@@ -105,66 +170,20 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     `echo "${COUNTERS} rx=$(($(cat $s/rx_bytes) - rx0)) tx=$(($(cat $s/tx_bytes) - tx0)) iface=$iface rc=$rc"`,
     '(exit $rc)', // the run's status, for the detached runner to record
   ].join('; ');
+}
 
-  const bootsBefore = rig.console.bootEvents.boots;
-  const started = Date.now();
-  const phases: HupPhase[] = [];
-  let injection: Promise<{ phase: string; atMs: number }> | undefined;
-  const deviceTicks: number[] = [];
-  let closeCurrent: (() => void) | undefined;
-  let steps: Promise<unknown> = Promise.resolve();
-  const startPhase = (name: string) => {
-    const now = Date.now() - started;
-    const last = phases.at(-1);
-    if (last) last.durationMs = now - last.startedAtMs;
-    closeCurrent?.();
-    phases.push({ name, startedAtMs: now, durationMs: 0 });
-    if (options.at && options.at.phase === name && !injection) {
-      const { action, afterMs = 0 } = options.at;
-      injection = new Promise<{ phase: string; atMs: number }>((resolve) => setTimeout(resolve, afterMs)).then(
-        async () => {
-          const atMs = Date.now() - started;
-          await action();
-          return { phase: name, atMs };
-        },
-      );
-      injection.catch(() => undefined); // awaited (and rethrown) once the updater returns
-    }
-    const done = new Promise<void>((resolve) => (closeCurrent = resolve));
-    steps = steps.then(() => step(`updater phase: ${name}`, () => done)).catch(() => undefined);
-  };
-
+/** Calls `onLine` for each whole line of a stream that arrives in chunks. */
+function lineSplitter(onLine: (line: string) => void): (chunk: string) => void {
   let partial = '';
-  // Detached from the SSH session: a network fault must not kill the updater through its session.
-  const result = await runDetached(device, {
-    command,
-    timeoutMs: options.timeoutMs ?? 15 * 60_000,
-    reconnectTimeoutMs: rig.config.bootTimeoutSeconds * 1000,
-    onConnectionLost: () => (injection && (options.at?.connection ?? 'lost') === 'lost' ? 'give-up' : 'reconnect'),
-    onOutput: (chunk) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      const shown: string[] = [];
-      for (const line of lines) {
-        const tick = line.match(new RegExp(`^${TICK} (\\d+)$`));
-        if (tick) {
-          deviceTicks.push(Number(tick[1]));
-          continue;
-        }
-        shown.push(line);
-        const m = line.match(/^\[hup\] phase=(\S+)/);
-        if (m) startPhase(m[1]!);
-      }
-      if (shown.length) options.onOutput?.(shown.map((l) => `${l}\n`).join(''));
-    },
-  });
-  const exitedAt = Date.now();
-  const injected = injection ? await injection : undefined;
-  const last = phases.at(-1);
-  if (last) last.durationMs = exitedAt - started - last.startedAtMs;
-  closeCurrent?.();
-  await steps;
+  return (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  };
+}
 
+/** What the wrapped command's output says about the run: exit code, outcome, bytes, the error line. */
+function readResult(result: DetachedRunResult) {
   const counters = result.output.match(new RegExp(`${COUNTERS} rx=(-?\\d+) tx=(-?\\d+) iface=\\S* rc=(\\d+)`));
   const output = result.output.replace(new RegExp(`^(${COUNTERS}|${TICK}) .*$\\n?`, 'gm'), '').trimEnd();
   const logPath =
@@ -183,51 +202,16 @@ export async function runUpdater(device: Device, rig: Rig, options: RunUpdaterOp
     (result.vanished && !counters
       ? 'the device rebooted before the runner read how the updater ended (its output and exit code were in tmpfs)'
       : undefined);
-  const run: HupRun = {
-    script: options.script,
-    args: options.args,
+  return {
     exitCode,
     outcome,
-    phases,
     output,
     log: output,
     logPath,
     error,
-    reboots: 0,
     bytesReceived: Number(counters?.[1] ?? 0),
     bytesSent: Number(counters?.[2] ?? 0),
-    durationMs: exitedAt - started,
-    exitedAt,
-    injected,
-    deviceTicks,
   };
-
-  // Note: after a power cut injected into this run the board is off: the reboot the updater scheduled
-  // cannot happen (the caller powers the board on), even when its exit 0 was read before the cut.
-  const cut = injected !== undefined && (options.at?.connection ?? 'lost') === 'lost';
-  const expectReboot = options.expectReboot ?? (exitCode === 0 && !cut && !options.args.includes('--no-reboot'));
-  if (expectReboot) {
-    await step('reboot into the new OS', async () => {
-      await device.disconnect();
-      // A product wait: the OS the updater installed must boot and answer.
-      const back = await expectOsBack(rig, device, `the OS after ${path.basename(options.script)} rebooted the device`);
-      run.rebootMs = Date.now() - exitedAt - (back.sshMs - back.loginMs);
-      run.sshBackMs = Date.now() - exitedAt;
-    });
-  }
-  run.reboots = rig.console.bootEvents.boots - bootsBefore;
-  if (logPath) {
-    const read = await device.exec(`cat ${shellQuote(logPath)}`).catch(() => undefined);
-    if (read?.exitCode === 0 && read.stdout.trim()) run.log = read.stdout.trimEnd();
-  }
-  run.rerunRequested = exitCode === 0 && /^\[hup\] rerun:/m.test(output);
-  if (run.rerunRequested && expectReboot && (options.rerunAfterPreStep ?? true)) {
-    const rerun = await step('run the updater again after its pre-step', () =>
-      runUpdater(device, rig, { ...options, rerunAfterPreStep: false, at: injected ? undefined : options.at }),
-    );
-    return { ...rerun, preStep: run };
-  }
-  return run;
 }
 
 /** A one-line summary of a run for reports and assertion messages. */

@@ -8,7 +8,7 @@ import { mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Device } from '../../harness/device/device.ts';
-import { startFromImage } from '../../harness/device/boot.ts';
+import { startFromImage } from '../../harness/board/boot.ts';
 import { imageForRelease } from '../../harness/image/release-image.ts';
 import { createRig } from '../../harness/rig/create-rig.ts';
 import { loadRigConfig, type QemuRigConfig } from '../../harness/rig/rig-config.ts';

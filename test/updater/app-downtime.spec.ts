@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { appDowntime } from '../../harness/updater/device-setup.ts';
+import { appDowntime } from '../../harness/device/heartbeat-gaps.ts';
 
 const seq = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 

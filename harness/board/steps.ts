@@ -1,0 +1,48 @@
+// Step events of a board and the scenario around it, as labgrid's step.py records them: each has a
+// name, the state it brings the board to, when it started, how long it took and how it ended. The
+// caller's step runner (Playwright's test.step, the CLI's live progress) wraps each one; the record
+// goes to the reports as board-steps.json.
+export type BoardState = 'unknown' | 'off' | 'login' | 'ssh';
+
+export type StepRunner = <T>(name: string, body: () => Promise<T>) => Promise<T>;
+
+export interface BoardStep {
+  name: string;
+  /** The board's state the step brings it to; absent for steps that do not move it. */
+  to?: BoardState;
+  /** Host clock, ms since the epoch. */
+  startedAt: number;
+  durationMs: number;
+  status: 'passed' | 'failed';
+  /** The first line of the error of a failed step. */
+  error?: string;
+}
+
+export class StepLog {
+  readonly steps: BoardStep[] = [];
+  state: BoardState = 'unknown';
+  private readonly runner: StepRunner;
+
+  constructor(runner?: StepRunner) {
+    this.runner = runner ?? ((_, body) => body());
+  }
+
+  run<T>(name: string, to: BoardState | undefined, body: () => Promise<T>): Promise<T> {
+    return this.runner(name, async () => {
+      const step: BoardStep = { name, to, startedAt: Date.now(), durationMs: 0, status: 'passed' };
+      this.steps.push(step);
+      try {
+        const result = await body();
+        if (to) this.state = to;
+        return result;
+      } catch (error) {
+        step.status = 'failed';
+        step.error = (error as Error).message.split('\n')[0];
+        this.state = 'unknown';
+        throw error;
+      } finally {
+        step.durationMs = Date.now() - step.startedAt;
+      }
+    });
+  }
+}

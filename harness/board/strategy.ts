@@ -1,0 +1,154 @@
+// The board strategy (labgrid's Strategy is the model): one object per board that owns its
+// transitions — off → bootloader → login → SSH — and follows the reboots the product makes
+// (console boot events, bootcount lines, SSH reconnect). Suites, scenarios, the updater runner,
+// check-rig and the CLI drive boards through it; nothing else powers, waits for a prompt or
+// reconnects on its own. Every transition is a step: wrapped in the caller's step runner (Playwright's
+// test.step in suites, live progress in the CLI) and recorded as a BoardStep for the reports.
+import type { BootEvent } from '../console/boot-events.ts';
+import type { Device } from '../device/device.ts';
+import { expectOnDevice, expectOsBack } from '../device/product-wait.ts';
+import type { Rig } from '../rig/rig.ts';
+import { type BootTimes, type StartOptions, type StartTimes, startFromImage, waitForLoginPrompt } from './boot.ts';
+import { type BoardState, type BoardStep, StepLog, type StepRunner } from './steps.ts';
+
+export type { BoardState, BoardStep, StepRunner };
+
+/** Where the console stood at a moment: `since(mark)` returns what came after it. */
+export interface ConsoleMark {
+  event: number;
+  line: number;
+  boots: number;
+}
+
+export interface ConsoleSince {
+  events: BootEvent[];
+  text: string;
+  boots: number;
+}
+
+export class BoardStrategy {
+  readonly log: StepLog;
+
+  constructor(
+    readonly rig: Rig,
+    readonly device: Device,
+    step?: StepRunner,
+  ) {
+    this.log = new StepLog(step);
+  }
+
+  get state(): BoardState {
+    return this.log.state;
+  }
+
+  get steps(): readonly BoardStep[] {
+    return this.log.steps;
+  }
+
+  /** A step of the scenario around the board (publishing, seeding): same runner, same record. */
+  step<T>(name: string, body: () => Promise<T>): Promise<T> {
+    return this.log.run(name, undefined, body);
+  }
+
+  /** Flashes `imagePath` (or resumes its login snapshot) and brings the board to SSH. */
+  start(imagePath: string, opts: StartOptions = {}): Promise<StartTimes> {
+    const how = opts.firstBoot ? 'first boot' : 'boot or resume its login snapshot';
+    return this.log.run(`board: flash ${shortName(imagePath)}; ${how}`, 'ssh', () =>
+      startFromImage(this.rig, this.device, imagePath, opts),
+    );
+  }
+
+  /** Power on and wait for the login prompt (a rig-side wait: the board's own boot, not an update). */
+  powerOn(): Promise<BootTimes> {
+    return this.log.run('board: power on to the login prompt', 'login', async () => {
+      const started = Date.now();
+      await this.rig.power.on();
+      await waitForLoginPrompt(this.rig);
+      return { loginPromptMs: Date.now() - started };
+    });
+  }
+
+  /** From the login prompt to SSH answering. */
+  toSsh(): Promise<void> {
+    return this.log.run('board: SSH', 'ssh', () => this.device.connect(this.rig.config.bootTimeoutSeconds * 1000));
+  }
+
+  /** An orderly power-off. */
+  powerOff(): Promise<void> {
+    return this.log.run('board: power off', 'off', async () => {
+      await this.device.disconnect();
+      await this.rig.power.off();
+    });
+  }
+
+  /** Removes power at once (a fault): whatever the board was doing stops mid-write. */
+  async cut(why: string): Promise<void> {
+    await this.log.run(`board: power cut (${why})`, 'off', () => this.rig.power.cut());
+  }
+
+  /**
+   * Follows a reboot the product makes (the updater's, a rollback's, one after a power cut) to the
+   * login prompt and SSH. A product wait: an OS that does not come back fails as the product.
+   */
+  followReboot(what: string): Promise<{ loginMs: number; sshMs: number }> {
+    return this.log.run(`board: follow the reboot to ${what}`, 'ssh', async () => {
+      await this.device.disconnect();
+      return expectOsBack(this.rig, this.device, what);
+    });
+  }
+
+  /** Power on after a cut and follow the boot to SSH (a product wait, as `followReboot`). */
+  powerOnAfterCut(what: string): Promise<{ loginMs: number; sshMs: number }> {
+    return this.log.run(`board: power on; follow the boot to ${what}`, 'ssh', async () => {
+      await this.device.disconnect();
+      await this.rig.power.on();
+      return expectOsBack(this.rig, this.device, what);
+    });
+  }
+
+  /**
+   * Reboots the device from its shell and returns at once, SSH closed: the caller follows the boots
+   * (a rollback is several) with `expectConsole` and `followReboot`.
+   */
+  async rebootDetached(): Promise<void> {
+    await this.log.run('board: reboot (detached)', 'login', async () => {
+      await this.device.exec('(sleep 1; reboot) < /dev/null > /dev/null 2>&1 &');
+      await this.device.disconnect();
+    });
+  }
+
+  /** A console pattern the product must print within `timeoutMs` (a product wait). */
+  expectConsole(pattern: RegExp, opts: { timeoutMs: number; what: string }): Promise<void> {
+    return this.log.run(`board: console shows ${opts.what}`, undefined, async () => {
+      await expectOnDevice(
+        this.rig,
+        opts.what,
+        (timeoutMs) => this.rig.console.expect(pattern, { timeoutMs, what: opts.what }),
+        opts.timeoutMs,
+      );
+    });
+  }
+
+  /** Where the console stands now. */
+  mark(): ConsoleMark {
+    const c = this.rig.console;
+    return { event: c.bootEvents.events.length, line: c.lines.length, boots: c.bootEvents.boots };
+  }
+
+  /** The boot events, console text and boots since `mark`. */
+  since(mark: ConsoleMark): ConsoleSince {
+    const c = this.rig.console;
+    return {
+      events: c.bootEvents.events.slice(mark.event),
+      text: c.lines
+        .slice(mark.line)
+        .map((l) => l.text)
+        .join('\n'),
+      boots: c.bootEvents.boots - mark.boots,
+    };
+  }
+}
+
+function shortName(file: string): string {
+  return file.split('/').slice(-2).join('/');
+}

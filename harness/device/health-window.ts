@@ -1,0 +1,16 @@
+// rollback-health's window, compressed for tests from its 15-minute default so a test can wait for
+// its verdict.
+import type { Device } from './device.ts';
+
+export interface HealthWindow {
+  count: number;
+  timeoutSeconds: number;
+}
+export const testHealthWindow: HealthWindow = { count: 3, timeoutSeconds: 20 };
+
+/** Sets rollback-health's COUNT and TIMEOUT for the next update (in /mnt/state, so it survives the reboot). */
+export async function setHealthWindow(device: Device, window: HealthWindow = testHealthWindow): Promise<void> {
+  await device.check(
+    `printf 'COUNT=%s\nTIMEOUT=%s\n' ${window.count} ${window.timeoutSeconds} > /mnt/state/rollback-health-variables && sync`,
+  );
+}

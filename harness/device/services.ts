@@ -1,0 +1,97 @@
+// The device's services as an update test sets them up and expects them: config.json pointing at the
+// test's registry, the supervisor and the app running with a heartbeat.
+import { APP_REFERENCE, supervisorReference } from '../../images/containers/container-images.ts';
+import { waitFor } from '../wait.ts';
+import type { Device } from './device.ts';
+import { expectOnDevice } from './product-wait.ts';
+import { heartbeats } from './user-data.ts';
+
+export interface PreparedDevice {
+  config: Record<string, string>;
+}
+
+/**
+ * Writes /mnt/boot/config.json (registry, device type, app, supervisor of `supervisorVersion`) and
+ * starts the supervisor; with `waitForApp`, waits until the app's heartbeat advances.
+ */
+export async function prepareDevice(
+  device: Device,
+  opts: {
+    registry: string;
+    deviceType: string;
+    supervisorVersion: string;
+    waitForApp?: boolean;
+    configOverrides?: Record<string, string>;
+  },
+): Promise<PreparedDevice> {
+  const config = {
+    registry: opts.registry,
+    deviceType: opts.deviceType,
+    app: APP_REFERENCE,
+    supervisorImage: supervisorReference(opts.deviceType, opts.supervisorVersion),
+    ...opts.configOverrides,
+  };
+  const json = JSON.stringify(config, null, 2).replace(/'/g, `'\\''`);
+  await device.check(
+    `printf '%s\\n' '${json}' > /mnt/boot/config.json.new && sync && mv /mnt/boot/config.json.new /mnt/boot/config.json && sync`,
+  );
+  if (opts.waitForApp) {
+    await device.check('/etc/rc.d/S60supervisor start');
+    await waitFor(
+      async () => {
+        const ps = await device.exec('docker ps -q');
+        if (!ps.stdout.split('\n').includes('resin_supervisor') || !ps.stdout.split('\n').includes('app'))
+          throw new Error(`running: ${ps.stdout.trim() || 'nothing'}`);
+        const beats = await heartbeats(device);
+        if (beats.length < 2) throw new Error('no heartbeat yet');
+        return true;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000, what: 'the supervisor and the app running with a heartbeat' },
+    );
+  }
+  return { config };
+}
+
+/**
+ * The supervisor of `supervisorVersion` and the app come to run (after an update's reboot the
+ * supervisor may first have to be pulled) and the app's heartbeat advances. A product wait: not
+ * coming up after an update is the update's failure, not the rig's.
+ */
+export async function expectSupervisorAndAppRunning(
+  device: Device,
+  supervisorVersion: string,
+  opts: { timeoutMs?: number; when?: string } = {},
+): Promise<void> {
+  const when = opts.when ? ` ${opts.when}` : '';
+  const supervisorLine = new RegExp(
+    `^resin_supervisor\\s+\\S+:v${supervisorVersion.replace(/\./g, '\\.')}\\s+running`,
+    'm',
+  );
+  const what = `resin_supervisor v${supervisorVersion} and the app running${when}`;
+  await expectOnDevice(
+    device.rig,
+    what,
+    (timeoutMs) =>
+      waitFor(
+        async () => {
+          const ps = (await device.exec('docker ps')).stdout;
+          if (supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps)) return true;
+          throw new Error(`docker ps:\n${ps.trim() || '(nothing)'}`);
+        },
+        { timeoutMs, intervalMs: 2000, what },
+      ),
+    opts.timeoutMs ?? 240_000,
+  );
+  const last = Math.max(0, ...(await heartbeats(device)));
+  await expectOnDevice(
+    device.rig,
+    `the app heartbeat advancing${when}`,
+    (timeoutMs) =>
+      waitFor(async () => (Math.max(0, ...(await heartbeats(device))) > last ? true : undefined), {
+        timeoutMs,
+        intervalMs: 1000,
+        what: `the app heartbeat advancing past ${last}${when}`,
+      }),
+    30_000,
+  );
+}

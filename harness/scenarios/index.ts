@@ -1,0 +1,12 @@
+// Scenarios: what suites and `hupbench run` are made of — boot a source of a class ready for an
+// update, run the update of a path and follow it, judge a rollback, judge a power-cut row.
+export type { ScenarioContext } from './context.ts';
+export { releasePublisher, type ReleasePublisher } from './publisher.ts';
+export { bootSource, type BootedSource, type SourceOptions } from './source.ts';
+export { runUpdate, updaterArgs, updateTimeoutMs, migrationTimeoutMs, type UpdateOptions } from './update.ts';
+export {
+  breakNewOsAndFollowRollback,
+  expectedRollbackBoots,
+  spareRoot,
+  type RollbackResult,
+} from './rollback.ts';

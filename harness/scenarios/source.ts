@@ -1,0 +1,86 @@
+// "Boot a source of class C ready for an update": the path's releases (and its class's helper image)
+// in the registry, the source release's card flashed and booted, config.json pointing at the
+// registry, the supervisor and the app running, user data in resin-data, and for 2.x sources
+// rollback-health's window shortened so a test can wait for its verdict. The device's state and
+// data checksums before the update come back with it.
+import type { StartTimes } from '../board/boot.ts';
+import type { DeviceState } from '../device/device-state.ts';
+import { setHealthWindow } from '../device/health-window.ts';
+import { prepareDevice } from '../device/services.ts';
+import { dataChecksums, seedData } from '../device/user-data.ts';
+import { labWifiNetworks, type WifiNetwork, writeConnmanSettings } from '../device/wifi-settings.ts';
+import { type SeededCard, seedResinData } from '../image/seed-data.ts';
+import type { UpgradePath } from '../updater/paths.ts';
+import type { ScenarioContext } from './context.ts';
+
+const MiB = 1024 * 1024;
+
+export interface SourceOptions {
+  /**
+   * 1.x → 2.x: MB of incompressible files seeded into the card's btrfs resin-data on the host (the
+   * backup phase's load); default 16. Other classes seed a few files on the device.
+   */
+  seedMB?: number;
+  /** Size of each seeded file (1.x → 2.x), default 4 MiB. */
+  seedFileBytes?: number;
+  /** Edits the card before it is flashed (e.g. a 1.x card running from resin-updt); returns the new card. */
+  card?: (image: string) => Promise<string>;
+  /** 1.x sources: extra config.json keys (e.g. the keys older releases carried). */
+  configOverrides?: Record<string, string>;
+  /** 1.x sources: WiFi networks in config.json; default the lab's. */
+  wifi?: WifiNetwork[];
+  /** The test must see the source's real first boot (no login snapshot resumed). */
+  firstBoot?: boolean;
+}
+
+export interface BootedSource {
+  path: UpgradePath;
+  started: StartTimes;
+  before: DeviceState;
+  /** sha256 of every file under resin-data (the app's heartbeats aside). */
+  sums: Record<string, string>;
+  /** 1.x → 2.x: the seeded card and the checksums recorded on the host. */
+  seeded?: SeededCard;
+}
+
+export async function bootSource(
+  ctx: ScenarioContext,
+  path: UpgradePath,
+  opts: SourceOptions = {},
+): Promise<BootedSource> {
+  const { board, registry } = ctx;
+  const { rig, device } = board;
+  await board.step(`publish ${path.from.version}, ${path.to.version} and what ${path.updater} pulls`, () =>
+    registry.publishPath(path),
+  );
+  let card = (await ctx.imageFor(path.from.version)).path;
+  if (opts.card) card = await opts.card(card);
+  let seeded: SeededCard | undefined;
+  if (path.pathClass === '1x-2x') {
+    const mb = opts.seedMB ?? 16;
+    seeded = await board.step(`seed ${mb} MB into resin-data on the host`, () =>
+      seedResinData(card, {
+        kind: 'incompressible',
+        totalBytes: mb * 1_000_000,
+        fileBytes: opts.seedFileBytes ?? 4 * MiB,
+      }),
+    );
+    card = seeded.path;
+  }
+  const started = await board.start(card, { firstBoot: opts.firstBoot });
+  await board.step(`${path.from.version}: config.json, the supervisor and the app running`, async () => {
+    await prepareDevice(device, {
+      registry: registry.started.deviceUrl,
+      deviceType: rig.deviceType,
+      supervisorVersion: path.from.supervisor,
+      waitForApp: true,
+      configOverrides: opts.configOverrides,
+    });
+    if (path.from.layout === '1.x') await writeConnmanSettings(device, opts.wifi ?? labWifiNetworks);
+    if (path.pathClass !== '1x-2x') await seedData(device);
+    if (path.pathClass === '2x') await setHealthWindow(device);
+  });
+  const before = await device.snapshot();
+  const sums = await dataChecksums(device);
+  return { path, started, before, sums, seeded };
+}

@@ -1,0 +1,47 @@
+// "Run the update of path P and follow it": the path's updater with the arguments its class takes,
+// its phases as steps, the reboot it makes followed to the new OS and SSH (and, for a pre-step that
+// asks for it, the rerun). Faults that strike at a phase ride on `at`.
+import type { Rig } from '../rig/rig.ts';
+import type { UpgradePath } from '../updater/paths.ts';
+import { type HupRun, type RunUpdaterOptions, runUpdater } from '../updater/runner.ts';
+import { updaterScript } from '../updater/script.ts';
+import type { ScenarioContext } from './context.ts';
+
+export interface UpdateOptions extends Pick<RunUpdaterOptions, 'at' | 'expectReboot' | 'onOutput'> {
+  /** More updater arguments (e.g. `--no-reboot`, `--force`). */
+  extraArgs?: string[];
+  /** Step names get this prefix (e.g. `retry: `). */
+  stepPrefix?: string;
+  /** MB seeded into resin-data (1.x → 2.x: the backup's size sets the time the migration may take). */
+  seedMB?: number;
+}
+
+/** The arguments every updater takes for a path. */
+export function updaterArgs(path: UpgradePath, extra: string[] = []): string[] {
+  return ['--hostos-version', path.to.version, '--supervisor-version', path.to.supervisor, ...extra];
+}
+
+/** Test time for one 1.x migration: the Raspberry Pi rig is several times slower (SD card I/O under raspi3b). */
+export function migrationTimeoutMs(rig: Rig, dataMB = 0): number {
+  const slow = rig.deviceType === 'raspberrypi3-64' ? 3 : 1;
+  return (12 + dataMB / 25) * 60_000 * slow;
+}
+
+/** How long one update of the path may take on this rig. */
+export function updateTimeoutMs(rig: Rig, path: UpgradePath, seedMB = 0): number {
+  return path.pathClass === '2x' ? 15 * 60_000 : migrationTimeoutMs(rig, seedMB);
+}
+
+export function runUpdate(ctx: ScenarioContext, path: UpgradePath, opts: UpdateOptions = {}): Promise<HupRun> {
+  const { board } = ctx;
+  const prefix = opts.stepPrefix ?? '';
+  return runUpdater(board, {
+    script: updaterScript(path.updater),
+    args: updaterArgs(path, opts.extraArgs),
+    step: (name, body) => board.step(`${prefix}${name}`, body),
+    timeoutMs: updateTimeoutMs(board.rig, path, opts.seedMB),
+    at: opts.at,
+    expectReboot: opts.expectReboot,
+    onOutput: opts.onOutput,
+  });
+}
