@@ -44,7 +44,7 @@ const config = {
   app: APP_REFERENCE,
   supervisorImage: supervisorReference(deviceType, release.supervisor),
 };
-await writeFile(path.join(work, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+await writeFile(path.join(work, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 await $`mcopy -o -i ${`${card}@@${boot.startBytes}`} ${path.join(work, 'config.json')} ::/config.json`;
 
 const consoleLog: string[] = [];

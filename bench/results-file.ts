@@ -66,7 +66,7 @@ async function readSections(file: string): Promise<Map<Section, string>> {
     const kind = (Object.entries(SECTIONS) as Array<[Section, string]>).find(([, t]) =>
       chunk.startsWith(`## ${t}`),
     )?.[0];
-    if (kind) found.set(kind, chunk.trimEnd() + '\n');
+    if (kind) found.set(kind, `${chunk.trimEnd()}\n`);
   }
   return found;
 }

@@ -169,7 +169,7 @@ async function onePath(label: string, file: string, title: string) {
       env,
     );
     const test = tests[0];
-    if (!test || test.status !== 'passed')
+    if (test?.status !== 'passed')
       throw new Error(
         `bench: ${label} did not pass (${test?.status ?? 'not run'}); run it alone to see why: npx playwright test ${file} --project=${rigName} -g '${title}'`,
       );

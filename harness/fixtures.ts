@@ -26,7 +26,9 @@ export interface TestFixtures {
   board: BoardStrategy;
   /** The board, the registry and the card images, for the scenarios (harness/scenarios). */
   scenario: ScenarioContext;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an auto fixture with no value; Playwright's use() may omit its argument only for void
   _productFailureNotRetried: void;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an auto fixture with no value; Playwright's use() may omit its argument only for void
   _evidence: void;
 }
 

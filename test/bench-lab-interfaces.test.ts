@@ -126,7 +126,14 @@ test('power through pdudaemon switches the named outlet; an unknown PDU is a cle
   ]);
   started.push(pdudaemon);
   const url = `http://127.0.0.1:${port}`;
-  await pdudaemon.waitReady(`pdudaemon on ${url}`, async () => (await fetch(url), true), 20_000);
+  await pdudaemon.waitReady(
+    `pdudaemon on ${url}`,
+    async () => {
+      await fetch(url);
+      return true;
+    },
+    20_000,
+  );
 
   const outlet = pdudaemonPower({ url, pdu: 'lab-pdu', port: 3, timeoutSeconds: 30 });
   await outlet.on();

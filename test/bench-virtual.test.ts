@@ -38,7 +38,10 @@ const alive = (pid: number) => {
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 

@@ -71,7 +71,7 @@ export async function flash(opts: { rig?: string; release?: string; image?: stri
 
 export async function consoleCommand(opts: { rig?: string; release?: string; image?: string }): Promise<number> {
   const config = await requireRig(opts.rig);
-  let image = await imageFor(config, opts);
+  const image = await imageFor(config, opts);
   // A QEMU rig (or a virtual bench's blank card) has nothing to boot without an image.
   if (!image && (config.kind === 'qemu' || (config.kind === 'bench' && config.virtualBench))) {
     throw new UsageError(`${config.name} needs an image to boot: --release VERSION or --image FILE.`);

@@ -320,7 +320,10 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
     const built = await buildReport(resultsDir, {
       verdictMarkdown: verdict.markdown,
       environment: { gate: version, rigs: rigs.join(', ') },
-    }).catch((e: Error) => (console.error(`report not built: ${e.message}`), undefined));
+    }).catch((e: Error) => {
+      console.error(`report not built: ${e.message}`);
+      return undefined;
+    });
     if (built) console.log(`Report: ${built.reportDir} (hupbench report ${resultsDir})`);
   }
   console.log(`\n${verdict.markdown}`);

@@ -69,7 +69,7 @@ export async function acquireRigLease(
   };
   let tookOverFrom: LeaseHolder | undefined;
   for (let attempt = 0; ; attempt++) {
-    if (await createExclusive(file, JSON.stringify(holder, null, 2) + '\n')) break;
+    if (await createExclusive(file, `${JSON.stringify(holder, null, 2)}\n`)) break;
     const current = await readHolder(file);
     if (current === 'gone') continue; // released between our create and read: try again
     if (current !== 'unreadable' && !isStale(current))

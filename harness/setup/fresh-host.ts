@@ -35,7 +35,10 @@ const debianSources = [
 function runLive(argv: string[]): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
-    child.on('error', (e) => (console.error(`[fresh-host] ${argv[0]}: ${e.message}`), resolve(127)));
+    child.on('error', (e) => {
+      console.error(`[fresh-host] ${argv[0]}: ${e.message}`);
+      resolve(127);
+    });
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }
@@ -55,6 +58,7 @@ async function installedPackages(): Promise<Map<string, { version: string; kib: 
     'dpkg-query',
     '-W',
     '-f',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format, not a JS template
     '${binary:Package}\\t${Version}\\t${Installed-Size}\\t${db:Status-Abbrev}\\n',
   ]);
   const packages = new Map<string, { version: string; kib: number }>();
@@ -117,7 +121,10 @@ function wrap(words: string[], width = 100): string {
   const lines: string[] = [];
   let line = '';
   for (const w of words) {
-    if (line && line.length + w.length + 1 > width) lines.push(line), (line = '');
+    if (line && line.length + w.length + 1 > width) {
+      lines.push(line);
+      line = '';
+    }
     line = line ? `${line} ${w}` : w;
   }
   if (line) lines.push(line);

@@ -192,7 +192,12 @@ async function runPaused(
   let stderr = '';
   let exited = false;
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<void>((resolve) => child.on('close', () => ((exited = true), resolve())));
+  const exit = new Promise<void>((resolve) =>
+    child.on('close', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   child.on('error', (e) => (stderr += `${e.message}\n`));
   const deadline = Date.now() + 15_000;
   while (!exited && !existsSync(qmpPath) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

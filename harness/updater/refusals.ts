@@ -34,7 +34,7 @@ export interface Refusal {
   arrange?: (device: Device) => Promise<(() => Promise<void>) | void>;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * What every updater refuses on a device running `device` asked for `target` (published): another
@@ -70,7 +70,7 @@ export function commonRefusals(device: Release, target: string, missing: string)
       device,
       target: missing,
       exitCode: 1,
-      message: new RegExp(`image resin/resinos:${escape(missing.replace('+', '_'))}-\\S+ not found in registry`),
+      message: new RegExp(`image resin/resinos:${escapeRegExp(missing.replace('+', '_'))}-\\S+ not found in registry`),
     },
     {
       name: 'update lock held',
@@ -89,7 +89,7 @@ export function commonRefusals(device: Release, target: string, missing: string)
 }
 
 /** A version as a regular expression. */
-export const versionPattern = escape;
+export const versionPattern = escapeRegExp;
 
 /** How small the shrunk spare root is: the reference releases' roots hold ~25 MB of files. */
 const SHRUNK_SPARE_MIB = 16;
@@ -107,7 +107,7 @@ export function spareRootTooSmall(device: Release, target: string, spareLabel: s
     target,
     exitCode: 1,
     message: new RegExp(
-      `spare root too small: \\S+ \\(${spareLabel}\\) holds ${escape(spareMB)} MB but the root filesystem of ${escape(target)} needs at least [\\d.]+ MB \\(the size of its files\\)`,
+      `spare root too small: \\S+ \\(${spareLabel}\\) holds ${escapeRegExp(spareMB)} MB but the root filesystem of ${escapeRegExp(target)} needs at least [\\d.]+ MB \\(the size of its files\\)`,
     ),
   };
 }

@@ -12,7 +12,10 @@ function once(key: string, compute: () => Promise<string[]>): Promise<string[]> 
   if (!memo.has(key))
     memo.set(
       key,
-      compute().catch((e) => (memo.delete(key), Promise.reject(e))),
+      compute().catch((e) => {
+        memo.delete(key);
+        throw e;
+      }),
     );
   return memo.get(key)!;
 }

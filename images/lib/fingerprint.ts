@@ -30,6 +30,6 @@ export async function writeFingerprint(tree: string): Promise<number> {
   const files = (await regularFiles(tree)).filter((f) => f !== FINGERPRINT_FILE).sort();
   const lines: string[] = [];
   for (const f of files) lines.push(`${await sha256(path.join(tree, f))}  /${f}`);
-  await writeFile(path.join(tree, FINGERPRINT_FILE), lines.join('\n') + '\n');
+  await writeFile(path.join(tree, FINGERPRINT_FILE), `${lines.join('\n')}\n`);
   return files.length;
 }

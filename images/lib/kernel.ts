@@ -76,6 +76,6 @@ export async function buildInitramfs(opts: {
     await mkdir(path.dirname(path.join(tree, 'lib/modules', file)), { recursive: true });
     await copyFile(path.join(modDir, file), path.join(tree, 'lib/modules', file));
   }
-  await writeFile(path.join(tree, 'etc/modules.order'), order.join('\n') + '\n');
+  await writeFile(path.join(tree, 'etc/modules.order'), `${order.join('\n')}\n`);
   await $`cd ${tree} && find . -print0 | sort -z | cpio --null -o -H newc --reproducible --quiet | gzip -9n > ${opts.output}`;
 }

@@ -62,5 +62,5 @@ export function sfdiskScript(parts: PlacedPartition[]): string {
     const bootable = p.number === 1 ? ', bootable' : '';
     lines.push(`start=${sectors(p.startBytes)}, size=${sectors(p.sizeBytes)}, type=${type}${bootable}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -89,7 +89,7 @@ export async function writeReleaseFiles(spec: RootfsSpec): Promise<void> {
     'etc/shadow': 'root::19000:0:99999:7:::\n',
     'etc/group': 'root:x:0:\n',
     'etc/shells': '/bin/sh\n',
-    'root/.ssh/authorized_keys': spec.authorizedKey.trim() + '\n',
+    'root/.ssh/authorized_keys': `${spec.authorizedKey.trim()}\n`,
   };
   for (const [file, text] of Object.entries(files)) await writeFile(path.join(tree, file), text);
   await rm(path.join(tree, 'etc/resolv.conf'), { force: true });

@@ -27,12 +27,17 @@ async function inProcess(...args: string[]): Promise<{ code: number; stdout: str
   let stdout = '',
     stderr = '';
   const { log, error, warn } = console;
-  console.log = (...a: unknown[]) => void (stdout += `${a.join(' ')}\n`);
-  console.error = console.warn = (...a: unknown[]) => void (stderr += `${a.join(' ')}\n`);
+  const toStdout = (t: string) => {
+    stdout += t;
+  };
+  const toStderr = (t: string) => {
+    stderr += t;
+  };
+  console.log = (...a: unknown[]) => toStdout(`${a.join(' ')}\n`);
+  console.error = (...a: unknown[]) => toStderr(`${a.join(' ')}\n`);
+  console.warn = console.error;
   try {
-    const code = await main(['node', 'hupbench', ...args], {
-      output: { writeOut: (t) => void (stdout += t), writeErr: (t) => void (stderr += t) },
-    });
+    const code = await main(['node', 'hupbench', ...args], { output: { writeOut: toStdout, writeErr: toStderr } });
     return { code, stdout, stderr };
   } finally {
     Object.assign(console, { log, error, warn });

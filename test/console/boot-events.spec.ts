@@ -7,7 +7,7 @@ const fixture = (name: string) => readFile(path.join(import.meta.dirname, '../fi
 
 function feedAll(text: string): BootEventParser {
   const parser = new BootEventParser();
-  text.split('\n').forEach((line, i) => parser.feed(line, i));
+  for (const [i, line] of text.split('\n').entries()) parser.feed(line, i);
   return parser;
 }
 

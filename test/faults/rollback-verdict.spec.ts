@@ -4,7 +4,7 @@ import { findFault, rollbackVerdict } from '../../harness/faults/index.ts';
 
 function events(lines: string[]) {
   const parser = new BootEventParser();
-  lines.forEach((line, i) => parser.feed(line, i));
+  for (const [i, line] of lines.entries()) parser.feed(line, i);
   return parser.events;
 }
 const boot = (extra: string[]) => ['U-Boot 2023.01+dfsg-2+deb12u1', ...extra, '[    0.000000] Linux version 6.1.0'];

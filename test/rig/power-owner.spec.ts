@@ -66,7 +66,9 @@ test('the console reports its link and the last byte', async () => {
   console_.attach({
     description: 'fake line',
     write: async () => {},
-    onData: (l) => void (feed = l),
+    onData: (l) => {
+      feed = l;
+    },
     close: async () => {},
     isOpen: () => open,
   });

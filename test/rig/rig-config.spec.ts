@@ -8,7 +8,7 @@ test('every shipped rig file is valid', async () => {
 test('an unknown device type names the file, the field and the choices', () => {
   const yaml = 'name: my-rig\nkind: qemu\ndeviceType: beaglebone-white\n';
   expect(() => parseRigConfig(yaml, 'rigs/my-rig.yaml')).toThrow(
-    /rigs\/my-rig.yaml is not a valid rig file:\n  deviceType: must be one of the known device types: beaglebone-black/,
+    /rigs\/my-rig.yaml is not a valid rig file:\n {2}deviceType: must be one of the known device types: beaglebone-black/,
   );
 });
 

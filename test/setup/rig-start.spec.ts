@@ -60,7 +60,7 @@ test('a failure names the rigs, the file, its package and the command to run', (
     ),
   };
   expect(describeStartFailure(result)).toMatch(
-    /^rig qemu-beaglebone-black, virtual-bench-beaglebone-black: QEMU would not start: efi-virtio.rom \(\/usr\/lib\/ipxe\/qemu\/efi-virtio.rom\) is missing: .*Debian package ipxe-qemu ships it; run as root: apt-get install -y --no-install-recommends ipxe-qemu\n    QEMU said: .*failed to find romfile "efi-virtio.rom"$/,
+    /^rig qemu-beaglebone-black, virtual-bench-beaglebone-black: QEMU would not start: efi-virtio.rom \(\/usr\/lib\/ipxe\/qemu\/efi-virtio.rom\) is missing: .*Debian package ipxe-qemu ships it; run as root: apt-get install -y --no-install-recommends ipxe-qemu\n {4}QEMU said: .*failed to find romfile "efi-virtio.rom"$/,
   );
 });
 

@@ -150,7 +150,7 @@ export class BenchRig implements Rig {
     await mkdir(path.dirname(this.addressFile), { recursive: true });
     await writeFile(
       this.addressFile,
-      JSON.stringify({ address: found, interface: address.fromConsole, readAt: new Date().toISOString() }) + '\n',
+      `${JSON.stringify({ address: found, interface: address.fromConsole, readAt: new Date().toISOString() })}\n`,
     );
     return found;
   }

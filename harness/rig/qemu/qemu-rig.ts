@@ -311,7 +311,7 @@ export class QemuRig implements Rig {
       this.console.markPowerOff(`lost: QEMU exited (${running.exit})`);
       if (running === this.qemu) this.owner.set('off');
     });
-    const describe = () =>
+    const whatQemuSaid = () =>
       `QEMU stderr:\n${running.stderr.join('').trim() || '(empty)'}\nCommand: ${launch.binary} ${launch.args.join(' ')}`;
     try {
       await waitFor(
@@ -320,7 +320,7 @@ export class QemuRig implements Rig {
         {
           timeoutMs: 15_000,
           what: `QEMU QMP socket ${qmpPath}`,
-          details: describe,
+          details: whatQemuSaid,
         },
       );
     } catch (error) {
@@ -328,14 +328,14 @@ export class QemuRig implements Rig {
       child.kill('SIGKILL');
       if (attempt < 3 && /hostfwd|host forwarding/i.test(running.stderr.join('')))
         return this.startQemu(attempt + 1, opts);
-      throw new InfraError(`${this.config.name}: QEMU did not start.\n${describe()}`, { cause: error });
+      throw new InfraError(`${this.config.name}: QEMU did not start.\n${whatQemuSaid()}`, { cause: error });
     }
     try {
       running.qmp = await QmpClient.connect(qmpPath);
     } catch (error) {
       running.stopping = true;
       child.kill('SIGKILL');
-      throw new InfraError(`${this.config.name}: cannot connect to QEMU's QMP socket ${qmpPath}.\n${describe()}`, {
+      throw new InfraError(`${this.config.name}: cannot connect to QEMU's QMP socket ${qmpPath}.\n${whatQemuSaid()}`, {
         cause: error,
       });
     }
@@ -343,7 +343,7 @@ export class QemuRig implements Rig {
     this.qemu = running;
     const chardevs = await running.qmp.execute<Array<{ label: string; filename: string }>>('query-chardev');
     const pty = chardevs.find((c) => c.label === 'console0')?.filename.replace(/^pty:/, '');
-    if (!pty) throw new InfraError(`${this.config.name}: QEMU did not report the console pty. ${describe()}`);
+    if (!pty) throw new InfraError(`${this.config.name}: QEMU did not report the console pty. ${whatQemuSaid()}`);
     await this.console.detach();
     this.console.attach(await openSerialTransport(pty));
   }

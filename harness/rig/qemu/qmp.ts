@@ -45,7 +45,7 @@ export class QmpClient {
       if (this.socket.destroyed)
         return reject(new InfraError(`QMP connection ${this.path} is closed (QEMU exited?): cannot ${command}`));
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, command });
-      this.socket.write(JSON.stringify({ execute: command, arguments: args, id }) + '\n');
+      this.socket.write(`${JSON.stringify({ execute: command, arguments: args, id })}\n`);
     });
   }
 
@@ -55,8 +55,7 @@ export class QmpClient {
 
   private receive(data: string): void {
     this.buffer += data;
-    let newline: number;
-    while ((newline = this.buffer.indexOf('\n')) >= 0) {
+    for (let newline = this.buffer.indexOf('\n'); newline >= 0; newline = this.buffer.indexOf('\n')) {
       const line = this.buffer.slice(0, newline).trim();
       this.buffer = this.buffer.slice(newline + 1);
       if (line) this.dispatch(JSON.parse(line) as Json);
