@@ -30,7 +30,59 @@ export interface BuiltImage {
   partitions: PlacedPartition[];
 }
 
+/** What an image is built from, downloaded, and the hash of it all that names the build. */
+interface ImageInputs {
+  profile: ReturnType<typeof deviceTypeProfile>;
+  key: Awaited<ReturnType<typeof ensureDeviceKey>>;
+  userland: string[];
+  kernelDeb: string[];
+  bootPackages: string[];
+  hash: string;
+}
+
 export async function ensureImage(release: Release, deviceType: string, log = (_: string) => {}): Promise<BuiltImage> {
+  const inputs = await imageInputs(release, deviceType);
+  const outDir = path.join(cacheDir, 'images', deviceType, release.version);
+  const output = path.join(outDir, `${inputs.hash}.img`);
+  const meta: BuiltImage = {
+    path: output,
+    hash: inputs.hash,
+    version: release.version,
+    deviceType,
+    layout: release.layout,
+    partitions: placePartitions(release.layout, CARD_SIZE_BYTES),
+  };
+  if (await fileExists(output)) return meta;
+
+  log(`building ${deviceType} ${release.version} (${inputs.hash})`);
+  const work = path.join(cacheDir, 'work', `${deviceType}-${release.version}-${process.pid}`);
+  await rm(work, { recursive: true, force: true });
+  try {
+    const { rootfs, kernel } = await buildRootTree(release, deviceType, inputs, work);
+    const boot = await buildBootTree(release, deviceType, inputs, { rootfs, kernel, work });
+
+    await mkdir(outDir, { recursive: true });
+    const tmp = `${output}.${process.pid}.partial`; // per process: two runs may build the same inputs at once
+    // 1.x boots resin-root (p2) first; resin-updt (p3) is the empty spare its updaters write.
+    const rootLabel = release.layout === '2.x' ? 'resin-rootA' : 'resin-root';
+    await assembleCard({
+      layout: release.layout,
+      output: tmp,
+      cardBytes: CARD_SIZE_BYTES,
+      workDir: work,
+      contents: { 'resin-boot': { from: boot }, [rootLabel]: { from: rootfs } },
+    });
+    await pruneOldBuilds(outDir);
+    await $`mv ${tmp} ${output}`;
+    await writeFile(path.join(outDir, `${inputs.hash}.json`), JSON.stringify(meta, null, 2));
+    log(`built ${path.relative(projectRoot, output)}`);
+    return meta;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function imageInputs(release: Release, deviceType: string): Promise<ImageInputs> {
   const profile = deviceTypeProfile(deviceType);
   const key = await ensureDeviceKey();
   const userland = await download(
@@ -62,92 +114,72 @@ export async function ensureImage(release: Release, deviceType: string, log = (_
       key.publicKey,
     ],
   );
-  const outDir = path.join(cacheDir, 'images', deviceType, release.version);
-  const output = path.join(outDir, `${hash}.img`);
-  const meta: BuiltImage = {
-    path: output,
-    hash,
-    version: release.version,
-    deviceType,
-    layout: release.layout,
-    partitions: placePartitions(release.layout, CARD_SIZE_BYTES),
-  };
-  if (await fileExists(output)) return meta;
+  return { profile, key, userland, kernelDeb, bootPackages, hash };
+}
 
-  log(`building ${deviceType} ${release.version} (${hash})`);
-  const work = path.join(cacheDir, 'work', `${deviceType}-${release.version}-${process.pid}`);
-  await rm(work, { recursive: true, force: true });
-  try {
-    const rootfs = path.join(work, 'rootfs');
-    await extract(userland, rootfs);
-    await prune(rootfs);
-    await linkBusyboxApplets(rootfs, profile);
-    await writeReleaseFiles({
-      tree: rootfs,
+/** The root filesystem tree (userland, release files, kernel and initramfs) under `work`/rootfs. */
+async function buildRootTree(release: Release, deviceType: string, inputs: ImageInputs, work: string) {
+  const { profile } = inputs;
+  const rootfs = path.join(work, 'rootfs');
+  await extract(inputs.userland, rootfs);
+  await prune(rootfs);
+  await linkBusyboxApplets(rootfs, profile);
+  await writeReleaseFiles({
+    tree: rootfs,
+    deviceType,
+    profile,
+    version: release.version,
+    layout: release.layout,
+    overlayDir: path.join(imagesDir, 'rootfs-overlay'),
+    authorizedKey: inputs.key.publicKey,
+  });
+
+  const kernelTree = path.join(work, 'kernel');
+  await extract(inputs.kernelDeb, kernelTree);
+  const kernel = await findKernel(kernelTree);
+  await installKernel(kernel, path.join(rootfs, 'boot/vmlinuz'), profile);
+  await buildInitramfs({
+    kernel,
+    modules: profile.modules,
+    busybox: path.join(rootfs, 'bin/busybox'),
+    initScript: path.join(imagesDir, 'initramfs/init'),
+    workDir: work,
+    output: path.join(rootfs, 'boot/initrd.img'),
+  });
+
+  // Last change to the root tree: the 1.x fingerprint covers every file the card's root holds.
+  if (release.layout === '1.x') await writeFingerprint(rootfs);
+  return { rootfs, kernel };
+}
+
+/** The boot partition's tree under `work`/boot, as the release's layout (2.x or 1.x) boots. */
+async function buildBootTree(
+  release: Release,
+  deviceType: string,
+  { profile, bootPackages }: ImageInputs,
+  { rootfs, kernel, work }: { rootfs: string; kernel: Awaited<ReturnType<typeof findKernel>>; work: string },
+): Promise<string> {
+  const boot = path.join(work, 'boot');
+  if (release.layout === '2.x') {
+    await writeBootPartition({
+      dir: boot,
+      profile,
+      bootCmd: path.join(imagesDir, 'boot/boot.cmd'),
+      kernel,
+      bootPackages,
+      workDir: work,
+    });
+  } else {
+    await writeLegacyBootPartition({
+      dir: boot,
       deviceType,
       profile,
-      version: release.version,
-      layout: release.layout,
-      overlayDir: path.join(imagesDir, 'rootfs-overlay'),
-      authorizedKey: key.publicKey,
-    });
-
-    const kernelTree = path.join(work, 'kernel');
-    await extract(kernelDeb, kernelTree);
-    const kernel = await findKernel(kernelTree);
-    await installKernel(kernel, path.join(rootfs, 'boot/vmlinuz'), profile);
-    await buildInitramfs({
+      bootCmd: path.join(imagesDir, 'boot/boot-1x.cmd'),
+      rootfs,
       kernel,
-      modules: profile.modules,
-      busybox: path.join(rootfs, 'bin/busybox'),
-      initScript: path.join(imagesDir, 'initramfs/init'),
-      workDir: work,
-      output: path.join(rootfs, 'boot/initrd.img'),
     });
-
-    // Last change to the root tree: the 1.x fingerprint covers every file the card's root holds.
-    if (release.layout === '1.x') await writeFingerprint(rootfs);
-
-    const boot = path.join(work, 'boot');
-    if (release.layout === '2.x') {
-      await writeBootPartition({
-        dir: boot,
-        profile,
-        bootCmd: path.join(imagesDir, 'boot/boot.cmd'),
-        kernel,
-        bootPackages,
-        workDir: work,
-      });
-    } else {
-      await writeLegacyBootPartition({
-        dir: boot,
-        deviceType,
-        profile,
-        bootCmd: path.join(imagesDir, 'boot/boot-1x.cmd'),
-        rootfs,
-        kernel,
-      });
-    }
-
-    await mkdir(outDir, { recursive: true });
-    const tmp = `${output}.${process.pid}.partial`; // per process: two runs may build the same inputs at once
-    // 1.x boots resin-root (p2) first; resin-updt (p3) is the empty spare its updaters write.
-    const rootLabel = release.layout === '2.x' ? 'resin-rootA' : 'resin-root';
-    await assembleCard({
-      layout: release.layout,
-      output: tmp,
-      cardBytes: CARD_SIZE_BYTES,
-      workDir: work,
-      contents: { 'resin-boot': { from: boot }, [rootLabel]: { from: rootfs } },
-    });
-    await pruneOldBuilds(outDir);
-    await $`mv ${tmp} ${output}`;
-    await writeFile(path.join(outDir, `${hash}.json`), JSON.stringify(meta, null, 2));
-    log(`built ${path.relative(projectRoot, output)}`);
-    return meta;
-  } finally {
-    await rm(work, { recursive: true, force: true });
   }
+  return boot;
 }
 
 /**
