@@ -7,18 +7,16 @@
 // the search.
 import path from 'node:path';
 import { cacheDir } from '../images/lib/cache.ts';
+import { BoardStrategy } from '../harness/board/strategy.ts';
 import { Device } from '../harness/device/device.ts';
-import { bootOneXDevice } from '../harness/device/one-x-device.ts';
-import { labWifiNetworks } from '../harness/device/wifi-settings.ts';
 import { imageForRelease } from '../harness/image/release-image.ts';
-import { seedResinData } from '../harness/image/seed-data.ts';
-import { publishRelease, publishTools } from '../harness/registry/publish.ts';
 import { startRegistry } from '../harness/registry/registry.ts';
+import { bootSource } from '../harness/scenarios/source.ts';
+import { releasePublisher } from '../harness/scenarios/publisher.ts';
 import { createRig } from '../harness/rig/create-rig.ts';
 import { loadRigConfig } from '../harness/rig/rig-config.ts';
 import { loadPaths1xTo2x } from '../harness/updater/paths.ts';
-import { runUpdater } from '../harness/updater/runner.ts';
-import { updaterScript } from '../harness/updater/script.ts';
+import { runUpdate } from '../harness/scenarios/update.ts';
 import { option } from './argv.ts';
 
 const MB = 1_000_000;
@@ -28,28 +26,20 @@ const upgrade = (await loadPaths1xTo2x()).at(-1);
 if (!upgrade) throw new Error('images/releases.yaml has no 1.x → 2.x path (a 2.x release with from1x: true)');
 
 const registry = await startRegistry();
+const publisher = releasePublisher(registry, config.deviceType);
+const imageFor = (version: string) => imageForRelease(version, config.deviceType);
 const rig = createRig(config, path.join(cacheDir, 'rigs', `bench-cap-${config.name}-${process.pid}`));
 const probes: Array<{ bytes: number; fits: boolean; capMB: number; backupMB?: number; seconds: number }> = [];
 
 /** Runs one probe; true when the backup of `bytes` incompressible bytes fitted. */
 async function probe(bytes: number): Promise<{ fits: boolean; capMB: number }> {
   const started = Date.now();
-  const seeded = await seedResinData((await imageForRelease(upgrade!.from.version, config.deviceType)).path, {
-    kind: 'incompressible',
-    totalBytes: bytes,
-    seed: 'data-cap',
-  });
-  const device = new Device(rig);
+  const board = new BoardStrategy(rig, new Device(rig));
+  const scenario = { board, registry: publisher, imageFor };
   try {
-    await bootOneXDevice(rig, device, {
-      image: seeded.path,
-      registryUrl: registry.deviceUrl,
-      supervisorVersion: upgrade!.from.supervisor,
-      wifi: labWifiNetworks,
-    });
-    const run = await runUpdater(device, rig, {
-      script: updaterScript(upgrade!.updater),
-      args: ['--hostos-version', upgrade!.to.version, '--supervisor-version', upgrade!.to.supervisor, '--no-reboot'],
+    await bootSource(scenario, upgrade!, { seed: { kind: 'incompressible', totalBytes: bytes, seed: 'data-cap' } });
+    const run = await runUpdate(scenario, upgrade!, {
+      extraArgs: ['--no-reboot'],
       expectReboot: false,
       at: { phase: 'layout', action: () => rig.power.cut(), connection: 'lost' },
       timeoutMs: 30 * 60_000,
@@ -67,15 +57,12 @@ async function probe(bytes: number): Promise<{ fits: boolean; capMB: number }> {
     );
     return { fits, capMB };
   } finally {
-    await device.disconnect();
-    await rig.power.off();
+    await board.powerOff();
   }
 }
 
 try {
-  await publishRelease(registry.client, upgrade.from.version, config.deviceType);
-  await publishRelease(registry.client, upgrade.to.version, config.deviceType);
-  await publishTools(registry.client, upgrade.to.version, config.deviceType);
+  await publisher.publishPath(upgrade);
   console.log(`backup cap of ${upgrade.name} on ${config.name}, bisecting to ${resolution / MB} MB`);
   // Bracket from the cap the updater reports: the largest set lies a little under the spare root's free space.
   const first = await probe(150 * MB);

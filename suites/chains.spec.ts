@@ -8,13 +8,10 @@ import {
   test,
   expect,
   findRelease,
-  runUpdater,
+  runUpdate,
+  bootSource,
   describeRun,
-  updaterScript,
   dataChecksums,
-  seedResinData,
-  labWifiNetworks,
-  bootOneXDevice,
   migrationTimeoutMs,
   expectSupervisorAndAppRunning,
   setHealthWindow,
@@ -79,32 +76,19 @@ async function expectAfterHop(device: Device, hop: UpgradePath, run: HupRun, aft
 test(
   `chain: ${CHAIN.join(' → ')} on one device`,
   { tag: ['@chain', '@hup'] },
-  async ({ rig, device, imageFor, registry }, testInfo) => {
+  async ({ rig, device, scenario }, testInfo) => {
     const releases = await Promise.all(CHAIN.map((v) => findRelease(v)));
     const hops = hopsOf(releases);
     test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * (hops.length + 1));
     testInfo.annotations.push({ type: 'path', description: `${CHAIN.join(' → ')} on ${rig.deviceType}` });
 
     await test.step('publish every release of the chain, the resinhup image and the tools image', async () => {
-      for (const hop of hops) await registry.publishPath(hop);
+      for (const hop of hops) await scenario.registry.publishPath(hop);
     });
-    const seeded =
-      await test.step(`seed ${SEED_MB} MB into the ${CHAIN[0]} card's btrfs resin-data on the host`, async () =>
-        seedResinData((await imageFor(CHAIN[0]!)).path, {
-          kind: 'incompressible',
-          totalBytes: SEED_MB * 1_000_000,
-          fileBytes: 4 * MiB,
-        }));
-    await test.step(`boot ${CHAIN[0]} with the supervisor and the app running, WiFi in config.json`, () =>
-      bootOneXDevice(rig, device, {
-        image: seeded.path,
-        registryUrl: registry.started.deviceUrl,
-        supervisorVersion: releases[0]!.supervisor,
-        wifi: labWifiNetworks,
-      }));
+    const { seeded } = await bootSource(scenario, hops[0]!, { seedMB: SEED_MB });
     const sumsAtStart = await dataChecksums(device);
     expect(sumsAtStart, 'the seeded files, read on the device, match the checksums recorded on the host').toMatchObject(
-      seeded.checksums,
+      seeded!.checksums,
     );
 
     const summary: string[] = [];
@@ -114,12 +98,7 @@ test(
         expect(before.osRelease.VERSION).toBe(hop.from.version);
         if (hop.updater === 'upgrade-2.x.sh') await setHealthWindow(device);
         const started = Date.now();
-        const run = await runUpdater(device, rig, {
-          script: updaterScript(hop.updater),
-          args: ['--hostos-version', hop.to.version, '--supervisor-version', hop.to.supervisor],
-          step: (name, body) => test.step(name, body),
-          timeoutMs: migrationTimeoutMs(rig, SEED_MB),
-        });
+        const run = await runUpdate(scenario, hop, { seedMB: SEED_MB });
         await testInfo.attach(`hop-${i + 1}-updater.log`, {
           body: [run.preStep?.log, run.log].filter(Boolean).join('\n\n--- rerun ---\n\n'),
           contentType: 'text/plain',

@@ -12,21 +12,17 @@ import {
   timingAnnotation,
   expect,
   loadPaths1x,
-  runUpdater,
+  runUpdate,
+  bootSource,
   describeRun,
-  updaterScript,
-  seedData,
   dataChecksums,
   stableState,
-  labWifiNetworks,
-  bootOneXDevice,
   migrationTimeoutMs,
   expectSupervisorAndAppRunning,
   MiB,
   type HupRun,
   type Device,
-  type Rig,
-  type TestRegistry,
+  type ScenarioContext,
   type UpgradePath,
 } from '../harness/index.ts';
 
@@ -62,36 +58,13 @@ async function readConfig(device: Device): Promise<Record<string, unknown>> {
   return JSON.parse(await device.check('cat /mnt/boot/config.json')) as Record<string, unknown>;
 }
 
-async function bootSource(
-  rig: Rig,
-  device: Device,
-  registry: TestRegistry,
-  imageFor: (v: string) => Promise<{ path: string }>,
-  path: UpgradePath,
-) {
-  await test.step('publish source, target and the resinhup image to the registry', async () => {
-    await registry.publishPath(path);
-  });
-  const started =
-    await test.step(`boot ${path.from.version} with the supervisor and the app running; config.json with the ${path.from.version} keys`, async () =>
-      bootOneXDevice(rig, device, {
-        image: (await imageFor(path.from.version)).path,
-        registryUrl: registry.started.deviceUrl,
-        supervisorVersion: path.from.supervisor,
-        wifi: labWifiNetworks,
-        configOverrides: LEGACY_KEYS,
-      }));
-  await seedData(device);
-  return started;
+/** The source as this suite needs it: a 1.x device with the config.json keys its release carried. */
+async function bootSource1x(scenario: ScenarioContext, path: UpgradePath) {
+  return (await bootSource(scenario, path, { configOverrides: LEGACY_KEYS })).started;
 }
 
-function run1x(device: Device, rig: Rig, path: UpgradePath, extra: string[] = []): Promise<HupRun> {
-  return runUpdater(device, rig, {
-    script: updaterScript(path.updater),
-    args: ['--hostos-version', path.to.version, '--supervisor-version', path.to.supervisor, ...extra],
-    step: (name, body) => test.step(name, body),
-    timeoutMs: migrationTimeoutMs(rig),
-  });
+function run1x(scenario: ScenarioContext, path: UpgradePath, extra: string[] = []): Promise<HupRun> {
+  return runUpdate(scenario, path, { extraArgs: extra });
 }
 
 const tail = (r: HupRun) => r.output.split('\n').slice(-25).join('\n');
@@ -102,11 +75,11 @@ for (const path of paths) {
   test(
     `1.x → 1.x: ${path.name}`,
     { tag: ['@hup', '@1x', ...(path === newest ? ['@smoke'] : [])] },
-    async ({ rig, device, imageFor, registry }, testInfo) => {
+    async ({ rig, device, registry, scenario }, testInfo) => {
       test.setTimeout(migrationTimeoutMs(rig) * 2);
       testInfo.annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
       const wallStarted = Date.now();
-      const start = await bootSource(rig, device, registry, imageFor, path);
+      const start = await bootSource1x(scenario, path);
 
       const before = await device.snapshot();
       const sumsBefore = await dataChecksums(device);
@@ -120,7 +93,7 @@ for (const path of paths) {
       });
 
       const mark = await registry.started.mark();
-      const run = await run1x(device, rig, path);
+      const run = await run1x(scenario, path);
       await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
       await testInfo.attach('phases.json', {
         body: JSON.stringify(run.phases, null, 2),
@@ -173,7 +146,7 @@ for (const path of paths) {
 
       await test.step('a second run answers 3 (already at the version) and changes nothing', async () => {
         const settled = await device.snapshot();
-        const again = await run1x(device, rig, path);
+        const again = await run1x(scenario, path);
         await testInfo.attach('updater-second-run.log', { body: again.log, contentType: 'text/plain' });
         expect(again.exitCode, `second run ${describeRun(again)}\n${tail(again)}`).toBe(3);
         expect(phaseNames(again)).toEqual(PHASES_TO_SECONDARY);
@@ -189,11 +162,11 @@ for (const path of paths) {
 test(
   `1.x → 1.x fingerprint: a modified /etc file stops the update; --force updates; a run after an unrebooted update asks for the reboot (${newest?.name})`,
   { tag: ['@hup', '@1x'] },
-  async ({ rig, device, imageFor, registry }, testInfo) => {
+  async ({ rig, device, scenario }, testInfo) => {
     test.skip(!newest, 'images/releases.yaml has no 1.x → 1.x path');
     const path = newest!;
     test.setTimeout(migrationTimeoutMs(rig) * 3);
-    await bootSource(rig, device, registry, imageFor, path);
+    await bootSource1x(scenario, path);
     await test.step('change /etc/profile (a file of the image) and /etc/hostname (device-specific, allowed)', async () => {
       // The 1.x root is mounted read-only by the initramfs; a user changing it remounts it first.
       await device.check(
@@ -204,7 +177,7 @@ test(
     const sumsBefore = await dataChecksums(device);
     const configBefore = await readConfig(device);
 
-    const refused = await run1x(device, rig, path);
+    const refused = await run1x(scenario, path);
     await testInfo.attach('updater-refused.log', { body: refused.log, contentType: 'text/plain' });
     await test.step('refused at the fingerprint check, naming the file; the device is unchanged', async () => {
       expect(refused.exitCode, `${describeRun(refused)}\n${tail(refused)}`).toBe(1);
@@ -219,7 +192,7 @@ test(
       await expectSupervisorAndAppRunning(device, path.from.supervisor);
     });
 
-    const forced = await run1x(device, rig, path, ['--force', '--no-reboot']);
+    const forced = await run1x(scenario, path, ['--force', '--no-reboot']);
     await testInfo.attach('updater-forced.log', { body: forced.log, contentType: 'text/plain' });
     await test.step('--force: the update goes ahead and warns what is not carried over (here without its reboot)', async () => {
       expect(forced.exitCode, `${describeRun(forced)}\n${tail(forced)}`).toBe(0);
@@ -232,7 +205,7 @@ test(
       expect(switched).toSelectRoot(3);
     });
 
-    const resumed = await run1x(device, rig, path);
+    const resumed = await run1x(scenario, path);
     await testInfo.attach('updater-after-no-reboot.log', {
       body: [resumed.preStep?.log, resumed.log].filter(Boolean).join('\n\n--- rerun ---\n\n'),
       contentType: 'text/plain',

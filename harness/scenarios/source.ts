@@ -9,7 +9,7 @@ import { setHealthWindow } from '../device/health-window.ts';
 import { prepareDevice } from '../device/services.ts';
 import { dataChecksums, seedData } from '../device/user-data.ts';
 import { labWifiNetworks, type WifiNetwork, writeConnmanSettings } from '../device/wifi-settings.ts';
-import { type SeededCard, seedResinData } from '../image/seed-data.ts';
+import { type DataSeed, type SeededCard, seedResinData } from '../image/seed-data.ts';
 import type { UpgradePath } from '../updater/paths.ts';
 import type { ScenarioContext } from './context.ts';
 
@@ -17,12 +17,14 @@ const MiB = 1024 * 1024;
 
 export interface SourceOptions {
   /**
-   * 1.x → 2.x: MB of incompressible files seeded into the card's btrfs resin-data on the host (the
-   * backup phase's load); default 16. Other classes seed a few files on the device.
+   * 1.x sources: MB of incompressible files seeded into the card's btrfs resin-data on the host (the
+   * backup phase's load); 1.x → 2.x paths default to 16. Otherwise a few files are seeded on the device.
    */
   seedMB?: number;
-  /** Size of each seeded file (1.x → 2.x), default 4 MiB. */
+  /** Size of each file seeded on the host, default 4 MiB. */
   seedFileBytes?: number;
+  /** 1.x sources: the whole host-side seed (kind, size, files), instead of `seedMB`. */
+  seed?: DataSeed;
   /** Edits the card before it is flashed (e.g. a 1.x card running from resin-updt); returns the new card. */
   card?: (image: string) => Promise<string>;
   /** 1.x sources: extra config.json keys (e.g. the keys older releases carried). */
@@ -56,14 +58,17 @@ export async function bootSource(
   let card = (await ctx.imageFor(path.from.version)).path;
   if (opts.card) card = await opts.card(card);
   let seeded: SeededCard | undefined;
-  if (path.pathClass === '1x-2x') {
-    const mb = opts.seedMB ?? 16;
-    seeded = await board.step(`seed ${mb} MB into resin-data on the host`, () =>
-      seedResinData(card, {
-        kind: 'incompressible',
-        totalBytes: mb * 1_000_000,
-        fileBytes: opts.seedFileBytes ?? 4 * MiB,
-      }),
+  const seedOnHost =
+    path.from.layout === '1.x' && (path.pathClass === '1x-2x' || opts.seedMB !== undefined || opts.seed !== undefined);
+  if (seedOnHost) {
+    const spec: DataSeed = opts.seed ?? {
+      kind: 'incompressible',
+      totalBytes: (opts.seedMB ?? 16) * 1_000_000,
+      fileBytes: opts.seedFileBytes ?? 4 * MiB,
+    };
+    seeded = await board.step(
+      `seed ${spec.totalBytes / 1_000_000} MB of ${spec.kind} data into resin-data on the host`,
+      () => seedResinData(card, spec),
     );
     card = seeded.path;
   }
@@ -77,7 +82,7 @@ export async function bootSource(
       configOverrides: opts.configOverrides,
     });
     if (path.from.layout === '1.x') await writeConnmanSettings(device, opts.wifi ?? labWifiNetworks);
-    if (path.pathClass !== '1x-2x') await seedData(device);
+    if (!seedOnHost) await seedData(device);
     if (path.pathClass === '2x') await setHealthWindow(device);
   });
   const before = await device.snapshot();

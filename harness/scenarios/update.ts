@@ -7,7 +7,7 @@ import { type HupRun, type RunUpdaterOptions, runUpdater } from '../updater/runn
 import { updaterScript } from '../updater/script.ts';
 import type { ScenarioContext } from './context.ts';
 
-export interface UpdateOptions extends Pick<RunUpdaterOptions, 'at' | 'expectReboot' | 'onOutput'> {
+export interface UpdateOptions extends Pick<RunUpdaterOptions, 'at' | 'expectReboot' | 'onOutput' | 'timeoutMs'> {
   /** More updater arguments (e.g. `--no-reboot`, `--force`). */
   extraArgs?: string[];
   /** Step names get this prefix (e.g. `retry: `). */
@@ -39,7 +39,7 @@ export function runUpdate(ctx: ScenarioContext, path: UpgradePath, opts: UpdateO
     script: updaterScript(path.updater),
     args: updaterArgs(path, opts.extraArgs),
     step: (name, body) => board.step(`${prefix}${name}`, body),
-    timeoutMs: updateTimeoutMs(board.rig, path, opts.seedMB),
+    timeoutMs: opts.timeoutMs ?? updateTimeoutMs(board.rig, path, opts.seedMB),
     at: opts.at,
     expectReboot: opts.expectReboot,
     onOutput: opts.onOutput,
