@@ -11,14 +11,11 @@ import {
   test,
   expect,
   loadPaths1xTo2x,
-  runUpdater,
+  runUpdate,
+  bootSource,
   describeRun,
-  updaterScript,
   dataChecksums,
   heartbeats,
-  seedResinData,
-  labWifiNetworks,
-  bootOneXDevice,
   migrationTimeoutMs,
   type DataSeed,
   type HupRun,
@@ -58,45 +55,27 @@ for (const c of cases) {
   test(
     `data limit: ${c.title} (${c.seed.totalBytes / MB} MB ${c.seed.kind})`,
     { tag: ['@hup', '@1x-2x', '@data-limit'] },
-    async ({ rig, device, imageFor, registry }, testInfo) => {
+    async ({ rig, device, scenario }, testInfo) => {
       test.skip(!path, 'images/releases.yaml has no 1.x → 2.x path');
       const dataMB = c.seed.totalBytes / MB;
       test.setTimeout(migrationTimeoutMs(rig, dataMB) * 2);
       test.info().annotations.push({ type: 'path', description: `${path!.name} on ${rig.deviceType}` });
 
-      await test.step('publish source, target and the tools image', async () => {
-        await registry.publishPath(path!);
-      });
-      const seeded = await test.step(`seed ${dataMB} MB of ${c.seed.kind} data into resin-data on the host`, async () =>
-        seedResinData((await imageFor(path!.from.version)).path, c.seed));
-      await test.step(`boot ${path!.from.version} with the supervisor and the app running`, () =>
-        bootOneXDevice(rig, device, {
-          image: seeded.path,
-          registryUrl: registry.started.deviceUrl,
-          supervisorVersion: path!.from.supervisor,
-          wifi: labWifiNetworks,
-        }));
-      const before = await device.snapshot();
-      const sumsBefore = await dataChecksums(device);
+      const booted = await bootSource(scenario, path!, { seed: c.seed });
+      const { before, sums: sumsBefore } = booted;
+      const seeded = booted.seeded!;
       expect(sumsBefore, 'the seed as read on the device matches the checksums recorded on the host').toMatchObject(
         seeded.checksums,
       );
 
-      const run: HupRun = await runUpdater(device, rig, {
-        script: updaterScript(path!.updater),
-        args: ['--hostos-version', path!.to.version, '--supervisor-version', path!.to.supervisor],
-        step: (name, body) => test.step(name, body),
-        timeoutMs: migrationTimeoutMs(rig, dataMB),
-      });
+      const run: HupRun = await runUpdate(scenario, path!, { seedMB: dataMB });
       await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
       const capMB = Number(run.log.match(/backup space on \S+: ([\d.]+) MB \(the cap\)/)?.[1]);
       const backupMB = Number(run.log.match(/backup verified: ([\d.]+) MB compressed/)?.[1]) || undefined;
-      test
-        .info()
-        .annotations.push({
-          type: 'backup',
-          description: `cap ${capMB} MB; data ${dataMB} MB; backup ${backupMB ?? '-'} MB; exit ${run.exitCode}`,
-        });
+      test.info().annotations.push({
+        type: 'backup',
+        description: `cap ${capMB} MB; data ${dataMB} MB; backup ${backupMB ?? '-'} MB; exit ${run.exitCode}`,
+      });
       measured.push({
         rig: rig.config.name,
         case: `${dataMB} MB ${c.seed.kind}`,

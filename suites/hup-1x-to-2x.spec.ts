@@ -11,24 +11,20 @@ import {
   timingAnnotation,
   expect,
   loadPaths1xTo2x,
-  runUpdater,
+  runUpdate,
+  bootSource,
+  type ScenarioContext,
   describeRun,
-  updaterScript,
   dataChecksums,
   expectSupervisorAndAppRunning,
-  seedResinData,
   with1xRootOnP3,
   labWifiNetworks,
   expectedKeyfiles,
   readKeyfiles,
-  bootOneXDevice,
   migrationTimeoutMs,
   MiB,
   type HupRun,
   type UpgradePath,
-  type Rig,
-  type Device,
-  type TestRegistry,
   type DeviceState,
 } from '../harness/index.ts';
 
@@ -45,32 +41,20 @@ const SEED_MB = 24;
 
 /** The migration of one path from a given (seeded) card; asserts everything the suite promises. */
 async function migrate(opts: {
-  rig: Rig;
-  device: Device;
-  registry: TestRegistry;
+  scenario: ScenarioContext;
   path: UpgradePath;
-  card: string;
+  /** Edits the source card before it is seeded and flashed (e.g. a device running from resin-updt). */
+  card?: (image: string) => Promise<string>;
   expectPreStep: boolean;
   testInfo: ReturnType<typeof test.info>;
 }) {
-  const { rig, device, registry, path, testInfo } = opts;
+  const { scenario, path, testInfo } = opts;
+  const { rig, device } = scenario.board;
+  const registry = scenario.registry;
   const wallStarted = Date.now();
-  await test.step('publish source, target and the tools image to the registry', async () => {
-    await registry.publishPath(path);
-  });
-  const seeded = await test.step(`seed ${SEED_MB} MB into resin-data on the host`, () =>
-    seedResinData(opts.card, { kind: 'incompressible', totalBytes: SEED_MB * 1_000_000, fileBytes: 8 * MiB }));
-  const start =
-    await test.step(`boot ${path.from.version} with the supervisor and the app running, WiFi in config.json`, () =>
-      bootOneXDevice(rig, device, {
-        image: seeded.path,
-        registryUrl: registry.started.deviceUrl,
-        supervisorVersion: path.from.supervisor,
-        wifi: labWifiNetworks,
-      }));
-
-  const before = await device.snapshot();
-  const sumsBefore = await dataChecksums(device);
+  const booted = await bootSource(scenario, path, { seedMB: SEED_MB, seedFileBytes: 8 * MiB, card: opts.card });
+  const { started: start, before, sums: sumsBefore } = booted;
+  const seeded = booted.seeded!;
   await test.step('the device starts as 1.x with the seed in btrfs resin-data', async () => {
     expect(before).toHaveLayout('1.x');
     expect(before.osRelease.VERSION).toBe(path.from.version);
@@ -84,12 +68,7 @@ async function migrate(opts: {
   });
 
   const mark = await registry.started.mark();
-  const run: HupRun = await runUpdater(device, rig, {
-    script: updaterScript(path.updater),
-    args: ['--hostos-version', path.to.version, '--supervisor-version', path.to.supervisor],
-    step: (name, body) => test.step(name, body),
-    timeoutMs: migrationTimeoutMs(rig, SEED_MB),
-  });
+  const run: HupRun = await runUpdate(scenario, path, { seedMB: SEED_MB });
   await testInfo.attach('updater.log', {
     body: [run.preStep?.log, run.log].filter(Boolean).join('\n\n--- rerun ---\n\n'),
     contentType: 'text/plain',
@@ -201,11 +180,10 @@ for (const path of paths) {
   test(
     `1.x → 2.x: ${path.name}`,
     { tag: ['@hup', '@1x-2x', ...(path === paths.at(-1) ? ['@smoke'] : [])] },
-    async ({ rig, device, imageFor, registry }, testInfo) => {
+    async ({ rig, scenario }, testInfo) => {
       test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 2);
       test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
-      const card = (await imageFor(path.from.version)).path;
-      await migrate({ rig, device, registry, path, card, expectPreStep: false, testInfo });
+      await migrate({ scenario, path, expectPreStep: false, testInfo });
     },
   );
 }
@@ -214,11 +192,10 @@ const newest = paths.at(-1);
 test(
   `1.x → 2.x from resin-updt: the pre-step moves the OS to resin-root first (${newest?.name})`,
   { tag: ['@hup', '@1x-2x'] },
-  async ({ rig, device, imageFor, registry }, testInfo) => {
+  async ({ rig, scenario }, testInfo) => {
     test.skip(!newest, 'images/releases.yaml has no 1.x → 2.x path');
     test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 3);
-    const card = await with1xRootOnP3((await imageFor(newest!.from.version)).path);
-    await migrate({ rig, device, registry, path: newest!, card, expectPreStep: true, testInfo });
+    await migrate({ scenario, path: newest!, card: with1xRootOnP3, expectPreStep: true, testInfo });
   },
 );
 

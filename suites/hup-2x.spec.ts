@@ -11,10 +11,9 @@ import {
   timingAnnotation,
   expect,
   loadPaths2x,
-  runUpdater,
+  runUpdate,
   describeRun,
-  updaterScript,
-  bootSourceForUpdate,
+  bootSource,
   dataChecksums,
   heartbeats,
   maxGap,
@@ -35,26 +34,17 @@ const bandwidth: Array<{ path: string; rig: string; receivedMiB: number; sentMiB
 
 for (const path of paths) {
   const tags = ['@hup', '@2x', ...(path === smokePath ? ['@smoke'] : [])];
-  test(`2.x → 2.x: ${path.name}`, { tag: tags }, async ({ rig, device, imageFor, registry }, testInfo) => {
+  test(`2.x → 2.x: ${path.name}`, { tag: tags }, async ({ rig, device, scenario }, testInfo) => {
     // A path is a handful of boots plus the update: scale with the rig's boot timeout (the Pi is slow).
     test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6);
     const wallStarted = Date.now();
     test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
 
-    const start =
-      await test.step(`publish both releases; boot ${path.from.version} with the supervisor and the app running`, () =>
-        bootSourceForUpdate({ rig, device, imageFor, registry }, path));
-
-    const before = await device.snapshot();
-    const sumsBefore = await dataChecksums(device);
+    const { started: start, before, sums: sumsBefore } = await bootSource(scenario, path);
     expect(before.osRelease.VERSION).toBe(path.from.version);
     const deviceStart = Number((await device.check('date +%s')).trim());
 
-    const run: HupRun = await runUpdater(device, rig, {
-      script: updaterScript(path.updater),
-      args: ['--hostos-version', path.to.version, '--supervisor-version', path.to.supervisor],
-      step: (name, body) => test.step(name, body),
-    });
+    const run: HupRun = await runUpdate(scenario, path);
     await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
     await testInfo.attach('phases.json', {
       body: JSON.stringify(run.phases, null, 2),
