@@ -2,7 +2,8 @@
 // failure), gate (judge a release), nightly (the matrix), merge (shards into one run), report.
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Act, collect, count, examples } from './command-kit.ts';
-import { gate, gateCategories, type GateCategoryName } from './gate.ts';
+import { gate } from './gate.ts';
+import { gateCategories, type GateCategoryName } from './gate-plan.ts';
 import { faultNames, phaseFaults } from './known.ts';
 import { merge } from './merge-command.ts';
 import { reproduce } from './reproduce.ts';

@@ -3,7 +3,8 @@
 // 3, a check that did not run never passes, and findings of unsafe windows lead the verdict.
 import { test, expect } from '@playwright/test';
 import { findRelease } from '../../images/lib/releases.ts';
-import { gateGrep, gateLines, gatePlan, gateVerdict, powerCutTitle, type GatePlan } from '../../harness/cli/gate.ts';
+import { gateGrep, gateLines, gatePlan, powerCutTitle, type GatePlan } from '../../harness/cli/gate-plan.ts';
+import { gateVerdict } from '../../harness/cli/gate-verdict.ts';
 import { runExitCode } from '../../harness/report/run-exit-code.ts';
 import type { RunSummary, SummaryRow } from '../../harness/report/run-summary.ts';
 import type { Verdict } from '../../harness/report/retry-policy.ts';
