@@ -7,6 +7,7 @@ import { splitByBoot } from '../console/boot-split.ts';
 import type { DeviceState } from '../device/device-state.ts';
 import { renderDeviceStateHtml } from '../report/render/device-state-html.ts';
 import { renderTimelineHtml, segmentsFromPhases, type TimelineSegment } from '../report/render/timeline-svg.ts';
+import type { BoardStep } from '../board/steps.ts';
 import type { Rig } from '../rig/rig.ts';
 import type { HupRun } from '../updater/runner.ts';
 
@@ -20,6 +21,8 @@ export async function writeRunEvidence(
     registryBytes: number;
     title: string;
     verdict: string;
+    /** The board's steps (board-steps.json, as the suites attach it). */
+    steps?: readonly BoardStep[];
   },
 ): Promise<string[]> {
   await mkdir(dir, { recursive: true });
@@ -33,6 +36,7 @@ export async function writeRunEvidence(
   const boots = transcript ? splitByBoot(transcript) : [];
   if (boots.length > 1) for (const [i, body] of boots.entries()) await put(`serial-console-boot-${i + 1}.log`, body);
   await put('boot-events.json', JSON.stringify(e.rig.console.bootEvents.events, null, 2));
+  if (e.steps) await put('board-steps.json', JSON.stringify(e.steps, null, 2));
   if (e.run) {
     await put('updater.log', e.run.log);
     await put('phases.json', JSON.stringify(e.run.phases, null, 2));

@@ -1,0 +1,114 @@
+// What `hupbench run` was asked to do, checked before anything starts: the rig, the path (any class:
+// 2.x → 2.x, 1.x → 2.x, 1.x → 1.x), and the fault with where it strikes.
+import type { NewOsFault, OutageFault, PhaseCutFault, ThrottleFault } from '../faults/index.ts';
+import { type GuaranteeRow, powerCutGuarantees } from '../faults/guarantees.ts';
+import type { RigConfig } from '../rig/rig-config.ts';
+import type { UpgradePath } from '../updater/paths.ts';
+import {
+  faultUsage,
+  requireFault,
+  requirePath,
+  requirePhase,
+  requireRelease,
+  requireRig,
+  updaterPhases,
+  upgradeMatrix,
+} from './known.ts';
+import { UsageError } from './usage-error.ts';
+
+export interface RunOptions {
+  rig?: string;
+  from?: string;
+  to?: string;
+  fault?: string;
+  at?: string;
+  /** ms into the phase for the cut (default: the guarantee table's, 0 for the short phases). */
+  afterMs?: number;
+  /** network-down: how long the link stays down, seconds. */
+  outage?: number;
+  keep?: boolean;
+}
+
+export type PlannedFault =
+  | { kind: 'none' }
+  | { kind: 'phase-cut'; fault: PhaseCutFault; row: GuaranteeRow }
+  | { kind: 'outage'; fault: OutageFault; at: { phase: string; afterMs: number }; outageMs: number }
+  | { kind: 'throttle'; fault: ThrottleFault }
+  | { kind: 'new-os'; fault: NewOsFault };
+
+export interface RunPlan {
+  rig: RigConfig;
+  path: UpgradePath;
+  fault: PlannedFault;
+  /** `<from> → <to>[, <fault> at <phase>]`, for titles and the results folder. */
+  label: string;
+  /** The results folder's name. */
+  slug: string;
+}
+
+export async function planRun(opts: RunOptions): Promise<RunPlan> {
+  const rig = await requireRig(opts.rig);
+  const from = await requireRelease(opts.from, '--from');
+  const to = await requireRelease(opts.to, '--to');
+  const { path } = requirePath(await upgradeMatrix([rig.name]), rig.name, from.version, to.version);
+  const fault = await planFault(opts, path);
+  const faultLabel =
+    fault.kind === 'phase-cut'
+      ? `, ${fault.fault.name} at ${fault.row.phase}`
+      : fault.kind === 'outage'
+        ? `, ${fault.fault.name} at ${fault.at.phase}`
+        : fault.kind === 'none'
+          ? ''
+          : `, ${fault.fault.name}`;
+  const slug = `run-${rig.name}-${from.version}-to-${to.version}${opts.fault ? `-${opts.fault}${opts.at ? `-at-${opts.at}` : ''}` : ''}`;
+  return { rig, path, fault, label: `${path.from.version} → ${path.to.version}${faultLabel}`, slug };
+}
+
+async function planFault(opts: RunOptions, path: UpgradePath): Promise<PlannedFault> {
+  if (opts.at && !opts.fault) throw new UsageError('--at needs a --fault (list them with: hupbench faults)');
+  if (!opts.fault) return { kind: 'none' };
+  const fault = requireFault(opts.fault);
+  const takesAt =
+    fault.kind === 'phase-cut' || ((fault.kind === 'link' || fault.kind === 'registry') && fault.effect === 'outage');
+  if (opts.at && !takesAt) throw new UsageError(`--fault ${fault.name} ${faultUsage(fault)}.`);
+  const at = opts.at ? await requirePhase(opts.at, path.updater) : undefined;
+  switch (fault.kind) {
+    case 'phase-cut': {
+      if (!at)
+        throw new UsageError(
+          `--fault ${fault.name} needs --at PHASE: the updater phase at which it strikes. Phases of ${path.updater}: ${(await updaterPhases(path.updater)).join(', ')}`,
+        );
+      const listed = powerCutGuarantees.find((r) => r.updater === path.updater && r.phase === at);
+      // A phase the table does not list is still a valid experiment: the old or the new OS, whole.
+      const row: GuaranteeRow = listed
+        ? { ...listed, afterMs: opts.afterMs ?? listed.afterMs }
+        : {
+            updater: path.updater,
+            phase: at,
+            afterMs: opts.afterMs ?? 0,
+            guarantee: 'old-or-new',
+            why: 'not in the guarantee table: an update must leave the old or the new OS, whole',
+          };
+      return { kind: 'phase-cut', fault, row };
+    }
+    case 'link':
+    case 'registry':
+      if (fault.effect === 'throttle') return { kind: 'throttle', fault };
+      return {
+        kind: 'outage',
+        fault,
+        at: { phase: at ?? fault.at.phase, afterMs: opts.afterMs ?? fault.at.afterMs },
+        outageMs: (opts.outage ?? 45) * 1000,
+      };
+    case 'new-os':
+      if (path.pathClass !== '2x')
+        throw new UsageError(
+          `--fault ${fault.name} needs a 2.x → 2.x path: it breaks the new root of an A/B update, and the rollback that must catch it exists only between 2.x releases (${path.name} is ${path.pathClass}).`,
+        );
+      return { kind: 'new-os', fault };
+    case 'refusal':
+      throw new UsageError(
+        `--fault ${fault.name} is a device every updater must refuse; the sanity suites run it: npx playwright test suites/sanity -g '${fault.name}'`,
+      );
+  }
+}
