@@ -12,11 +12,11 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { categories } from './categories.ts';
-import { bandwidthFromNote } from './run-summary.ts';
 import { failureKind, retryableKinds } from './failure-kind.ts';
 import { renderBandwidthHtml, type BandwidthPoint } from './render/bandwidth-svg.ts';
 import { escapeHtml, htmlPage } from './render/html.ts';
 import { renderTimelineSvg, type TimelineSegment } from './render/timeline-svg.ts';
+import { parseTestData, testDataContentType, type TestData, type TestDataKind } from './test-data.ts';
 
 interface AllureAttachment {
   name: string;
@@ -161,27 +161,34 @@ function applyRetryPolicy(results: AllureResult[]): {
   return { retriedProductFailures, flaky, changed };
 }
 
+/** A record the test made (test-data.ts), as allure-playwright kept it: a file with its content type. */
+async function recordOf<K extends TestDataKind>(
+  dir: string,
+  r: AllureResult,
+  kind: K,
+): Promise<TestData<K> | undefined> {
+  const a = allAttachments(r).findLast((x) => x.type === testDataContentType(kind));
+  if (!a || !existsSync(path.join(dir, a.source))) return undefined;
+  return parseTestData(kind, await readFile(path.join(dir, a.source), 'utf8'), `"${r.name}"`);
+}
+
 async function bandwidthPoint(dir: string, r: AllureResult): Promise<BandwidthPoint | undefined> {
-  const a = allAttachments(r).find((x) => x.name === 'bandwidth.json');
-  if (!a || !existsSync(path.join(dir, a.source))) {
-    // Suites that only annotate it: report-evidence.ts put the annotations into the description.
-    const note = bandwidthFromNote(r.description?.match(/\*\*bandwidth\*\*: (.*)/)?.[1]);
-    const labels = new Map(r.labels.map((l) => [l.name, l.value]));
-    if (!note || !labels.get('from')) return undefined;
+  try {
+    const bandwidth = await recordOf(dir, r, 'bandwidth');
+    if (!bandwidth) return undefined;
+    const p = await recordOf(dir, r, 'path');
     return {
-      path: `${labels.get('from')} → ${labels.get('to')}`,
-      rig: labels.get('rig') ?? '?',
-      ...note,
+      path: p ? `${p.name}${p.variant ? ` (${p.variant})` : ''}` : r.name,
+      rig: r.labels.find((l) => l.name === 'rig')?.value ?? '?',
+      receivedMiB: bandwidth.bytesReceived / 2 ** 20,
+      sentMiB: bandwidth.bytesSent / 2 ** 20,
       status: r.status,
     };
+  } catch (error) {
+    // Note: the summary reporter lists the records that did not read; the chart goes on without them.
+    console.warn(`bandwidth chart: ${(error as Error).message}`);
+    return undefined;
   }
-  const b = JSON.parse(await readFile(path.join(dir, a.source), 'utf8')) as {
-    path: string;
-    rig: string;
-    receivedMiB: number;
-    sentMiB: number;
-  };
-  return { path: b.path, rig: b.rig, receivedMiB: b.receivedMiB, sentMiB: b.sentMiB, status: r.status };
 }
 
 export async function finalizeAllureResults(dir: string, opts: FinalizeOptions = {}): Promise<FinalizeReport> {
@@ -221,9 +228,9 @@ export async function finalizeAllureResults(dir: string, opts: FinalizeOptions =
   const env = { host: os.hostname(), node: process.version, ...opts.environment };
   await writeFile(
     path.join(dir, 'environment.properties'),
-    Object.entries(env)
+    `${Object.entries(env)
       .map(([k, v]) => `${k}=${String(v).replace(/\n/g, ' ')}`)
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
   await writeFile(
     path.join(dir, 'executor.json'),

@@ -13,7 +13,7 @@ export default defineConfig({
   testDir: path.resolve(import.meta.dirname, '../..'),
   reporter: [
     ['junit', { outputFile: path.join(out, 'junit.xml') }],
-    ['allure-playwright', { resultsDir: path.join(out, 'allure-results') }],
+    [path.join(import.meta.dirname, 'allure-merge-reporter.ts'), { resultsDir: path.join(out, 'allure-results') }],
     [path.join(import.meta.dirname, 'summary-reporter.ts'), { outputDir: out }],
   ],
 });

@@ -1,13 +1,14 @@
 // What the report adds to a test's own evidence, from what the test recorded: Allure labels (device
-// type, rig, from, to, path class, fault), the annotations a release engineer reads (guarantee,
+// type, rig; from, to, path class from its `path` record; fault), its bandwidth record and the annotations a release engineer reads (guarantee,
 // verdict, bandwidth, downtime) as the description, DeviceState before/after as tables, and which
 // side failed. Runs in the evidence fixture's teardown, after the test body attached its files.
 import type { TestInfo } from '@playwright/test';
 import * as allure from 'allure-js-commons';
 import { readFile } from 'node:fs/promises';
 import { attemptFailureKind } from './failure-kind.ts';
-import { pathClassTitles, pathLabels } from './path-labels.ts';
 import { renderDeviceStateHtml } from './render/device-state-html.ts';
+import { faultLabel } from './run-summary.ts';
+import { MalformedTestData, pathClassTitles, readTestData, type TestData, type TestDataKind } from './test-data.ts';
 
 export interface ReportSubject {
   deviceType: string;
@@ -24,8 +25,32 @@ async function attachmentText(testInfo: TestInfo, name: string): Promise<string 
   return a.path ? readFile(a.path, 'utf8') : undefined;
 }
 
+/** A record of the test; a malformed one is left to the summary reporter, which lists it. */
+function recorded<K extends TestDataKind>(testInfo: TestInfo, kind: K): TestData<K> | undefined {
+  try {
+    return readTestData(testInfo, kind);
+  } catch (error) {
+    if (error instanceof MalformedTestData) return undefined;
+    throw error;
+  }
+}
+
+function readBandwidth(testInfo: TestInfo): string | undefined {
+  const b = recorded(testInfo, 'bandwidth');
+  if (!b) return undefined;
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(2)} MiB`;
+  const registry = b.registryBytes === undefined ? '' : `; registry served ${mib(b.registryBytes)}`;
+  return `received ${mib(b.bytesReceived)}, sent ${mib(b.bytesSent)}${registry}${b.registryScope ? ` (${b.registryScope})` : ''}`;
+}
+
 export async function attachReportEvidence(testInfo: TestInfo, subject: ReportSubject): Promise<void> {
-  const labels = pathLabels(testInfo.title, testInfo.annotations);
+  const path = recorded(testInfo, 'path');
+  const labels = {
+    from: path?.from,
+    to: path?.to,
+    pathClass: path?.pathClass,
+    fault: faultLabel(testInfo.annotations),
+  };
   await allure.label('deviceType', subject.deviceType);
   await allure.label('rig', subject.rigName);
   if (labels.from) await allure.label('from', labels.from);
@@ -34,7 +59,7 @@ export async function attachReportEvidence(testInfo: TestInfo, subject: ReportSu
     await allure.label('pathClass', labels.pathClass);
     // Behaviors tab: path class → path → device type.
     await allure.epic(pathClassTitles[labels.pathClass]);
-    await allure.feature(`${labels.from} → ${labels.to}`);
+    await allure.feature(path!.name);
   }
   if (labels.fault) {
     await allure.label('fault', labels.fault);
@@ -57,6 +82,8 @@ export async function attachReportEvidence(testInfo: TestInfo, subject: ReportSu
   const notes = described.flatMap((type) =>
     testInfo.annotations.filter((a) => a.type === type).map((a) => `- **${type}**: ${a.description ?? ''}`),
   );
+  const bandwidth = readBandwidth(testInfo);
+  if (bandwidth) notes.push(`- **bandwidth**: ${bandwidth}`);
   if (notes.length) await allure.description(notes.join('\n'));
 
   const state = await attachmentText(testInfo, 'device-state.json');

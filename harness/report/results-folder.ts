@@ -36,7 +36,7 @@ export function newResultsFolder(label?: string, date = new Date()): string {
  */
 export function pointLatestAt(dir: string): boolean {
   const latest = path.join(resultsRoot, 'latest');
-  let stat;
+  let stat: ReturnType<typeof lstatSync> | undefined;
   try {
     stat = lstatSync(latest);
   } catch {

@@ -1,10 +1,13 @@
 // One row per test of a run, as the nightly table and the gate verdict show it: path, rig, result
 // (with hupbench's retry policy), duration, MiB pulled. Built by the summary reporter from
-// Playwright's results and saved as summary.json beside junit.xml.
+// Playwright's results and the tests' records (test-data.ts), and saved as summary.json beside junit.xml.
 import type { TestCase } from '@playwright/test/reporter';
-import { pathLabels } from './path-labels.ts';
 import { failureHeadline } from './failure-kind.ts';
 import { verdictOf, type Verdict } from './retry-policy.ts';
+import { readAllTestData } from './test-data.ts';
+import type { PathClass } from '../updater/paths.ts';
+
+const MiB = 2 ** 20;
 
 export interface SummaryRow {
   project: string;
@@ -14,6 +17,7 @@ export interface SummaryRow {
   path?: string;
   from?: string;
   to?: string;
+  pathClass?: PathClass;
   fault?: string;
   verdict: Verdict;
   /** All attempts, ms. */
@@ -24,6 +28,8 @@ export interface SummaryRow {
   error?: string;
   /** `finding` annotations: what the device did in a window the suite records rather than forbids. */
   findings?: string[];
+  /** Records of this test that did not read (test-data.ts): the tables miss them, so the summary says so. */
+  dataProblems?: string[];
 }
 
 export interface RunSummary {
@@ -36,47 +42,36 @@ export interface RunSummary {
   flaky: number;
 }
 
-/** MiB from a `bandwidth` annotation: `received 17.22 MiB, sent 0.03 MiB` or `updater pulled 21.5 MiB; …`. */
-export function bandwidthFromNote(note: string | undefined): { receivedMiB: number; sentMiB: number } | undefined {
-  const received = note?.match(/(?:received|pulled) ([\d.]+) MiB/)?.[1];
-  if (!received) return undefined;
-  return { receivedMiB: Number(received), sentMiB: Number(note!.match(/sent ([\d.]+) MiB/)?.[1] ?? 0) };
-}
-
-function bandwidthOf(test: TestCase): { receivedMiB: number; sentMiB: number } | undefined {
-  for (const result of [...test.results].reverse()) {
-    const a = result.attachments.find((x) => x.name === 'bandwidth.json' && x.body);
-    if (a) {
-      const b = JSON.parse(a.body!.toString('utf8')) as { receivedMiB: number; sentMiB: number };
-      return { receivedMiB: b.receivedMiB, sentMiB: b.sentMiB };
-    }
-    // Suites that only annotate it (the 1.x → 2.x suite).
-    const fromNote = bandwidthFromNote((result.annotations ?? []).find((n) => n.type === 'bandwidth')?.description);
-    if (fromNote) return fromNote;
-  }
-  return undefined;
+/** The fault a test injects, from its `fault` annotation (`broken-init: the new root …`). */
+export function faultLabel(annotations: Array<{ type: string; description?: string }>): string | undefined {
+  return annotations
+    .find((a) => a.type === 'fault')
+    ?.description?.split(':')[0]
+    ?.trim();
 }
 
 export function summaryRow(test: TestCase): SummaryRow {
   const annotations = [...test.annotations, ...test.results.flatMap((r) => r.annotations ?? [])];
-  const labels = pathLabels(test.title, annotations);
+  const { records, problems } = readAllTestData(test);
+  const { path, bandwidth } = records;
   const verdict = verdictOf(test.results.map((r) => ({ status: r.status, errors: r.errors })));
   const deciding =
     verdict.result === 'failed' ? test.results.find((r) => r.status !== 'passed' && r.status !== 'skipped') : undefined;
-  const bandwidth = bandwidthOf(test);
   return {
     project: test.parent.project()?.name ?? '',
     title: test.title,
     file: test.location.file,
-    path: labels.from ? `${labels.from} → ${labels.to}` : undefined,
-    from: labels.from,
-    to: labels.to,
-    fault: labels.fault,
+    path: path?.name,
+    from: path?.from,
+    to: path?.to,
+    pathClass: path?.pathClass,
+    fault: faultLabel(annotations),
     verdict,
     durationMs: test.results.reduce((sum, r) => sum + r.duration, 0),
-    ...bandwidth,
+    ...(bandwidth && { receivedMiB: bandwidth.bytesReceived / MiB, sentMiB: bandwidth.bytesSent / MiB }),
     error: deciding ? failureHeadline(deciding.errors[0]?.message) : undefined,
     findings: findingsOf(test),
+    dataProblems: problems.length ? problems : undefined,
   };
 }
 
@@ -118,8 +113,10 @@ export function countVerdicts(rows: SummaryRow[]): Pick<RunSummary, 'passed' | '
   const c = { passed: 0, failed: 0, skipped: 0, flaky: 0 };
   for (const r of rows) {
     if (r.verdict.result === 'passed') c.passed++;
-    else if (r.verdict.result === 'flaky') c.passed++, c.flaky++;
-    else if (r.verdict.result === 'skipped') c.skipped++;
+    else if (r.verdict.result === 'flaky') {
+      c.passed++;
+      c.flaky++;
+    } else if (r.verdict.result === 'skipped') c.skipped++;
     else c.failed++;
   }
   return c;

@@ -1,13 +1,15 @@
 // Prints the plain closing line CI reads: `N passed, N failed` (Playwright prints no such line),
 // after a table of the HIL tests (path, result, duration, MiB). Counts with hupbench's retry policy
 // (retry-policy.ts): a product failure retried into a pass is a failure. Writes summary.json and
-// summary.md into the results folder for the report and the CLI, and the power-cut guarantee table
-// of each rig (guarantee-table-<rig>.md) from the rows the fault tests measured, whichever worker ran them.
+// summary.md into the results folder for the report and the CLI, and each rig's per-run tables
+// (run-tables.ts: bandwidth-, timings-, data-limits-, guarantee-table-<rig>.md) from the records the
+// tests made, whichever worker or shard ran them (it also runs under `playwright merge-reports`).
+// A record that does not read is said, in the output and in summary.md, not left out silently.
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { countVerdicts, summaryLine, summaryRow, summaryTable, type RunSummary } from './run-summary.ts';
-import { guaranteeTable, POWER_CUT_ROW_ANNOTATION, type MeasuredRow } from '../faults/guarantees.ts';
+import { runTables, type RunTable } from './run-tables.ts';
 
 export default class SummaryReporter implements Reporter {
   private tests = new Map<string, TestCase>();
@@ -43,45 +45,40 @@ export default class SummaryReporter implements Reporter {
       rows,
       ...counts,
     };
+    const { tables, problems } = runTables(ran);
+    const problemsText = problems.length
+      ? `\n\nRecords that did not read (their tests are missing from the tables):\n${problems.map((p) => `- ${p.replace(/\n/g, '\n  ')}`).join('\n')}`
+      : '';
     try {
       if (this.outputDir) {
         mkdirSync(this.outputDir, { recursive: true });
         writeFileSync(path.join(this.outputDir, 'summary.json'), JSON.stringify(summary, null, 2));
-        writeFileSync(path.join(this.outputDir, 'summary.md'), `${summaryTable(rows)}\n\n${summaryLine(counts)}\n`);
+        writeFileSync(
+          path.join(this.outputDir, 'summary.md'),
+          `${summaryTable(rows)}${problemsText}\n\n${summaryLine(counts)}\n`,
+        );
       }
     } catch (error) {
       console.warn(`Could not write the run summary: ${(error as Error).message}`);
     }
-    this.writeGuaranteeTables(ran);
+    this.writeTables(tables);
     if (hil.length) console.log(`\nHIL results:\n${summaryTable(hil)}`);
+    if (problemsText) console.warn(problemsText);
     console.log(`\n${summaryLine(counts)}`);
     // Note: only ever makes a status worse; an interrupted or timed-out run keeps its own status.
     if (counts.failed > 0 && result.status === 'passed') return { status: 'failed' };
     return undefined;
   }
 
-  /** The measured power-cut rows of this run, one table per rig, in test order. */
-  private writeGuaranteeTables(ran: TestCase[]): void {
-    const byRig = new Map<string, MeasuredRow[]>();
-    for (const test of ran) {
-      const note = (test.results.at(-1)?.annotations ?? test.annotations).find(
-        (a) => a.type === POWER_CUT_ROW_ANNOTATION,
-      );
-      if (!note?.description) continue;
-      const row = JSON.parse(note.description) as MeasuredRow;
-      byRig.set(row.rig, [...(byRig.get(row.rig) ?? []), row]);
-    }
-    for (const [rig, rows] of byRig) {
-      const table = guaranteeTable(rows);
-      console.log(`\nPower-cut guarantees, measured (${rig}):\n${table}`);
+  /** Each rig's tables of this run, from the records of all its tests. */
+  private writeTables(tables: RunTable[]): void {
+    for (const table of tables) {
+      console.log(`\n${table.title}:\n${table.markdown}`);
       try {
         if (this.outputDir)
-          writeFileSync(
-            path.join(this.outputDir, `guarantee-table-${rig}.md`),
-            `# Power-cut guarantees (${rig})\n\n${table}\n`,
-          );
+          writeFileSync(path.join(this.outputDir, table.file), `# ${table.title}\n\n${table.markdown}\n`);
       } catch (error) {
-        console.warn(`Could not write the guarantee table of ${rig}: ${(error as Error).message}`);
+        console.warn(`Could not write ${table.file}: ${(error as Error).message}`);
       }
     }
   }

@@ -19,7 +19,10 @@ test('every InfraError class is classified as a rig failure by its name', () => 
     grew = false;
     for (const src of sources) {
       for (const m of src.matchAll(/class (\w+) extends (\w+)/g)) {
-        if (infra.has(m[2]!) && !infra.has(m[1]!)) infra.add(m[1]!), (grew = true);
+        if (infra.has(m[2]!) && !infra.has(m[1]!)) {
+          infra.add(m[1]!);
+          grew = true;
+        }
       }
     }
   }

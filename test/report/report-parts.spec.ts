@@ -1,17 +1,15 @@
-// The report's parts on their own: which side failed, the retry verdicts, labels read from titles
-// and annotations, the timeline built from Allure steps, and the rendered tables and charts.
+// The report's parts on their own: which side failed, the retry verdicts, the timeline built from
+// Allure steps, and the rendered tables and charts.
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseSnapshot } from '../../harness/device/device-state.ts';
 import { timelinesFromSteps } from '../../harness/report/allure-finalize.ts';
 import { attemptFailureKind, failureHeadline, failureKind } from '../../harness/report/failure-kind.ts';
-import { pathLabels } from '../../harness/report/path-labels.ts';
 import { renderBandwidthSvg } from '../../harness/report/render/bandwidth-svg.ts';
 import { renderDeviceStateHtml } from '../../harness/report/render/device-state-html.ts';
 import { renderTimelineSvg } from '../../harness/report/render/timeline-svg.ts';
 import { verdictOf } from '../../harness/report/retry-policy.ts';
-import { bandwidthFromNote } from '../../harness/report/run-summary.ts';
 
 const infra = {
   message: 'qemu-beaglebone-black: QEMU did not start.',
@@ -95,21 +93,6 @@ test('retries: only infrastructure faults may be retried into a pass', () => {
   expect(verdictOf([{ status: 'skipped', errors: [] }])).toMatchObject({ result: 'skipped' });
 });
 
-test('labels come from the path annotation, else the title, and the fault annotation', () => {
-  expect(
-    pathLabels('2.x → 2.x: 2.0.0+rev2 → 2.12.3+rev1', [
-      { type: 'path', description: '2.0.0+rev2 → 2.12.3+rev1 on beaglebone-black' },
-    ]),
-  ).toEqual({ from: '2.0.0+rev2', to: '2.12.3+rev1', pathClass: '2x' });
-  expect(
-    pathLabels('rollback: broken-init (2.9.7+rev1 → 2.12.3+rev1)', [
-      { type: 'fault', description: 'broken-init: the new root cannot start init' },
-    ]),
-  ).toEqual({ from: '2.9.7+rev1', to: '2.12.3+rev1', pathClass: '2x', fault: 'broken-init' });
-  expect(pathLabels('1.x → 2.x: 1.26.0 → 2.9.7+rev1', [])).toMatchObject({ pathClass: '1x-2x' });
-  expect(pathLabels('upgrade-2.x.sh refuses: downgrade', [])).toEqual({});
-});
-
 test('the timeline is built from the updater phase steps, one per updater run, with the reboot', () => {
   const step = (name: string, start: number, stop: number, status = 'passed') => ({ name, start, stop, status });
   const runs = timelinesFromSteps([
@@ -172,15 +155,6 @@ test('the bandwidth chart has one bar per path and rig, scaled to the largest', 
   expect(widths).toBe(2);
   expect(svg).toContain('20.0 MiB');
   expect(renderBandwidthSvg([])).toContain('no update path recorded bandwidth');
-});
-
-test('bandwidth is read from the annotation when a suite attaches no bandwidth.json', () => {
-  expect(bandwidthFromNote('received 17.22 MiB, sent 0.03 MiB')).toEqual({ receivedMiB: 17.22, sentMiB: 0.03 });
-  expect(
-    bandwidthFromNote("updater pulled 21.50 MiB; registry served 40.10 MiB incl. the first boot's supervisor and app"),
-  ).toEqual({ receivedMiB: 21.5, sentMiB: 0 });
-  expect(bandwidthFromNote('no numbers here')).toBeUndefined();
-  expect(bandwidthFromNote(undefined)).toBeUndefined();
 });
 
 test('a failure headline says what failed, past a matcher hint', () => {
