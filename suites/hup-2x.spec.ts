@@ -20,9 +20,9 @@ import {
   appDowntime,
   stableState,
   testHealthWindow,
-  MiB,
   type HupRun,
 } from '../harness/index.ts';
+import { pathRecord, recordTestData } from '../harness/report/test-data.ts';
 
 const paths = await loadPaths2x();
 // `npm test` (CI) runs the update a fleet would take next (the newest target from the newest source
@@ -30,7 +30,6 @@ const paths = await loadPaths2x();
 const smokePath = paths.filter((p) => p.to.version === paths.at(-1)?.to.version).at(-1);
 /** Longest pause of the app's heartbeat during the update that counts as a write stall, not downtime. */
 const APP_IO_STALL_S = 10;
-const bandwidth: Array<{ path: string; rig: string; receivedMiB: number; sentMiB: number; wallS: number }> = [];
 
 for (const path of paths) {
   const tags = ['@hup', '@2x', ...(path === smokePath ? ['@smoke'] : [])];
@@ -38,7 +37,7 @@ for (const path of paths) {
     // A path is a handful of boots plus the update: scale with the rig's boot timeout (the Pi is slow).
     test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6);
     const wallStarted = Date.now();
-    test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
+    await recordTestData(testInfo, 'path', pathRecord(path));
 
     const { started: start, before, sums: sumsBefore } = await bootSource(scenario, path);
     expect(before.osRelease.VERSION).toBe(path.from.version);
@@ -50,29 +49,7 @@ for (const path of paths) {
       body: JSON.stringify(run.phases, null, 2),
       contentType: 'application/json',
     });
-    const receivedMiB = run.bytesReceived / MiB;
-    const sentMiB = run.bytesSent / MiB;
-    await testInfo.attach('bandwidth.json', {
-      body: JSON.stringify(
-        {
-          path: path.name,
-          rig: rig.config.name,
-          bytesReceived: run.bytesReceived,
-          bytesSent: run.bytesSent,
-          receivedMiB,
-          sentMiB,
-        },
-        null,
-        2,
-      ),
-      contentType: 'application/json',
-    });
-    test
-      .info()
-      .annotations.push({
-        type: 'bandwidth',
-        description: `received ${receivedMiB.toFixed(2)} MiB, sent ${sentMiB.toFixed(2)} MiB`,
-      });
+    await recordTestData(testInfo, 'bandwidth', { bytesReceived: run.bytesReceived, bytesSent: run.bytesSent });
 
     expect(run.exitCode, `upgrade-2.x.sh ${describeRun(run)}\n${run.output.split('\n').slice(-15).join('\n')}`).toBe(0);
     expect(run.reboots, 'the update rebooted the device exactly once').toBe(1);
@@ -97,15 +74,21 @@ for (const path of paths) {
     });
 
     await test.step('boot environment and breadcrumbs as the updater leaves them', async () => {
-      expect(
-        after.bootEnv.resin_root_part,
-        `resinOS_uEnv.txt after the update; device says:\n${(await device.exec('grep /mnt /proc/mounts; ls -la /mnt/boot | head; dmesg | grep -i -E "fat|mount" | tail -5; grep -E "mounts|supervisor" /dev/null')).stdout}\n${rig.console
+      // Note: what the device says about its boot partition is asked over SSH only to explain a wrong setting.
+      const deviceSays = async () => {
+        const mounts = await device.exec(
+          'grep /mnt /proc/mounts; ls -la /mnt/boot | head; dmesg | grep -i -E "fat|mount" | tail -5',
+        );
+        const boot = rig.console
           .transcript()
           .split('\n')
-          .filter((l) => /\[(mounts|supervisor|rcS)\]/.test(l))
-          .slice(-10)
-          .join('\n')}`,
-      ).toBe(sparePart);
+          .filter((l) => /\[(mounts|supervisor|rcS)\]/.test(l));
+        return `; device says:\n${mounts.stdout}\n${boot.slice(-10).join('\n')}`;
+      };
+      const wrong = after.bootEnv.resin_root_part !== sparePart;
+      expect(after.bootEnv.resin_root_part, `resinOS_uEnv.txt after the update${wrong ? await deviceSays() : ''}`).toBe(
+        sparePart,
+      );
       expect(after.bootEnv.upgrade_available).toBe('1');
       expect(after.stateFiles).toEqual(
         expect.arrayContaining(['rollback-health-breadcrumb', 'rollback-altboot-breadcrumb']),
@@ -157,27 +140,21 @@ for (const path of paths) {
       const { gap, at } = maxGap(beats, deviceStart);
       const updaterEndDevice = deviceStart + run.durationMs / 1000;
       const rebootWindowS = (appBackAt - run.exitedAt) / 1000;
-      test
-        .info()
-        .annotations.push({
-          type: 'downtime',
-          description: `heartbeat gap ${gap}s; updater exit → app back ${rebootWindowS.toFixed(1)}s; reboot to login ${((run.rebootMs ?? 0) / 1000).toFixed(1)}s`,
-        });
+      test.info().annotations.push({
+        type: 'downtime',
+        description: `heartbeat gap ${gap}s; updater exit → app back ${rebootWindowS.toFixed(1)}s; reboot to login ${((run.rebootMs ?? 0) / 1000).toFixed(1)}s`,
+      });
       const beforeReboot = appDowntime(beats, run.deviceTicks, deviceStart, updaterEndDevice - 3);
       if (beforeReboot.deviceStall > 3)
-        test
-          .info()
-          .annotations.push({
-            type: 'device-stall',
-            description: `the whole device was silent for ${beforeReboot.deviceStall}s during the update (its in-RAM ticker too): not counted as app downtime`,
-          });
+        test.info().annotations.push({
+          type: 'device-stall',
+          description: `the whole device was silent for ${beforeReboot.deviceStall}s during the update (its in-RAM ticker too): not counted as app downtime`,
+        });
       if (beforeReboot.gap > 3)
-        test
-          .info()
-          .annotations.push({
-            type: 'app-io-stall',
-            description: `the app's heartbeat (written to resin-data) paused ${beforeReboot.gap}s while the device itself ran on: its writes queued behind the updater's on the same card`,
-          });
+        test.info().annotations.push({
+          type: 'app-io-stall',
+          description: `the app's heartbeat (written to resin-data) paused ${beforeReboot.gap}s while the device itself ran on: its writes queued behind the updater's on the same card`,
+        });
       // Note: an app the updater stopped stays down until the reboot (the supervisor is stopped too),
       // far longer than this; shorter pauses are the app's own writes waiting for a busy SD card.
       expect(
@@ -219,29 +196,9 @@ for (const path of paths) {
     });
 
     // The rollback-health window is the device's own work: counted with it, not as harness overhead.
-    test.info().annotations.push(timingAnnotation(pathTiming(wallStarted, start, run, Date.now() - verdictStarted)));
-    bandwidth.push({
-      path: path.name,
-      rig: rig.config.name,
-      receivedMiB,
-      sentMiB,
-      wallS: (Date.now() - wallStarted) / 1000,
-    });
+    const timing = pathTiming(wallStarted, start, run, Date.now() - verdictStarted);
+    await recordTestData(testInfo, 'timing', timing);
+    // Note: bench/run.ts still reads the timing annotation.
+    test.info().annotations.push(timingAnnotation(timing));
   });
 }
-
-test.afterAll(async () => {
-  if (!bandwidth.length) return;
-  const rows = bandwidth.map(
-    (b) => `| ${b.rig} | ${b.path} | ${b.receivedMiB.toFixed(2)} | ${b.sentMiB.toFixed(2)} | ${b.wallS.toFixed(0)} |`,
-  );
-  console.log(
-    [
-      '',
-      'Bandwidth per update path (device eth0, updater run only):',
-      '| rig | path | MiB received | MiB sent | wall s |',
-      '|---|---|---|---|---|',
-      ...rows,
-    ].join('\n'),
-  );
-});
