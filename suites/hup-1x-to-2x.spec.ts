@@ -27,16 +27,9 @@ import {
   type UpgradePath,
   type DeviceState,
 } from '../harness/index.ts';
+import { pathRecord, recordTestData } from '../harness/report/test-data.ts';
 
 const paths = await loadPaths1xTo2x();
-const measured: Array<{
-  rig: string;
-  path: string;
-  wallS: number;
-  updaterS: number;
-  deviceMiB: number;
-  registryMiB: number;
-}> = [];
 const SEED_MB = 24;
 
 /** The migration of one path from a given (seeded) card; asserts everything the suite promises. */
@@ -52,6 +45,7 @@ async function migrate(opts: {
   const { rig, device } = scenario.board;
   const registry = scenario.registry;
   const wallStarted = Date.now();
+  await recordTestData(testInfo, 'path', pathRecord(path, opts.expectPreStep ? 'from resin-updt' : undefined));
   const booted = await bootSource(scenario, path, { seedMB: SEED_MB, seedFileBytes: 8 * MiB, card: opts.card });
   const { started: start, before, sums: sumsBefore } = booted;
   const seeded = booted.seeded!;
@@ -154,25 +148,18 @@ async function migrate(opts: {
       expect.arrayContaining(['resin/resinos', 'resin/resinhup-tools', 'hupbench/app']),
     );
     expect(repos.some((r) => r.endsWith('-supervisor'))).toBe(true);
-    const registryMiB = served.total / MiB;
-    const deviceMiB = (run.bytesReceived + (run.preStep?.bytesReceived ?? 0)) / MiB;
-    test
-      .info()
-      .annotations.push({
-        type: 'bandwidth',
-        description: `updater pulled ${deviceMiB.toFixed(2)} MiB; registry served ${registryMiB.toFixed(2)} MiB incl. the first boot's supervisor and app`,
-      });
-    measured.push({
-      rig: rig.config.name,
-      path: `${path.name}${opts.expectPreStep ? ' (from resin-updt)' : ''}`,
-      wallS: (Date.now() - wallStarted) / 1000,
-      updaterS: (run.durationMs + (run.preStep?.durationMs ?? 0)) / 1000,
-      deviceMiB,
-      registryMiB,
+    await recordTestData(testInfo, 'bandwidth', {
+      bytesReceived: run.bytesReceived + (run.preStep?.bytesReceived ?? 0),
+      bytesSent: run.bytesSent + (run.preStep?.bytesSent ?? 0),
+      registryBytes: served.total,
+      registryScope: "incl. the first boot's supervisor and app",
     });
   });
   // The first 2.x boot pulling the supervisor and the app is the device's own work, not overhead.
-  testInfo.annotations.push(timingAnnotation(pathTiming(wallStarted, start, run, Date.now() - firstBootWorkStarted)));
+  const timing = pathTiming(wallStarted, start, run, Date.now() - firstBootWorkStarted);
+  await recordTestData(testInfo, 'timing', timing);
+  // Note: bench/run.ts still reads the timing annotation.
+  testInfo.annotations.push(timingAnnotation(timing));
 }
 
 for (const path of paths) {
@@ -182,7 +169,6 @@ for (const path of paths) {
     { tag: ['@hup', '@1x-2x', ...(path === paths.at(-1) ? ['@smoke'] : [])] },
     async ({ rig, scenario }, testInfo) => {
       test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * 2);
-      test.info().annotations.push({ type: 'path', description: `${path.name} on ${rig.deviceType}` });
       await migrate({ scenario, path, expectPreStep: false, testInfo });
     },
   );
@@ -198,20 +184,3 @@ test(
     await migrate({ scenario, path: newest!, card: with1xRootOnP3, expectPreStep: true, testInfo });
   },
 );
-
-test.afterAll(async () => {
-  if (!measured.length) return;
-  const rows = measured.map(
-    (m) =>
-      `| ${m.rig} | ${m.path} | ${m.wallS.toFixed(0)} | ${m.updaterS.toFixed(0)} | ${m.deviceMiB.toFixed(2)} | ${m.registryMiB.toFixed(2)} |`,
-  );
-  console.log(
-    [
-      '',
-      '1.x → 2.x migrations:',
-      '| rig | path | wall s | updater s | MiB pulled by the updater | MiB served (incl. first boot) |',
-      '|---|---|---|---|---|---|',
-      ...rows,
-    ].join('\n'),
-  );
-});
