@@ -20,18 +20,10 @@ import {
   type DataSeed,
   type HupRun,
 } from '../harness/index.ts';
+import { pathRecord, recordTestData } from '../harness/report/test-data.ts';
 
 const path = (await loadPaths1xTo2x()).at(-1);
 const MB = 1_000_000;
-const measured: Array<{
-  rig: string;
-  case: string;
-  dataMB: number;
-  capMB?: number;
-  backupMB?: number;
-  exit: number;
-  updaterS: number;
-}> = [];
 
 const cases: Array<{ title: string; seed: DataSeed; fits: boolean }> = [
   {
@@ -59,7 +51,7 @@ for (const c of cases) {
       test.skip(!path, 'images/releases.yaml has no 1.x → 2.x path');
       const dataMB = c.seed.totalBytes / MB;
       test.setTimeout(migrationTimeoutMs(rig, dataMB) * 2);
-      test.info().annotations.push({ type: 'path', description: `${path!.name} on ${rig.deviceType}` });
+      await recordTestData(testInfo, 'path', pathRecord(path!));
 
       const booted = await bootSource(scenario, path!, { seed: c.seed });
       const { before, sums: sumsBefore } = booted;
@@ -72,18 +64,14 @@ for (const c of cases) {
       await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
       const capMB = Number(run.log.match(/backup space on \S+: ([\d.]+) MB \(the cap\)/)?.[1]);
       const backupMB = Number(run.log.match(/backup verified: ([\d.]+) MB compressed/)?.[1]) || undefined;
-      test.info().annotations.push({
-        type: 'backup',
-        description: `cap ${capMB} MB; data ${dataMB} MB; backup ${backupMB ?? '-'} MB; exit ${run.exitCode}`,
-      });
-      measured.push({
-        rig: rig.config.name,
-        case: `${dataMB} MB ${c.seed.kind}`,
+      await recordTestData(testInfo, 'data-limit', {
+        seedKind: c.seed.kind,
         dataMB,
-        capMB,
+        capMB: Number.isFinite(capMB) ? capMB : undefined,
         backupMB,
-        exit: run.exitCode,
-        updaterS: run.durationMs / 1000,
+        fits: c.fits,
+        exitCode: run.exitCode,
+        updaterMs: run.durationMs,
       });
       const tail = run.output.split('\n').slice(-20).join('\n');
 
@@ -166,19 +154,3 @@ for (const c of cases) {
     },
   );
 }
-
-test.afterAll(async () => {
-  if (!measured.length) return;
-  const rows = measured.map(
-    (m) => `| ${m.rig} | ${m.case} | ${m.capMB ?? '-'} | ${m.backupMB ?? '-'} | ${m.exit} | ${m.updaterS.toFixed(0)} |`,
-  );
-  console.log(
-    [
-      '',
-      'Backup cap (1.x → 2.x):',
-      '| rig | data | cap MB | backup MB | exit | updater s |',
-      '|---|---|---|---|---|---|',
-      ...rows,
-    ].join('\n'),
-  );
-});
