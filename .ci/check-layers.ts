@@ -34,7 +34,9 @@ const playwrightAdapters = [
   'harness/report/**', // reporters, the evidence they attach (TestInfo), the merge config, the retry policy
 ];
 /** Suite-side helpers: harness modules that hold a suite's test.step/expect code shared by several suites. */
-const suiteHelpers = ['harness/updater/refusals.ts'];
+// Note: harness/assertions/ holds them (e.g. expectRefusal, which the three sanity suites share): suite
+// code that asserts with Playwright's expect, kept out of the scenarios so `hupbench run` can use those.
+const suiteHelpers = ['harness/assertions/**'];
 
 export const importRules: ImportRule[] = [
   {

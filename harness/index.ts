@@ -21,6 +21,8 @@ export { withRootBCopiedFromRootA, withPartitionShrunk } from './image/card-imag
 export type { TestRegistry } from './fixtures.ts';
 export * from './updater/index.ts';
 export * from './faults/index.ts';
+// Suite-side assertions shared by several suites.
+export { expectRefusal } from './assertions/refusal.ts';
 export { BOOT_LIMIT } from '../images/lib/boot-files.ts';
 export { splitByBoot } from './console/boot-split.ts';
 // 1.x → 2.x migration: seeded data, a 1.x card on resin-updt, the tools image, WiFi settings.

@@ -5,6 +5,8 @@
 // in a gate the path to the gated release, none when no 1.x device may migrate to it): the 1.x device
 // runs its source with the supervisor and the app, and asks for its target, except where the refusal
 // needs another device (a 2.x device; a card whose spare root is too small).
+// The setups every updater refuses (device type, registry, missing tag, lock, spare root) are the
+// fault catalogue's refusal entries (harness/faults/refusals.ts); the ones below them are this updater's.
 import {
   test,
   loadReleases,
@@ -51,9 +53,9 @@ const refusals: Refusal[] = !path
     ];
 
 for (const refusal of refusals) {
-  test(`${UPDATER} refuses: ${refusal.name}`, { tag: ['@sanity'] }, async ({ rig, device, imageFor, registry }) => {
-    await registry.publishPath(path!);
-    await bootForRefusal({ rig, device, imageFor, registry }, refusal);
-    await expectRefusal({ rig, device, imageFor, registry }, UPDATER, refusal);
+  test(`${UPDATER} refuses: ${refusal.name}`, { tag: ['@sanity'] }, async ({ scenario }) => {
+    await scenario.registry.publishPath(path!);
+    await bootForRefusal(scenario, refusal);
+    await expectRefusal(scenario, UPDATER, refusal);
   });
 }

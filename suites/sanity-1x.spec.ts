@@ -7,6 +7,8 @@
 // where the refusal needs another device (a downgrade: the target's device asked for the source; a
 // 2.x device; a card whose spare root is too small). Asking for the running version is not a
 // refusal of the checks: the secondary answers 3 (hup-1x.spec.ts).
+// The setups every updater refuses (device type, registry, missing tag, lock, spare root) are the
+// fault catalogue's refusal entries (harness/faults/refusals.ts); the ones below them are this updater's.
 import {
   test,
   loadReleases,
@@ -65,9 +67,9 @@ const refusals: Refusal[] = !path
     ];
 
 for (const refusal of refusals) {
-  test(`${UPDATER} refuses: ${refusal.name}`, { tag: ['@sanity'] }, async ({ rig, device, imageFor, registry }) => {
-    await registry.publishPath(path!);
-    await bootForRefusal({ rig, device, imageFor, registry }, refusal);
-    await expectRefusal({ rig, device, imageFor, registry }, UPDATER, refusal);
+  test(`${UPDATER} refuses: ${refusal.name}`, { tag: ['@sanity'] }, async ({ scenario }) => {
+    await scenario.registry.publishPath(path!);
+    await bootForRefusal(scenario, refusal);
+    await expectRefusal(scenario, UPDATER, refusal);
   });
 }

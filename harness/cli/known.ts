@@ -1,5 +1,5 @@
 // What the CLI accepts, checked before anything starts: rigs (rigs/*.yaml), releases
-// (images/releases.yaml), faults (the catalogue plus the phase faults the CLI injects), updater
+// (images/releases.yaml), faults (harness/faults: the catalogue, every kind), updater
 // phases (the `phase <name>` lines of the updater script), and the upgrade-path matrix with which
 // suite covers each path class.
 import { existsSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from '../project-root.ts';
 import { compareVersions, loadReleases, type Release } from '../../images/lib/releases.ts';
-import { faults } from '../faults/index.ts';
+import { type Fault, faultCatalogue, faultKinds, strikesAtPhase } from '../faults/index.ts';
 import { allPaths, type UpgradePath } from '../updater/paths.ts';
 import { listRigFiles, loadRigConfig, type RigConfig } from '../rig/rig-config.ts';
 import { UsageError, unknown } from './usage-error.ts';
@@ -34,34 +34,72 @@ export async function requireRelease(version: string | undefined, option = '--fr
   return release;
 }
 
-/** Faults the CLI injects at an updater phase itself (the catalogue's faults act on the new OS). */
-export const phaseFaults = {
-  'power-cut':
-    'power removed when the updater is in the phase (mid-phase for the long ones, as the faults suite does); power comes back, and the device must boot what the guarantee table (harness/faults/guarantees.ts) promises for that phase',
-  'network-down':
-    "the device's link goes down when the updater enters the phase and comes back after --outage seconds (default 45, longer than the engine's 30 s stall timeout); the updater must fail cleanly or finish, never leave a broken device",
-} as const;
-export type PhaseFault = keyof typeof phaseFaults;
+/** The faults that strike at an updater phase (`--at PHASE`), by name, with what each does. */
+export const phaseFaults: Readonly<Record<string, string>> = Object.fromEntries(
+  faultCatalogue.filter(strikesAtPhase).map((f) => [f.name, `${f.description}; ${f.guarantee}`]),
+);
+export type PhaseFault = string;
 
 export function faultNames(): string[] {
-  return [...Object.keys(phaseFaults), ...Object.keys(faults)];
+  return faultCatalogue.map((f) => f.name);
 }
 
-export function requireFault(name: string): { kind: 'phase'; name: PhaseFault } | { kind: 'new-os'; name: string } {
-  if (name in phaseFaults) return { kind: 'phase', name: name as PhaseFault };
-  if (name in faults) return { kind: 'new-os', name };
+/** How `hupbench run` applies a fault of each kind (the hint an unknown --fault gets). */
+export function faultUsage(fault: Fault): string {
+  switch (fault.kind) {
+    case 'phase-cut':
+      return "needs --at PHASE (and --after-ms, default the guarantee row's)";
+    case 'link':
+    case 'registry':
+      return fault.effect === 'outage'
+        ? `needs --at PHASE (the suites strike at ${fault.at.phase} +${fault.at.afterMs} ms)`
+        : 'applies to the whole run: takes no --at';
+    case 'new-os':
+      return `breaks the new OS before its first boot (${fault.caughtBy} must roll back): takes no --at`;
+    case 'refusal':
+      return 'sets up a device the updater must refuse: takes no --at';
+  }
+}
+
+/** The catalogue entry `--fault` names; an unknown name lists every fault and how each applies. */
+export function requireFault(name: string): Fault {
+  const fault = faultCatalogue.find((f) => f.name === name);
+  if (fault) return fault;
   throw unknown(
     'fault',
     name,
     faultNames(),
-    `Phase faults (${Object.keys(phaseFaults).join(', ')}) need --at PHASE; the others are applied to the new OS before its first boot.`,
+    faultKinds
+      .map((kind) => {
+        const of = faultCatalogue.filter((f) => f.kind === kind);
+        return of.length ? `${kind}: ${of.map((f) => f.name).join(', ')} (${faultUsage(of[0]!)})` : '';
+      })
+      .filter(Boolean)
+      .join('\n'),
   );
 }
 
-/** The phases an updater script announces, in order (its `phase <name>` calls). */
+/**
+ * An updater's secondary: a program it runs in one of its phases that announces phases of its own
+ * (upgrade-1.x.sh runs resinhup.py, from the resinhup image, in its `resinhup` phase).
+ */
+const secondaries: Record<string, { inPhase: string; file: string; pattern: RegExp }> = {
+  'upgrade-1.x.sh': { inPhase: 'resinhup', file: 'resinhup/resinhup.py', pattern: /^\s*phase\('([a-z0-9-]+)'\)/gm },
+};
+
+const readUpdaterFile = (file: string) =>
+  readFile(path.join(projectRoot, 'images/updater', file), 'utf8').catch(() => '');
+const phaseNames = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].map((m) => m[1]!);
+
+/** The phases an updater announces, in order: its script's `phase <name>` calls, and its secondary's after the phase that runs it. */
 export async function updaterPhases(script: string): Promise<string[]> {
-  const text = await readFile(path.join(projectRoot, 'images/updater', script), 'utf8').catch(() => '');
-  return [...new Set([...text.matchAll(/^\s*phase ([a-z0-9-]+)\s*$/gm)].map((m) => m[1]!))];
+  const own = phaseNames(await readUpdaterFile(script), /^\s*phase ([a-z0-9-]+)\s*$/gm);
+  const secondary = secondaries[script];
+  if (secondary) {
+    const at = own.indexOf(secondary.inPhase);
+    own.splice(at + 1, 0, ...phaseNames(await readUpdaterFile(secondary.file), secondary.pattern));
+  }
+  return [...new Set(own)];
 }
 
 export async function requirePhase(phase: string, script: string): Promise<string> {

@@ -1,101 +1,63 @@
-// The fault catalogue: named ways to break an update, shared by the suites and the CLI. Each entry
-// says what it does and what the device must do about it. New-OS faults are applied after the
-// updater has written the new root (run with --no-reboot) and before the reboot into it.
-import type { Device } from '../device/device.ts';
+// The fault catalogue: every named way hupbench breaks an update, one discriminated union (types.ts)
+// shared by the suites, the CLI's --fault and the gate. Kinds:
+// - phase-cut: power removed in an updater phase (power-cut.ts, rows in guarantees.ts);
+// - link / registry: the device's link or the registry failing under the pull, or a slow registry (link.ts);
+// - new-os: the new OS broken before its first boot, caught by a rollback (new-os.ts);
+// - refusal: a setup every updater must refuse before touching anything (refusals.ts).
+import { networkDown, registryDown, registrySlow } from './link.ts';
+import { newOsFaultList } from './new-os.ts';
+import { powerCut } from './power-cut.ts';
+import { refusalFaults } from './refusals.ts';
+import type { Fault, FaultKind, NewOsFault } from './types.ts';
 
-/** Which rollback mechanism must catch the fault. */
-export type RollbackMechanism = 'altboot' | 'health' | 'bootloader-default';
+/** Every fault, in the order the CLI lists them. */
+export const faultCatalogue: readonly Fault[] = [
+  powerCut,
+  networkDown,
+  ...newOsFaultList,
+  registryDown,
+  registrySlow,
+  ...refusalFaults,
+];
 
-export interface NewOsFaultTarget {
-  device: Device;
-  /** The partition the updater just wrote, e.g. /dev/vda3. */
-  newRootDevice: string;
+export const faultKinds: readonly FaultKind[] = ['phase-cut', 'link', 'registry', 'new-os', 'refusal'];
+
+/** The faults of one kind. */
+export function faultsOfKind<K extends FaultKind>(kind: K): Extract<Fault, { kind: K }>[] {
+  return faultCatalogue.filter((f): f is Extract<Fault, { kind: K }> => f.kind === kind);
 }
 
-export interface NewOsFault {
-  kind: 'new-os';
-  name: string;
-  description: string;
-  /** What the device must do, in words the report prints. */
-  guarantee: string;
-  caughtBy: RollbackMechanism;
-  apply(target: NewOsFaultTarget): Promise<void>;
-}
+/** The new-OS faults by name (the rollback suite's rows, the gate's rollback checks). */
+export const newOsFaults: Readonly<Record<string, NewOsFault>> = Object.fromEntries(
+  newOsFaultList.map((f) => [f.name, f]),
+);
 
-export type Fault = NewOsFault;
+/**
+ * @deprecated the new-OS faults only, under their old name: use `newOsFaults` (or `faultCatalogue` for
+ * every fault). Kept while suites/rollback.spec.ts moves over.
+ */
+export const faults = newOsFaults;
 
-/** Runs `edit` (shell, with $ROOT set) on the new root, mounted read-write for the moment. */
-async function editNewRoot({ device, newRootDevice }: NewOsFaultTarget, edit: string): Promise<void> {
-  const mnt = '/tmp/hupbench-fault-root';
-  await device.check(
-    `set -e; mkdir -p ${mnt}; mount -t ext4 ${newRootDevice} ${mnt}; ROOT=${mnt}; trap 'umount ${mnt}' EXIT; ${edit}; sync`,
-  );
-}
-
-const brokenScript = (what: string, fault: string) =>
-  `#!/bin/sh\necho "[${fault}] ${what} (hupbench fault ${fault})" > /dev/console\necho "${what}" >&2\nexit 1\n`;
-
-/** printf text for the shell, single-quoted. */
-const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-export const faults: Record<string, Fault> = {
-  'broken-init': {
-    kind: 'new-os',
-    name: 'broken-init',
-    description: "the new root's /sbin/init exits at once: the kernel panics on every boot of the new OS",
-    guarantee: `U-Boot counts the failed boots; past the limit it boots the previous root and rollback-altboot restores the boot settings`,
-    caughtBy: 'altboot',
-    apply: (t) =>
-      editNewRoot(
-        t,
-        `rm -f $ROOT/sbin/init; printf %s ${shQuote(brokenScript('init cannot start', 'broken-init'))} > $ROOT/sbin/init; chmod 755 $ROOT/sbin/init`,
-      ),
-  },
-  'broken-engine': {
-    kind: 'new-os',
-    name: 'broken-engine',
-    description: "the new root's container engine binary is replaced by one that fails every command",
-    guarantee: 'the new OS boots but rollback-health finds the engine broken and switches back to the previous root',
-    caughtBy: 'health',
-    apply: (t) =>
-      editNewRoot(
-        t,
-        `rm -f $ROOT/usr/bin/docker; printf %s ${shQuote(brokenScript('engine: cannot start', 'broken-engine'))} > $ROOT/usr/bin/docker; chmod 755 $ROOT/usr/bin/docker`,
-      ),
-  },
-  'broken-supervisor': {
-    kind: 'new-os',
-    name: 'broken-supervisor',
-    description: "the new OS's supervisor service fails: it removes the supervisor container and never starts one",
-    guarantee:
-      'the new OS boots but rollback-health never sees a running supervisor and switches back to the previous root',
-    caughtBy: 'health',
-    apply: (t) =>
-      editNewRoot(
-        t,
-        `printf %s ${shQuote('#!/bin/sh\n# hupbench fault broken-supervisor: the supervisor service fails on the new OS.\ndocker rm -f resin_supervisor > /dev/null 2>&1\necho "[supervisor] cannot start the supervisor (hupbench fault broken-supervisor)" > /dev/console\nexit 1\n')} > $ROOT/etc/rc.d/S60supervisor`,
-      ),
-  },
-  'corrupt-boot-env': {
-    kind: 'new-os',
-    name: 'corrupt-boot-env',
-    description: 'resinOS_uEnv.txt on resin-boot holds garbage instead of the settings the updater wrote',
-    guarantee:
-      'U-Boot ignores the invalid root and boots resin-rootA (partition 2); rollback-altboot then rewrites sane settings',
-    caughtBy: 'bootloader-default',
-    // Deterministic garbage: an invalid root, a trial flag, bytes that are not text. No NUL, so U-Boot
-    // still parses what it can (a NUL would end the import early).
-    apply: ({ device }) =>
-      device
-        .check(
-          `printf 'resin_root_part=\\377\\376garbage\\nupgrade_available=1\\n\\001\\002\\177 not an environment \\377\\n%%s' > /mnt/boot/resinOS_uEnv.txt && sync`,
-        )
-        .then(() => undefined),
-  },
-};
-
+/** A fault by name; an unknown name is an error that lists the known ones. */
 export function findFault(name: string): Fault {
-  const fault = faults[name];
-  if (!fault) throw new Error(`Unknown fault "${name}". Known faults: ${Object.keys(faults).join(', ')}`);
+  const fault = faultCatalogue.find((f) => f.name === name);
+  if (!fault) throw new Error(`Unknown fault "${name}". Known faults: ${faultCatalogue.map((f) => f.name).join(', ')}`);
   return fault;
 }
+
+/** Whether a fault strikes at an updater phase (and so takes `--at PHASE`). */
+export function strikesAtPhase(fault: Fault): boolean {
+  switch (fault.kind) {
+    case 'phase-cut':
+      return true;
+    case 'link':
+    case 'registry':
+      return fault.effect === 'outage';
+    case 'new-os':
+    case 'refusal':
+      return false;
+  }
+}
+
+// Note: the types live in types.ts; re-exported for the modules that import them from here.
+export type { Fault, NewOsFault, NewOsFaultTarget, RollbackMechanism } from './types.ts';

@@ -1,12 +1,30 @@
-// Faults: the catalogue and what a rollback looked like.
+// Faults: the catalogue (one union of every kind), the power-cut guarantees, what a rollback looked like.
+export type {
+  Fault,
+  FaultKind,
+  FaultTarget,
+  PhaseCutFault,
+  OutageFault,
+  ThrottleFault,
+  NewOsFault,
+  NewOsFaultTarget,
+  RollbackMechanism,
+  RefusalFault,
+  RefusalSubject,
+  Refusal,
+} from './types.ts';
 export {
-  faults,
+  faultCatalogue,
+  faultKinds,
+  faultsOfKind,
   findFault,
-  type Fault,
-  type NewOsFault,
-  type NewOsFaultTarget,
-  type RollbackMechanism,
+  newOsFaults,
+  faults,
+  strikesAtPhase,
 } from './catalogue.ts';
+export { powerCut, powerCutTitle } from './power-cut.ts';
+export { networkDown, registryDown, registrySlow, OUTAGE_MS } from './link.ts';
+export { commonRefusals, spareRootTooSmall, versionPattern, refusalFaults } from './refusals.ts';
 export { rollbackVerdict, type RollbackVerdict } from './rollback-verdict.ts';
 export {
   powerCutGuarantees,

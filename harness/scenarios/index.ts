@@ -1,5 +1,6 @@
 // Scenarios: what suites and `hupbench run` are made of — boot a source of a class ready for an
-// update, run the update of a path and follow it, judge a rollback, judge a power-cut row.
+// update, run the update of a path and follow it, judge a rollback, judge a power-cut row, strike the
+// way to the registry, run a refused update.
 export type { ScenarioContext } from './context.ts';
 export { releasePublisher, type ReleasePublisher } from './publisher.ts';
 export { bootSource, type BootedSource, type SourceOptions } from './source.ts';
@@ -10,3 +11,6 @@ export {
   spareRoot,
   type RollbackResult,
 } from './rollback.ts';
+export { judgePowerCut, type PowerCutJudgement, type PowerCutHooks } from './power-cut.ts';
+export { updateThroughOutage, updateThroughThrottle, type ThrottledUpdate } from './link-faults.ts';
+export { bootForRefusal, runRefused, deviceBaseline, type DeviceBaseline, type RefusedRun } from './refusal.ts';

@@ -25,11 +25,3 @@ export {
 } from './paths.ts';
 export { updaterScript } from './script.ts';
 export { pathTiming, timingAnnotation, type PathTiming } from './path-timing.ts';
-export {
-  commonRefusals,
-  spareRootTooSmall,
-  bootForRefusal,
-  expectRefusal,
-  versionPattern,
-  type Refusal,
-} from './refusals.ts';

@@ -1,0 +1,38 @@
+// Suite-side: a refused update asserted the same way for every updater (the @sanity suites). The
+// updater must exit with the expected code, say why, not reboot, run no phase past its checks, and
+// leave the device as it was: DeviceState (stableState), the running containers, resin-data.
+import { expect, test } from '@playwright/test';
+import { stableState } from '../device/device-state.ts';
+import type { Refusal } from '../faults/types.ts';
+import type { ScenarioContext } from '../scenarios/context.ts';
+import { deviceBaseline, runRefused } from '../scenarios/refusal.ts';
+import { describeRun, type HupRun } from '../updater/runner.ts';
+
+/** Runs `updater` as the refusal says and asserts that it refused cleanly. */
+export async function expectRefusal(ctx: ScenarioContext, updater: string, refusal: Refusal): Promise<HupRun> {
+  const testInfo = test.info();
+  testInfo.annotations.push({
+    type: 'path',
+    description: `${refusal.device.version} → ${refusal.target} on ${ctx.board.rig.deviceType}`,
+  });
+  const { run, before } = await runRefused(ctx, updater, refusal);
+  await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
+
+  expect(run.exitCode, describeRun(run)).toBe(refusal.exitCode);
+  expect(run.output, 'the refusal says why').toMatch(refusal.message);
+  expect(run.reboots, 'a refused update does not reboot').toBe(0);
+  expect(
+    run.phases.map((p) => p.name).filter((p) => p !== 'checks'),
+    'no phase past the checks',
+  ).toEqual([]);
+
+  const after = await deviceBaseline(ctx.board);
+  await testInfo.attach('device-state.json', {
+    body: JSON.stringify({ before: before.state, after: after.state }, null, 2),
+    contentType: 'application/json',
+  });
+  expect(stableState(after.state), 'DeviceState after the refusal').toEqual(stableState(before.state));
+  expect(after.containers, 'the containers running after the refusal').toEqual(before.containers);
+  expect(after.sums, 'resin-data checksums after the refusal').toEqual(before.sums);
+  return run;
+}
