@@ -9,10 +9,10 @@ import {
   checkRigsStart,
   describeStartFailure,
   explainQemuFailure,
-  minimalDeviceTree,
   rigStartTargets,
   type RigStartResult,
 } from '../../harness/setup/rig-start.ts';
+import { minimalDeviceTree } from '../../harness/setup/stand-in-card.ts';
 
 const hasQemu = spawnSync('sh', ['-c', 'command -v qemu-system-arm && command -v qemu-system-aarch64']).status === 0;
 const root = path.resolve(import.meta.dirname, '../..');
