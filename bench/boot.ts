@@ -6,7 +6,7 @@ import { ensureImage } from '../images/build.ts';
 import { cacheDir } from '../images/lib/cache.ts';
 import { loadReleases } from '../images/lib/releases.ts';
 import { Device } from '../harness/device/device.ts';
-import { powerOnToSsh } from '../harness/board/boot.ts';
+import { BoardStrategy } from '../harness/board/strategy.ts';
 import { createRig } from '../harness/rig/create-rig.ts';
 import { listRigFiles, loadRigConfig } from '../harness/rig/rig-config.ts';
 import { summarize } from './stats.ts';
@@ -38,13 +38,13 @@ for (const rigName of rigNames) {
   const ssh: number[] = [];
   try {
     for (let i = 0; i < boots; i++) {
-      await rig.flash(image.path);
-      const device = new Device(rig);
-      const times = await powerOnToSsh(rig, device);
-      login.push(times.loginPromptMs);
-      ssh.push(times.sshReadyMs!);
-      await device.disconnect();
-      await rig.power.off();
+      const board = new BoardStrategy(rig, new Device(rig));
+      await board.flash(image.path);
+      const started = Date.now();
+      login.push((await board.powerOn()).loginPromptMs);
+      await board.toSsh();
+      ssh.push(Date.now() - started);
+      await board.powerOff();
     }
   } finally {
     await rig.dispose();

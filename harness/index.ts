@@ -3,15 +3,7 @@ export { test } from './fixtures.ts';
 export { expect } from './device/matchers.ts';
 export { Device } from './device/device.ts';
 export type { DeviceState, PartitionState } from './device/device-state.ts';
-export {
-  powerOnToLogin,
-  powerOnToSsh,
-  waitForLoginPrompt,
-  startFromImage,
-  type BootTimes,
-  type StartOptions,
-  type StartTimes,
-} from './board/boot.ts';
+export type { BootTimes, StartOptions, StartTimes } from './board/boot.ts';
 export { expectOnDevice, expectOnConsole, expectOsBack } from './device/product-wait.ts';
 export { InfraError, ProductWaitError, WaitTimeoutError } from './errors.ts';
 export type { CommandResult } from './command-result.ts';

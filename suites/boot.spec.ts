@@ -1,13 +1,6 @@
 // @boot: every 2.x release boots on the rig from resin-rootA with the 2.x layout, and the bootloader
 // follows resinOS_uEnv.txt to resin-rootB.
-import {
-  test,
-  expect,
-  loadReleases,
-  powerOnToLogin,
-  waitForLoginPrompt,
-  withRootBCopiedFromRootA,
-} from '../harness/index.ts';
+import { test, expect, loadReleases, withRootBCopiedFromRootA } from '../harness/index.ts';
 
 const releases = (await loadReleases()).filter((r) => r.layout === '2.x');
 // The newest release is the smoke test `npm test` runs.
@@ -16,16 +9,14 @@ const smoke = releases.at(-1)!.version;
 for (const release of releases) {
   test(`${release.version} boots from resin-rootA`, {
     tag: release.version === smoke ? ['@boot', '@smoke'] : ['@boot'],
-  }, async ({ rig, device, imageFor }) => {
+  }, async ({ rig, device, board, imageFor }) => {
     const image = await imageFor(release.version);
-    await rig.flash(image.path);
+    await board.flash(image.path);
     // Note: only this test's boots: the worker's console also holds earlier tests' boots, such as a
     // rollback test's deliberate kernel panic.
     const firstEvent = rig.console.bootEvents.events.length;
 
-    await test.step('power on to the login prompt on serial', async () => {
-      await powerOnToLogin(rig);
-    });
+    await board.powerOn();
 
     await test.step('log in on the serial console', async () => {
       await rig.console.login();
@@ -34,10 +25,8 @@ for (const release of releases) {
       expect(osRelease.stdout).toContain(`VERSION="${release.version}"`);
     });
 
-    const state = await test.step('log in over SSH and take a snapshot', async () => {
-      await device.connect(rig.config.bootTimeoutSeconds * 1000);
-      return device.snapshot();
-    });
+    await board.toSsh();
+    const state = await device.snapshot();
     await test
       .info()
       .attach('device-state.json', { body: JSON.stringify(state, null, 2), contentType: 'application/json' });
@@ -57,23 +46,23 @@ for (const release of releases) {
 test('the bootloader follows resin_root_part to resin-rootB', { tag: ['@boot', '@smoke'] }, async ({
   rig,
   device,
+  board,
   imageFor,
 }) => {
   const image = await imageFor(smoke);
-  await rig.flash(await withRootBCopiedFromRootA(image.path));
-  await powerOnToLogin(rig);
-  await device.connect();
+  await board.flash(await withRootBCopiedFromRootA(image.path));
+  await board.powerOn();
+  await board.toSsh();
   expect(await device.snapshot()).toBootFrom('resin-rootA');
 
   await test.step('switch resin_root_part to 3 and reboot', async () => {
     await device.check("sed -i 's/^resin_root_part=.*/resin_root_part=3/' /mnt/boot/resinOS_uEnv.txt && sync");
-    const bootsBefore = rig.console.bootEvents.boots;
-    await device.exec('reboot');
-    await waitForLoginPrompt(rig);
-    expect(rig.console.bootEvents.boots, 'the reboot went through the bootloader once').toBe(bootsBefore + 1);
+    const mark = board.mark();
+    await board.rebootDetached();
+    await board.followReboot('the OS on resin-rootB');
+    expect(board.since(mark).boots, 'the reboot went through the bootloader once').toBe(1);
   });
 
-  await device.connect();
   const state = await device.snapshot();
   expect(state).toBootFrom('resin-rootB');
   expect(state.bootEnv.resin_root_part).toBe('3');

@@ -11,7 +11,7 @@ import {
   test,
   expect,
   BOOT_LIMIT,
-  faults,
+  newOsFaults,
   loadPaths2x,
   subjectPath,
   runUpdate,
@@ -21,7 +21,7 @@ import {
   expectedRollbackBoots,
   dataChecksums,
   heartbeats,
-  type Fault,
+  type NewOsFault,
   type RollbackResult,
   type UpgradePath,
   type ScenarioContext,
@@ -33,7 +33,7 @@ import {
 const path = subjectPath(await loadPaths2x());
 
 if (path)
-  for (const fault of Object.values(faults) as Fault[]) {
+  for (const fault of Object.values(newOsFaults)) {
     test(`rollback: ${fault.name} (${path.name})`, { tag: ['@rollback'] }, async ({ rig, scenario }, testInfo) => {
       // Up to five boots plus an update (and a second one after broken-init): scale with the rig.
       test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 10);
@@ -75,7 +75,7 @@ if (path)
     });
   }
 
-async function expectMechanism(fault: Fault, { verdict, events }: RollbackResult) {
+async function expectMechanism(fault: NewOsFault, { verdict, events }: RollbackResult) {
   await test.step('the mechanism and the number of boots are the expected ones', async () => {
     expect(verdict.mechanism, verdict.line).toBe(fault.caughtBy);
     expect(verdict.boots, `boots from the reboot to the settled device (${verdict.line})`).toBe(
@@ -109,7 +109,7 @@ async function expectOldOsBack(ctx: ScenarioContext, p: UpgradePath, before: Dev
   });
 }
 
-async function expectBreadcrumbs(ctx: ScenarioContext, fault: Fault, { after }: RollbackResult) {
+async function expectBreadcrumbs(ctx: ScenarioContext, fault: NewOsFault, { after }: RollbackResult) {
   await test.step('breadcrumbs say what happened', async () => {
     const rollbackFiles = after.stateFiles
       .filter(

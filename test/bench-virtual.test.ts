@@ -11,7 +11,7 @@ import path from 'node:path';
 import { imageForRelease } from '../harness/image/release-image.ts';
 import { BenchRig } from '../harness/rig/bench/bench-rig.ts';
 import { runLabCommand } from '../harness/rig/bench/host-command.ts';
-import { checkRig, formatRigCheckReport } from '../harness/rig/check-rig.ts';
+import { checkRig, formatRigCheckReport } from '../harness/board/check-rig.ts';
 import { loadRigConfig, type BenchRigConfig } from '../harness/rig/rig-config.ts';
 import { loadReleases } from '../images/lib/releases.ts';
 
@@ -153,7 +153,6 @@ test('checkRig reports every step on the virtual bench, and a rig whose console 
     'lease: ok',
     'console: ok',
     'flash: ok',
-    'power cycle: ok',
     'bootloader banner: ok',
     'login prompt: ok',
     'console login: ok',
@@ -173,7 +172,7 @@ test('checkRig reports every step on the virtual bench, and a rig whose console 
   expect(text).toMatch(
     /FAIL console +Cannot open serial console \/dev\/serial\/by-id\/usb-FTDI_TTL232R-3V3_FT0ABC12-if00-port0 at 115200 baud/,
   );
-  expect(text).toMatch(/skip power cycle/);
+  expect(text).toMatch(/skip bootloader banner/);
   expect(text).toContain('rig example-bench-beaglebone-black is NOT ready: console failed');
 });
 

@@ -1,4 +1,5 @@
-// Bringing a board from off to a usable OS: power on, bootloader, login prompt, SSH.
+// The board's boot primitives the strategy (strategy.ts) is made of: the login prompt, and a start
+// from a card image that resumes its login snapshot when it can.
 import type { Rig } from '../rig/rig.ts';
 import type { Device } from '../device/device.ts';
 
@@ -15,20 +16,6 @@ export async function waitForLoginPrompt(rig: Rig): Promise<void> {
     timeoutMs: rig.config.bootTimeoutSeconds * 1000,
     what: `Login prompt on ${rig.config.name} (boot timeout ${rig.config.bootTimeoutSeconds}s from the rig file)`,
   });
-}
-
-export async function powerOnToLogin(rig: Rig): Promise<BootTimes> {
-  const started = Date.now();
-  await rig.power.on();
-  await waitForLoginPrompt(rig);
-  return { loginPromptMs: Date.now() - started };
-}
-
-export async function powerOnToSsh(rig: Rig, device: Device): Promise<BootTimes> {
-  const started = Date.now();
-  const times = await powerOnToLogin(rig);
-  await device.connect(rig.config.bootTimeoutSeconds * 1000);
-  return { ...times, sshReadyMs: Date.now() - started };
 }
 
 export interface StartOptions {
@@ -67,7 +54,10 @@ export async function startFromImage(
     return { loginPromptMs, sshReadyMs: Date.now() - started, resumed: true };
   }
   await rig.flash(imagePath);
-  const times = await powerOnToLogin(rig);
+  const powerOn = Date.now();
+  await rig.power.on();
+  await waitForLoginPrompt(rig);
+  const times: BootTimes = { loginPromptMs: Date.now() - powerOn };
   // Saved before anything logs in or connects: the snapshot is the board as the boot left it.
   // A failed save costs the next test a real boot, not this test its run: it is noted on the console.
   if (snapshots)

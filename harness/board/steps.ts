@@ -2,7 +2,7 @@
 // name, the state it brings the board to, when it started, how long it took and how it ended. The
 // caller's step runner (Playwright's test.step, the CLI's live progress) wraps each one; the record
 // goes to the reports as board-steps.json.
-export type BoardState = 'unknown' | 'off' | 'login' | 'ssh';
+export type BoardState = 'unknown' | 'off' | 'bootloader' | 'login' | 'ssh';
 
 export type StepRunner = <T>(name: string, body: () => Promise<T>) => Promise<T>;
 

@@ -8,6 +8,7 @@ import type { BootEvent } from '../console/boot-events.ts';
 import type { Device } from '../device/device.ts';
 import { expectOnDevice, expectOsBack } from '../device/product-wait.ts';
 import type { Rig } from '../rig/rig.ts';
+import { waitFor } from '../wait.ts';
 import { type BootTimes, type StartOptions, type StartTimes, startFromImage, waitForLoginPrompt } from './boot.ts';
 import { type BoardState, type BoardStep, StepLog, type StepRunner } from './steps.ts';
 
@@ -50,12 +51,43 @@ export class BoardStrategy {
     return this.log.run(name, undefined, body);
   }
 
+  /** Writes a card image to the board's card (the board is off after). */
+  flash(imagePath: string): Promise<void> {
+    return this.log.run(`board: flash ${shortName(imagePath)}`, 'off', async () => {
+      await this.device.disconnect();
+      await this.rig.flash(imagePath);
+    });
+  }
+
   /** Flashes `imagePath` (or resumes its login snapshot) and brings the board to SSH. */
   start(imagePath: string, opts: StartOptions = {}): Promise<StartTimes> {
     const how = opts.firstBoot ? 'first boot' : 'boot or resume its login snapshot';
     return this.log.run(`board: flash ${shortName(imagePath)}; ${how}`, 'ssh', () =>
       startFromImage(this.rig, this.device, imagePath, opts),
     );
+  }
+
+  /**
+   * Power off, then on, until the bootloader's banner (U-Boot YYYY.MM) shows: a rig-side wait (the
+   * wiring, the power switch, the card), whose timeout names what to check.
+   */
+  powerCycleToBootloader(timeoutMs: number, details?: () => string): Promise<{ banner: BootEvent; powerOnAt: number }> {
+    return this.log.run('board: power cycle to the bootloader banner', 'bootloader', async () => {
+      await this.device.disconnect();
+      await this.rig.power.off();
+      await this.rig.power.on();
+      const powerOnAt = this.rig.console.powerOnTimes().at(-1) ?? 0;
+      const banner = await waitFor(
+        async () => this.rig.console.bootEvents.events.find((e) => e.kind === 'bootloader' && e.atMs >= powerOnAt),
+        { timeoutMs, what: 'The bootloader banner (U-Boot YYYY.MM) on the console after power-on', details },
+      );
+      return { banner, powerOnAt };
+    });
+  }
+
+  /** From the bootloader (or a boot under way) to the login prompt: a rig-side wait (the source's own boot). */
+  toLoginPrompt(): Promise<void> {
+    return this.log.run('board: login prompt', 'login', () => waitForLoginPrompt(this.rig));
   }
 
   /** Power on and wait for the login prompt (a rig-side wait: the board's own boot, not an update). */

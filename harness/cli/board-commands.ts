@@ -1,10 +1,11 @@
 // The commands that drive one board without running a suite: `flash`, `console`, `check`.
 import path from 'node:path';
 import { cacheDir } from '../../images/lib/cache.ts';
-import { powerOnToLogin } from '../board/boot.ts';
+import { BoardStrategy } from '../board/strategy.ts';
+import { Device } from '../device/device.ts';
 import { imageForRelease } from '../image/release-image.ts';
 import { BenchRig } from '../rig/bench/bench-rig.ts';
-import { checkRig, formatRigCheckReport } from '../rig/check-rig.ts';
+import { checkRig, formatRigCheckReport } from '../board/check-rig.ts';
 import { createRig } from '../rig/create-rig.ts';
 import { acquireRigLease } from '../rig/lease.ts';
 import type { RigConfig } from '../rig/rig-config.ts';
@@ -62,7 +63,7 @@ export async function flash(opts: { rig?: string; release?: string; image?: stri
         `Note: a QEMU rig's card is a copy-on-write overlay that lives as long as the rig; use --boot here, or hupbench console/run, to use it.`,
       );
     if (opts.boot) {
-      const times = await powerOnToLogin(rig);
+      const times = await new BoardStrategy(rig, new Device(rig)).powerOn();
       console.log(`${config.name}: login prompt ${(times.loginPromptMs / 1000).toFixed(1)} s after power-on`);
     }
     return 0;
