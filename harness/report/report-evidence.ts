@@ -82,6 +82,10 @@ export async function attachReportEvidence(testInfo: TestInfo, subject: ReportSu
   const notes = described.flatMap((type) =>
     testInfo.annotations.filter((a) => a.type === type).map((a) => `- **${type}**: ${a.description ?? ''}`),
   );
+  if (path)
+    notes.unshift(
+      `- **path**: ${path.name}${path.variant ? ` (${path.variant})` : ''}, ${pathClassTitles[path.pathClass]} by ${path.updater}`,
+    );
   const bandwidth = readBandwidth(testInfo);
   if (bandwidth) notes.push(`- **bandwidth**: ${bandwidth}`);
   if (notes.length) await allure.description(notes.join('\n'));
