@@ -23,6 +23,8 @@ import {
   type Release,
   type UpgradePath,
   pathBetween,
+  recordTestData,
+  pathRecord,
 } from '../harness/index.ts';
 
 const CHAIN = ['1.26.0', '1.30.1', '2.9.7+rev1', '2.12.3+rev1'];
@@ -80,7 +82,13 @@ test(
     const releases = await Promise.all(CHAIN.map((v) => findRelease(v)));
     const hops = hopsOf(releases);
     test.setTimeout(migrationTimeoutMs(rig, SEED_MB) * (hops.length + 1));
-    testInfo.annotations.push({ type: 'path', description: `${CHAIN.join(' → ')} on ${rig.deviceType}` });
+    // A chain is recorded as the path from its first release to its last, through every hop's updater.
+    await recordTestData(testInfo, 'path', {
+      ...pathRecord(hops[0]!, 'chain'),
+      name: CHAIN.join(' → '),
+      to: CHAIN.at(-1)!,
+      updater: hops.map((h) => h.updater).join(' + '),
+    });
 
     await test.step('publish every release of the chain, the resinhup image and the tools image', async () => {
       for (const hop of hops) await scenario.registry.publishPath(hop);

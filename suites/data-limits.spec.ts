@@ -15,12 +15,15 @@ import {
   bootSource,
   describeRun,
   dataChecksums,
-  heartbeats,
   migrationTimeoutMs,
   type DataSeed,
   type HupRun,
+  type Device,
+  type DeviceState,
+  expectSupervisorAndAppRunning,
+  recordTestData,
+  pathRecord,
 } from '../harness/index.ts';
-import { pathRecord, recordTestData } from '../harness/report/test-data.ts';
 
 const path = (await loadPaths1xTo2x()).at(-1);
 const MB = 1_000_000;
@@ -73,84 +76,81 @@ for (const c of cases) {
         exitCode: run.exitCode,
         updaterMs: run.durationMs,
       });
-      const tail = run.output.split('\n').slice(-20).join('\n');
-
-      if (c.fits) {
-        expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail}`).toBe(0);
-        const after = await device.snapshot();
-        await test.step('the device runs the target in the 2.x layout', async () => {
-          expect(after).toHaveLayout('2.x');
-          expect(after).toBootFrom('resin-rootB');
-          expect(after.osRelease.VERSION).toBe(path!.to.version);
-        });
-        await test.step('resin-data restored bit for bit', async () => {
-          expect(await dataChecksums(device)).toEqual(sumsBefore);
-          if (c.seed.kind === 'compressible')
-            expect(backupMB, 'the backup is smaller than the cap only because it compressed').toBeLessThan(capMB);
-        });
-        await test.step('the app runs again on 2.x', async () => {
-          await expect
-            .poll(async () => /^app\s+\S+\s+running/m.test((await device.exec('docker ps')).stdout), {
-              timeout: 240_000,
-              intervals: [2000],
-              message: 'the app running on 2.x',
-            })
-            .toBe(true);
-        });
-        return;
-      }
-
-      await test.step('refused in the backup phase with a message naming the size and the cap', async () => {
-        expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail}`).toBe(1);
-        expect(run.phases.at(-1)?.name, 'nothing after the backup phase ran').toBe('backup');
-        expect(run.error).toMatch(
-          new RegExp(
-            `resin-data holds ${dataMB.toFixed(1)} MB \\(\\d+ files\\) to back up, over the backup cap of ${capMB.toFixed(1)} MB`,
-          ),
-        );
-        expect(capMB, 'the cap is the ~170 MB of the layout').toBeGreaterThan(150);
-        expect(capMB).toBeLessThan(dataMB);
-        expect(run.log).toMatch(
-          /Partition table, resin-conf, resin-data, the active root and the boot settings unchanged/,
-        );
-        expect(run.reboots, 'no reboot').toBe(0);
-      });
-      await test.step('the device is as it was: table, labels, boot settings and files, active root, every data checksum', async () => {
-        const after = await device.snapshot();
-        await testInfo.attach('device-state.json', {
-          body: JSON.stringify({ before, after }, null, 2),
-          contentType: 'application/json',
-        });
-        expect(after).toBeUnchangedFrom(before);
-        expect(after).toHaveLayout('1.x');
-        expect(await dataChecksums(device)).toEqual(sumsBefore);
-      });
-      await test.step('the supervisor and the app run again', async () => {
-        const supervisorLine = new RegExp(
-          `^resin_supervisor\\s+\\S+:v${path!.from.supervisor.replace(/\./g, '\\.')}\\s+running`,
-          'm',
-        );
-        await expect
-          .poll(
-            async () => {
-              const ps = (await device.exec('docker ps')).stdout;
-              return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps) ? 'both running' : ps;
-            },
-            {
-              timeout: 240_000,
-              intervals: [2000],
-              message: `resin_supervisor v${path!.from.supervisor} and the app running again after the refusal`,
-            },
-          )
-          .toBe('both running');
-        const last = Math.max(...(await heartbeats(device)));
-        await expect
-          .poll(async () => Math.max(...(await heartbeats(device))), {
-            timeout: 30_000,
-            message: 'heartbeat advancing',
-          })
-          .toBeGreaterThan(last);
-      });
+      const facts: Facts = { device, dataMB, capMB, backupMB, sumsBefore, before, run, seed: c.seed };
+      if (c.fits) await expectMigrated(facts);
+      else await expectRefusedUnchanged(facts, testInfo);
     },
   );
+}
+
+/** What a data-limit test knows after the updater ran. */
+interface Facts {
+  device: Device;
+  dataMB: number;
+  capMB: number;
+  backupMB?: number;
+  sumsBefore: Record<string, string>;
+  before: DeviceState;
+  run: HupRun;
+  seed: DataSeed;
+}
+
+const tailOf = (run: HupRun) => run.output.split('\n').slice(-20).join('\n');
+
+/** Under the cap: the migration completes with the data restored and the app running on 2.x. */
+async function expectMigrated({ device, run, capMB, backupMB, sumsBefore, seed }: Facts) {
+  const tail = tailOf(run);
+  expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail}`).toBe(0);
+  const after = await device.snapshot();
+  await test.step('the device runs the target in the 2.x layout', async () => {
+    expect(after).toHaveLayout('2.x');
+    expect(after).toBootFrom('resin-rootB');
+    expect(after.osRelease.VERSION).toBe(path!.to.version);
+  });
+  await test.step('resin-data restored bit for bit', async () => {
+    expect(await dataChecksums(device)).toEqual(sumsBefore);
+    if (seed.kind === 'compressible')
+      expect(backupMB, 'the backup is smaller than the cap only because it compressed').toBeLessThan(capMB);
+  });
+  await test.step('the app runs again on 2.x', async () => {
+    await expect
+      .poll(async () => /^app\s+\S+\s+running/m.test((await device.exec('docker ps')).stdout), {
+        timeout: 240_000,
+        intervals: [2000],
+        message: 'the app running on 2.x',
+      })
+      .toBe(true);
+  });
+}
+
+/** Over the cap: refused in the backup phase, the device exactly as it was, its services running again. */
+async function expectRefusedUnchanged(
+  { device, run, dataMB, capMB, sumsBefore, before }: Facts,
+  testInfo: ReturnType<typeof test.info>,
+) {
+  const tail = tailOf(run);
+  await test.step('refused in the backup phase with a message naming the size and the cap', async () => {
+    expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail}`).toBe(1);
+    expect(run.phases.at(-1)?.name, 'nothing after the backup phase ran').toBe('backup');
+    expect(run.error).toMatch(
+      new RegExp(
+        `resin-data holds ${dataMB.toFixed(1)} MB \\(\\d+ files\\) to back up, over the backup cap of ${capMB.toFixed(1)} MB`,
+      ),
+    );
+    expect(capMB, 'the cap is the ~170 MB of the layout').toBeGreaterThan(150);
+    expect(capMB).toBeLessThan(dataMB);
+    expect(run.log).toMatch(/Partition table, resin-conf, resin-data, the active root and the boot settings unchanged/);
+    expect(run.reboots, 'no reboot').toBe(0);
+  });
+  await test.step('the device is as it was: table, labels, boot settings and files, active root, every data checksum', async () => {
+    const after = await device.snapshot();
+    await testInfo.attach('device-state.json', {
+      body: JSON.stringify({ before, after }, null, 2),
+      contentType: 'application/json',
+    });
+    expect(after).toBeUnchangedFrom(before);
+    expect(after).toHaveLayout('1.x');
+    expect(await dataChecksums(device)).toEqual(sumsBefore);
+  });
+  await expectSupervisorAndAppRunning(device, path!.from.supervisor, { when: 'after the refusal' });
 }

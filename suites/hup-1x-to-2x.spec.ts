@@ -26,8 +26,9 @@ import {
   type HupRun,
   type UpgradePath,
   type DeviceState,
+  recordTestData,
+  pathRecord,
 } from '../harness/index.ts';
-import { pathRecord, recordTestData } from '../harness/report/test-data.ts';
 
 const paths = await loadPaths1xTo2x();
 const SEED_MB = 24;
@@ -71,37 +72,7 @@ async function migrate(opts: {
     body: JSON.stringify({ preStep: run.preStep?.phases, run: run.phases }, null, 2),
     contentType: 'application/json',
   });
-  const tail = (r: HupRun) => r.output.split('\n').slice(-20).join('\n');
-
-  if (opts.expectPreStep) {
-    await test.step('the pre-step moved the OS to resin-root and the updater ran again', async () => {
-      const pre = run.preStep;
-      expect(pre, `the updater asked for a rerun after its pre-step; it said:\n${tail(run)}`).toBeDefined();
-      expect(pre!.exitCode, `pre-step ${describeRun(pre!)}\n${tail(pre!)}`).toBe(0);
-      expect(pre!.phases.map((p) => p.name)).toEqual(['checks', 'stop-app', 'copy-root', 'switch-boot', 'reboot']);
-      expect(pre!.output).toMatch(/copied and verified: \d+ files identical/);
-      expect(pre!.reboots, 'the pre-step rebooted once').toBe(1);
-      expect(run.output, 'the rerun found the device on resin-root').toMatch(/active root \S*2 \(partition 2\)/);
-    });
-  }
-  expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail(run)}`).toBe(0);
-  expect(run.phases.map((p) => p.name)).toEqual([
-    'checks',
-    'stop-services',
-    'remove-containers',
-    'tools',
-    'backup',
-    'layout',
-    'restore',
-    'pull',
-    'populate',
-    'boot-files',
-    'wifi',
-    'supervisor',
-    'switch-boot',
-    'reboot',
-  ]);
-  expect(run.reboots, 'the migration rebooted the device once').toBe(1);
+  await expectMigrationRan(run, opts.expectPreStep);
 
   const after: DeviceState = await device.snapshot();
   await testInfo.attach('device-state.json', {
@@ -109,26 +80,7 @@ async function migrate(opts: {
     contentType: 'application/json',
   });
 
-  await test.step('the layout is 2.x: table, labels, filesystems', async () => {
-    expect(after).toHaveLayout('2.x');
-    const geometry = (s: DeviceState) =>
-      s.partitions.map(({ number, startSector, sizeBytes }) => ({ number, startSector, sizeBytes }));
-    expect(geometry(after), 'the partition table keeps its partitions and sizes').toEqual(geometry(before));
-    expect(after.partitions.find((p) => p.number === 6)?.fs).toBe('ext4');
-  });
-
-  await test.step(`the target ${path.to.version} boots from resin-rootB with the 2.x boot settings`, async () => {
-    expect(after).toBootFrom('resin-rootB');
-    expect(after.osRelease.VERSION).toBe(path.to.version);
-    expect(after.osRelease.RESIN_LAYOUT).toBe('2.x');
-    expect(after.bootEnv).toEqual({ resin_root_part: '3', upgrade_available: '0' });
-    expect(after.bootSelects).toEqual({ file: 'resinOS_uEnv.txt', partition: 3 });
-    expect(after.legacyBoot.uEnv, '1.x uEnv.txt removed').toEqual({});
-    expect(after.legacyBoot.cmdline, '1.x cmdline.txt removed').toBeUndefined();
-    expect(Object.keys(after.bootFiles)).toContain('./boot.scr');
-    if (rig.deviceType === 'raspberrypi3-64')
-      expect(after.legacyBoot.configTxt.kernel, 'the firmware boots U-Boot now').toBe('u-boot.bin');
-  });
+  await expectTwoXLayout(rig.deviceType, path, before, after);
 
   await test.step('resin-data restored bit for bit', async () => {
     expect(await dataChecksums(device)).toEqual(sumsBefore);
@@ -140,21 +92,7 @@ async function migrate(opts: {
   });
 
   const firstBootWorkStarted = Date.now();
-  await test.step('the first 2.x boot pulled the supervisor and the app; the app runs again', async () => {
-    await expectSupervisorAndAppRunning(device, path.to.supervisor, { when: 'on the first 2.x boot' });
-    const served = await registry.started.bytesServed(mark);
-    const repos = Object.keys(served.byRepository);
-    expect(repos, 'pulled from the registry since the updater started').toEqual(
-      expect.arrayContaining(['resin/resinos', 'resin/resinhup-tools', 'hupbench/app']),
-    );
-    expect(repos.some((r) => r.endsWith('-supervisor'))).toBe(true);
-    await recordTestData(testInfo, 'bandwidth', {
-      bytesReceived: run.bytesReceived + (run.preStep?.bytesReceived ?? 0),
-      bytesSent: run.bytesSent + (run.preStep?.bytesSent ?? 0),
-      registryBytes: served.total,
-      registryScope: "incl. the first boot's supervisor and app",
-    });
-  });
+  await expectFirstBootPulls(scenario, path, run, mark, testInfo);
   // The first 2.x boot pulling the supervisor and the app is the device's own work, not overhead.
   const timing = pathTiming(wallStarted, start, run, Date.now() - firstBootWorkStarted);
   await recordTestData(testInfo, 'timing', timing);
@@ -184,3 +122,86 @@ test(
     await migrate({ scenario, path: newest!, card: with1xRootOnP3, expectPreStep: true, testInfo });
   },
 );
+
+const tail = (r: HupRun) => r.output.split('\n').slice(-20).join('\n');
+
+/** The updater's run: its pre-step when the device ran from resin-updt, then every phase, one reboot. */
+async function expectMigrationRan(run: HupRun, expectPreStep: boolean) {
+  if (expectPreStep) {
+    await test.step('the pre-step moved the OS to resin-root and the updater ran again', async () => {
+      const pre = run.preStep;
+      expect(pre, `the updater asked for a rerun after its pre-step; it said:\n${tail(run)}`).toBeDefined();
+      expect(pre!.exitCode, `pre-step ${describeRun(pre!)}\n${tail(pre!)}`).toBe(0);
+      expect(pre!.phases.map((p) => p.name)).toEqual(['checks', 'stop-app', 'copy-root', 'switch-boot', 'reboot']);
+      expect(pre!.output).toMatch(/copied and verified: \d+ files identical/);
+      expect(pre!.reboots, 'the pre-step rebooted once').toBe(1);
+      expect(run.output, 'the rerun found the device on resin-root').toMatch(/active root \S*2 \(partition 2\)/);
+    });
+  }
+  expect(run.exitCode, `upgrade-1.x-to-2.x.sh ${describeRun(run)}\n${tail(run)}`).toBe(0);
+  expect(run.phases.map((p) => p.name)).toEqual([
+    'checks',
+    'stop-services',
+    'remove-containers',
+    'tools',
+    'backup',
+    'layout',
+    'restore',
+    'pull',
+    'populate',
+    'boot-files',
+    'wifi',
+    'supervisor',
+    'switch-boot',
+    'reboot',
+  ]);
+  expect(run.reboots, 'the migration rebooted the device once').toBe(1);
+}
+
+async function expectTwoXLayout(deviceType: string, path: UpgradePath, before: DeviceState, after: DeviceState) {
+  await test.step('the layout is 2.x: table, labels, filesystems', async () => {
+    expect(after).toHaveLayout('2.x');
+    const geometry = (s: DeviceState) =>
+      s.partitions.map(({ number, startSector, sizeBytes }) => ({ number, startSector, sizeBytes }));
+    expect(geometry(after), 'the partition table keeps its partitions and sizes').toEqual(geometry(before));
+    expect(after.partitions.find((p) => p.number === 6)?.fs).toBe('ext4');
+  });
+
+  await test.step(`the target ${path.to.version} boots from resin-rootB with the 2.x boot settings`, async () => {
+    expect(after).toBootFrom('resin-rootB');
+    expect(after.osRelease.VERSION).toBe(path.to.version);
+    expect(after.osRelease.RESIN_LAYOUT).toBe('2.x');
+    expect(after.bootEnv).toEqual({ resin_root_part: '3', upgrade_available: '0' });
+    expect(after.bootSelects).toEqual({ file: 'resinOS_uEnv.txt', partition: 3 });
+    expect(after.legacyBoot.uEnv, '1.x uEnv.txt removed').toEqual({});
+    expect(after.legacyBoot.cmdline, '1.x cmdline.txt removed').toBeUndefined();
+    expect(Object.keys(after.bootFiles)).toContain('./boot.scr');
+    if (deviceType === 'raspberrypi3-64')
+      expect(after.legacyBoot.configTxt.kernel, 'the firmware boots U-Boot now').toBe('u-boot.bin');
+  });
+}
+
+async function expectFirstBootPulls(
+  { board, registry }: ScenarioContext,
+  path: UpgradePath,
+  run: HupRun,
+  mark: number,
+  testInfo: ReturnType<typeof test.info>,
+) {
+  const { device } = board;
+  await test.step('the first 2.x boot pulled the supervisor and the app; the app runs again', async () => {
+    await expectSupervisorAndAppRunning(device, path.to.supervisor, { when: 'on the first 2.x boot' });
+    const served = await registry.started.bytesServed(mark);
+    const repos = Object.keys(served.byRepository);
+    expect(repos, 'pulled from the registry since the updater started').toEqual(
+      expect.arrayContaining(['resin/resinos', 'resin/resinhup-tools', 'hupbench/app']),
+    );
+    expect(repos.some((r) => r.endsWith('-supervisor'))).toBe(true);
+    await recordTestData(testInfo, 'bandwidth', {
+      bytesReceived: run.bytesReceived + (run.preStep?.bytesReceived ?? 0),
+      bytesSent: run.bytesSent + (run.preStep?.bytesSent ?? 0),
+      registryBytes: served.total,
+      registryScope: "incl. the first boot's supervisor and app",
+    });
+  });
+}

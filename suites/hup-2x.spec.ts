@@ -21,8 +21,13 @@ import {
   stableState,
   testHealthWindow,
   type HupRun,
+  type Rig,
+  type Device,
+  type DeviceState,
+  type UpgradePath,
+  recordTestData,
+  pathRecord,
 } from '../harness/index.ts';
-import { pathRecord, recordTestData } from '../harness/report/test-data.ts';
 
 const paths = await loadPaths2x();
 // `npm test` (CI) runs the update a fleet would take next (the newest target from the newest source
@@ -60,145 +65,177 @@ for (const path of paths) {
       contentType: 'application/json',
     });
     const spare = before.activeRoot.label === 'resin-rootA' ? 'resin-rootB' : 'resin-rootA';
-    const sparePart = spare === 'resin-rootA' ? '2' : '3';
+    const updated: Updated = {
+      rig,
+      device,
+      path,
+      before,
+      after,
+      spare,
+      sparePart: spare === 'resin-rootA' ? '2' : '3',
+    };
 
-    await test.step('the new OS runs from the other root', async () => {
-      expect(after).toBootFrom(spare);
-      expect(after.osRelease.VERSION, 'os-release of the running OS is the target version').toBe(path.to.version);
-      expect(after.osRelease.MACHINE).toBe(rig.deviceType);
-    });
-
-    await test.step('partition table and labels unchanged', async () => {
-      expect(after).toHaveLayout('2.x');
-      expect(stableState(after).partitions).toEqual(stableState(before).partitions);
-    });
-
-    await test.step('boot environment and breadcrumbs as the updater leaves them', async () => {
-      // Note: what the device says about its boot partition is asked over SSH only to explain a wrong setting.
-      const deviceSays = async () => {
-        const mounts = await device.exec(
-          'grep /mnt /proc/mounts; ls -la /mnt/boot | head; dmesg | grep -i -E "fat|mount" | tail -5',
-        );
-        const boot = rig.console
-          .transcript()
-          .split('\n')
-          .filter((l) => /\[(mounts|supervisor|rcS)\]/.test(l));
-        return `; device says:\n${mounts.stdout}\n${boot.slice(-10).join('\n')}`;
-      };
-      const wrong = after.bootEnv.resin_root_part !== sparePart;
-      expect(after.bootEnv.resin_root_part, `resinOS_uEnv.txt after the update${wrong ? await deviceSays() : ''}`).toBe(
-        sparePart,
-      );
-      expect(after.bootEnv.upgrade_available).toBe('1');
-      expect(after.stateFiles).toEqual(
-        expect.arrayContaining(['rollback-health-breadcrumb', 'rollback-altboot-breadcrumb']),
-      );
-    });
-
+    await expectOnNewRoot(updated);
     await test.step('resin-data kept byte for byte', async () => {
       expect(await dataChecksums(device)).toEqual(sumsBefore);
     });
-
-    const appBackAt = await test.step('the supervisor and the app run again', async () => {
-      const wantSupervisor = path.supervisorUpdate ? path.to.supervisor : path.from.supervisor;
-      const supervisorLine = new RegExp(
-        `^resin_supervisor\\s+\\S+:v${wantSupervisor.replace(/\./g, '\\.')}\\s+running`,
-        'm',
-      );
-      await expect
-        .poll(
-          async () => {
-            const ps = (await device.exec('docker ps')).stdout;
-            return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps)
-              ? 'both running'
-              : `${(await device.exec('docker ps -a; grep -o "supervisorImage[^,]*" /mnt/boot/config.json')).stdout}\nconsole:\n${rig.console
-                  .transcript()
-                  .split('\n')
-                  .filter((l) => /\[(supervisor|engine|rcS)\]/.test(l))
-                  .slice(-25)
-                  .join('\n')}`;
-          },
-          {
-            timeout: 180_000,
-            intervals: [1000],
-            message: `resin_supervisor v${wantSupervisor} and app running after the reboot`,
-          },
-        )
-        .toBe('both running');
-      const last = Math.max(...(await heartbeats(device)));
-      await expect
-        .poll(async () => Math.max(...(await heartbeats(device))), {
-          timeout: 30_000,
-          message: 'heartbeat advancing after the reboot',
-        })
-        .toBeGreaterThan(last);
-      return Date.now();
-    });
-
-    await test.step("the app's only downtime was the reboot", async () => {
-      const beats = await heartbeats(device);
-      const { gap, at } = maxGap(beats, deviceStart);
-      const updaterEndDevice = deviceStart + run.durationMs / 1000;
-      const rebootWindowS = (appBackAt - run.exitedAt) / 1000;
-      test.info().annotations.push({
-        type: 'downtime',
-        description: `heartbeat gap ${gap}s; updater exit → app back ${rebootWindowS.toFixed(1)}s; reboot to login ${((run.rebootMs ?? 0) / 1000).toFixed(1)}s`,
-      });
-      const beforeReboot = appDowntime(beats, run.deviceTicks, deviceStart, updaterEndDevice - 3);
-      if (beforeReboot.deviceStall > 3)
-        test.info().annotations.push({
-          type: 'device-stall',
-          description: `the whole device was silent for ${beforeReboot.deviceStall}s during the update (its in-RAM ticker too): not counted as app downtime`,
-        });
-      if (beforeReboot.gap > 3)
-        test.info().annotations.push({
-          type: 'app-io-stall',
-          description: `the app's heartbeat (written to resin-data) paused ${beforeReboot.gap}s while the device itself ran on: its writes queued behind the updater's on the same card`,
-        });
-      // Note: an app the updater stopped stays down until the reboot (the supervisor is stopped too),
-      // far longer than this; shorter pauses are the app's own writes waiting for a busy SD card.
-      expect(
-        beforeReboot.gap,
-        `the app kept its heartbeat while the updater stopped the supervisor, pulled and exported (device-wide silences excluded; write stalls up to ${APP_IO_STALL_S}s allowed)`,
-      ).toBeLessThanOrEqual(APP_IO_STALL_S);
-      expect(at ?? 0, 'the largest heartbeat gap starts at the reboot, not during the update').toBeGreaterThanOrEqual(
-        updaterEndDevice - 4,
-      );
-      expect(gap, 'the heartbeat gap is no longer than the reboot').toBeLessThanOrEqual(rebootWindowS + 3);
-    });
-
+    const appBackAt = await expectServicesBack(updated);
+    await expectOnlyRebootDowntime(device, run, deviceStart, appBackAt);
     const verdictStarted = Date.now();
-    await test.step('U-Boot counted the trial boot; rollback-health kept the update', async () => {
-      const trialBoot = rig.console.bootEvents.events.filter((e) => e.kind === 'bootcount').at(-1);
-      expect(trialBoot?.line, 'U-Boot printed bootcount=1 on the first boot of the new OS').toMatch(/bootcount=1\b/);
-      const windowMs = testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
-      await expect
-        .poll(
-          async () => {
-            const s = await device.snapshot();
-            return {
-              upgrade_available: s.bootEnv.upgrade_available,
-              resin_root_part: s.bootEnv.resin_root_part,
-              breadcrumbs: s.stateFiles.filter((f) => f.endsWith('-breadcrumb')),
-            };
-          },
-          {
-            timeout: windowMs + 60_000,
-            intervals: [2000],
-            message: `rollback-health verdict within its ${windowMs / 1000}s window`,
-          },
-        )
-        .toEqual({ upgrade_available: '0', resin_root_part: sparePart, breadcrumbs: [] });
-      expect(
-        await device.exec('test -e /mnt/boot/bootcount.env'),
-        'bootcount.env removed when the trial ended',
-      ).toMatchObject({ exitCode: 1 });
-    });
+    await expectHealthKept(updated);
 
     // The rollback-health window is the device's own work: counted with it, not as harness overhead.
     const timing = pathTiming(wallStarted, start, run, Date.now() - verdictStarted);
     await recordTestData(testInfo, 'timing', timing);
     // Note: bench/run.ts still reads the timing annotation.
     test.info().annotations.push(timingAnnotation(timing));
+  });
+}
+
+/** A device after a 2.x → 2.x update, with what the test knows about it. */
+interface Updated {
+  rig: Rig;
+  device: Device;
+  path: UpgradePath;
+  before: DeviceState;
+  after: DeviceState;
+  spare: string;
+  /** The spare root's partition number, as resinOS_uEnv.txt writes it. */
+  sparePart: string;
+}
+
+async function expectOnNewRoot({ rig, device, path, before, after, spare, sparePart }: Updated) {
+  await test.step('the new OS runs from the other root', async () => {
+    expect(after).toBootFrom(spare);
+    expect(after.osRelease.VERSION, 'os-release of the running OS is the target version').toBe(path.to.version);
+    expect(after.osRelease.MACHINE).toBe(rig.deviceType);
+  });
+
+  await test.step('partition table and labels unchanged', async () => {
+    expect(after).toHaveLayout('2.x');
+    expect(stableState(after).partitions).toEqual(stableState(before).partitions);
+  });
+
+  await test.step('boot environment and breadcrumbs as the updater leaves them', async () => {
+    // Note: what the device says about its boot partition is asked over SSH only to explain a wrong setting.
+    const deviceSays = async () => {
+      const mounts = await device.exec(
+        'grep /mnt /proc/mounts; ls -la /mnt/boot | head; dmesg | grep -i -E "fat|mount" | tail -5',
+      );
+      const boot = rig.console
+        .transcript()
+        .split('\n')
+        .filter((l) => /\[(mounts|supervisor|rcS)\]/.test(l));
+      return `; device says:\n${mounts.stdout}\n${boot.slice(-10).join('\n')}`;
+    };
+    const wrong = after.bootEnv.resin_root_part !== sparePart;
+    expect(after.bootEnv.resin_root_part, `resinOS_uEnv.txt after the update${wrong ? await deviceSays() : ''}`).toBe(
+      sparePart,
+    );
+    expect(after.bootEnv.upgrade_available).toBe('1');
+    expect(after.stateFiles).toEqual(
+      expect.arrayContaining(['rollback-health-breadcrumb', 'rollback-altboot-breadcrumb']),
+    );
+  });
+}
+
+async function expectServicesBack({ rig, device, path }: Updated): Promise<number> {
+  return test.step('the supervisor and the app run again', async () => {
+    const wantSupervisor = path.supervisorUpdate ? path.to.supervisor : path.from.supervisor;
+    const supervisorLine = new RegExp(
+      `^resin_supervisor\\s+\\S+:v${wantSupervisor.replace(/\./g, '\\.')}\\s+running`,
+      'm',
+    );
+    await expect
+      .poll(
+        async () => {
+          const ps = (await device.exec('docker ps')).stdout;
+          return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps)
+            ? 'both running'
+            : `${(await device.exec('docker ps -a; grep -o "supervisorImage[^,]*" /mnt/boot/config.json')).stdout}\nconsole:\n${rig.console
+                .transcript()
+                .split('\n')
+                .filter((l) => /\[(supervisor|engine|rcS)\]/.test(l))
+                .slice(-25)
+                .join('\n')}`;
+        },
+        {
+          timeout: 180_000,
+          intervals: [1000],
+          message: `resin_supervisor v${wantSupervisor} and app running after the reboot`,
+        },
+      )
+      .toBe('both running');
+    const last = Math.max(...(await heartbeats(device)));
+    await expect
+      .poll(async () => Math.max(...(await heartbeats(device))), {
+        timeout: 30_000,
+        message: 'heartbeat advancing after the reboot',
+      })
+      .toBeGreaterThan(last);
+    return Date.now();
+  });
+}
+
+async function expectOnlyRebootDowntime(device: Device, run: HupRun, deviceStart: number, appBackAt: number) {
+  await test.step("the app's only downtime was the reboot", async () => {
+    const beats = await heartbeats(device);
+    const { gap, at } = maxGap(beats, deviceStart);
+    const updaterEndDevice = deviceStart + run.durationMs / 1000;
+    const rebootWindowS = (appBackAt - run.exitedAt) / 1000;
+    test.info().annotations.push({
+      type: 'downtime',
+      description: `heartbeat gap ${gap}s; updater exit → app back ${rebootWindowS.toFixed(1)}s; reboot to login ${((run.rebootMs ?? 0) / 1000).toFixed(1)}s`,
+    });
+    const beforeReboot = appDowntime(beats, run.deviceTicks, deviceStart, updaterEndDevice - 3);
+    if (beforeReboot.deviceStall > 3)
+      test.info().annotations.push({
+        type: 'device-stall',
+        description: `the whole device was silent for ${beforeReboot.deviceStall}s during the update (its in-RAM ticker too): not counted as app downtime`,
+      });
+    if (beforeReboot.gap > 3)
+      test.info().annotations.push({
+        type: 'app-io-stall',
+        description: `the app's heartbeat (written to resin-data) paused ${beforeReboot.gap}s while the device itself ran on: its writes queued behind the updater's on the same card`,
+      });
+    // Note: an app the updater stopped stays down until the reboot (the supervisor is stopped too),
+    // far longer than this; shorter pauses are the app's own writes waiting for a busy SD card.
+    expect(
+      beforeReboot.gap,
+      `the app kept its heartbeat while the updater stopped the supervisor, pulled and exported (device-wide silences excluded; write stalls up to ${APP_IO_STALL_S}s allowed)`,
+    ).toBeLessThanOrEqual(APP_IO_STALL_S);
+    expect(at ?? 0, 'the largest heartbeat gap starts at the reboot, not during the update').toBeGreaterThanOrEqual(
+      updaterEndDevice - 4,
+    );
+    expect(gap, 'the heartbeat gap is no longer than the reboot').toBeLessThanOrEqual(rebootWindowS + 3);
+  });
+}
+
+async function expectHealthKept({ rig, device, sparePart }: Updated) {
+  await test.step('U-Boot counted the trial boot; rollback-health kept the update', async () => {
+    const trialBoot = rig.console.bootEvents.events.filter((e) => e.kind === 'bootcount').at(-1);
+    expect(trialBoot?.line, 'U-Boot printed bootcount=1 on the first boot of the new OS').toMatch(/bootcount=1\b/);
+    const windowMs = testHealthWindow.count * testHealthWindow.timeoutSeconds * 1000;
+    await expect
+      .poll(
+        async () => {
+          const s = await device.snapshot();
+          return {
+            upgrade_available: s.bootEnv.upgrade_available,
+            resin_root_part: s.bootEnv.resin_root_part,
+            breadcrumbs: s.stateFiles.filter((f) => f.endsWith('-breadcrumb')),
+          };
+        },
+        {
+          timeout: windowMs + 60_000,
+          intervals: [2000],
+          message: `rollback-health verdict within its ${windowMs / 1000}s window`,
+        },
+      )
+      .toEqual({ upgrade_available: '0', resin_root_part: sparePart, breadcrumbs: [] });
+    expect(
+      await device.exec('test -e /mnt/boot/bootcount.env'),
+      'bootcount.env removed when the trial ended',
+    ).toMatchObject({ exitCode: 1 });
   });
 }
