@@ -22,6 +22,7 @@ import { rigNames } from '../harness/cli/known.ts';
 import { ensureDocker } from '../harness/setup/docker.ts';
 import { loadPaths1xTo2x, loadPaths2x } from '../harness/updater/paths.ts';
 import type { PathTiming } from '../harness/updater/path-timing.ts';
+import { parseTestData, testDataContentType } from '../harness/report/test-data.ts';
 import { cacheDir } from '../images/lib/cache.ts';
 import { projectRoot } from '../harness/project-root.ts';
 import { median } from './stats.ts';
@@ -105,7 +106,8 @@ interface PlaywrightRun {
     status: string;
     durationMs: number;
     retries: number;
-    annotations: Array<{ type: string; description?: string }>;
+    /** The path timing the test recorded (harness/report/test-data.ts), when it recorded one. */
+    timing?: PathTiming;
   }>;
 }
 
@@ -130,8 +132,12 @@ async function playwright(label: string, args: string[], env: Record<string, str
   type Spec = {
     title: string;
     tests: Array<{
-      results: Array<{ status: string; duration: number; retry: number }>;
-      annotations: Array<{ type: string; description?: string }>;
+      results: Array<{
+        status: string;
+        duration: number;
+        retry: number;
+        attachments?: Array<{ contentType: string; body?: string }>;
+      }>;
     }>;
   };
   type Suite = { specs?: Spec[]; suites?: Suite[] };
@@ -147,7 +153,7 @@ async function playwright(label: string, args: string[], env: Record<string, str
             status: last.status,
             durationMs: t.results.reduce((sum, r) => sum + r.duration, 0),
             retries: t.results.length - 1,
-            annotations: t.annotations,
+            timing: timingRecord(spec.title, last.attachments ?? []),
           });
       }
     }
@@ -155,6 +161,15 @@ async function playwright(label: string, args: string[], env: Record<string, str
   };
   json.suites.forEach(walk);
   return { dir, wallMs, tests };
+}
+
+/** The `timing` record among a result's attachments (base64 in Playwright's JSON report). */
+function timingRecord(
+  title: string,
+  attachments: Array<{ contentType: string; body?: string }>,
+): PathTiming | undefined {
+  const found = attachments.findLast((a) => a.contentType === testDataContentType('timing') && a.body);
+  return found ? parseTestData('timing', Buffer.from(found.body!, 'base64').toString('utf8'), title) : undefined;
 }
 
 /**
@@ -173,7 +188,8 @@ async function onePath(label: string, file: string, title: string) {
       throw new Error(
         `bench: ${label} did not pass (${test?.status ?? 'not run'}); run it alone to see why: npx playwright test ${file} --project=${rigName} -g '${title}'`,
       );
-    const t = JSON.parse(test.annotations.find((a) => a.type === 'timing')!.description!) as PathTiming;
+    const t = test.timing;
+    if (!t) throw new Error(`bench: ${label} passed without a timing record (suites record it with recordTestData)`);
     return {
       wall: test.durationMs,
       overhead: test.durationMs / (t.startMs + t.updaterMs + t.rebootMs + (t.verdictMs ?? 0)),

@@ -8,7 +8,6 @@
 import {
   test,
   pathTiming,
-  timingAnnotation,
   expect,
   loadPaths1xTo2x,
   runUpdate,
@@ -96,8 +95,6 @@ async function migrate(opts: {
   // The first 2.x boot pulling the supervisor and the app is the device's own work, not overhead.
   const timing = pathTiming(wallStarted, start, run, Date.now() - firstBootWorkStarted);
   await recordTestData(testInfo, 'timing', timing);
-  // Note: bench/run.ts still reads the timing annotation.
-  testInfo.annotations.push(timingAnnotation(timing));
 }
 
 for (const path of paths) {

@@ -9,7 +9,6 @@
 import {
   test,
   pathTiming,
-  timingAnnotation,
   expect,
   loadPaths1x,
   runUpdate,
@@ -112,8 +111,6 @@ for (const path of paths) {
       // The services coming up after the reboot are the device's own work, not harness overhead.
       const timing = pathTiming(wallStarted, source.started, run, Date.now() - servicesStarted);
       await recordTestData(testInfo, 'timing', timing);
-      // Note: bench/run.ts still reads the timing annotation.
-      testInfo.annotations.push(timingAnnotation(timing));
       await expectSecondRunChangesNothing(scenario, path, testInfo);
     },
   );

@@ -8,7 +8,6 @@
 import {
   test,
   pathTiming,
-  timingAnnotation,
   expect,
   loadPaths2x,
   runUpdate,
@@ -87,8 +86,6 @@ for (const path of paths) {
     // The rollback-health window is the device's own work: counted with it, not as harness overhead.
     const timing = pathTiming(wallStarted, start, run, Date.now() - verdictStarted);
     await recordTestData(testInfo, 'timing', timing);
-    // Note: bench/run.ts still reads the timing annotation.
-    test.info().annotations.push(timingAnnotation(timing));
   });
 }
 

@@ -24,4 +24,4 @@ export {
   type PathClass,
 } from './paths.ts';
 export { updaterScript } from './script.ts';
-export { pathTiming, timingAnnotation, type PathTiming } from './path-timing.ts';
+export { pathTiming, type PathTiming } from './path-timing.ts';

@@ -50,10 +50,3 @@ export function pathTiming(wallStarted: number, start: StartTimes, run: HupRun, 
     phases,
   };
 }
-
-/**
- * The `timing` annotation (one JSON object) of the suites that do not record it yet.
- * @deprecated record it: `recordTestData(testInfo, 'timing', pathTiming(…))`; kept while suites/hup-1x.spec.ts
- * and bench/run.ts still use the annotation.
- */
-export const timingAnnotation = (t: PathTiming) => ({ type: 'timing', description: JSON.stringify(t) });
