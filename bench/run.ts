@@ -8,8 +8,8 @@
 //   - with --matrix: the `npm run hil` matrix (or a subset: rigs, suites, a title grep) at 1 and at 2
 //     workers, run in back-to-back pairs, with their ratio and the flaky and failed counts. The full
 //     matrix takes hours on a 2-core host: opt-in.
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,13 +21,11 @@ import { loadRigConfig } from '../harness/rig/rig-config.ts';
 import { rigNames } from '../harness/cli/known.ts';
 import { ensureDocker } from '../harness/setup/docker.ts';
 import { loadPaths1xTo2x, loadPaths2x } from '../harness/updater/paths.ts';
-import type { PathTiming } from '../harness/updater/path-timing.ts';
-import { parseTestData, testDataContentType } from '../harness/report/test-data.ts';
 import { cacheDir } from '../images/lib/cache.ts';
 import { projectRoot } from '../harness/project-root.ts';
 import { median } from './stats.ts';
-import { newResultsFolder } from '../harness/report/results-folder.ts';
 import { writeSection, type Section } from './results-file.ts';
+import { playwright } from './playwright-run.ts';
 import { option, options } from './argv.ts';
 
 const runs = Number(option('--runs') ?? 3);
@@ -95,81 +93,6 @@ async function bootAndReset() {
       '×',
     );
   } else console.log(`${rigName}: no login snapshots on this rig (it always boots)`);
-}
-
-interface PlaywrightRun {
-  /** Its results folder. */
-  dir: string;
-  wallMs: number;
-  tests: Array<{
-    title: string;
-    status: string;
-    durationMs: number;
-    retries: number;
-    /** The path timing the test recorded (harness/report/test-data.ts), when it recorded one. */
-    timing?: PathTiming;
-  }>;
-}
-
-/**
- * Runs Playwright with a JSON report; the test outcomes, durations and annotations. Each run keeps
- * its results folder (results/<time>-bench-<label>: consoles, updater logs, summary.json), so a
- * flaky or failed test in a benchmark has its evidence, and `bench:matrix-estimate` its duration.
- */
-async function playwright(label: string, args: string[], env: Record<string, string> = {}): Promise<PlaywrightRun> {
-  const dir = newResultsFolder(`bench-${label}`);
-  const report = path.join(dir, 'report.json');
-  const started = Date.now();
-  await new Promise<void>((resolve) => {
-    const child = spawn('npx', ['playwright', 'test', ...args], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, ...env, HUPBENCH_JSON_REPORT: report, HUPBENCH_RESULTS: dir },
-    });
-    child.on('exit', () => resolve());
-  });
-  const wallMs = Date.now() - started;
-  type Spec = {
-    title: string;
-    tests: Array<{
-      results: Array<{
-        status: string;
-        duration: number;
-        retry: number;
-        attachments?: Array<{ contentType: string; body?: string }>;
-      }>;
-    }>;
-  };
-  type Suite = { specs?: Spec[]; suites?: Suite[] };
-  const json = JSON.parse(await readFile(report, 'utf8')) as { suites: Suite[] };
-  const tests: PlaywrightRun['tests'] = [];
-  const walk = (s: Suite) => {
-    for (const spec of s.specs ?? []) {
-      for (const t of spec.tests) {
-        const last = t.results.at(-1);
-        if (last)
-          tests.push({
-            title: spec.title,
-            status: last.status,
-            durationMs: t.results.reduce((sum, r) => sum + r.duration, 0),
-            retries: t.results.length - 1,
-            timing: timingRecord(spec.title, last.attachments ?? []),
-          });
-      }
-    }
-    for (const child of s.suites ?? []) walk(child);
-  };
-  json.suites.forEach(walk);
-  return { dir, wallMs, tests };
-}
-
-/** The `timing` record among a result's attachments (base64 in Playwright's JSON report). */
-function timingRecord(
-  title: string,
-  attachments: Array<{ contentType: string; body?: string }>,
-): PathTiming | undefined {
-  const found = attachments.findLast((a) => a.contentType === testDataContentType('timing') && a.body);
-  return found ? parseTestData('timing', Buffer.from(found.body!, 'base64').toString('utf8'), title) : undefined;
 }
 
 /**

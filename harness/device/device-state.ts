@@ -50,6 +50,7 @@ export const snapshotScript = [
   "echo '=== cmdline'; cat /proc/cmdline",
   "echo '=== mounts'; cat /proc/mounts",
   "echo '=== blkid'; blkid",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
   'echo \'=== partitions\'; for p in /sys/class/block/*; do [ -f $p/partition ] && echo "${p##*/} $(cat $p/partition) $(cat $p/start) $(cat $p/size)"; done',
   "echo '=== os-release'; cat /etc/os-release",
   "echo '=== boot-env'; cat /mnt/boot/resinOS_uEnv.txt 2>/dev/null",
@@ -149,8 +150,10 @@ function splitSections(output: string): Map<string, string[]> {
   let current: string[] | undefined;
   for (const line of output.split('\n')) {
     const header = line.match(/^=== (\S+)$/);
-    if (header) sections.set(header[1]!, (current = []));
-    else if (current && line.trim()) current.push(line.trimEnd());
+    if (header) {
+      current = [];
+      sections.set(header[1]!, current);
+    } else if (current && line.trim()) current.push(line.trimEnd());
   }
   return sections;
 }
