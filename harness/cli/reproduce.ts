@@ -84,7 +84,7 @@ async function play(ctx: ScenarioContext, fault: PlannedFault, source: BootedSou
     }
     case 'phase-cut': {
       const { row } = fault;
-      p.log(`FAULT: power cut ${row.afterMs ? `${row.afterMs} ms into` : 'as the updater enters'} ${row.phase}`);
+      p.log(`fault armed: the power goes ${row.afterMs ? `${row.afterMs} ms into` : 'as the updater enters'} ${row.phase}`);
       const cut = await judgePowerCut(ctx, source, row);
       if (!cut.run.injected)
         return { run: cut.run, judgement: { ok: false, line: `the updater never entered ${row.phase}: no cut` } };
@@ -96,14 +96,14 @@ async function play(ctx: ScenarioContext, fault: PlannedFault, source: BootedSou
       return { run: cut.rerun ?? cut.run, judgement: { ok, line } };
     }
     case 'outage': {
-      p.log(`FAULT: ${fault.fault.name} from ${fault.at.afterMs} ms into ${fault.at.phase}`);
+      p.log(`fault armed: ${fault.fault.name} from ${fault.at.afterMs} ms into ${fault.at.phase}`);
       const run = await updateThroughOutage(ctx, upgrade, fault.fault, { at: fault.at, outageMs: fault.outageMs });
       await ctx.board.toSsh();
       const what = `${fault.fault.name} in ${fault.at.phase}`;
       return { run, judgement: judgeUpdatedOrRefused(source, run, await settledDevice(ctx, source), what) };
     }
     case 'throttle': {
-      p.log(`FAULT: ${fault.fault.name}: ${fault.fault.kbitPerSecond} kbit/s for the whole run`);
+      p.log(`fault: ${fault.fault.name}, ${fault.fault.kbitPerSecond} kbit/s for the whole run`);
       const t = await updateThroughThrottle(ctx, upgrade, fault.fault);
       const judged = judgeUpdated(source, t.run, await settledDevice(ctx, source));
       const within = t.served.blobs <= t.budget;
@@ -120,7 +120,7 @@ async function play(ctx: ScenarioContext, fault: PlannedFault, source: BootedSou
             line: `the updater failed before the fault: exit ${run.exitCode} ${run.error ?? ''}`,
           },
         };
-      p.log(`FAULT: ${fault.fault.name}; the rollback must come from ${fault.fault.caughtBy}`);
+      p.log(`fault: ${fault.fault.name} on the new OS; the rollback must come from ${fault.fault.caughtBy}`);
       const result = await breakNewOsAndFollowRollback(ctx, fault.fault, source.before);
       return { run, judgement: judgeRollback(fault.fault, source, result, await settledDevice(ctx, source)) };
     }
