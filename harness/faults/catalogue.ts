@@ -32,12 +32,6 @@ export const newOsFaults: Readonly<Record<string, NewOsFault>> = Object.fromEntr
   newOsFaultList.map((f) => [f.name, f]),
 );
 
-/**
- * @deprecated the new-OS faults only, under their old name: use `newOsFaults` (or `faultCatalogue` for
- * every fault). Kept while suites/rollback.spec.ts moves over.
- */
-export const faults = newOsFaults;
-
 /** A fault by name; an unknown name is an error that lists the known ones. */
 export function findFault(name: string): Fault {
   const fault = faultCatalogue.find((f) => f.name === name);

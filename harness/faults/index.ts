@@ -19,7 +19,6 @@ export {
   faultsOfKind,
   findFault,
   newOsFaults,
-  faults,
   strikesAtPhase,
 } from './catalogue.ts';
 export { powerCut, powerCutTitle } from './power-cut.ts';
