@@ -18,6 +18,9 @@ export interface ListedTest {
   title: string;
 }
 
+/** Beside each shard's list: the whole selection in run order (what the merged rows are put in). */
+export const selectionListName = 'selection.tests.txt';
+
 export const testKey = (t: ListedTest) => `[${t.project}] › ${t.file} › ${t.title}`;
 
 interface JsonSuite {
@@ -27,15 +30,19 @@ interface JsonSuite {
   suites?: JsonSuite[];
 }
 
-/** The tests a selection would run, from Playwright's JSON list (no test runs). */
-export async function listTests(args: string[]): Promise<ListedTest[]> {
+/**
+ * The tests a selection would run, from Playwright's JSON list (no test runs). `env` is the
+ * environment the run itself gets: the tier (HUPBENCH_TIER) and the rigs (HUPBENCH_RIGS) decide
+ * what the config selects, so a plan listed without them is not the run's (a gate's full tier).
+ */
+export async function listTests(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ListedTest[]> {
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(
       path.join(projectRoot, 'node_modules/.bin/playwright'),
       ['test', '--list', '--reporter=json', ...args],
       {
         cwd: projectRoot,
-        env: { ...process.env, HUPBENCH_RESULTS: path.join(projectRoot, '.cache/list-run') },
+        env: { ...env, HUPBENCH_RESULTS: path.join(projectRoot, '.cache/list-run') },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
@@ -93,15 +100,25 @@ export function balanceShards(tests: ListedTest[], total: number, durations: Rec
   return shards.map((s) => s.tests);
 }
 
-/** Writes shard `index` of `total` (1-based) of the selection as a `--test-list` file; returns its path and load. */
+/**
+ * Writes shard `index` of `total` (1-based) of the selection as a `--test-list` file; returns its path
+ * and load. `env`: the environment the shard's run gets (what the selection is listed under).
+ */
 export async function writeShardList(
   args: string[],
   index: number,
   total: number,
   outFile: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ file: string; tests: number; estimatedMs: number }> {
   const durations = recordedDurations();
-  const shard = balanceShards(await listTests(args), total, durations)[index - 1] ?? [];
+  const selection = await listTests(args, env);
+  const shard = balanceShards(selection, total, durations)[index - 1] ?? [];
+  // The whole selection in the order one run has it: `hupbench merge` puts the merged rows in it.
+  await writeFile(
+    path.join(path.dirname(outFile), selectionListName),
+    `# the selection of all ${total} shards, in the order of one unsharded run\n${selection.map(testKey).join('\n')}\n`,
+  );
   await writeFile(
     outFile,
     `# shard ${index} of ${total}, balanced by ${path.relative(projectRoot, durationsFile)}\n${shard.map(testKey).join('\n')}\n`,

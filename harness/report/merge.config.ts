@@ -14,6 +14,10 @@ export default defineConfig({
   reporter: [
     ['junit', { outputFile: path.join(out, 'junit.xml') }],
     [path.join(import.meta.dirname, 'allure-merge-reporter.ts'), { resultsDir: path.join(out, 'allure-results') }],
-    [path.join(import.meta.dirname, 'summary-reporter.ts'), { outputDir: out }],
+    [
+      path.join(import.meta.dirname, 'summary-reporter.ts'),
+      // The selection in one run's order, from the shards (`hupbench merge` names it): rows as one run has them.
+      { outputDir: out, orderFile: process.env.HUPBENCH_MERGE_ORDER || undefined },
+    ],
   ],
 });

@@ -6,7 +6,7 @@
 // tests made, whichever worker or shard ran them (it also runs under `playwright merge-reports`).
 // A record that does not read is said, in the output and in summary.md, not left out silently.
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { countVerdicts, summaryLine, summaryRow, summaryTable, type RunSummary } from './run-summary.ts';
 import { runTables, type RunTable } from './run-tables.ts';
@@ -14,15 +14,22 @@ import { runTables, type RunTable } from './run-tables.ts';
 export default class SummaryReporter implements Reporter {
   private tests = new Map<string, TestCase>();
   private order: TestCase[] = [];
-  private startedAt = new Date();
   private readonly outputDir?: string;
+  private readonly orderFile?: string;
 
-  constructor(options: { outputDir?: string } = {}) {
+  /**
+   * `orderFile` (under `hupbench merge`): the whole selection in the order one run lists it
+   * (shard-plan.ts writes it beside each shard's list). merge-reports gives the tests shard by
+   * shard; the rows and tables then come in the order of one unsharded run.
+   */
+  constructor(options: { outputDir?: string; orderFile?: string } = {}) {
     this.outputDir = options.outputDir;
+    this.orderFile = options.orderFile;
   }
 
-  onBegin(_config: FullConfig, suite: Suite): void {
+  onBegin(config: FullConfig, suite: Suite): void {
     this.order = suite.allTests();
+    if (this.orderFile) this.order = inListedOrder(this.order, config.rootDir, readFileSync(this.orderFile, 'utf8'));
   }
 
   onTestEnd(test: TestCase, _result: TestResult): void {
@@ -40,7 +47,8 @@ export default class SummaryReporter implements Reporter {
     const counts = countVerdicts(rows);
     const hil = rows.filter((r) => r.project !== 'unit');
     const summary: RunSummary = {
-      startedAt: this.startedAt.toISOString(),
+      // Note: the run's own start; under merge-reports, the first shard's (not the merge's).
+      startedAt: result.startTime.toISOString(),
       durationMs: result.duration,
       rows,
       ...counts,
@@ -86,4 +94,21 @@ export default class SummaryReporter implements Reporter {
   printsToStdio(): boolean {
     return true;
   }
+}
+
+/**
+ * The tests in the order of a `--test-list` file (`[project] › file › title`, file relative to the
+ * root dir, as shard-plan.ts writes it); tests it does not name keep their order, after those it does.
+ */
+export function inListedOrder(tests: TestCase[], rootDir: string, list: string): TestCase[] {
+  const rank = new Map(
+    list
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'))
+      .map((l, i) => [l, i] as const),
+  );
+  const key = (t: TestCase) =>
+    `[${t.parent.project()?.name ?? ''}] › ${path.relative(rootDir, t.location.file)} › ${t.title}`;
+  const ranked = tests.map((t, i) => ({ t, r: rank.get(key(t)) ?? rank.size + i }));
+  return ranked.sort((a, b) => a.r - b.r).map((x) => x.t);
 }
