@@ -4,7 +4,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type Act, collect, count, examples } from './command-kit.ts';
 import { gate } from './gate.ts';
 import { gateCategories, type GateCategoryName } from './gate-plan.ts';
-import { faultNames, phaseFaults } from './known.ts';
+import { faultCatalogue } from '../faults/index.ts';
+import { faultNames, faultUsage, phaseFaults } from './known.ts';
 import { merge } from './merge-command.ts';
 import { reproduce } from './reproduce.ts';
 import { nightly, report } from './run-commands.ts';
@@ -44,12 +45,14 @@ function defineRun(cli: Command, act: Act): void {
         'hupbench run --rig qemu-raspberrypi3 --from 2.0.0+rev2 --to 2.12.3+rev1 --fault power-cut --at switch-boot',
         'hupbench run --rig qemu-beaglebone-black --from 2.0.0+rev2 --to 2.9.7+rev1 --fault network-down --at pull --outage 60',
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault broken-engine',
+        'hupbench run --rig qemu-beaglebone-black --from 1.30.1 --to 2.12.3+rev1',
+        'hupbench run --rig qemu-beaglebone-black --from 1.26.0 --to 1.30.1 --fault power-cut --at export',
       ) +
-        `\nPhase faults: ${Object.entries(phaseFaults)
-          .map(([n, d]) => `\n  ${n}: ${d}`)
+        `\nFaults (harness/faults/), by kind:\n${faultCatalogue
+          .map((f) => `  ${f.name} [${f.kind}]: ${faultUsage(f)}`)
           .join(
-            '',
-          )}\nThe other faults break the new OS before its first boot (the rollback must catch them).\nEvidence goes to results/<time>-run-…/ (results/latest): serial console whole and per boot, updater.log, phases, bandwidth, DeviceState before/after, phase-timeline.html, verdict.md.\n`,
+            '\n',
+          )}\nEvidence goes to results/<time>-run-…/ (results/latest): serial console whole and per boot, board-steps.json, updater.log, phases, bandwidth, DeviceState before/after, phase-timeline.html, verdict.md.\n`,
     )
     .action(act((opts) => reproduce(opts)));
 }

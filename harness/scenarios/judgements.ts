@@ -3,7 +3,7 @@
 // The suites assert the same facts one by one, with their own messages.
 import type { DeviceState } from '../device/device-state.ts';
 import { dataChecksums } from '../device/user-data.ts';
-import type { NewOsFault } from '../faults/catalogue.ts';
+import type { NewOsFault } from '../faults/types.ts';
 import type { HupRun } from '../updater/runner.ts';
 import type { ScenarioContext } from './context.ts';
 import type { RollbackResult } from './rollback.ts';

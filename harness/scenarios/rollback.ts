@@ -12,7 +12,7 @@ import type { BootEvent } from '../console/boot-events.ts';
 import type { DeviceState } from '../device/device-state.ts';
 import { testHealthWindow } from '../device/health-window.ts';
 import { InfraError } from '../errors.ts';
-import type { NewOsFault, RollbackMechanism } from '../faults/catalogue.ts';
+import type { NewOsFault, RollbackMechanism } from '../faults/types.ts';
 import { type RollbackVerdict, rollbackVerdict } from '../faults/rollback-verdict.ts';
 import type { ScenarioContext } from './context.ts';
 
