@@ -1,179 +1,137 @@
-// `npm run bench:matrix-estimate [-- --results DIR]… [--out F]`: what one `npm run hil` pass costs on
-// this host, from the runs already recorded (the summary.json, or a benchmark's report.json, of every
-// run folder under each DIR, default results/). Each test of the current matrix (`playwright test --list`) counts with the median
-// duration of its recorded passes on its rig; one that never passed there, with its median on the rig
-// with the most records times how much slower its rig is; failing that, with the median of its suite
-// file on its rig. The table says how many tests each way covers. Written to the estimate section of bench/results.md. The sum is a
-// pass at 1 worker without the per-worker start-up; how 2 workers change it is what `npm run bench --
-// --matrix` measures on a subset. Recorded runs saw different host loads: this is an estimate.
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+// `npm run bench:matrix-estimate [-- --results DIR]… [--tier nightly|full]… [--contention X] [--save] [--out F]`:
+// what one pass of the matrix costs on this host, per tier (the nightly's default tier, and `--full`
+// as a release gate runs it), at 1 and at 2 workers, from the runs already recorded: the summary.json
+// (or a benchmark's report.json) of every run folder under each DIR (default results/), and the
+// committed bench/test-durations.json. Each test counts with the median of its recorded passes on its
+// rig; one that never passed there, with its median on the rig with the most records times how much
+// slower its rig is (from the tests both ran, or the recorded ratio below when they share none);
+// failing that, with the median of its suite file on its rig. 2 workers: the tests scheduled longest
+// first on 2 workers and the rigs' instances (bench/schedule.ts), each stretched by the contention
+// of two boards on two cores. `--save` writes the medians to bench/test-durations.json (the shards
+// are balanced by it too). Recorded runs saw different host loads: this is an estimate.
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { rigNames } from '../harness/cli/known.ts';
+import { writeFile } from 'node:fs/promises';
+import { durationsFile } from '../harness/cli/shard-plan.ts';
+import type { TierName } from '../harness/matrix/tiers.ts';
 import { projectRoot } from '../harness/project-root.ts';
-import { median } from './stats.ts';
-import { writeSection } from './results-file.ts';
+import { loadRigConfig } from '../harness/rig/rig-config.ts';
 import { option, options } from './argv.ts';
+import { listMatrix, type MatrixTest, passKey, recordedPasses } from './recorded-runs.ts';
+import { writeSection } from './results-file.ts';
+import { scheduleMs } from './schedule.ts';
+import { median } from './stats.ts';
 
 const roots = options('--results').length ? options('--results') : [path.join(projectRoot, 'results')];
 const out = option('--out') ?? path.join(projectRoot, 'bench', 'results.md');
+const tierNames = (options('--tier').length ? options('--tier') : ['nightly', 'full']) as TierName[];
+/**
+ * Two boards on two cores each run slower than one alone: measured (bench/results.md, "The hil matrix
+ * at 1 and at 2 workers") a 14-test BeagleBone subset took 0.59× at 2 workers, where a perfect split
+ * over its two instances gives 0.50×: 1.18.
+ */
+const contention = Number(option('--contention') ?? 1.18);
+/**
+ * How much slower a rig is than the BeagleBone when the records share no test: the ratios of the
+ * last estimate that had both (2026-11-27, summed durations of the tests both rigs ran: the Pi over
+ * 18 tests, the virtual bench over 3).
+ */
+const recordedScale: Record<string, number> = { 'qemu-raspberrypi3': 2.65, 'virtual-bench-beaglebone-black': 1.79 };
 const started = new Date();
 
-interface MatrixTest {
-  rig: string;
-  file: string;
-  title: string;
-}
-interface SummaryRow {
-  project: string;
-  title: string;
-  file: string;
-  verdict: { result: string };
-  durationMs: number;
-}
-
-/** Every HIL test of `npm run hil`, as Playwright lists it. */
-async function listMatrix(): Promise<MatrixTest[]> {
-  const projects = (await rigNames()).map((r) => `--project=${r}`);
-  const { stdout } = await promisify(execFile)(
-    'npx',
-    ['playwright', 'test', '--list', '--reporter=json', ...projects],
-    {
-      cwd: projectRoot,
-      maxBuffer: 64 * 2 ** 20,
-      env: { ...process.env, HUPBENCH_RESULTS: path.join(projectRoot, 'results', 'list') },
-    },
-  );
-  type Suite = {
-    file?: string;
-    specs?: Array<{ title: string; file: string; tests: Array<{ projectName: string }> }>;
-    suites?: Suite[];
-  };
-  const tests: MatrixTest[] = [];
-  const walk = (s: Suite) => {
-    for (const spec of s.specs ?? [])
-      for (const t of spec.tests) tests.push({ rig: t.projectName, file: path.basename(spec.file), title: spec.title });
-    s.suites?.forEach(walk);
-  };
-  (JSON.parse(stdout) as { suites: Suite[] }).suites.forEach(walk);
-  return tests;
-}
-
-/**
- * The passed durations per rig and test title, from every run folder under the roots: its
- * summary.json, or else the Playwright JSON report a benchmark run leaves (report.json).
- */
-async function recordedPasses(): Promise<Map<string, number[]>> {
-  const passes = new Map<string, number[]>();
-  const add = (project: string, title: string, ms: number) =>
-    passes.set(`${project}\t${title}`, [...(passes.get(`${project}\t${title}`) ?? []), ms]);
-  const folders = new Set(
-    roots.flatMap((root) => [root, ...(existsSync(root) ? readdirSync(root).map((d) => path.join(root, d)) : [])]),
-  );
-  for (const dir of folders) {
-    if (existsSync(path.join(dir, 'summary.json'))) {
-      const { rows } = JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8')) as { rows?: SummaryRow[] };
-      for (const row of rows ?? []) if (row.verdict.result === 'passed') add(row.project, row.title, row.durationMs);
-    } else if (existsSync(path.join(dir, 'report.json'))) {
-      type Suite = {
-        specs?: Array<{
-          title: string;
-          tests: Array<{ projectName: string; results: Array<{ status: string; duration: number }> }>;
-        }>;
-        suites?: Suite[];
-      };
-      const walk = (s: Suite) => {
-        for (const spec of s.specs ?? [])
-          for (const t of spec.tests) {
-            const last = t.results.at(-1);
-            if (last?.status === 'passed' && t.results.length === 1) add(t.projectName, spec.title, last.duration);
-          }
-        s.suites?.forEach(walk);
-      };
-      (
-        (JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as { suites?: Suite[] }).suites ?? []
-      ).forEach(walk);
-    }
-  }
-  return passes;
-}
-
-const matrix = (await listMatrix()).filter((t) => t.file.endsWith('.spec.ts'));
-const passes = await recordedPasses();
+const passes = await recordedPasses(roots);
 const recorded = (rig: string, title: string) => {
-  const p = passes.get(`${rig}\t${title}`);
+  const p = passes.get(passKey(rig, title));
   return p ? median(p) : undefined;
 };
-const rigs = [...new Set(matrix.map((t) => t.rig))];
-// The rig with the most recorded tests is the yardstick for a test another rig never ran.
-const reference = rigs
-  .map((rig) => ({ rig, n: matrix.filter((t) => t.rig === rig && recorded(rig, t.title) !== undefined).length }))
-  .sort((a, b) => b.n - a.n)[0]!.rig;
 
-/**
- * How much slower a rig is than the reference: the ratio of the summed medians over the tests both
- * have passed (a sum, so that the long tests the estimate is about weigh most; short tests that are
- * mostly boot time would overstate it).
- */
-function slowdown(rig: string): { ratio: number; over: number } | undefined {
-  const both = matrix
-    .filter((t) => t.rig === rig)
-    .flatMap((t) => {
-      const mine = recorded(rig, t.title);
-      const ref = recorded(reference, t.title);
-      return mine !== undefined && ref !== undefined ? [[mine, ref] as const] : [];
-    });
-  if (!both.length) return undefined;
-  return { ratio: both.reduce((s, [m]) => s + m, 0) / both.reduce((s, [, r]) => s + r, 0), over: both.length };
+type Source = 'own' | 'scaled' | 'suite' | 'unknown';
+
+/** A test's estimated duration and where it came from. */
+function estimate(t: MatrixTest, tests: MatrixTest[], reference: string): { ms: number; source: Source } {
+  const own = recorded(t.rig, t.title);
+  if (own !== undefined) return { ms: own, source: 'own' };
+  const ref = recorded(reference, t.title);
+  const scale = t.rig === reference ? undefined : slowdown(t.rig, tests, reference);
+  if (ref !== undefined && scale) return { ms: ref * scale, source: 'scaled' };
+  const suite = tests.flatMap((u) => (u.rig === t.rig && u.file === t.file ? [recorded(t.rig, u.title)] : []));
+  const known = suite.filter((x): x is number => x !== undefined);
+  if (known.length) return { ms: median(known), source: 'suite' };
+  const refSuite = tests.flatMap((u) =>
+    u.rig === reference && u.file === t.file ? [recorded(reference, u.title)] : [],
+  );
+  const refKnown = refSuite.filter((x): x is number => x !== undefined);
+  if (refKnown.length && scale) return { ms: median(refKnown) * scale, source: 'scaled' };
+  return { ms: 0, source: 'unknown' };
 }
 
-const minutes = (ms: number) => `${(ms / 60_000).toFixed(0)} min (${(ms / 3_600_000).toFixed(1)} h)`;
+/** The rig's durations over the reference's, summed over the tests both passed; else the recorded ratio. */
+function slowdown(rig: string, tests: MatrixTest[], reference: string): number | undefined {
+  const both = tests.flatMap((t) => {
+    if (t.rig !== rig) return [];
+    const [mine, ref] = [recorded(rig, t.title), recorded(reference, t.title)];
+    return mine !== undefined && ref !== undefined ? [[mine, ref] as const] : [];
+  });
+  if (both.length >= 3) return both.reduce((s, [m]) => s + m, 0) / both.reduce((s, [, r]) => s + r, 0);
+  return recordedScale[rig];
+}
+
+const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
 const body = [
-  `| rig | tests | recorded here | scaled from ${reference} | from their suite | unknown | one pass at 1 worker |`,
-  '|---|---|---|---|---|---|---|',
+  '| tier | rig | tests | recorded | scaled | from their suite | unknown | 1 worker |',
+  '|---|---|---|---|---|---|---|---|',
 ];
-let totalMs = 0;
-for (const rig of rigs) {
-  const tests = matrix.filter((t) => t.rig === rig);
-  const scale = rig === reference ? undefined : slowdown(rig);
-  const count = { own: 0, scaled: 0, suite: 0, unknown: 0 };
-  let ms = 0;
-  for (const t of tests) {
-    const own = recorded(rig, t.title);
-    const ref = scale && recorded(reference, t.title);
-    const suite = tests.flatMap((u) =>
-      u.file === t.file && recorded(rig, u.title) !== undefined ? [recorded(rig, u.title)!] : [],
+const totals: string[] = [];
+for (const tier of tierNames) {
+  const tests = await listMatrix(tier);
+  const rigs = [...new Set(tests.map((t) => t.rig))];
+  const reference = rigs
+    .map((rig) => ({ rig, n: tests.filter((t) => t.rig === rig && recorded(rig, t.title) !== undefined).length }))
+    .sort((a, b) => b.n - a.n)[0]!.rig;
+  const timed = tests.map((t) => ({ ...t, ...estimate(t, tests, reference) }));
+  for (const rig of rigs) {
+    const mine = timed.filter((t) => t.rig === rig);
+    const n = (s: Source) => mine.filter((t) => t.source === s).length;
+    const ms = mine.reduce((s, t) => s + t.ms, 0);
+    body.push(
+      `| ${tier} | ${rig} | ${mine.length} | ${n('own')} | ${n('scaled')} | ${n('suite')} | ${n('unknown')} | ${hours(ms)} |`,
     );
-    if (own !== undefined) {
-      count.own++;
-      ms += own;
-    } else if (ref !== undefined && scale) {
-      count.scaled++;
-      ms += ref * scale.ratio;
-    } else if (suite.length) {
-      count.suite++;
-      ms += median(suite);
-    } else {
-      count.unknown++;
+    for (const t of mine.filter((x) => x.source === 'unknown'))
       console.log(`  no record: [${rig}] ${t.file} › ${t.title}`);
-    }
   }
-  totalMs += ms;
-  const factor = scale ? ` (×${scale.ratio.toFixed(2)}: summed over the ${scale.over} tests both ran)` : '';
-  body.push(
-    `| ${rig} | ${tests.length} | ${count.own} | ${count.scaled}${count.scaled ? factor : ''} | ${count.suite} | ${count.unknown} | ${minutes(ms)}${count.unknown ? ', without the unknown tests' : ''} |`,
+  const instances = Object.fromEntries(
+    await Promise.all(rigs.map(async (r) => [r, (await loadRigConfig(r)).instances ?? 1] as const)),
   );
-  console.log(
-    `${rig}: ${tests.length} tests; ${count.own} recorded, ${count.scaled} scaled${factor}, ${count.suite} from their suite, ${count.unknown} unknown: ${minutes(ms)}`,
-  );
+  const one = timed.reduce((s, t) => s + t.ms, 0);
+  const two = scheduleMs(timed, 2, instances, contention);
+  const line = `${tier}: ${timed.length} tests, ${hours(one)} at 1 worker, ${hours(two)} at 2 workers`;
+  totals.push(`| ${tier} | all | ${timed.length} | | | | | ${hours(one)}; **${hours(two)} at 2 workers** |`);
+  console.log(line);
 }
-body.push(`| all | ${matrix.length} | | | | | ${minutes(totalMs)} |`);
+body.push(...totals);
 body.push(
   '',
-  `From ${passes.size} tests with recorded passes in ${roots.join(', ')}. A test counts with the median of its passes on the rig; one that never passed on a rig, with its median on ${reference} times how much slower that rig is (the ratio of the summed durations of the tests both ran); failing that, with the median of its suite file on the rig. The runs were recorded at different host loads (often two to four boards at once), so this is an estimate of one pass, not a measurement.`,
+  `From ${passes.size} tests with recorded passes in ${roots.join(', ')} and ${path.relative(projectRoot, durationsFile)}. A test counts with the median of its passes on its rig; one that never passed on a rig, with the reference rig's median times how much slower that rig is (from the tests both ran, or the last recorded ratio: ${Object.entries(
+    recordedScale,
+  )
+    .map(([r, x]) => `${r} ×${x}`)
+    .join(
+      ', ',
+    )}); failing that, with the median of its suite file. 2 workers: longest first onto 2 workers and each rig's instances, every test ×${contention} for two boards on two cores. The runs were recorded at different host loads: an estimate, not a measurement.`,
 );
-console.log(`the whole matrix at 1 worker: about ${minutes(totalMs)}`);
 await writeSection(out, 'estimate', started, body);
 console.log(`written to ${path.relative(projectRoot, out)}`);
+if (process.argv.includes('--save')) await saveDurations();
+
+/** The medians of the recorded passes as bench/test-durations.json, for the next estimate and the shards. */
+async function saveDurations(): Promise<void> {
+  const all = await listMatrix('full');
+  const durationsMs: Record<string, number> = {};
+  for (const t of all) {
+    const ms = recorded(t.rig, t.title);
+    if (ms !== undefined) durationsMs[`[${t.rig}] › ${t.file} › ${t.title}`] = Math.round(ms);
+  }
+  await writeFile(durationsFile, `${JSON.stringify({ durationsMs }, null, 2)}\n`);
+  console.log(
+    `${Object.keys(durationsMs).length} test durations written to ${path.relative(projectRoot, durationsFile)}`,
+  );
+}
