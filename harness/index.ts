@@ -44,3 +44,4 @@ export { BoardStrategy, type BoardStep, type BoardState, type ConsoleMark } from
 export * from './scenarios/index.ts';
 // Typed records the reporters build their tables from (path, bandwidth, timing, data limits).
 export { recordTestData, pathRecord } from './report/test-data.ts';
+export { expectHealthKeepsUpdate } from './assertions/health-verdict.ts';
