@@ -16,6 +16,17 @@ export interface BoardStep {
   status: 'passed' | 'failed';
   /** The first line of the error of a failed step. */
   error?: string;
+  /**
+   * What the console showed during the step, as parsed boot events (`bootloader`, `bootcount=2`,
+   * `panic`, `login`…): how many boots it went through and what each said, in order.
+   */
+  console?: { boots: number; events: string[] };
+}
+
+/** Reads the console's boot events around a step (the board's strategy provides it). */
+export interface ConsoleWatch {
+  mark(): unknown;
+  since(mark: unknown): { boots: number; events: string[] };
 }
 
 export class StepLog {
@@ -23,7 +34,10 @@ export class StepLog {
   state: BoardState = 'unknown';
   private readonly runner: StepRunner;
 
-  constructor(runner?: StepRunner) {
+  constructor(
+    runner?: StepRunner,
+    private readonly watch?: ConsoleWatch,
+  ) {
     this.runner = runner ?? ((_, body) => body());
   }
 
@@ -31,6 +45,7 @@ export class StepLog {
     return this.runner(name, async () => {
       const step: BoardStep = { name, to, startedAt: Date.now(), durationMs: 0, status: 'passed' };
       this.steps.push(step);
+      const mark = this.watch?.mark();
       try {
         const result = await body();
         if (to) this.state = to;
@@ -42,6 +57,8 @@ export class StepLog {
         throw error;
       } finally {
         step.durationMs = Date.now() - step.startedAt;
+        const seen = mark === undefined ? undefined : this.watch?.since(mark);
+        if (seen && (seen.boots || seen.events.length)) step.console = seen;
       }
     });
   }

@@ -35,7 +35,13 @@ export class BoardStrategy {
     readonly device: Device,
     step?: StepRunner,
   ) {
-    this.log = new StepLog(step);
+    this.log = new StepLog(step, {
+      mark: () => this.mark(),
+      since: (mark) => {
+        const seen = this.since(mark as ConsoleMark);
+        return { boots: seen.boots, events: seen.events.map(describeEvent) };
+      },
+    });
   }
 
   get state(): BoardState {
@@ -179,6 +185,12 @@ export class BoardStrategy {
       boots: c.bootEvents.boots - mark.boots,
     };
   }
+}
+
+/** A boot event in a few words: its kind, and the bootcount U-Boot printed. */
+function describeEvent(e: BootEvent): string {
+  const count = e.kind === 'bootcount' ? e.line.match(/bootcount=(\d+)/)?.[1] : undefined;
+  return count ? `bootcount=${count}` : e.kind;
 }
 
 function shortName(file: string): string {
