@@ -30,6 +30,31 @@ export interface LoginSnapshots {
   save(imagePath: string, bootMs: number): Promise<void>;
 }
 
+/** What a phase snapshot is of: the recording's description (any JSON) and the phase it stood at. */
+export interface PhaseSnapshotKey {
+  subject: Record<string, string | number | undefined>;
+  phase: string;
+}
+
+/**
+ * Boards saved as an updater phase starts (QEMU rigs that can migrate): a power-cut row resumes inside
+ * the running updater instead of booting the source and running the updater up to its phase.
+ */
+export interface PhaseSnapshots {
+  /** What the recording saved beside the snapshot of `key` (JSON), or undefined when there is none. */
+  find(key: PhaseSnapshotKey): Promise<unknown>;
+  /** Stops the running board's CPUs at once: the moment a snapshot is of. */
+  hold(): Promise<void>;
+  /** Saves the held board as the snapshot of `key`, with `recorded`; the board stays held. */
+  save(key: PhaseSnapshotKey, recorded: unknown): Promise<void>;
+  /** Lets the held board run on. */
+  release(): Promise<void>;
+  /** Resumes the board, running, where the snapshot stood. False: none, or it no longer loads (then dropped). */
+  resume(key: PhaseSnapshotKey): Promise<boolean>;
+  /** One recording of a subject at a time across this host's workers: resolves to the release. */
+  lock(subject: PhaseSnapshotKey['subject'], timeoutMs: number): Promise<() => Promise<void>>;
+}
+
 export interface Rig extends AsyncDisposable {
   readonly config: RigConfig;
   readonly deviceType: string;
@@ -42,6 +67,8 @@ export interface Rig extends AsyncDisposable {
   sshEndpoint(): SshEndpoint;
   /** Present on rigs that can save and resume a booted board (QEMU); bench boards always boot. */
   readonly snapshots?: LoginSnapshots;
+  /** Present on rigs that can save a board mid-update and resume it (QEMU boards that migrate). */
+  readonly phaseSnapshots?: PhaseSnapshots;
   /**
    * One or two lines for an error report, e.g. when a wait after a power-on ran out: the power state
    * as the rig believes it and its last transition, whether the board's emulator or lab is running,

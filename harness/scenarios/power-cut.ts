@@ -3,6 +3,7 @@
 // the update, and — when the old OS came back, or an unsafe window left the device booting — run the
 // updater again. Returns the measured row and its evidence; the caller asserts (the faults suite) or
 // reports (`hupbench run --fault power-cut`). No Playwright here: steps go through the board.
+// A row forked from a phase snapshot (phase-fork.ts) brings its own cut run and is judged the same way.
 import type { DeviceState } from '../device/device-state.ts';
 import { dataChecksums } from '../device/user-data.ts';
 import { ProductWaitError } from '../errors.ts';
@@ -11,7 +12,7 @@ import { powerCut } from '../faults/power-cut.ts';
 import type { HupRun } from '../updater/runner.ts';
 import type { ScenarioContext } from './context.ts';
 import type { BootedSource } from './source.ts';
-import { runUpdate } from './update.ts';
+import { runUpdate, type UpdateOptions } from './update.ts';
 
 export interface PowerCutHooks {
   /** Called each time the measured row changes (the suite keeps its annotation current with it). */
@@ -44,17 +45,29 @@ export async function judgePowerCut(
   guaranteeRow: GuaranteeRow,
   opts: { seedMB?: number; hooks?: PowerCutHooks } = {},
 ): Promise<PowerCutJudgement> {
+  const run = await runUpdate(ctx, source.path, { seedMB: opts.seedMB, at: cutAt(ctx, guaranteeRow) });
+  return judgeCutRun(ctx, source, guaranteeRow, run, opts);
+}
+
+/** The row's fault, for the updater runner: a power cut `afterMs` into the row's phase. */
+export function cutAt(ctx: ScenarioContext, row: GuaranteeRow): NonNullable<UpdateOptions['at']> {
+  return { phase: row.phase, afterMs: row.afterMs, action: () => powerCut.strike(ctx, row.phase) };
+}
+
+/**
+ * The rest of a row once its run was cut (or ended without reaching the phase): power on, classify,
+ * the data verdict of an unsafe window, the rerun. `run` is the updater run the cut was injected into.
+ */
+export async function judgeCutRun(
+  ctx: ScenarioContext,
+  source: BootedSource,
+  guaranteeRow: GuaranteeRow,
+  run: HupRun,
+  opts: { seedMB?: number; hooks?: PowerCutHooks } = {},
+): Promise<PowerCutJudgement> {
   const { board } = ctx;
   const { path, before, sums } = source;
   const hooks = opts.hooks ?? {};
-  const run = await runUpdate(ctx, path, {
-    seedMB: opts.seedMB,
-    at: {
-      phase: guaranteeRow.phase,
-      afterMs: guaranteeRow.afterMs,
-      action: () => powerCut.strike(ctx, guaranteeRow.phase),
-    },
-  });
   await hooks.evidence?.('updater-output.log', run.output);
   const row: MeasuredRow = { ...guaranteeRow, rig: board.rig.config.name, outcome: 'no-boot', detail: 'no cut' };
   if (!run.injected) return { row, run };

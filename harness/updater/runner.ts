@@ -1,11 +1,15 @@
 // Runs an updater script on the device: uploads it, runs it with flags while streaming its output,
 // turns `[hup] phase=<name>` lines into steps with timings, counts the device's network bytes, follows
 // the reboot on the serial console and reconnects SSH. Not tied to Playwright: pass `step` (e.g.
-// `(name, body) => test.step(name, body)`) to see each phase as a step.
+// `(name, body) => test.step(name, body)`) to see each phase as a step. Phase snapshots: a run can
+// hold the board as chosen phases start (`capture`), and a board resumed from one is followed on
+// from where the recording stood (`followUpdater`).
 import path from 'node:path';
 import type { BoardStrategy } from '../board/strategy.ts';
-import { type DetachedRunResult, runDetached } from './detached-run.ts';
-import { PhaseTracker } from './phase-tracker.ts';
+import { type DetachedHandle, type DetachedRunResult, followDetached, startDetached } from './detached-run.ts';
+import { type PhaseCapture, PhaseCaptures, PhaseTracker } from './phase-tracker.ts';
+
+export type { PhaseCapture };
 
 export interface HupPhase {
   name: string;
@@ -77,38 +81,93 @@ export interface RunUpdaterOptions {
   at?: { phase: string; afterMs?: number; action: () => Promise<void>; connection?: 'lost' | 'resumes' };
   /** Run the updater again after the reboot when it asks to (`[hup] rerun:`); default true. */
   rerunAfterPreStep?: boolean;
+  /**
+   * Phase snapshots: as one of `phases` starts, `hold` (stop the board's CPUs) is asked at once; then
+   * `save` for each phase held, in order, and `release` once none is waiting. The run goes on after.
+   */
+  capture?: {
+    phases: readonly string[];
+    hold: () => Promise<void>;
+    save: (at: PhaseCapture) => Promise<void>;
+    release: () => Promise<void>;
+  };
 }
 
 const COUNTERS = 'hupbench-counters';
 const TICK = 'hupbench-tick';
 
 export async function runUpdater(board: BoardStrategy, options: RunUpdaterOptions): Promise<HupRun> {
-  const { device, rig } = board;
-  const step: StepRunner = options.step ?? ((_, body) => body());
   const remote = options.remotePath ?? `/tmp/${path.basename(options.script)}`;
-  await device.put(options.script, remote, 0o755);
-
-  const bootsBefore = rig.console.bootEvents.boots;
+  await board.device.put(options.script, remote, 0o755);
   const started = Date.now();
-  const tracker = new PhaseTracker(step, options.at);
+  const handle = await startDetached(board.device, wrappedCommand(remote, options.args));
+  return followRun(board, options, { handle, started });
+}
+
+/**
+ * Follows the updater of a board resumed from a phase snapshot: the run goes on from `from.phase`
+ * (its start is now, so `at.afterMs` counts from the resume), its output from where the recording
+ * stood. Its first phases and output are the recording's.
+ */
+export function followUpdater(
+  board: BoardStrategy,
+  from: PhaseCapture,
+  options: Omit<RunUpdaterOptions, 'capture' | 'remotePath'>,
+): Promise<HupRun> {
+  return followRun(board, options, { handle: from.handle, started: Date.now() - from.elapsedMs, from });
+}
+
+async function followRun(
+  board: BoardStrategy,
+  options: RunUpdaterOptions,
+  run0: { handle: DetachedHandle; started: number; from?: PhaseCapture },
+): Promise<HupRun> {
+  const { device, rig } = board;
+  const { started, from } = run0;
+  const step: StepRunner = options.step ?? ((_, body) => body());
+  const bootsBefore = rig.console.bootEvents.boots;
+  const tracker = new PhaseTracker(step, options.at, started);
   const deviceTicks: number[] = [];
   const lostIsCut = (options.at?.connection ?? 'lost') === 'lost';
+  const captures = new PhaseCaptures(options.capture, run0.handle, tracker, started);
+  const onLine = (line: string, fromRecording = false) => {
+    const tick = line.match(TICK_LINE);
+    if (tick) deviceTicks.push(Number(tick[1]));
+    else {
+      const phase = line.match(/^\[hup\] phase=(\S+)/);
+      if (phase && !fromRecording) {
+        tracker.start(phase[1]!);
+        captures.phaseStarted(phase[1]!);
+      }
+      options.onOutput?.(`${line}\n`);
+    }
+  };
+  if (from) {
+    for (const line of from.raw
+      .slice(0, from.raw.lastIndexOf('\n') + 1)
+      .split('\n')
+      .slice(0, -1))
+      onLine(line, true);
+    tracker.resumeAt(from.phases, from.phase);
+  }
+  const lines = lineSplitter(onLine);
+  if (from) lines(from.raw.slice(from.raw.lastIndexOf('\n') + 1)); // a partial last line: read again below
+  // The cut is the end of following: a connection attempt or a read under way is dropped at once.
+  const cutDone = from && lostIsCut ? tracker.injected().then(() => undefined) : undefined;
   // Detached from the SSH session: a network fault must not kill the updater through its session.
-  const result = await runDetached(device, {
-    command: wrappedCommand(remote, options.args),
+  const followed = await followDetached(device, run0.handle, {
     timeoutMs: options.timeoutMs ?? 15 * 60_000,
     reconnectTimeoutMs: rig.config.bootTimeoutSeconds * 1000,
     onConnectionLost: () => (tracker.injecting && lostIsCut ? 'give-up' : 'reconnect'),
-    onOutput: lineSplitter((line) => {
-      const tick = line.match(TICK_LINE);
-      if (tick) deviceTicks.push(Number(tick[1]));
-      else {
-        const phase = line.match(/^\[hup\] phase=(\S+)/);
-        if (phase) tracker.start(phase[1]!);
-        options.onOutput?.(`${line}\n`);
-      }
-    }),
+    onOutput: (chunk) => {
+      captures.read(chunk);
+      lines(chunk);
+    },
+    offset: from ? Buffer.byteLength(from.raw, 'utf8') : undefined,
+    stopped: cutDone,
   });
+  await captures.done();
+  const result: DetachedRunResult = from ? { ...followed, output: from.raw + followed.output } : followed;
   const exitedAt = Date.now();
   const injected = await tracker.end(exitedAt);
   const run: HupRun = {
@@ -141,7 +200,12 @@ export async function runUpdater(board: BoardStrategy, options: RunUpdaterOption
   run.rerunRequested = run.exitCode === 0 && /^\[hup\] rerun:/m.test(run.output);
   if (run.rerunRequested && expectReboot && (options.rerunAfterPreStep ?? true)) {
     const rerun = await step('run the updater again after its pre-step', () =>
-      runUpdater(board, { ...options, rerunAfterPreStep: false, at: injected ? undefined : options.at }),
+      runUpdater(board, {
+        ...options,
+        rerunAfterPreStep: false,
+        at: injected ? undefined : options.at,
+        capture: undefined,
+      }),
     );
     return { ...rerun, preStep: run };
   }

@@ -38,7 +38,7 @@ const rigRoot = (config: QemuRigConfig) => path.join(cacheDir, 'snapshots', conf
 
 const fingerprints = new Map<string, Promise<string>>();
 /** The QEMU version and the board code: a change in either may change what a board's state means. */
-function emulatorFingerprint(binary: string): Promise<string> {
+export function emulatorFingerprint(binary: string): Promise<string> {
   let fingerprint = fingerprints.get(binary);
   if (fingerprint) return fingerprint;
   fingerprint = (async () => {

@@ -13,11 +13,12 @@ import { deviceKeyPath } from '../../../images/lib/keys.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import type { QemuRigConfig } from '../rig-config.ts';
 import { PowerOwner } from '../power-owner.ts';
-import type { LoginSnapshots, NetworkLink, PowerSwitch, Rig } from '../rig.ts';
+import type { LoginSnapshots, NetworkLink, PhaseSnapshots, PowerSwitch, Rig } from '../rig.ts';
 import { qemuBoardFor } from './boards.ts';
 import type { QemuBoard } from './boards/board.ts';
 import { type RunningQemu, startQemuProcess, stopQemuProcess } from './qemu-process.ts';
 import { onQemuEvent } from './guest-events.ts';
+import { phaseSnapshotsOf } from './phase-snapshots.ts';
 import { requireImage, resumeLoginSnapshot, saveRunningBoard } from './qemu-snapshot.ts';
 import type { QemuRigParts } from './rig-parts.ts';
 
@@ -26,6 +27,7 @@ export class QemuRig implements Rig {
   readonly power: PowerSwitch;
   readonly network: NetworkLink;
   readonly snapshots?: LoginSnapshots;
+  readonly phaseSnapshots?: PhaseSnapshots;
   private qemu?: RunningQemu;
   /** The last QEMU started, running or not: for powerReport(). */
   private lastQemu?: RunningQemu;
@@ -72,6 +74,7 @@ export class QemuRig implements Rig {
         save: (image, bootMs) =>
           this.owner.transition('save login snapshot', () => saveRunningBoard(this.parts(), image, bootMs)),
       };
+    if (!this.board.notSnapshottable) this.phaseSnapshots = phaseSnapshotsOf(this.parts());
   }
 
   get deviceType(): string {
