@@ -80,7 +80,7 @@ export async function followDetached(
   // (20 s). Closing the connection ends it at once.
   options.stopped?.then(() => {
     stopped = true;
-    return device.disconnect();
+    return device.disconnect().catch(() => undefined);
   });
   const deadline = Date.now() + options.timeoutMs;
   let output = '';

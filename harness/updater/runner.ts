@@ -153,7 +153,7 @@ async function followRun(
   const lines = lineSplitter(onLine);
   if (from) lines(from.raw.slice(from.raw.lastIndexOf('\n') + 1)); // a partial last line: read again below
   // The cut is the end of following: a connection attempt or a read under way is dropped at once.
-  const cutDone = from && lostIsCut ? tracker.injected().then(() => undefined) : undefined;
+  const cutDone = from && lostIsCut ? tracker.injected().then(settled, settled) : undefined;
   // Detached from the SSH session: a network fault must not kill the updater through its session.
   const followed = await followDetached(device, run0.handle, {
     timeoutMs: options.timeoutMs ?? 15 * 60_000,
@@ -211,6 +211,8 @@ async function followRun(
   }
   return run;
 }
+
+const settled = () => undefined;
 
 const TICK_LINE = new RegExp(`^${TICK} (\\d+)$`);
 
