@@ -43,5 +43,5 @@ export { stableState } from './device/device-state.ts';
 export { BoardStrategy, type BoardStep, type BoardState, type ConsoleMark } from './board/strategy.ts';
 export * from './scenarios/index.ts';
 // Typed records the reporters build their tables from (path, bandwidth, timing, data limits).
-export { recordTestData, pathRecord } from './report/test-data.ts';
+export { recordTestData, pathRecord, bandwidthRecord } from './report/test-data.ts';
 export { expectHealthKeepsUpdate } from './assertions/health-verdict.ts';

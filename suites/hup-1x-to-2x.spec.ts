@@ -27,6 +27,7 @@ import {
   type DeviceState,
   recordTestData,
   pathRecord,
+  bandwidthRecord,
 } from '../harness/index.ts';
 
 const paths = await loadPaths1xTo2x();
@@ -120,6 +121,7 @@ test(
   },
 );
 
+const FIRST_BOOT_SCOPE = "incl. the first boot's supervisor and app";
 const tail = (r: HupRun) => r.output.split('\n').slice(-20).join('\n');
 
 /** The updater's run: its pre-step when the device ran from resin-updt, then every phase, one reboot. */
@@ -194,11 +196,6 @@ async function expectFirstBootPulls(
       expect.arrayContaining(['resin/resinos', 'resin/resinhup-tools', 'hupbench/app']),
     );
     expect(repos.some((r) => r.endsWith('-supervisor'))).toBe(true);
-    await recordTestData(testInfo, 'bandwidth', {
-      bytesReceived: run.bytesReceived + (run.preStep?.bytesReceived ?? 0),
-      bytesSent: run.bytesSent + (run.preStep?.bytesSent ?? 0),
-      registryBytes: served.total,
-      registryScope: "incl. the first boot's supervisor and app",
-    });
+    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, { bytes: served.total, scope: FIRST_BOOT_SCOPE }));
   });
 }

@@ -25,6 +25,7 @@ import {
   type DeviceState,
   recordTestData,
   pathRecord,
+  bandwidthRecord,
 } from '../harness/index.ts';
 
 const paths = await loadPaths1x();
@@ -68,6 +69,7 @@ function run1x(scenario: ScenarioContext, path: UpgradePath, extra: string[] = [
   return runUpdate(scenario, path, { extraArgs: extra });
 }
 
+const FIRST_BOOT_SCOPE = "incl. what the updated device pulled after its reboot";
 const tail = (r: HupRun) => r.output.split('\n').slice(-25).join('\n');
 const phaseNames = (r: HupRun) => r.phases.map((p) => p.name);
 
@@ -173,12 +175,7 @@ async function expectServicesAndPulls(
     await expectSupervisorAndAppRunning(board.device, path.to.supervisor);
     const served = await registry.started.bytesServed(mark);
     expect(Object.keys(served.byRepository)).toEqual(expect.arrayContaining(['resin/resinos', 'resin/resinhup']));
-    await recordTestData(testInfo, 'bandwidth', {
-      bytesReceived: run.bytesReceived,
-      bytesSent: run.bytesSent,
-      registryBytes: served.total,
-      registryScope: "incl. the first boot's supervisor and app",
-    });
+    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, { bytes: served.total, scope: FIRST_BOOT_SCOPE }));
   });
 }
 

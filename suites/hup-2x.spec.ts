@@ -26,6 +26,7 @@ import {
   recordTestData,
   pathRecord,
   expectHealthKeepsUpdate,
+  bandwidthRecord,
 } from '../harness/index.ts';
 
 const paths = await loadPaths2x();
@@ -53,7 +54,7 @@ for (const path of paths) {
       body: JSON.stringify(run.phases, null, 2),
       contentType: 'application/json',
     });
-    await recordTestData(testInfo, 'bandwidth', { bytesReceived: run.bytesReceived, bytesSent: run.bytesSent });
+    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run));
 
     expect(run.exitCode, `upgrade-2.x.sh ${describeRun(run)}\n${run.output.split('\n').slice(-15).join('\n')}`).toBe(0);
     expect(run.reboots, 'the update rebooted the device exactly once').toBe(1);

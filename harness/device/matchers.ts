@@ -1,7 +1,7 @@
 // expect() matchers in the device's vocabulary. Failure messages say what the device has instead.
 import { expect as baseExpect } from '@playwright/test';
 import { layouts, type LayoutName } from '../../images/lib/layout.ts';
-import type { DeviceState } from './device-state.ts';
+import { stableState, type DeviceState } from './device-state.ts';
 
 const MiB = 1024 * 1024;
 
@@ -17,13 +17,8 @@ function describePartitions(state: DeviceState): string {
 /** What a refused update must leave exactly as it was: table, labels, filesystems, boot settings and files, root, OS. */
 export function unchangeableParts(state: DeviceState) {
   return {
-    partitions: state.partitions.map(({ number, label, fs, startSector, sizeBytes }) => ({
-      number,
-      label,
-      fs,
-      startSector,
-      sizeBytes,
-    })),
+    // Device names aside: the table, labels, filesystems and geometry.
+    partitions: stableState(state).partitions.map(({ device: _, ...part }) => part),
     activeRoot: state.activeRoot,
     bootEnv: state.bootEnv,
     legacyBoot: state.legacyBoot,

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import type { MeasuredRow } from '../faults/guarantees.ts';
 import type { PathTiming } from '../updater/path-timing.ts';
 import type { PathClass, UpgradePath } from '../updater/paths.ts';
+import type { HupRun } from '../updater/runner.ts';
 
 /** How the report names a path class (the one `PathClass`, from harness/updater/paths.ts). */
 export const pathClassTitles: Record<PathClass, string> = {
@@ -107,6 +108,18 @@ export class MalformedTestData extends Error {
 export function pathRecord(path: UpgradePath, variant?: string): PathRecord {
   const { name, pathClass, updater } = path;
   return { name, pathClass, from: path.from.version, to: path.to.version, updater, ...(variant ? { variant } : {}) };
+}
+
+/**
+ * The bandwidth record of an updater run (its pre-step's bytes included), with what the registry
+ * served since the mark the test took and what that covers beyond the updater's own pull.
+ */
+export function bandwidthRecord(run: HupRun, registry?: { bytes: number; scope: string }): TestData<'bandwidth'> {
+  return {
+    bytesReceived: run.bytesReceived + (run.preStep?.bytesReceived ?? 0),
+    bytesSent: run.bytesSent + (run.preStep?.bytesSent ?? 0),
+    ...(registry ? { registryBytes: registry.bytes, registryScope: registry.scope } : {}),
+  };
 }
 
 /** Attaches a record to the running test; throws (failing the test) if it does not match its schema. */
