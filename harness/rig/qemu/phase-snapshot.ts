@@ -5,7 +5,7 @@
 // recording ran (the scenario's description: source card, path, updater script, registry…), the rig
 // file, the QEMU binary and the board code. A subject is recorded by one worker at a time (a lock).
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { cacheDir, fileExists } from '../../../images/lib/cache.ts';
@@ -50,6 +50,9 @@ export async function findPhaseSnapshot(rig: QemuRigParts, key: PhaseSnapshotKey
   return (JSON.parse(await readFile(metaFile, 'utf8')) as { recorded: unknown }).recorded;
 }
 
+/** The snapshot a held board was last saved as: it has not run since (several phases read at once). */
+const savedWhileHeld = new WeakMap<object, string>();
+
 /** Stops the board's CPUs at once (nothing of it sees the pause but its clock). */
 export async function holdBoard(rig: QemuRigParts): Promise<void> {
   const qemu = rig.running();
@@ -59,6 +62,7 @@ export async function holdBoard(rig: QemuRigParts): Promise<void> {
 
 export async function releaseBoard(rig: QemuRigParts): Promise<void> {
   const qemu = rig.running();
+  if (qemu) savedWhileHeld.delete(qemu);
   if (qemu && !qemu.exited) await qemu.qmp.execute('cont');
 }
 
@@ -76,16 +80,23 @@ export async function savePhaseSnapshot(rig: QemuRigParts, key: PhaseSnapshotKey
   try {
     const state = path.join(partial, 'state.bin');
     const disk = path.join(partial, 'disk.qcow2');
-    await writeBoardState(qemu, state);
-    // The migration flushed the card. Its overlay sits on a chain (a login snapshot's card over the
-    // image): the copy is rebased onto the image itself, so it outlives the login snapshot.
-    await copyFile(rig.diskPath, disk);
-    const image = await bottomOfChain(disk);
-    await $({ quiet: true })`qemu-img rebase -f qcow2 -b ${image} -F raw ${disk}`;
+    const same = savedWhileHeld.get(qemu);
+    // Note: phases whose lines came in one read are held at one moment: the board is the same, and a
+    // second migration of a board that has not run since the first is not needed (and not known to work).
+    if (same) await Promise.all([link(path.join(same, 'state.bin'), state), link(path.join(same, 'disk.qcow2'), disk)]);
+    else {
+      await writeBoardState(qemu, state);
+      // The migration flushed the card. Its overlay sits on a chain (a login snapshot's card over the
+      // image): the copy is rebased onto the image itself, so it outlives the login snapshot.
+      await copyFile(rig.diskPath, disk);
+      const image = await bottomOfChain(disk);
+      await $({ quiet: true })`qemu-img rebase -f qcow2 -b ${image} -F raw ${disk}`;
+    }
     const meta = { key, savedAt: new Date().toISOString(), stateBytes: (await stat(state)).size, recorded };
     await writeFile(path.join(partial, 'meta.json'), JSON.stringify(meta, null, 2));
     await rm(dir, { recursive: true, force: true });
     await rename(partial, dir);
+    savedWhileHeld.set(qemu, dir);
     await pruneSubjects(rigRoot(rig.config), path.basename(path.dirname(dir)));
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
