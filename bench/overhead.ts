@@ -40,13 +40,20 @@ export interface Breakdown {
   timing: PathTiming;
   device: Record<string, number>;
   harness: Record<string, number>;
+  /** Worker fixtures set up before the test (the rig's lease, the registry): not in its duration. */
+  worker: Record<string, number>;
 }
+
+/** harness/fixtures.ts's worker-scoped fixtures: Playwright leaves their setup out of a test's duration. */
+const WORKER_FIXTURES = new Set(['rigName', 'rig', 'imageFor', 'registry']);
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
 const DEVICE = ['start → SSH', 'updater', 'reboot → login', 'verdict'] as const;
 
 /** The harness bucket of a top-level step: steps that repeat per path keep their name, others group. */
 function bucketOf(name: string): string {
-  if (name === 'Before Hooks') return 'fixtures (rig, registry, …)';
+  if (name === 'Before Hooks') return 'test fixtures';
   if (name === 'After Hooks') return 'teardown and evidence';
   if (name.startsWith('publish ')) return 'publish';
   if (name.startsWith('board: flash ')) return 'flash/resume';
@@ -82,7 +89,8 @@ function findAttachment(step: AllureStep, type: RegExp): string | undefined {
 
 /** A step's name for a table: its first line, at most 70 characters. */
 const shortName = (name: string) => {
-  const line = name.split('\n')[0]!;
+  // An expect's message may carry figures of its run (`exit 0 (ok) after 97.0s; phases: …`): cut there.
+  const line = name.split('\n')[0]!.split(/ after \d|; /)[0]!;
   return line.length > 70 ? `${line.slice(0, 69)}…` : line;
 };
 
@@ -114,7 +122,8 @@ export function breakdown(result: AllureResult, dir: string, run: string): Break
   // verdict ends.
   const bodyAt = steps.find((x) => x.name === 'Before Hooks')?.stop ?? start;
   const device = deviceIntervals(steps, timing, bodyAt + timing.wallMs);
-  const acc = { device: {} as Record<string, number>, harness: {} as Record<string, number> };
+  const acc = { device: {}, harness: {}, worker: {} } as Pick<Breakdown, 'device' | 'harness' | 'worker'>;
+  const fixtures = steps.find((x) => x.name === 'Before Hooks')?.steps ?? [];
   const add = (into: Record<string, number>, key: string, ms: number) => {
     into[key] = (into[key] ?? 0) + ms;
   };
@@ -128,14 +137,16 @@ export function breakdown(result: AllureResult, dir: string, run: string): Break
       add(acc.device, d.bucket, tick);
       continue;
     }
+    const fixture = fixtures.find((x) => t >= x.start! && t < x.stop!)?.name.match(/^Fixture "(\w+)"$/)?.[1];
     const s = named.find((x) => t >= x.start! && t < x.stop!);
-    if (s) add(acc.harness, bucketOf(s.name), tick);
+    if (fixture && WORKER_FIXTURES.has(fixture)) add(acc.worker, `worker fixture: ${fixture}`, tick);
+    else if (s) add(acc.harness, bucketOf(s.name), tick);
     else {
       const next = marks.find((x) => x.start! > t);
       add(acc.harness, next ? `gap before ${shortName(next.name)}` : 'gap at the end', tick);
     }
   }
-  return { title: result.name, run, wallMs: stop - start, timing, ...acc };
+  return { title: result.name, run, wallMs: stop - start - sum(acc.worker), timing, ...acc };
 }
 
 /** Run folders under `dir` (itself, or its children) that have allure-results. */
@@ -150,11 +161,16 @@ function runFolders(dir: string): string[] {
 
 export function collect(dirs: string[], grep?: RegExp): Breakdown[] {
   const out: Breakdown[] = [];
+  // A merged run (`hupbench merge`) holds copies of its shards' attempts: each attempt counts once.
+  const seen = new Set<string>();
   for (const runDir of dirs.flatMap(runFolders)) {
     const allure = path.join(runDir, 'allure-results');
     for (const file of readdirSync(allure).filter((f) => f.endsWith('-result.json'))) {
       const result = JSON.parse(readFileSync(path.join(allure, file), 'utf8')) as AllureResult;
       if (result.status !== 'passed' || (grep && !grep.test(result.name))) continue;
+      const attempt = `${result.name}|${result.steps?.[0]?.start}`;
+      if (seen.has(attempt)) continue;
+      seen.add(attempt);
       const b = breakdown(result, allure, path.relative(projectRoot, runDir));
       if (b) out.push(b);
     }
@@ -163,7 +179,6 @@ export function collect(dirs: string[], grep?: RegExp): Breakdown[] {
 }
 
 const s = (ms: number | undefined) => (ms === undefined ? '' : (ms / 1000).toFixed(1));
-const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
 /** Harness buckets, largest (by median over the tests) first. */
 function harnessKeys(tests: Breakdown[]): string[] {
@@ -172,55 +187,40 @@ function harnessKeys(tests: Breakdown[]): string[] {
   return keys.sort((a, b) => med(b) - med(a));
 }
 
-/** A markdown table: one column per test (or the median), one row per bucket. */
+/** A markdown table: one column per test (and the median), one row per bucket; rows under 50 ms left out. */
 export function table(tests: Breakdown[], withMedian: boolean): string {
-  const cols = tests.map((_, i) => `#${i + 1}`);
-  const head = ['', ...cols, ...(withMedian ? ['median'] : [])];
-  const row = (label: string, values: Array<number | undefined>) => {
-    const med = median(values.map((v) => v ?? 0));
-    return `| ${label} | ${values.map(s).join(' | ')}${withMedian ? ` | ${s(med)}` : ''} |`;
-  };
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  lines.push(
-    row(
-      '**wall (test duration, s)**',
-      tests.map((t) => t.wallMs),
-    ),
-  );
-  lines.push(
-    row(
-      '**device**',
-      tests.map((t) => sum(t.device)),
-    ),
-  );
-  for (const k of DEVICE)
-    lines.push(
-      row(
-        `  device: ${k}`,
-        tests.map((t) => t.device[k]),
-      ),
+  const head = ['', ...tests.map((_, i) => `#${i + 1}`), ...(withMedian ? ['median'] : [])];
+  const line = (label: string, cells: string[], med: string) =>
+    `| ${label} | ${cells.join(' | ')}${withMedian ? ` | ${med}` : ''} |`;
+  const row = (label: string, f: (t: Breakdown) => number | undefined) =>
+    line(
+      label,
+      tests.map((t) => s(f(t))),
+      s(median(tests.map((t) => f(t) ?? 0))),
     );
-  lines.push(
-    row(
-      '**harness**',
-      tests.map((t) => sum(t.harness)),
-    ),
-  );
-  for (const k of harnessKeys(tests))
-    lines.push(
-      row(
-        `  ${k}`,
-        tests.map((t) => t.harness[k]),
-      ),
-    );
-  const ratio = (t: Breakdown) => t.wallMs / sum(t.device);
-  const recorded = (t: Breakdown) => t.timing.wallMs / t.timing.deviceMs;
-  const r = (v: number) => `${v.toFixed(2)}×`;
   const ratioRow = (label: string, f: (t: Breakdown) => number) =>
-    `| ${label} | ${tests.map((t) => r(f(t))).join(' | ')}${withMedian ? ` | ${r(median(tests.map(f)))}` : ''} |`;
-  lines.push(ratioRow('**overhead: wall ÷ device**', ratio));
-  lines.push(ratioRow('timing record: wallMs ÷ deviceMs', recorded));
-  return lines.join('\n');
+    line(
+      label,
+      tests.map((t) => `${f(t).toFixed(2)}×`),
+      `${median(tests.map(f)).toFixed(2)}×`,
+    );
+  const shown = (keys: string[], of: (t: Breakdown) => Record<string, number>) =>
+    keys.filter((k) => tests.some((t) => (of(t)[k] ?? 0) >= 50));
+  const workerKeys = [...new Set(tests.flatMap((t) => Object.keys(t.worker)))].sort();
+  return [
+    line(head[0]!, head.slice(1, tests.length + 1), 'median'),
+    `|${head.map(() => '---').join('|')}|`,
+    row('**wall (s)**', (t) => t.wallMs),
+    row('**device**', (t) => sum(t.device)),
+    ...DEVICE.map((k) => row(`  device: ${k}`, (t) => t.device[k])),
+    row('**harness**', (t) => sum(t.harness)),
+    ...shown(harnessKeys(tests), (t) => t.harness).map((k) => row(`  ${k}`, (t) => t.harness[k])),
+    ...shown(workerKeys, (t) => t.worker).map((k) =>
+      row(`(${k}: once per worker, not in the wall)`, (t) => t.worker[k]),
+    ),
+    ratioRow('**overhead: wall ÷ device**', (t) => t.wallMs / sum(t.device)),
+    ratioRow('timing record: wallMs ÷ deviceMs', (t) => t.timing.wallMs / t.timing.deviceMs),
+  ].join('\n');
 }
 
 function main(): void {
@@ -232,7 +232,8 @@ function main(): void {
     console.error(`No passed test with a timing record in ${dirs.join(', ')} (allure-results).`);
     process.exit(1);
   }
-  console.log('Wall time of each update test (Playwright test duration, fixtures included), seconds.');
+  console.log("Wall time of each update test, seconds: its fixtures' setup to their teardown, less the worker");
+  console.log("fixtures (the rig's lease, the registry's start) that Playwright leaves out of a test's duration.");
   console.log('Device: its own work (timing record); harness: the rest, by the top-level step it fell in.\n');
   const byTitle = new Map<string, Breakdown[]>();
   for (const t of tests) byTitle.set(t.title, [...(byTitle.get(t.title) ?? []), t]);
