@@ -84,7 +84,9 @@ async function play(ctx: ScenarioContext, fault: PlannedFault, source: BootedSou
     }
     case 'phase-cut': {
       const { row } = fault;
-      p.log(`fault armed: the power goes ${row.afterMs ? `${row.afterMs} ms into` : 'as the updater enters'} ${row.phase}`);
+      p.log(
+        `fault armed: the power goes ${row.afterMs ? `${row.afterMs} ms into` : 'as the updater enters'} ${row.phase}`,
+      );
       const cut = await judgePowerCut(ctx, source, row);
       if (!cut.run.injected)
         return { run: cut.run, judgement: { ok: false, line: `the updater never entered ${row.phase}: no cut` } };
