@@ -47,9 +47,11 @@ import {
   type Rig,
   type ScenarioContext,
   type UpgradePath,
+  forkPowerCut,
+  whyNotForked,
+  type ForkedCut,
 } from '../harness/index.ts';
 // Note: not yet re-exported by harness/index.ts (owned elsewhere); imported from the scenario itself.
-import { forkPowerCut, whyNotForked, type ForkedCut } from '../harness/scenarios/phase-fork.ts';
 
 const paths = await loadPaths2x();
 // The newest target from the newest source below it: the update a fleet would take next.

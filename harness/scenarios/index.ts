@@ -11,6 +11,7 @@ export {
   spareRoot,
   type RollbackResult,
 } from './rollback.ts';
-export { judgePowerCut, type PowerCutJudgement, type PowerCutHooks } from './power-cut.ts';
+export { judgePowerCut, judgeCutRun, cutAt, type PowerCutJudgement, type PowerCutHooks } from './power-cut.ts';
+export { forkPowerCut, whyNotForked, type ForkedCut } from './phase-fork.ts';
 export { updateThroughOutage, updateThroughThrottle, type ThrottledUpdate } from './link-faults.ts';
 export { bootForRefusal, runRefused, deviceBaseline, type DeviceBaseline, type RefusedRun } from './refusal.ts';
