@@ -9,9 +9,9 @@
 // at most 2 s later, nothing the updater does before it reads the clock for a decision, and setting
 // it would take an SSH round trip that moved the cut. After the cut the board cold-boots, as an
 // unforked row's board does (whose clock also came from a snapshot's RTC).
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import nodePath from 'node:path';
+import { hashInputs } from '../../images/lib/cache.ts';
 import { InfraError } from '../errors.ts';
 import type { GuaranteeRow } from '../faults/guarantees.ts';
 import type { PhaseSnapshotKey, PhaseSnapshots } from '../rig/rig.ts';
@@ -147,6 +147,16 @@ async function recordOnce(
   }
 }
 
+/** The harness code that prepares the device and wraps the updater (relative to this folder). */
+const preparingCode = [
+  'source.ts',
+  '../device/services.ts',
+  '../device/user-data.ts',
+  '../device/health-window.ts',
+  '../updater/runner.ts',
+  '../updater/detached-run.ts',
+];
+
 /**
  * What a recording depends on: the source card, the path and the updater's arguments, the updater
  * script, the registry the device was pointed at (its address is in config.json and in the running
@@ -156,18 +166,9 @@ async function subjectOf(ctx: ScenarioContext, subject: ForkSubject): Promise<Ph
   const { path } = subject;
   const image = nodePath.resolve((await ctx.imageFor(path.from.version)).path);
   const info = await stat(image);
-  const here = import.meta.dirname;
-  const code = createHash('sha256');
-  for (const file of [
-    updaterScript(path.updater),
-    nodePath.join(here, 'source.ts'),
-    nodePath.join(here, '../device/services.ts'),
-    nodePath.join(here, '../device/user-data.ts'),
-    nodePath.join(here, '../device/health-window.ts'),
-    nodePath.join(here, '../updater/runner.ts'),
-    nodePath.join(here, '../updater/detached-run.ts'),
-  ])
-    code.update(await readFile(file));
+  const code = await hashInputs(
+    [updaterScript(path.updater), ...preparingCode].map((f) => nodePath.resolve(import.meta.dirname, f)),
+  );
   return {
     image,
     imageSize: info.size,
@@ -178,6 +179,6 @@ async function subjectOf(ctx: ScenarioContext, subject: ForkSubject): Promise<Ph
     args: updaterArgs(path).join(' '),
     registry: ctx.registry.started.deviceUrl,
     seedMB: subject.seedMB,
-    code: code.digest('hex').slice(0, 16),
+    code: code.slice(0, 16),
   };
 }

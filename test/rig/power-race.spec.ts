@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchRig } from '../../harness/rig/bench/bench-rig.ts';
 import { runLabCommand } from '../../harness/rig/bench/host-command.ts';
-import { commonArgs, type QemuBoard } from '../../harness/rig/qemu/boards/board.ts';
+import type { QemuBoard } from '../../harness/rig/qemu/boards/board.ts';
+import { beagleboneBlack } from '../../harness/rig/qemu/boards/beaglebone-black.ts';
 import { QmpClient } from '../../harness/rig/qemu/qmp.ts';
 import { QemuRig } from '../../harness/rig/qemu/qemu-rig.ts';
 import { loadRigConfig, type BenchRigConfig, type QemuRigConfig } from '../../harness/rig/rig-config.ts';
@@ -23,7 +24,7 @@ test.describe.configure({ timeout: 180_000 });
 
 const banner = /^U-Boot \d{4}\.\d{2}/;
 
-/** U-Boot qemu_arm on `virt`, nothing else: with `relaunch`, a guest reset pauses QEMU and the rig relaunches it. */
+/** The BeagleBone board with a blank card (U-Boot only): with `relaunch`, a guest reset pauses QEMU and the rig relaunches it. */
 function firmwareOnlyBoard(relaunch: boolean): QemuBoard {
   return {
     binary: 'qemu-system-arm',
@@ -31,25 +32,9 @@ function firmwareOnlyBoard(relaunch: boolean): QemuBoard {
     relaunchOnEveryBoot: relaunch,
     notSnapshottable: 'a test board',
     async launch(inputs) {
-      return {
-        binary: this.binary,
-        args: [
-          '-M',
-          'virt',
-          '-cpu',
-          'cortex-a15',
-          '-bios',
-          '/usr/lib/u-boot/qemu_arm/u-boot.bin',
-          ...commonArgs(inputs),
-          ...(relaunch ? ['-no-reboot'] : []),
-          '-serial',
-          'chardev:console0',
-          '-drive',
-          `file=${inputs.diskPath},if=none,format=qcow2,id=sd`,
-          '-device',
-          'virtio-blk-pci,drive=sd',
-        ],
-      };
+      // The BeagleBone rig's own command line (U-Boot on `virt`); a reset that pauses QEMU on top.
+      const real = await beagleboneBlack.launch(inputs);
+      return { ...real, args: [...real.args, ...(relaunch ? ['-no-reboot'] : [])] };
     },
   };
 }
