@@ -10,6 +10,7 @@ import { freeLoopbackPort } from '../harness/rig/ports.ts';
 import { LabProcess } from '../harness/rig/bench/lab-process.ts';
 import { tcpSerialTransport } from '../harness/rig/bench/tcp-serial-transport.ts';
 import { pdudaemonPower } from '../harness/rig/bench/power/pdudaemon-power.ts';
+import { startPduDaemon } from '../harness/rig/bench/virtual/virtual-lab.ts';
 import { commandPower } from '../harness/rig/bench/power/command-power.ts';
 import { BenchRig } from '../harness/rig/bench/bench-rig.ts';
 import { parseRigConfig, type BenchRigConfig } from '../harness/rig/rig-config.ts';
@@ -104,36 +105,12 @@ test('a console port nobody serves is an error naming the address after its time
 });
 
 test('power through pdudaemon switches the named outlet; an unknown PDU is a clear error', async () => {
-  const port = await freeLoopbackPort();
   const log = path.join(dir, 'outlets.log');
-  const config = path.join(dir, 'pdudaemon.conf');
-  await writeFile(
-    config,
-    JSON.stringify({
-      daemon: { hostname: '127.0.0.1', port, logging_level: 'INFO', listener: 'http' },
-      pdus: {
-        'lab-pdu': { driver: 'localcmdline', cmd_on: `echo "%s on" >> ${log}`, cmd_off: `echo "%s off" >> ${log}` },
-      },
-    }),
-  );
-  const pdudaemon = LabProcess.start('pdudaemon', 'pdudaemon', [
-    '--conf',
-    config,
-    '--listener',
-    'http',
-    '--logfile',
-    '-',
-  ]);
+  const { port, process: pdudaemon } = await startPduDaemon(path.join(dir, 'pdudaemon.conf'), {
+    'lab-pdu': { driver: 'localcmdline', cmd_on: `echo "%s on" >> ${log}`, cmd_off: `echo "%s off" >> ${log}` },
+  });
   started.push(pdudaemon);
   const url = `http://127.0.0.1:${port}`;
-  await pdudaemon.waitReady(
-    `pdudaemon on ${url}`,
-    async () => {
-      await fetch(url);
-      return true;
-    },
-    20_000,
-  );
 
   const outlet = pdudaemonPower({ url, pdu: 'lab-pdu', port: 3, timeoutSeconds: 30 });
   await outlet.on();

@@ -146,20 +146,25 @@ async function startSer2net(pty: string, dir: string, processes: LabProcess[]): 
 
 /** pdudaemon with its HTTP listener and one PDU whose outlets run virtual-lab.py. */
 async function startPdudaemon(dir: string, processes: LabProcess[]): Promise<number> {
-  const port = await freeLoopbackPort();
-  const config = path.join(dir, 'pdudaemon.conf');
   const relay = (action: string) => `python3 ${labTool} ${dir} power ${action} %s`;
-  await writeFile(
-    config,
-    JSON.stringify(
-      {
-        daemon: { hostname: '127.0.0.1', port, logging_level: 'INFO', listener: 'http' },
-        pdus: { [pduName]: { driver: 'localcmdline', cmd_on: relay('on'), cmd_off: relay('off') } },
-      },
-      null,
-      2,
-    ),
-  );
+  const { port, process } = await startPduDaemon(path.join(dir, 'pdudaemon.conf'), {
+    [pduName]: { driver: 'localcmdline', cmd_on: relay('on'), cmd_off: relay('off') },
+  });
+  processes.push(process);
+  return port;
+}
+
+/**
+ * pdudaemon on a free loopback port with an HTTP listener and these PDUs (its `pdus` config),
+ * answering before this returns. The caller stops the process.
+ */
+export async function startPduDaemon(
+  config: string,
+  pdus: Record<string, Record<string, string>>,
+): Promise<{ port: number; process: LabProcess }> {
+  const port = await freeLoopbackPort();
+  const daemon = { hostname: '127.0.0.1', port, logging_level: 'INFO', listener: 'http' };
+  await writeFile(config, JSON.stringify({ daemon, pdus }, null, 2));
   const pdudaemon = LabProcess.start('pdudaemon', 'pdudaemon', [
     '--conf',
     config,
@@ -168,17 +173,21 @@ async function startPdudaemon(dir: string, processes: LabProcess[]): Promise<num
     '--logfile',
     '-',
   ]);
-  processes.push(pdudaemon);
-  await pdudaemon.waitReady(
-    `pdudaemon answering HTTP on 127.0.0.1:${port}`,
-    async () => {
-      // Any answer (404 for /) means the listener is up.
-      await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-      return true;
-    },
-    20_000,
-  );
-  return port;
+  try {
+    await pdudaemon.waitReady(
+      `pdudaemon answering HTTP on 127.0.0.1:${port}`,
+      async () => {
+        // Any answer (404 for /) means the listener is up.
+        await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        return true;
+      },
+      20_000,
+    );
+  } catch (error) {
+    await pdudaemon.stop();
+    throw error;
+  }
+  return { port, process: pdudaemon };
 }
 
 function accepts(port: number): Promise<true | undefined> {
