@@ -12,7 +12,8 @@ import { createRig } from './rig/create-rig.ts';
 import { acquireInstanceLease, acquireRigLease } from './rig/lease.ts';
 import { loadRigConfig } from './rig/rig-config.ts';
 import type { Rig } from './rig/rig.ts';
-import { startRegistry } from './registry/index.ts';
+import { InfraError } from './errors.ts';
+import { RegistryError, startRegistry } from './registry/index.ts';
 import { BoardStrategy } from './board/strategy.ts';
 import type { ScenarioContext } from './scenarios/context.ts';
 import { type ReleasePublisher, releasePublisher } from './scenarios/publisher.ts';
@@ -84,11 +85,21 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   registry: [
     async ({ rig }, use) => {
       process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-      const started = await startRegistry();
+      // Note: not awaited here: the container comes up while the first test resolves and builds the
+      // images it publishes (publishing waits for it); a registry that does not start fails that
+      // publish with a RegistryError, an infrastructure fault like any other of the rig.
+      const starting = startRegistry().catch((error: Error) => {
+        throw error instanceof InfraError
+          ? error
+          : new RegistryError(`The worker's registry did not start: ${error.message}`, { cause: error });
+      });
       try {
-        await use(releasePublisher(started, rig.deviceType));
+        await use(releasePublisher(starting, rig.deviceType));
       } finally {
-        await started.stop();
+        await starting.then(
+          (started) => started.stop(),
+          () => undefined,
+        );
       }
     },
     { scope: 'worker', timeout: 300_000 },

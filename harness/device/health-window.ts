@@ -8,9 +8,12 @@ export interface HealthWindow {
 }
 export const testHealthWindow: HealthWindow = { count: 3, timeoutSeconds: 20 };
 
-/** Sets rollback-health's COUNT and TIMEOUT for the next update (in /mnt/state, so it survives the reboot). */
+/** The shell command that sets rollback-health's COUNT and TIMEOUT (in /mnt/state: it survives the reboot). */
+export function healthWindowScript(window: HealthWindow = testHealthWindow): string {
+  return `printf 'COUNT=%s\nTIMEOUT=%s\n' ${window.count} ${window.timeoutSeconds} > /mnt/state/rollback-health-variables && sync`;
+}
+
+/** Sets rollback-health's COUNT and TIMEOUT for the next update. */
 export async function setHealthWindow(device: Device, window: HealthWindow = testHealthWindow): Promise<void> {
-  await device.check(
-    `printf 'COUNT=%s\nTIMEOUT=%s\n' ${window.count} ${window.timeoutSeconds} > /mnt/state/rollback-health-variables && sync`,
-  );
+  await device.check(healthWindowScript(window));
 }

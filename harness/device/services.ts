@@ -4,7 +4,9 @@ import { APP_REFERENCE, supervisorReference } from '../../images/containers/cont
 import { waitFor } from '../wait.ts';
 import type { Device } from './device.ts';
 import { expectOnDevice } from './product-wait.ts';
-import { heartbeats } from './user-data.ts';
+import { heartbeats, heartbeatsCommand, parseHeartbeats } from './user-data.ts';
+
+const BEATS = '=== heartbeats';
 
 export interface PreparedDevice {
   config: Record<string, string>;
@@ -32,18 +34,18 @@ export async function prepareDevice(
     ...opts.configOverrides,
   };
   const json = JSON.stringify(config, null, 2).replace(/'/g, `'\\''`);
-  await device.check(
-    `printf '%s\\n' '${json}' > /mnt/boot/config.json.new && sync && mv /mnt/boot/config.json.new /mnt/boot/config.json && sync`,
-  );
+  const write = `printf '%s\\n' '${json}' > /mnt/boot/config.json.new && sync && mv /mnt/boot/config.json.new /mnt/boot/config.json && sync`;
+  // One round trip: config.json, then the supervisor it names.
+  await device.check(opts.waitForApp ? `${write} && /etc/rc.d/S60supervisor start` : write);
   if (opts.waitForApp) {
-    await device.check('/etc/rc.d/S60supervisor start');
     await waitFor(
       async () => {
-        const ps = await device.exec('docker ps -q');
-        if (!ps.stdout.split('\n').includes('resin_supervisor') || !ps.stdout.split('\n').includes('app'))
-          throw new Error(`running: ${ps.stdout.trim() || 'nothing'}`);
-        const beats = await heartbeats(device);
-        if (beats.length < 2) throw new Error('no heartbeat yet');
+        // One round trip per look: the containers, then the app's heartbeats.
+        const out = await device.exec(`docker ps -q; echo '${BEATS}'; ${heartbeatsCommand('app')}`);
+        const [ps = '', beatLines = ''] = out.stdout.split(`${BEATS}\n`);
+        if (!ps.split('\n').includes('resin_supervisor') || !ps.split('\n').includes('app'))
+          throw new Error(`running: ${ps.trim() || 'nothing'}`);
+        if (parseHeartbeats(beatLines).length < 2) throw new Error('no heartbeat yet');
         return true;
       },
       { timeoutMs: 180_000, intervalMs: 1000, what: 'the supervisor and the app running with a heartbeat' },

@@ -84,29 +84,35 @@ export async function pushApp(client: RegistryClient, deviceType: string): Promi
   return pushContainer(client, await appImage(deviceType));
 }
 
+/**
+ * A registry client, or one still to come (a registry still starting): the images are resolved and
+ * built first, so that work overlaps the registry's start; only the pushes wait for it.
+ */
+export type ClientToBe = RegistryClient | Promise<RegistryClient>;
+
 /** Everything a device of `deviceType` at or going to `version` pulls: hostOS, supervisor, app. */
-export async function publishRelease(
-  client: RegistryClient,
-  version: string,
-  deviceType: string,
-): Promise<PushedImage[]> {
+export async function publishRelease(client: ClientToBe, version: string, deviceType: string): Promise<PushedImage[]> {
   const release = await findRelease(version);
   const built = await ensureImage(release, deviceType);
+  const supervisor = await supervisorImage(deviceType, release.supervisor);
+  const app = await appImage(deviceType);
+  const registry = await client;
   return [
-    await pushHostOs(client, built),
-    await pushSupervisor(client, deviceType, release.supervisor),
-    await pushApp(client, deviceType),
+    await pushHostOs(registry, built),
+    await pushContainer(registry, supervisor),
+    await pushContainer(registry, app),
   ];
 }
 
 /** The tools image upgrade-1.x-to-2.x.sh pulls for a migration to `targetVersion` (2.x). */
 export async function publishTools(
-  client: RegistryClient,
+  client: ClientToBe,
   targetVersion: string,
   deviceType: string,
 ): Promise<PushedImage> {
   const built = await ensureImage(await findRelease(targetVersion), deviceType);
-  return pushContainer(client, await toolsImage(built));
+  const tools = await toolsImage(built);
+  return pushContainer(await client, tools);
 }
 
 /**
@@ -114,9 +120,10 @@ export async function publishTools(
  * secondary updater (the updater set's `resinhup` directory).
  */
 export async function publishResinhup(
-  client: RegistryClient,
+  client: ClientToBe,
   deviceType: string,
   secondaryDir: string,
 ): Promise<PushedImage> {
-  return pushContainer(client, await resinhupImage(deviceType, secondaryDir));
+  const image = await resinhupImage(deviceType, secondaryDir);
+  return pushContainer(await client, image);
 }

@@ -7,7 +7,10 @@ import { updaterScript } from '../updater/script.ts';
 import type { UpgradePath } from '../updater/paths.ts';
 
 export interface ReleasePublisher {
-  started: StartedRegistry;
+  /** The registry; throws while it is still starting (publish, or await `ready()`, first). */
+  readonly started: StartedRegistry;
+  /** The registry once it answers. */
+  ready(): Promise<StartedRegistry>;
   /** Pushes a release's hostOS, supervisor and app images for the rig's device type, once. */
   publish(version: string): Promise<void>;
   /**
@@ -17,7 +20,23 @@ export interface ReleasePublisher {
   publishPath(path: UpgradePath): Promise<void>;
 }
 
-export function releasePublisher(started: StartedRegistry, deviceType: string): ReleasePublisher {
+/**
+ * `registry` may still be starting (the suites' fixture starts it without waiting, so the container
+ * comes up while the first test resolves its images): every publish waits for it.
+ */
+export function releasePublisher(
+  registry: StartedRegistry | Promise<StartedRegistry>,
+  deviceType: string,
+): ReleasePublisher {
+  let started: StartedRegistry | undefined = 'client' in registry ? registry : undefined;
+  const ready = Promise.resolve(registry).then((r) => {
+    started = r;
+    return r;
+  });
+  // Note: a registry that failed to start fails the first publish (an InfraError from startRegistry).
+  ready.catch(() => undefined);
+  const client = ready.then((r) => r.client);
+  client.catch(() => undefined);
   const published = new Map<string, Promise<void>>();
   const once = (key: string, push: () => Promise<unknown>) => {
     let p = published.get(key);
@@ -27,18 +46,23 @@ export function releasePublisher(started: StartedRegistry, deviceType: string): 
     }
     return p;
   };
-  const publish = (version: string) =>
-    once(`release ${version}`, () => publishRelease(started.client, version, deviceType));
+  const publish = (version: string) => once(`release ${version}`, () => publishRelease(client, version, deviceType));
   return {
-    started,
+    get started() {
+      if (!started) throw new Error('The registry is still starting: publish (or await registry.ready()) first');
+      return started;
+    },
+    ready: () => ready,
     publish,
     async publishPath(path) {
-      await publish(path.from.version);
-      await publish(path.to.version);
-      if (path.pathClass === '1x-2x')
-        await once(`tools ${path.to.version}`, () => publishTools(started.client, path.to.version, deviceType));
-      if (path.pathClass === '1x')
-        await once('resinhup', () => publishResinhup(started.client, deviceType, updaterScript('resinhup')));
+      // Note: the pushes of one path go out together; each waits only for what it pushes.
+      const helper =
+        path.pathClass === '1x-2x'
+          ? once(`tools ${path.to.version}`, () => publishTools(client, path.to.version, deviceType))
+          : path.pathClass === '1x'
+            ? once('resinhup', () => publishResinhup(client, deviceType, updaterScript('resinhup')))
+            : undefined;
+      await Promise.all([publish(path.from.version), publish(path.to.version), helper]);
     },
   };
 }

@@ -5,9 +5,9 @@
 // data checksums before the update come back with it.
 import type { StartTimes } from '../board/boot.ts';
 import type { DeviceState } from '../device/device-state.ts';
-import { setHealthWindow } from '../device/health-window.ts';
+import { healthWindowScript } from '../device/health-window.ts';
 import { prepareDevice } from '../device/services.ts';
-import { dataChecksums, seedData } from '../device/user-data.ts';
+import { seedDataScript, stateAndChecksums } from '../device/user-data.ts';
 import { labWifiNetworks, type WifiNetwork, writeConnmanSettings } from '../device/wifi-settings.ts';
 import { type DataSeed, type SeededCard, seedResinData } from '../image/seed-data.ts';
 import type { UpgradePath } from '../updater/paths.ts';
@@ -52,10 +52,17 @@ export async function bootSource(
 ): Promise<BootedSource> {
   const { board, registry } = ctx;
   const { rig, device } = board;
-  await board.step(`publish ${path.from.version}, ${path.to.version} and what ${path.updater} pulls`, () =>
-    registry.publishPath(path),
-  );
-  let card = (await ctx.imageFor(path.from.version)).path;
+  // The source's images first (its supervisor and app are pulled as it is prepared); the target's and
+  // the helper's are pushed while the board starts and the source is prepared, and waited for before
+  // the update.
+  // Note: the card and the source's images are resolved from the same inputs: side by side, the apt
+  // look-ups they share are made once.
+  const image = ctx.imageFor(path.from.version);
+  image.catch(() => undefined);
+  await board.step(`publish ${path.from.version}`, () => registry.publish(path.from.version));
+  const publishing = registry.publishPath(path);
+  publishing.catch(() => undefined);
+  let card = (await image).path;
   if (opts.card) card = await opts.card(card);
   let seeded: SeededCard | undefined;
   const seedOnHost =
@@ -82,10 +89,14 @@ export async function bootSource(
       configOverrides: opts.configOverrides,
     });
     if (path.from.layout === '1.x') await writeConnmanSettings(device, opts.wifi ?? labWifiNetworks);
-    if (!seedOnHost) await seedData(device);
-    if (path.pathClass === '2x') await setHealthWindow(device);
+    // One round trip: the seed on the device and rollback-health's window.
+    const setup = [
+      ...(seedOnHost ? [] : [seedDataScript()]),
+      ...(path.pathClass === '2x' ? [healthWindowScript()] : []),
+    ];
+    if (setup.length) await device.check(setup.join(' && '));
   });
-  const before = await device.snapshot();
-  const sums = await dataChecksums(device);
+  await board.step(`publish ${path.to.version} and what ${path.updater} pulls (pushed meanwhile)`, () => publishing);
+  const { state: before, sums } = await stateAndChecksums(device);
   return { path, started, before, sums, seeded };
 }

@@ -2,6 +2,16 @@
 // its reboot to login, a verdict it waits for on the device) against the test's wall time. The suites
 // record it as the `timing` record (harness/report/test-data.ts); the summary reporter tabulates it
 // and `npm run bench` reports the harness's overhead from it as a ratio.
+//
+// Device time is the time the test waits for the device's own work and nothing else: the start to
+// SSH, the updater's run, the reboot to the login prompt, and the device work the suite times as its
+// verdict (rollback-health's window on 2.x; the first boot's supervisor and app pulls after 1.x).
+// Everything else is the harness's: fixtures, publishing, flashing, preparing the source (config.json,
+// the source's supervisor and app coming up, the seed), SSH round trips, checks, evidence. Where a
+// suite's wait for device work falls outside its verdict (2.x: the supervisor and the app coming back
+// after the reboot, inside rollback-health's window) it counts as the harness's, so the ratio
+// overstates the harness's share rather than understating it. `npm run bench:overhead` splits a
+// run's tests along these lines.
 import type { HupRun } from './runner.ts';
 
 export interface PathTiming {
