@@ -49,6 +49,8 @@ export async function runPlaywright(sel: PlaywrightSelection): Promise<Playwrigh
       index,
       total,
       path.join(sel.resultsDir, `shard-${index}-of-${total}.tests.txt`),
+      // Planned under the run's own environment: a gate's tier (full) selects tests the nightly's does not.
+      { ...process.env, ...extraEnv, ...sel.extraEnv },
     );
     console.log(
       `Shard ${index} of ${total}: ${list.tests} test${list.tests === 1 ? '' : 's'} (${(list.estimatedMs / 60000).toFixed(0)} min recorded), listed in ${list.file}`,
