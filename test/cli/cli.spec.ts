@@ -76,6 +76,18 @@ test('paths lists the matrix from images/releases.yaml, filterable', async () =>
   expect(table.stdout).toMatch(/^rig\s+device type\s+from\s+to/m);
 });
 
+/** `hupbench run` on the newest 2.x path of the BeagleBone rig, with more options. */
+const run2x = (...more: string[]) => [
+  'run',
+  '--rig',
+  'qemu-beaglebone-black',
+  '--from',
+  '2.9.7+rev1',
+  '--to',
+  '2.12.3+rev1',
+  ...more,
+];
+
 const refusals: Array<[string[], RegExp]> = [
   [
     ['run', '--rig', 'no-such-rig', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1'],
@@ -89,50 +101,14 @@ const refusals: Array<[string[], RegExp]> = [
     ['run', '--rig', 'qemu-beaglebone-black', '--from', '2.12.3+rev1', '--to', '2.9.7+rev1'],
     /No upgrade path 2\.12\.3\+rev1 → 2\.9\.7\+rev1 on qemu-beaglebone-black\. Paths on qemu-beaglebone-black: .*2\.9\.7\+rev1 → 2\.12\.3\+rev1/,
   ],
+  [run2x('--fault', 'meteor'), /Unknown fault "meteor"\. Known faults: power-cut, network-down, broken-init/],
   [
-    ['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'meteor'],
-    /Unknown fault "meteor"\. Known faults: power-cut, network-down, broken-init/,
-  ],
-  [
-    ['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--fault', 'power-cut'],
+    run2x('--fault', 'power-cut'),
     /--fault power-cut needs --at PHASE.*checks, stop-supervisor, pull, format-spare, export/,
   ],
-  [
-    [
-      'run',
-      '--rig',
-      'qemu-beaglebone-black',
-      '--from',
-      '2.9.7+rev1',
-      '--to',
-      '2.12.3+rev1',
-      '--fault',
-      'power-cut',
-      '--at',
-      'exprot',
-    ],
-    /Unknown phase "exprot"\. Known phases: checks, .*export/,
-  ],
-  [
-    [
-      'run',
-      '--rig',
-      'qemu-beaglebone-black',
-      '--from',
-      '2.9.7+rev1',
-      '--to',
-      '2.12.3+rev1',
-      '--fault',
-      'broken-init',
-      '--at',
-      'export',
-    ],
-    /broken-init .* takes no --at/,
-  ],
-  [
-    ['run', '--rig', 'qemu-beaglebone-black', '--from', '2.9.7+rev1', '--to', '2.12.3+rev1', '--at', 'export'],
-    /--at needs a --fault/,
-  ],
+  [run2x('--fault', 'power-cut', '--at', 'exprot'), /Unknown phase "exprot"\. Known phases: checks, .*export/],
+  [run2x('--fault', 'broken-init', '--at', 'export'), /broken-init .* takes no --at/],
+  [run2x('--at', 'export'), /--at needs a --fault/],
   [['gate', '7.0.0'], /Unknown version "7\.0\.0"\. Known versions:/],
   [
     ['gate', '2.0.0+rev2'],
@@ -157,24 +133,7 @@ const refusals: Array<[string[], RegExp]> = [
     /required option '--from <version>' not specified/,
   ],
   [['nightly', '--workers', 'two'], /option '--workers <n>' argument 'two' is invalid\. a whole number/],
-  [
-    [
-      'run',
-      '--rig',
-      'qemu-beaglebone-black',
-      '--from',
-      '2.9.7+rev1',
-      '--to',
-      '2.12.3+rev1',
-      '--fault',
-      'power-cut',
-      '--at',
-      'export',
-      '--after-ms',
-      '-5',
-    ],
-    /--after-ms/,
-  ],
+  [run2x('--fault', 'power-cut', '--at', 'export', '--after-ms', '-5'), /--after-ms/],
   [['frobnicate'], /unknown command 'frobnicate'/],
   [['gate', '2.12.3+rev1', '--workers', '0'], /--workers 0 runs nothing/],
   [['gate', '2.12.3+rev1', '--only', 'paths'], /categories are update paths, rollback, sanity, power cuts/],

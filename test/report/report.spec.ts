@@ -10,6 +10,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildReport, type BuiltReport } from '../../harness/report/build-report.ts';
 import type { RunSummary } from '../../harness/report/run-summary.ts';
+import { upgrade2xPhases } from './fixture/upgrade-2x-phases.ts';
 import { serveReport, type ServedReport } from '../../harness/report/serve-report.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -175,18 +176,7 @@ test('an update shows its phase timeline, DeviceState tables, per-boot consoles 
   }
   await page.getByText('phase-timeline.html').first().click();
   const timeline = page.frameLocator('iframe').first();
-  const phases = [
-    'checks',
-    'stop-supervisor',
-    'pull',
-    'format-spare',
-    'export',
-    'boot-files',
-    'supervisor',
-    'breadcrumbs',
-    'switch-boot',
-    'reboot (to login + SSH)',
-  ];
+  const phases = [...upgrade2xPhases, 'reboot (to login + SSH)'];
   await expect(timeline.locator('svg.hup-timeline g.phase')).toHaveCount(phases.length);
   expect(
     await timeline.locator('svg.hup-timeline g.phase').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-phase'))),

@@ -4,9 +4,9 @@
 // of every shard (through `playwright merge-reports` and harness/report/merge.config.ts).
 import { test, expect } from '@playwright/test';
 import type { TestCase } from '@playwright/test/reporter';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { playwright } from './run-playwright.ts';
 import { runTables } from '../../harness/report/run-tables.ts';
 import { summaryRow, type RunSummary } from '../../harness/report/run-summary.ts';
 import {
@@ -17,7 +17,7 @@ import {
   testDataContentType,
 } from '../../harness/report/test-data.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const _root = path.resolve(import.meta.dirname, '../..');
 const config = 'test/report/fixture/records-fixture.config.ts';
 const paths = ['2.0.0+rev2 → 2.12.3+rev1', '2.9.7+rev1 → 2.12.3+rev1', '1.26.0 → 2.12.3+rev1', '1.26.0 → 1.30.1'];
 
@@ -51,19 +51,6 @@ const testCase = (title: string, attempts: Attachment[][], rig = 'rig-a') =>
       duration: 1,
     })),
   }) as unknown as TestCase;
-
-function playwright(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(path.join(root, 'node_modules/.bin/playwright'), args, {
-      cwd: root,
-      env: { ...process.env, ...env },
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
 
 test('a record is checked when it is made: a malformed one fails the test that made it', async () => {
   const a = attempt();

@@ -6,29 +6,16 @@
 // under the run's own environment.
 import { test, expect } from '@playwright/test';
 import type { TestCase } from '@playwright/test/reporter';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { playwright } from './run-playwright.ts';
 import { mergeReports, oneSuitePerFile, shardBlobs } from '../../harness/cli/merge-command.ts';
 import { listTests, selectionListName, writeShardList } from '../../harness/cli/shard-plan.ts';
 import type { RunSummary } from '../../harness/report/run-summary.ts';
 import { inListedOrder } from '../../harness/report/summary-reporter.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const _root = path.resolve(import.meta.dirname, '../..');
 const config = 'test/report/fixture/records-fixture.config.ts';
-
-function playwright(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(path.join(root, 'node_modules/.bin/playwright'), args, {
-      cwd: root,
-      env: { ...process.env, ...env },
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
 
 const suite = (name: string, counts: string, cases: string[]) =>
   `<testsuite name="${name}" timestamp="t" hostname="rig" ${counts} errors="0">\n${cases.join('\n')}\n</testsuite>`;
