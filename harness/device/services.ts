@@ -40,8 +40,14 @@ export async function prepareDevice(
   if (opts.waitForApp) {
     await waitFor(
       async () => {
-        // One round trip per look: the containers, then the app's heartbeats.
-        const out = await device.exec(`docker ps -q; echo '${BEATS}'; ${heartbeatsCommand('app')}`);
+        // One round trip per look, and few looks: the device itself waits (up to 20 s) for the app's
+        // second heartbeat, reading a file once a second, before it answers with the containers and
+        // the heartbeats. A look every second over SSH (a session and the docker client each time)
+        // ran on the one emulated core the supervisor and the app were starting on.
+        const out = await device.exec(
+          `for i in $(seq 1 20); do [ "$(${heartbeatsCommand('app')} | grep -c .)" -ge 2 ] && break; sleep 1; done; docker ps -q; echo '${BEATS}'; ${heartbeatsCommand('app')}`,
+          { timeoutMs: 60_000 },
+        );
         const [ps = '', beatLines = ''] = out.stdout.split(`${BEATS}\n`);
         if (!ps.split('\n').includes('resin_supervisor') || !ps.split('\n').includes('app'))
           throw new Error(`running: ${ps.trim() || 'nothing'}`);
