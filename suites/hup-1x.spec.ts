@@ -69,7 +69,7 @@ function run1x(scenario: ScenarioContext, path: UpgradePath, extra: string[] = [
   return runUpdate(scenario, path, { extraArgs: extra });
 }
 
-const FIRST_BOOT_SCOPE = "incl. what the updated device pulled after its reboot";
+const FIRST_BOOT_SCOPE = 'incl. what the updated device pulled after its reboot';
 const tail = (r: HupRun) => r.output.split('\n').slice(-25).join('\n');
 const phaseNames = (r: HupRun) => r.phases.map((p) => p.name);
 
