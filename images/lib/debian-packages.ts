@@ -1,7 +1,9 @@
 // Fetches Debian packages for a foreign architecture and unpacks them, without chroot or root tricks:
 // `apt-get download` + `dpkg-deb -x`. Downloads are cached under .cache/debs/<arch>/.
 import { $ } from 'zx';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
+import { aptAnswer } from './apt-answers.ts';
 import path from 'node:path';
 
 $.verbose = false;
@@ -22,7 +24,8 @@ function once(key: string, compute: () => Promise<string[]>): Promise<string[]> 
 
 /** Resolves `packages` and everything they (pre-)depend on, for `arch` only. */
 export function resolveWithDependencies(packages: string[], arch: string): Promise<string[]> {
-  return once(`deps:${arch}:${packages.join(',')}`, () => resolveUncached(packages, arch));
+  const question = `deps:${arch}:${packages.join(',')}`;
+  return once(question, () => aptAnswer(question, () => resolveUncached(packages, arch)));
 }
 
 async function resolveUncached(packages: string[], arch: string): Promise<string[]> {
@@ -35,7 +38,15 @@ async function resolveUncached(packages: string[], arch: string): Promise<string
 
 /** Downloads the named packages (already arch-qualified or not) into the cache; returns .deb paths. */
 export function download(packages: string[], arch: string, cacheDir: string): Promise<string[]> {
-  return once(`download:${arch}:${cacheDir}:${packages.join(',')}`, () => downloadUncached(packages, arch, cacheDir));
+  const question = `download:${arch}:${cacheDir}:${packages.join(',')}`;
+  // A stored answer holds while every .deb it names is still in the cache.
+  return once(question, () =>
+    aptAnswer(
+      question,
+      () => downloadUncached(packages, arch, cacheDir),
+      (debs) => debs.every(existsSync),
+    ),
+  );
 }
 
 async function downloadUncached(packages: string[], arch: string, cacheDir: string): Promise<string[]> {
@@ -62,6 +73,13 @@ export async function extract(debs: string[], into: string): Promise<void> {
 
 /** The real package a metapackage such as linux-image-armmp points at. */
 export async function resolveMetapackage(name: string, arch: string): Promise<string> {
+  const [real] = await once(`metapackage:${name}:${arch}`, () =>
+    aptAnswer(`metapackage:${name}:${arch}`, async () => [await resolveMetapackageUncached(name, arch)]),
+  );
+  return real!;
+}
+
+async function resolveMetapackageUncached(name: string, arch: string): Promise<string> {
   const out = await $`apt-cache depends ${name}:${arch}`;
   const dep = out.stdout.match(/Depends: (linux-image-[^\s:]+)/)?.[1];
   if (!dep)
