@@ -10,9 +10,15 @@ import type { QemuRigConfig } from '../../harness/rig/rig-config.ts';
 import type { QemuRigParts } from '../../harness/rig/qemu/rig-parts.ts';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'hupbench-phase-snapshots-'));
+const cacheBefore = process.env.HUPBENCH_CACHE;
 process.env.HUPBENCH_CACHE = dir;
 // Note: imported after HUPBENCH_CACHE is set: the cache folder is read when the module loads.
 const { lockSubject, phaseSnapshotDir, subjectHash } = await import('../../harness/rig/qemu/phase-snapshot.ts');
+// Note: a worker that loaded the cache module for an earlier test file keeps that folder: compare with it.
+const { cacheDir } = await import('../../images/lib/cache.ts');
+// The variable must not reach the processes later tests of this worker start.
+if (cacheBefore === undefined) delete process.env.HUPBENCH_CACHE;
+else process.env.HUPBENCH_CACHE = cacheBefore;
 
 test.afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -36,7 +42,7 @@ test('a subject and phase key one folder; a change to either keys another', asyn
   const pull = await phaseSnapshotDir(config, 'qemu-system-arm', { subject, phase: 'pull' });
   expect(await phaseSnapshotDir(config, 'qemu-system-arm', { subject: { ...subject }, phase: 'pull' })).toBe(pull);
   expect(path.basename(pull)).toBe('pull');
-  expect(pull.startsWith(path.join(dir, 'phase-snapshots', config.name))).toBe(true);
+  expect(pull.startsWith(path.join(cacheDir, 'phase-snapshots', config.name))).toBe(true);
   const checks = await phaseSnapshotDir(config, 'qemu-system-arm', { subject, phase: 'checks' });
   expect(path.dirname(checks), 'the phases of one subject share its folder').toBe(path.dirname(pull));
   const moved = { ...subject, registry: 'http://10.0.2.2:5001' };
@@ -66,7 +72,7 @@ test('one recording of a subject at a time: the second waits for the first to le
 test('a lock whose recording died is taken over', async () => {
   const hash = await subjectHash(config, 'qemu-system-arm', subject);
   // A pid that cannot be running (above the kernel's pid_max).
-  await writeFile(path.join(dir, 'phase-snapshots', config.name, `.${hash}.lock`), '99999999');
+  await writeFile(path.join(cacheDir, 'phase-snapshots', config.name, `.${hash}.lock`), '99999999');
   const release = await lockSubject(rig, subject, 1000);
   await release();
 });
