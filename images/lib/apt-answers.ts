@@ -33,12 +33,13 @@ export async function aptAnswer(
   question: string,
   compute: () => Promise<string[]>,
   valid: (answer: string[]) => boolean = () => true,
+  store = path.join(cacheDir, 'apt-answers'),
 ): Promise<string[]> {
   const key = createHash('sha256')
     .update(`${await aptListsKey()}\n${question}`)
     .digest('hex')
     .slice(0, 24);
-  const file = path.join(cacheDir, 'apt-answers', `${key}.json`);
+  const file = path.join(store, `${key}.json`);
   const stored = await readFile(file, 'utf8').then(
     (text) => JSON.parse(text) as string[],
     () => undefined,

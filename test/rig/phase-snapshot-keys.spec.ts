@@ -3,23 +3,18 @@
 // one worker at a time records a subject (the others wait on its lock), and a lock whose holder died
 // is taken over.
 import { test, expect } from '@playwright/test';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { QemuRigConfig } from '../../harness/rig/rig-config.ts';
 import type { QemuRigParts } from '../../harness/rig/qemu/rig-parts.ts';
 
-const dir = await mkdtemp(path.join(tmpdir(), 'hupbench-phase-snapshots-'));
-const cacheBefore = process.env.HUPBENCH_CACHE;
-process.env.HUPBENCH_CACHE = dir;
-// Note: imported after HUPBENCH_CACHE is set: the cache folder is read when the module loads.
-const { lockSubject, phaseSnapshotDir, subjectHash } = await import('../../harness/rig/qemu/phase-snapshot.ts');
-// Note: a worker that loaded the cache module for an earlier test file keeps that folder: compare with it.
-const { cacheDir } = await import('../../images/lib/cache.ts');
-// The variable must not reach the processes later tests of this worker start.
-if (cacheBefore === undefined) delete process.env.HUPBENCH_CACHE;
-else process.env.HUPBENCH_CACHE = cacheBefore;
+// Note: test files are loaded by Playwright's runner too: nothing here may change the environment
+// (a HUPBENCH_CACHE set at load time reached every worker started after it). The test board's
+// folder under the real cache is removed afterwards.
+import { cacheDir } from '../../images/lib/cache.ts';
+import { lockSubject, phaseSnapshotDir, subjectHash } from '../../harness/rig/qemu/phase-snapshot.ts';
 
+const dir = path.join(cacheDir, 'phase-snapshots', 'qemu-test-board');
 test.afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const config = {
@@ -42,7 +37,7 @@ test('a subject and phase key one folder; a change to either keys another', asyn
   const pull = await phaseSnapshotDir(config, 'qemu-system-arm', { subject, phase: 'pull' });
   expect(await phaseSnapshotDir(config, 'qemu-system-arm', { subject: { ...subject }, phase: 'pull' })).toBe(pull);
   expect(path.basename(pull)).toBe('pull');
-  expect(pull.startsWith(path.join(cacheDir, 'phase-snapshots', config.name))).toBe(true);
+  expect(pull.startsWith(dir)).toBe(true);
   const checks = await phaseSnapshotDir(config, 'qemu-system-arm', { subject, phase: 'checks' });
   expect(path.dirname(checks), 'the phases of one subject share its folder').toBe(path.dirname(pull));
   const moved = { ...subject, registry: 'http://10.0.2.2:5001' };
@@ -72,7 +67,7 @@ test('one recording of a subject at a time: the second waits for the first to le
 test('a lock whose recording died is taken over', async () => {
   const hash = await subjectHash(config, 'qemu-system-arm', subject);
   // A pid that cannot be running (above the kernel's pid_max).
-  await writeFile(path.join(cacheDir, 'phase-snapshots', config.name, `.${hash}.lock`), '99999999');
+  await writeFile(path.join(dir, `.${hash}.lock`), '99999999');
   const release = await lockSubject(rig, subject, 1000);
   await release();
 });
