@@ -40,7 +40,21 @@ interface ImageInputs {
   hash: string;
 }
 
-export async function ensureImage(release: Release, deviceType: string, log = (_: string) => {}): Promise<BuiltImage> {
+/** Builds in flight in this process: a second caller waits for the first (they share a work folder). */
+const building = new Map<string, Promise<BuiltImage>>();
+
+/** The card image of `release` for `deviceType`: the cached build, or built now. */
+export function ensureImage(release: Release, deviceType: string, log = (_: string) => {}): Promise<BuiltImage> {
+  const key = `${deviceType}/${release.version}`;
+  let build = building.get(key);
+  if (!build) {
+    build = buildOrReuse(release, deviceType, log).finally(() => building.delete(key));
+    building.set(key, build);
+  }
+  return build;
+}
+
+async function buildOrReuse(release: Release, deviceType: string, log: (line: string) => void): Promise<BuiltImage> {
   const inputs = await imageInputs(release, deviceType);
   const outDir = path.join(cacheDir, 'images', deviceType, release.version);
   const output = path.join(outDir, `${inputs.hash}.img`);
