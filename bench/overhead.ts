@@ -9,23 +9,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../harness/project-root.ts';
 import type { BoardStep } from '../harness/board/steps.ts';
+import type { AllureStep } from '../harness/report/allure-finalize.ts';
 import { parseTestData } from '../harness/report/test-data.ts';
 import type { PathTiming } from '../harness/updater/path-timing.ts';
 import { option, options } from './argv.ts';
 import { median } from './stats.ts';
 
-interface AllureAttachment {
-  name: string;
-  source: string;
-  type: string;
-}
-interface AllureStep {
-  name: string;
-  start?: number;
-  stop?: number;
-  steps?: AllureStep[];
-  attachments?: AllureAttachment[];
-}
 interface AllureResult extends AllureStep {
   fullName?: string;
   status: string;

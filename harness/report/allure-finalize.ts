@@ -18,12 +18,12 @@ import { escapeHtml, htmlPage } from './render/html.ts';
 import { renderTimelineSvg, type TimelineSegment } from './render/timeline-svg.ts';
 import { parseTestData, testDataContentType, type TestData, type TestDataKind } from './test-data.ts';
 
-interface AllureAttachment {
+export interface AllureAttachment {
   name: string;
   source: string;
   type: string;
 }
-interface AllureStep {
+export interface AllureStep {
   name: string;
   status?: string;
   start?: number;
