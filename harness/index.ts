@@ -35,7 +35,7 @@ export { unchangeableParts } from './device/matchers.ts';
 export { stopRegistry, startRegistryAgain, shapeRegistry, unshapeRegistry } from './registry/index.ts';
 // Devices: services, user data, the health window, heartbeat arithmetic.
 export { prepareDevice, expectSupervisorAndAppRunning, type PreparedDevice } from './device/services.ts';
-export { seedData, dataChecksums, heartbeats } from './device/user-data.ts';
+export { seedData, dataChecksums, stateAndChecksums, heartbeats } from './device/user-data.ts';
 export { setHealthWindow, testHealthWindow, type HealthWindow } from './device/health-window.ts';
 export { maxGap, appDowntime } from './device/heartbeat-gaps.ts';
 export { stableState } from './device/device-state.ts';

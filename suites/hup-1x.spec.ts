@@ -26,6 +26,7 @@ import {
   recordTestData,
   pathRecord,
   bandwidthRecord,
+  stateAndChecksums,
 } from '../harness/index.ts';
 
 const paths = await loadPaths1x();
@@ -61,8 +62,8 @@ async function readConfig(device: Device): Promise<Record<string, unknown>> {
 }
 
 /** The source as this suite needs it: a 1.x device with the config.json keys its release carried. */
-async function bootSource1x(scenario: ScenarioContext, path: UpgradePath) {
-  return (await bootSource(scenario, path, { configOverrides: LEGACY_KEYS })).started;
+function bootSource1x(scenario: ScenarioContext, path: UpgradePath) {
+  return bootSource(scenario, path, { configOverrides: LEGACY_KEYS });
 }
 
 function run1x(scenario: ScenarioContext, path: UpgradePath, extra: string[] = []): Promise<HupRun> {
@@ -82,7 +83,7 @@ for (const path of paths) {
       test.setTimeout(migrationTimeoutMs(rig) * 2);
       await recordTestData(testInfo, 'path', pathRecord(path));
       const wallStarted = Date.now();
-      const source = await bootSource(scenario, path, { configOverrides: LEGACY_KEYS });
+      const source = await bootSource1x(scenario, path);
       const { before, sums: sumsBefore } = source;
       const configBefore = await readConfig(device);
       await test.step(`the device runs ${path.from.version} from resin-root`, async () => {
@@ -212,8 +213,7 @@ test(
         "mount -o remount,rw / && echo '# local change' >> /etc/profile && echo my-device > /etc/hostname && sync && mount -o remount,ro /",
       );
     });
-    const before = await device.snapshot();
-    const sumsBefore = await dataChecksums(device);
+    const { state: before, sums: sumsBefore } = await stateAndChecksums(device);
     const configBefore = await readConfig(device);
 
     const refused = await run1x(scenario, path);

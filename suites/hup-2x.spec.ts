@@ -27,6 +27,8 @@ import {
   pathRecord,
   expectHealthKeepsUpdate,
   bandwidthRecord,
+  expectSupervisorAndAppRunning,
+  spareRoot,
 } from '../harness/index.ts';
 
 const paths = await loadPaths2x();
@@ -64,7 +66,7 @@ for (const path of paths) {
       body: JSON.stringify({ before, after }, null, 2),
       contentType: 'application/json',
     });
-    const spare = before.activeRoot.label === 'resin-rootA' ? 'resin-rootB' : 'resin-rootA';
+    const spare = spareRoot(before).label;
     const updated: Updated = {
       rig,
       device,
@@ -140,40 +142,10 @@ async function expectOnNewRoot({ rig, device, path, before, after, spare, spareP
   });
 }
 
-async function expectServicesBack({ rig, device, path }: Updated): Promise<number> {
+async function expectServicesBack({ device, path }: Updated): Promise<number> {
   return test.step('the supervisor and the app run again', async () => {
     const wantSupervisor = path.supervisorUpdate ? path.to.supervisor : path.from.supervisor;
-    const supervisorLine = new RegExp(
-      `^resin_supervisor\\s+\\S+:v${wantSupervisor.replace(/\./g, '\\.')}\\s+running`,
-      'm',
-    );
-    await expect
-      .poll(
-        async () => {
-          const ps = (await device.exec('docker ps')).stdout;
-          return supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps)
-            ? 'both running'
-            : `${(await device.exec('docker ps -a; grep -o "supervisorImage[^,]*" /mnt/boot/config.json')).stdout}\nconsole:\n${rig.console
-                .transcript()
-                .split('\n')
-                .filter((l) => /\[(supervisor|engine|rcS)\]/.test(l))
-                .slice(-25)
-                .join('\n')}`;
-        },
-        {
-          timeout: 180_000,
-          intervals: [1000],
-          message: `resin_supervisor v${wantSupervisor} and app running after the reboot`,
-        },
-      )
-      .toBe('both running');
-    const last = Math.max(...(await heartbeats(device)));
-    await expect
-      .poll(async () => Math.max(...(await heartbeats(device))), {
-        timeout: 30_000,
-        message: 'heartbeat advancing after the reboot',
-      })
-      .toBeGreaterThan(last);
+    await expectSupervisorAndAppRunning(device, wantSupervisor, { timeoutMs: 180_000, when: 'after the reboot' });
     return Date.now();
   });
 }

@@ -84,9 +84,11 @@ export async function expectSupervisorAndAppRunning(
         async () => {
           const ps = (await device.exec('docker ps')).stdout;
           if (supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps)) return true;
-          throw new Error(`docker ps:\n${ps.trim() || '(nothing)'}`);
+          // What the device has instead: every container, and the supervisor config.json asks for.
+          const has = await device.exec('docker ps -a; grep -o "supervisorImage[^,]*" /mnt/boot/config.json');
+          throw new Error(`docker ps -a:\n${has.stdout.trim() || '(nothing)'}`);
         },
-        { timeoutMs, intervalMs: 2000, what },
+        { timeoutMs, intervalMs: 2000, what, details: () => serviceConsoleLines(device) },
       ),
     opts.timeoutMs ?? 240_000,
   );
@@ -102,4 +104,14 @@ export async function expectSupervisorAndAppRunning(
       }),
     30_000,
   );
+}
+
+/** The supervisor's, the engine's and rcS's latest console lines: why the services did not come. */
+function serviceConsoleLines(device: Device): string {
+  const lines = device.rig.console
+    .transcript()
+    .split('\n')
+    .filter((l) => /\[(supervisor|engine|rcS)\]/.test(l))
+    .slice(-25);
+  return `console:\n${lines.join('\n') || '(no supervisor, engine or rcS lines)'}`;
 }

@@ -2,7 +2,7 @@
 // state after the update (or the fault), against what the path or the fault's guarantee promises.
 // The suites assert the same facts one by one, with their own messages.
 import type { DeviceState } from '../device/device-state.ts';
-import { dataChecksums } from '../device/user-data.ts';
+import { stateAndChecksums } from '../device/user-data.ts';
 import type { NewOsFault } from '../faults/types.ts';
 import type { HupRun } from '../updater/runner.ts';
 import type { ScenarioContext } from './context.ts';
@@ -29,9 +29,8 @@ export function layoutOf(state: DeviceState): '1.x' | '2.x' | 'unknown' {
 
 /** Where the device ended up, and whether resin-data is as it was before the update. */
 export async function settledDevice(ctx: ScenarioContext, source: BootedSource): Promise<SettledDevice> {
-  const { device } = ctx.board;
-  const after = await device.snapshot();
-  const dataKept = JSON.stringify(await dataChecksums(device)) === JSON.stringify(source.sums);
+  const { state: after, sums } = await stateAndChecksums(ctx.board.device);
+  const dataKept = JSON.stringify(sums) === JSON.stringify(source.sums);
   const env = after.bootEnv;
   const where = `running ${after.osRelease.VERSION} from ${after.activeRoot.label} (${layoutOf(after)} layout, resin_root_part=${env.resin_root_part ?? '-'}, upgrade_available=${env.upgrade_available ?? '-'}); resin-data ${dataKept ? 'intact' : 'CHANGED'}`;
   return { after, dataKept, where };

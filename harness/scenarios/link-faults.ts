@@ -7,10 +7,9 @@ import type { Device } from '../device/device.ts';
 import type { BytesServed } from '../registry/access-log.ts';
 import type { OutageFault, ThrottleFault } from '../faults/types.ts';
 import type { UpgradePath } from '../updater/paths.ts';
-import { type HupRun, runUpdater } from '../updater/runner.ts';
-import { updaterScript } from '../updater/script.ts';
+import type { HupRun } from '../updater/runner.ts';
 import type { ScenarioContext } from './context.ts';
-import { runUpdate, updaterArgs } from './update.ts';
+import { runUpdate } from './update.ts';
 
 /** Runs the path's update with `fault` struck at its phase, and restores it whatever happens. */
 export async function updateThroughOutage(
@@ -55,12 +54,7 @@ export async function updateThroughThrottle(
   await board.step(`${fault.name}: ${fault.kbitPerSecond} kbit/s`, () => fault.apply(ctx));
   let run: HupRun;
   try {
-    run = await runUpdater(board, {
-      script: updaterScript(path.updater),
-      args: updaterArgs(path),
-      step: (name, body) => board.step(name, body),
-      timeoutMs: THROTTLED_RUN_MS,
-    });
+    run = await runUpdate(ctx, path, { timeoutMs: THROTTLED_RUN_MS });
   } finally {
     await fault.restore(ctx);
   }

@@ -4,7 +4,7 @@
 // baseline taken before. Asserting the refusal is the suites' (harness/assertions/refusal.ts).
 import type { DeviceState } from '../device/device-state.ts';
 import { prepareDevice } from '../device/services.ts';
-import { dataChecksums, seedData } from '../device/user-data.ts';
+import { seedData, stateAndChecksums } from '../device/user-data.ts';
 import { labWifiNetworks, writeConnmanSettings } from '../device/wifi-settings.ts';
 import type { BoardStrategy } from '../board/strategy.ts';
 import type { Refusal } from '../faults/types.ts';
@@ -22,8 +22,7 @@ export interface DeviceBaseline {
 }
 
 export async function deviceBaseline({ device }: BoardStrategy): Promise<DeviceBaseline> {
-  const state = await device.snapshot();
-  const sums = await dataChecksums(device);
+  const { state, sums } = await stateAndChecksums(device);
   const containers = (await device.exec('docker ps -q')).stdout.split('\n').filter(Boolean).sort();
   return { state, sums, containers };
 }

@@ -32,10 +32,11 @@ export function updateTimeoutMs(rig: Rig, path: UpgradePath, seedMB = 0): number
   return path.pathClass === '2x' ? 15 * 60_000 : migrationTimeoutMs(rig, seedMB);
 }
 
-export function runUpdate(ctx: ScenarioContext, path: UpgradePath, opts: UpdateOptions = {}): Promise<HupRun> {
+/** The runner's options for the update of a path: its script and arguments, its steps, its time. */
+export function updaterOptions(ctx: ScenarioContext, path: UpgradePath, opts: UpdateOptions = {}): RunUpdaterOptions {
   const { board } = ctx;
   const prefix = opts.stepPrefix ?? '';
-  return runUpdater(board, {
+  return {
     script: updaterScript(path.updater),
     args: updaterArgs(path, opts.extraArgs),
     step: (name, body) => board.step(`${prefix}${name}`, body),
@@ -43,5 +44,9 @@ export function runUpdate(ctx: ScenarioContext, path: UpgradePath, opts: UpdateO
     at: opts.at,
     expectReboot: opts.expectReboot,
     onOutput: opts.onOutput,
-  });
+  };
+}
+
+export function runUpdate(ctx: ScenarioContext, path: UpgradePath, opts: UpdateOptions = {}): Promise<HupRun> {
+  return runUpdater(ctx.board, updaterOptions(ctx, path, opts));
 }
