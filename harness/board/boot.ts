@@ -10,6 +10,14 @@ export interface BootTimes {
   sshReadyMs?: number;
 }
 
+/** Power on and wait for the login prompt: the board's own boot. */
+export async function powerOnToLogin(rig: Rig): Promise<BootTimes> {
+  const started = Date.now();
+  await rig.power.on();
+  await waitForLoginPrompt(rig);
+  return { loginPromptMs: Date.now() - started };
+}
+
 /** Waits for the next login prompt on the console (after a power-on or a reboot). */
 export async function waitForLoginPrompt(rig: Rig): Promise<void> {
   await rig.console.expect(/login: ?$/m, {
@@ -54,10 +62,7 @@ export async function startFromImage(
     return { loginPromptMs, sshReadyMs: Date.now() - started, resumed: true };
   }
   await rig.flash(imagePath);
-  const powerOn = Date.now();
-  await rig.power.on();
-  await waitForLoginPrompt(rig);
-  const times: BootTimes = { loginPromptMs: Date.now() - powerOn };
+  const times = await powerOnToLogin(rig);
   // Saved before anything logs in or connects: the snapshot is the board as the boot left it.
   // A failed save costs the next test a real boot, not this test its run: it is noted on the console.
   if (snapshots)

@@ -9,7 +9,14 @@ import type { Device } from '../device/device.ts';
 import { expectOnDevice, expectOsBack } from '../device/product-wait.ts';
 import type { Rig } from '../rig/rig.ts';
 import { waitFor } from '../wait.ts';
-import { type BootTimes, type StartOptions, type StartTimes, startFromImage, waitForLoginPrompt } from './boot.ts';
+import {
+  type BootTimes,
+  powerOnToLogin,
+  type StartOptions,
+  type StartTimes,
+  startFromImage,
+  waitForLoginPrompt,
+} from './boot.ts';
 import { type BoardState, type BoardStep, StepLog, type StepRunner } from './steps.ts';
 
 export type { BoardState, BoardStep, StepRunner };
@@ -37,9 +44,11 @@ export class BoardStrategy {
   ) {
     this.log = new StepLog(step, {
       mark: () => this.mark(),
+      // Note: the boot events only, not since()'s console text: this runs after every step.
       since: (mark) => {
-        const seen = this.since(mark as ConsoleMark);
-        return { boots: seen.boots, events: seen.events.map(describeEvent) };
+        const { bootEvents } = this.rig.console;
+        const m = mark as ConsoleMark;
+        return { boots: bootEvents.boots - m.boots, events: bootEvents.events.slice(m.event).map(describeEvent) };
       },
     });
   }
@@ -98,12 +107,7 @@ export class BoardStrategy {
 
   /** Power on and wait for the login prompt (a rig-side wait: the board's own boot, not an update). */
   powerOn(): Promise<BootTimes> {
-    return this.log.run('board: power on to the login prompt', 'login', async () => {
-      const started = Date.now();
-      await this.rig.power.on();
-      await waitForLoginPrompt(this.rig);
-      return { loginPromptMs: Date.now() - started };
-    });
+    return this.log.run('board: power on to the login prompt', 'login', () => powerOnToLogin(this.rig));
   }
 
   /** From the login prompt to SSH answering. */
@@ -152,6 +156,17 @@ export class BoardStrategy {
     await this.log.run('board: reboot (detached)', 'login', async () => {
       await this.device.exec('(sleep 1; reboot) < /dev/null > /dev/null 2>&1 &');
       await this.device.disconnect();
+    });
+  }
+
+  /**
+   * Resumes a saved board (a phase snapshot) with `resume`: it runs on from where it was saved, and
+   * SSH reconnects on its next use. False when the saved board would not load.
+   */
+  resumeSaved(what: string, resume: () => Promise<boolean>): Promise<boolean> {
+    return this.log.run(`board: resume ${what}`, undefined, async () => {
+      await this.device.disconnect();
+      return resume();
     });
   }
 

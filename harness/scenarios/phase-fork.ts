@@ -21,7 +21,7 @@ import { updaterScript } from '../updater/script.ts';
 import type { ScenarioContext } from './context.ts';
 import { cutAt, judgeCutRun, type PowerCutHooks, type PowerCutJudgement } from './power-cut.ts';
 import { type BootedSource, bootSource } from './source.ts';
-import { updateTimeoutMs, updaterArgs } from './update.ts';
+import { updateTimeoutMs, updaterArgs, updaterOptions } from './update.ts';
 
 export interface ForkSubject {
   path: UpgradePath;
@@ -85,18 +85,13 @@ export async function forkPowerCut(
     return undefined;
   }
   const started = Date.now();
-  const resumed = await board.step(`board: resume the phase snapshot at the start of ${row.phase}`, async () => {
-    await board.device.disconnect();
-    return snaps.resume(key);
-  });
+  const resumed = await board.resumeSaved(`the phase snapshot at the start of ${row.phase}`, () => snaps.resume(key));
   if (!resumed) throw new InfraError(`the phase snapshot of ${row.phase} did not load (it was dropped; run again)`);
-  const run = await followUpdater(board, saved.capture, {
-    script: updaterScript(path.updater),
-    args: updaterArgs(path),
-    step: (name, body) => board.step(name, body),
-    timeoutMs: updateTimeoutMs(board.rig, path, subject.seedMB),
-    at: cutAt(ctx, row),
-  });
+  const run = await followUpdater(
+    board,
+    saved.capture,
+    updaterOptions(ctx, path, { seedMB: subject.seedMB, at: cutAt(ctx, row) }),
+  );
   const source: BootedSource = { path, ...saved.source };
   const judged = await judgeCutRun(ctx, source, row, run, { seedMB: subject.seedMB, hooks: opts.hooks });
   const snapshot = `${row.phase} of ${path.updater} ${path.from.version} → ${path.to.version}`;
@@ -123,10 +118,7 @@ async function recordOnce(
     const { path: _, ...kept } = source;
     await board.step(`record phase snapshots of ${path.updater} (${subject.phases.join(', ')})`, () =>
       runUpdater(board, {
-        script: updaterScript(path.updater),
-        args: updaterArgs(path),
-        step: (name, body) => board.step(`recording: ${name}`, body),
-        timeoutMs: updateTimeoutMs(board.rig, path, subject.seedMB),
+        ...updaterOptions(ctx, path, { seedMB: subject.seedMB, stepPrefix: 'recording: ' }),
         expectReboot: false,
         rerunAfterPreStep: false,
         capture: {
