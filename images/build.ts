@@ -1,8 +1,7 @@
 // Reference image builder: `npm run images [-- --device-type T] [--release V]`.
 // Builds a sparse SD-card image per release and device type from Debian's packages for the target
 // architecture, cached under .cache/images/ by a hash of its inputs.
-import { $ } from 'zx';
-import { mkdir, rm, writeFile, readdir, stat } from 'node:fs/promises';
+import { link, mkdir, rm, writeFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deviceTypeProfile, deviceTypes } from './device-types.ts';
@@ -87,12 +86,31 @@ async function buildOrReuse(release: Release, deviceType: string, log: (line: st
       contents: { 'resin-boot': { from: boot }, [rootLabel]: { from: rootfs } },
     });
     await pruneOldBuilds(outDir);
-    await $`mv ${tmp} ${output}`;
-    await writeFile(path.join(outDir, `${inputs.hash}.json`), JSON.stringify(meta, null, 2));
-    log(`built ${path.relative(projectRoot, output)}`);
+    if (await publishOnce(tmp, output)) {
+      await writeFile(path.join(outDir, `${inputs.hash}.json`), JSON.stringify(meta, null, 2));
+      log(`built ${path.relative(projectRoot, output)}`);
+    } else log(`another run built ${path.relative(projectRoot, output)} first; using its image`);
     return meta;
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Puts a finished build in place unless another process already did. Two builds of the same inputs
+ * differ byte for byte (random disk and filesystem identifiers), and a test may already be flashing
+ * or block-mapping the first one, so a published image is never replaced: link() fails on EEXIST
+ * where rename() would silently swap the file under its readers.
+ */
+async function publishOnce(tmp: string, output: string): Promise<boolean> {
+  try {
+    await link(tmp, output);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await rm(tmp, { force: true });
   }
 }
 
