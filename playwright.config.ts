@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { currentTier, tierRule } from './harness/matrix/tiers.ts';
+import { rigsByLoad, type RigLoad } from './harness/matrix/rig-order.ts';
 import { newResultsFolder } from './harness/report/results-folder.ts';
 
 const rigsDir = path.join(import.meta.dirname, 'rigs');
@@ -25,41 +26,41 @@ function newRunFolder(): string {
 const hilRetries = Number(process.env.HUPBENCH_RETRIES ?? 1);
 const tier = currentTier();
 
+/** The rigs of rigs/*.yaml this run drives. Example rigs describe benches not wired to this host: only when named. */
+function rigFiles(): RigLoad[] {
+  return readdirSync(rigsDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({
+      name: f.replace(/\.yaml$/, ''),
+      rig: parse(readFileSync(path.join(rigsDir, f), 'utf8')) as RigYaml,
+    }))
+    .filter(({ rig }) => !rig.example || process.env.HUPBENCH_RIGS?.split(',').includes(rig.name ?? ''))
+    .map(({ name, rig }) => ({ name, instances: rig.instances ?? 1 }));
+}
+type RigYaml = { name?: string; example?: boolean; instances?: number };
+
+// Note: the rig whose tests take longest per instance is configured first, so it starts first and runs
+// beside the others instead of alone at the end (harness/matrix/rig-order.ts).
 function rigProjects(): Project[] {
-  return (
-    readdirSync(rigsDir)
-      .filter((f) => f.endsWith('.yaml'))
-      .sort()
-      .map((f) => ({
-        file: f,
-        rig: parse(readFileSync(path.join(rigsDir, f), 'utf8')) as {
-          name?: string;
-          example?: boolean;
-          instances?: number;
-        },
-      }))
-      // Example rigs describe real benches that are not wired to this host: run them only when named.
-      .filter(({ rig }) => !rig.example || process.env.HUPBENCH_RIGS?.split(',').includes(rig.name ?? ''))
-      .map(({ file, rig }) => {
-        const name = file.replace(/\.yaml$/, '');
-        // Which tests this rig runs in this tier (smoke for `npm test`, nightly for `npm run hil`, full
-        // for a gate): harness/matrix/tiers.ts, with the reasons.
-        // A rig runs at most `instances` tests at once (each worker takes one instance: harness/fixtures.ts).
-        // Every HIL test flashes and boots its own board, so the tests of one file (the 40 power-cut rows
-        // of faults.spec.ts) may spread over the workers too: fullyParallel. One worker runs them in order.
-        const { grep, grepInvert } = tierRule(tier, name);
-        return {
-          name,
-          testDir: 'suites',
-          use: { rigName: name },
-          retries: hilRetries,
-          workers: rig.instances ?? 1,
-          fullyParallel: true,
-          grep,
-          grepInvert,
-        };
-      })
-  );
+  return rigsByLoad(rigFiles()).map(({ name, instances }) => {
+    // Which tests this rig runs in this tier (smoke for `npm test`, nightly for `npm run hil`, full
+    // for a gate): harness/matrix/tiers.ts, with the reasons.
+    // A rig runs at most `instances` tests at once (each worker takes one instance: harness/fixtures.ts).
+    // Every HIL test flashes and boots its own board, so the tests of one file (the 40 power-cut rows
+    // of faults.spec.ts) may spread over the workers too: fullyParallel. One worker runs them in order.
+    const { grep, grepInvert } = tierRule(tier, name);
+    return {
+      name,
+      testDir: 'suites',
+      use: { rigName: name },
+      retries: hilRetries,
+      workers: instances,
+      fullyParallel: true,
+      grep,
+      grepInvert,
+    };
+  });
 }
 
 // The CLI (harness/cli/) asks for its progress lines instead of the list reporter.
@@ -68,7 +69,8 @@ const console: ReporterDescription = process.env.HUPBENCH_PROGRESS
   : ['list'];
 
 export default defineConfig({
-  projects: [{ name: 'unit', testDir: 'test', timeout: 120_000, retries: 0 }, ...rigProjects()],
+  // The unit tests come last: short, they fill the workers' gaps at the end of the run.
+  projects: [...rigProjects(), { name: 'unit', testDir: 'test', timeout: 120_000, retries: 0 }],
   // Note: each QEMU board under TCG keeps one core busy. HUPBENCH_WORKERS (or --workers) runs more
   // boards at once, each rig up to its `instances`; `npm run bench` measures what that buys.
   workers: Number(process.env.HUPBENCH_WORKERS ?? 1),

@@ -5,16 +5,17 @@
 // committed bench/test-durations.json. Each test counts with the median of its recorded passes on its
 // rig; one that never passed there, with its median on the rig with the most records times how much
 // slower its rig is (from the tests both ran, or the recorded ratio below when they share none);
-// failing that, with the median of its suite file on its rig. 2 workers: the tests scheduled longest
-// first on 2 workers and the rigs' instances (bench/schedule.ts), each stretched by the contention
-// of two boards on two cores. `--save` writes the medians to bench/test-durations.json (the shards
+// failing that, with the median of its suite file on its rig. 2 workers: the tests scheduled as
+// Playwright's dispatcher takes them (bench/schedule.ts: the rigs in the configured order, each up to
+// its instances), each stretched by the contention of two boards on two cores. `--save` writes the medians to bench/test-durations.json (the shards
 // are balanced by it too). Recorded runs saw different host loads: this is an estimate.
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { durationsFile } from '../harness/cli/shard-plan.ts';
+import { durationsFile } from '../harness/matrix/recorded-durations.ts';
 import type { TierName } from '../harness/matrix/tiers.ts';
 import { projectRoot } from '../harness/project-root.ts';
 import { loadRigConfig } from '../harness/rig/rig-config.ts';
+import { rigsByLoad } from '../harness/matrix/rig-order.ts';
 import { option, options } from './argv.ts';
 import { listMatrix, type MatrixTest, passKey, recordedPasses } from './recorded-runs.ts';
 import { writeSection } from './results-file.ts';
@@ -102,9 +103,15 @@ for (const tier of tierNames) {
     await Promise.all(rigs.map(async (r) => [r, (await loadRigConfig(r)).instances ?? 1] as const)),
   );
   const one = timed.reduce((s, t) => s + t.ms, 0);
-  const two = scheduleMs(timed, 2, instances, contention);
-  const line = `${tier}: ${timed.length} tests, ${hours(one)} at 1 worker, ${hours(two)} at 2 workers`;
-  totals.push(`| ${tier} | all | ${timed.length} | | | | | ${hours(one)}; **${hours(two)} at 2 workers** |`);
+  // Playwright's queue: the rigs in the configured order (busiest per instance first), each as listed.
+  const configured = rigsByLoad(rigs.map((name) => ({ name, instances: instances[name]! }))).map((r) => r.name);
+  const queued = (order: string[]) => [...timed].sort((a, b) => order.indexOf(a.rig) - order.indexOf(b.rig));
+  const two = scheduleMs(queued(configured), 2, instances, contention);
+  const byName = scheduleMs(queued([...rigs].sort()), 2, instances, contention);
+  const line = `${tier}: ${timed.length} tests, ${hours(one)} at 1 worker, ${hours(two)} at 2 workers (rigs started by name instead: ${hours(byName)})`;
+  totals.push(
+    `| ${tier} | all | ${timed.length} | | | | | ${hours(one)}; **${hours(two)} at 2 workers** (${hours(byName)} with the rigs queued by name) |`,
+  );
   console.log(line);
 }
 body.push(...totals);
@@ -116,7 +123,7 @@ body.push(
     .map(([r, x]) => `${r} ×${x}`)
     .join(
       ', ',
-    )}); failing that, with the median of its suite file. 2 workers: longest first onto 2 workers and each rig's instances, every test ×${contention} for two boards on two cores. The runs were recorded at different host loads: an estimate, not a measurement.`,
+    )}); failing that, with the median of its suite file. 2 workers: queued as Playwright queues them (the rigs in the configured order, busiest per instance first; each rig's tests as listed), a free worker taking the first test whose rig has a free instance, every test ×${contention} for two boards on two cores. The runs were recorded at different host loads: an estimate, not a measurement.`,
 );
 await writeSection(out, 'estimate', started, body);
 console.log(`written to ${path.relative(projectRoot, out)}`);

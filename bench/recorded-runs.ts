@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { rigNames } from '../harness/cli/known.ts';
-import { recordedDurations } from '../harness/cli/shard-plan.ts';
+import { recordedDurations } from '../harness/matrix/recorded-durations.ts';
 import type { TierName } from '../harness/matrix/tiers.ts';
 import { projectRoot } from '../harness/project-root.ts';
 

@@ -1,31 +1,35 @@
-// How long a list of tests takes on this host with N workers: Playwright hands each free worker the
-// next test; a rig takes as many tests at once as it has instances (the lease makes the others
-// wait). Longest first, onto the worker that frees first, starting when both it and an instance of
-// the test's rig are free. `contention` stretches every test when several boards share the cores.
+// How long a list of tests takes on this host with N workers, scheduled the way Playwright's
+// dispatcher does it: the tests queue in the order of their projects (rigs, in playwright.config.ts's
+// order: harness/matrix/rig-order.ts) and, within a rig, as listed; a free worker takes the first
+// queued test whose rig runs fewer tests than it has instances (the project's `workers` limit).
+// `contention` stretches every test when several boards share the cores.
 
 export interface TimedTest {
   rig: string;
   ms: number;
 }
 
+/** `tests` in queue order; returns the wall time (ms) until the last one ends. */
 export function scheduleMs(tests: TimedTest[], workers: number, instances: Record<string, number>, contention = 1) {
-  const free = Array.from({ length: workers }, () => 0);
-  const rigFree = new Map<string, number[]>();
-  const slotsOf = (rig: string) => {
-    let slots = rigFree.get(rig);
-    if (!slots) {
-      slots = Array.from({ length: Math.max(1, instances[rig] ?? 1) }, () => 0);
-      rigFree.set(rig, slots);
+  const queue = [...tests];
+  const running: Array<{ rig: string; end: number }> = [];
+  let now = 0;
+  let end = 0;
+  while (queue.length || running.length) {
+    // Fill every free worker with the first test its rig can take now.
+    for (let i = 0; i < queue.length && running.length < workers; ) {
+      const t = queue[i]!;
+      if (running.filter((r) => r.rig === t.rig).length < Math.max(1, instances[t.rig] ?? 1)) {
+        running.push({ rig: t.rig, end: now + t.ms * contention });
+        queue.splice(i, 1);
+      } else i++;
     }
-    return slots;
-  };
-  for (const t of [...tests].sort((a, b) => b.ms - a.ms)) {
-    const w = free.indexOf(Math.min(...free));
-    const slots = slotsOf(t.rig);
-    const s = slots.indexOf(Math.min(...slots));
-    const end = Math.max(free[w]!, slots[s]!) + t.ms * contention;
-    free[w] = end;
-    slots[s] = end;
+    // Advance to the next test that ends.
+    running.sort((a, b) => a.end - b.end);
+    const next = running.shift();
+    if (!next) break;
+    now = next.end;
+    end = Math.max(end, now);
   }
-  return Math.max(0, ...free);
+  return end;
 }

@@ -14,7 +14,8 @@ import { summaryLine, summaryTable, type RunSummary } from '../report/run-summar
 import { gateLines, gatePlan } from './gate-plan.ts';
 import { gateVerdict } from './gate-verdict.ts';
 import { requireRelease } from './known.ts';
-import { durationsFile, recordedDurations, selectionListName, testKey } from './shard-plan.ts';
+import { durationsFile, recordedDurations } from '../matrix/recorded-durations.ts';
+import { selectionListName, testKey } from './shard-plan.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface MergeOptions {

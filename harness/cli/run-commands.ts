@@ -8,7 +8,8 @@ import { runExitCode } from '../report/run-exit-code.ts';
 import { serveReport } from '../report/serve-report.ts';
 import { rigNames, requireRig } from './known.ts';
 import { runPlaywright, selectionArgs } from './playwright-run.ts';
-import { listTests, recordedDurations, testKey } from './shard-plan.ts';
+import { recordedDurations } from '../matrix/recorded-durations.ts';
+import { listTests, testKey } from './shard-plan.ts';
 import { tierRule, type TierName } from '../matrix/tiers.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -4,12 +4,10 @@
 // --list`) and the committed durations file (bench/test-durations.json, written by `hupbench merge
 // --record-durations`) — and runs its share with Playwright's own `--test-list`.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from '../project-root.ts';
-
-export const durationsFile = path.join(projectRoot, 'bench/test-durations.json');
+import { durationsFile, recordedDurations } from '../matrix/recorded-durations.ts';
 
 /** A test as `--test-list` names it: `[project] › file › title`. */
 export interface ListedTest {
@@ -62,13 +60,6 @@ export async function listTests(args: string[], env: NodeJS.ProcessEnv = process
   };
   for (const suite of (JSON.parse(out) as { suites: JsonSuite[] }).suites) visit(suite);
   return tests;
-}
-
-/** Recorded durations (ms) by test key; empty when none are recorded yet. */
-export function recordedDurations(file = durationsFile): Record<string, number> {
-  return existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as { durationsMs: Record<string, number> }).durationsMs
-    : {};
 }
 
 /**
