@@ -7,6 +7,7 @@ import { parseAccessLogLine, sumBytesServed, type AccessLogEntry, type BytesServ
 import { RegistryClient } from './client.ts';
 import { freeLoopbackPort } from '../rig/ports.ts';
 import { REGISTRY_PORT, ensureRegistryImage } from './registry-image.ts';
+import { ownerLabels, removeStaleRegistries } from './stale-registries.ts';
 
 /** How a QEMU guest on user-mode networking reaches the host. */
 export const HOST_FROM_DEVICE = '10.0.2.2';
@@ -38,6 +39,7 @@ export async function startRegistry(options: { log?: (line: string) => void } = 
   // Ryuk (the reaper container) would have to come from Docker Hub; disposal does its job instead.
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   await ensureDocker({ log: options.log });
+  await removeStaleRegistries(options.log);
   const image = await ensureRegistryImage(options.log);
   const lines: string[] = [];
   let partial = '';
@@ -50,6 +52,7 @@ export async function startRegistry(options: { log?: (line: string) => void } = 
   const hostPort = await freeLoopbackPort();
   const container: StartedTestContainer = await new GenericContainer(image)
     .withExposedPorts({ container: REGISTRY_PORT, host: hostPort })
+    .withLabels(ownerLabels())
     .withWaitStrategy(Wait.forHttp('/v2/', REGISTRY_PORT).forStatusCode(200))
     .withStartupTimeout(30_000)
     .withLogConsumer((stream) => stream.on('data', consume))

@@ -1,8 +1,8 @@
 // The run order of rigs and the schedule model the nightly estimate uses: a single-instance slow rig
 // started first runs beside the others; queued last, it runs alone at the end.
 import { test, expect } from '@playwright/test';
-import { rigsByLoad } from '../harness/matrix/rig-order.ts';
-import { scheduleMs } from '../bench/schedule.ts';
+import { rigsByLoad } from '../../harness/matrix/rig-order.ts';
+import { scheduleMs } from '../../bench/schedule.ts';
 
 const durations = {
   '[qemu-beaglebone-black] › suites/a.spec.ts › one': 200_000,
