@@ -12,13 +12,8 @@ import { $ } from 'zx';
 import { ensureImage } from '../images/build.ts';
 import { findRelease } from '../images/lib/releases.ts';
 import { cacheDir } from '../images/lib/cache.ts';
-import {
-  APP_REFERENCE,
-  hostOsReference,
-  publishRelease,
-  startRegistry,
-  supervisorReference,
-} from '../harness/registry/index.ts';
+import { APP_REFERENCE, hostOsReference, startRegistry, supervisorReference } from '../harness/registry/index.ts';
+import { publishRelease } from '../harness/release/publish-release.ts';
 import { option } from './argv.ts';
 
 const version = option('--release') ?? '2.9.7+rev1';

@@ -20,7 +20,8 @@ export { splitByBoot } from './console/boot-split.ts';
 // 1.x → 2.x migration: seeded data, a 1.x card on resin-updt, the tools image, WiFi settings.
 export { seedResinData, SEED_DIR, type DataSeed, type SeededCard, type DataKind } from './image/seed-data.ts';
 export { with1xRootOnP3 } from './image/card-image.ts';
-export { publishTools, publishResinhup } from './registry/index.ts';
+export { publishResinhup } from './registry/index.ts';
+export { publishTools } from './release/publish-release.ts';
 export {
   labWifiNetworks,
   connmanFiles,
@@ -45,3 +46,4 @@ export * from './scenarios/index.ts';
 // Typed records the reporters build their tables from (path, bandwidth, timing, data limits).
 export { recordTestData, pathRecord, bandwidthRecord } from './report/test-data.ts';
 export { expectHealthKeepsUpdate } from './assertions/health-verdict.ts';
+export { expectStep, partOf, otherRoot, type ExpectedStep, type RootLabel } from './assertions/history-state.ts';

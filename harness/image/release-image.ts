@@ -1,10 +1,14 @@
 // The card image a test flashes for a release: a real vendor image when releases.yaml names one for
-// the device type, otherwise the reference image (built and cached on demand).
+// the device type, otherwise the card of the release's manifest (given, or the reference provider's,
+// built and cached on demand), decompressed or written with bmaptool when it is not raw.
 import path from 'node:path';
-import { ensureImage } from '../../images/build.ts';
 import { fileExists } from '../../images/lib/cache.ts';
 import { projectRoot } from '../project-root.ts';
 import { findRelease } from '../../images/lib/releases.ts';
+import { rawCardImage } from '../release/card-image.ts';
+import { requireArtifact } from '../release/load-manifest.ts';
+import { REFERENCE_PROVIDER } from '../release/reference-provider.ts';
+import { releaseManifestFor } from '../release/release-artifacts.ts';
 
 export interface ReleaseImage {
   path: string;
@@ -41,6 +45,13 @@ async function resolveImage(version: string, deviceType: string): Promise<Releas
     }
     return { path: file, version, deviceType, reference: false };
   }
-  const built = await ensureImage(release, deviceType);
-  return { path: built.path, version, deviceType, reference: true };
+  // Every other release through its manifest: given, or written by the reference provider.
+  const manifest = await releaseManifestFor(version, deviceType);
+  const card = requireArtifact(manifest, deviceType, 'card');
+  return {
+    path: await rawCardImage(card),
+    version,
+    deviceType,
+    reference: manifest.provider === REFERENCE_PROVIDER,
+  };
 }

@@ -72,10 +72,14 @@ export class RegistryClient {
   }
 
   async pushManifest(repository: string, tag: string, manifest: ImageManifest): Promise<string> {
-    const body = Buffer.from(JSON.stringify(manifest, null, 2));
+    return this.pushManifestBytes(repository, tag, Buffer.from(JSON.stringify(manifest, null, 2)), manifest.mediaType);
+  }
+
+  /** Puts a manifest's bytes unchanged (so its digest is the given one) under `tag`. */
+  async pushManifestBytes(repository: string, tag: string, body: Buffer, mediaType: string): Promise<string> {
     const res = await this.request('PUT', `/v2/${repository}/manifests/${tag}`, {
       body,
-      headers: { 'content-type': manifest.mediaType },
+      headers: { 'content-type': mediaType },
     });
     await expectStatus(res, 201, `put manifest ${repository}:${tag}`);
     const digest = sha256Digest(body);

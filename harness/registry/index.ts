@@ -11,14 +11,6 @@ export {
 export { MEDIA_TYPES, sha256Digest, type ImageManifest, type ImageConfig, type Descriptor } from './manifest.ts';
 export { parseAccessLogLine, sumBytesServed, type AccessLogEntry, type BytesServed } from './access-log.ts';
 export { ensureRegistryImage } from './registry-image.ts';
-export {
-  publishRelease,
-  publishResinhup,
-  publishTools,
-  pushHostOs,
-  pushSupervisor,
-  pushApp,
-  hostOsReference,
-} from './publish.ts';
+export { publishResinhup, pushApp, hostOsReference } from './publish.ts';
 export { APP_REFERENCE, supervisorReference } from '../../images/containers/container-images.ts';
 export { stopRegistry, startRegistryAgain, shapeRegistry, unshapeRegistry } from './registry-faults.ts';

@@ -1,7 +1,9 @@
 // What a run publishes into its registry: each release's hostOS, supervisor and app images for the
 // rig's device type, and the helper image a path's class needs, each once per registry. Used by the
 // suites' worker fixture and by `hupbench run` alike.
-import { publishRelease, publishResinhup, publishTools } from '../registry/publish.ts';
+import { resinhupReference } from '../../images/containers/resinhup-image.ts';
+import { publishResinhup } from '../registry/publish.ts';
+import { publishGivenResinhup, publishRelease, publishTools } from '../release/publish-release.ts';
 import type { StartedRegistry } from '../registry/registry.ts';
 import { updaterScript } from '../updater/script.ts';
 import type { UpgradePath } from '../updater/paths.ts';
@@ -60,7 +62,16 @@ export function releasePublisher(
         path.pathClass === '1x-2x'
           ? once(`tools ${path.to.version}`, () => publishTools(client, path.to.version, deviceType))
           : path.pathClass === '1x'
-            ? once('resinhup', () => publishResinhup(client, deviceType, updaterScript('resinhup')))
+            ? once('resinhup', async () => {
+                // A 1.x release may ship its own resinhup image; else it is built around the updater set's secondary.
+                const given = await publishGivenResinhup(
+                  client,
+                  path.to.version,
+                  deviceType,
+                  resinhupReference(deviceType),
+                );
+                return given ?? publishResinhup(client, deviceType, updaterScript('resinhup'));
+              })
             : undefined;
       await Promise.all([publish(path.from.version), publish(path.to.version), helper]);
     },

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { projectRoot } from '../../harness/project-root.ts';
+import { loadReleaseManifest } from '../../harness/release/load-manifest.ts';
 
 const releaseSchema = z.object({
   version: z.string().regex(/^\d+\.\d+\.\d+(\+rev\d+)?$/, 'a version like 2.9.7+rev1'),
@@ -13,6 +14,8 @@ const releaseSchema = z.object({
   from1x: z.boolean().optional(),
   /** Real vendor images to test instead of the reference build, per device type (paths relative to the project). */
   images: z.record(z.string(), z.string()).optional(),
+  /** The release's artifact set: a release.yaml (or its folder), relative to the project. Else the reference build. */
+  manifest: z.string().optional(),
 });
 const catalogueSchema = z.object({
   releases: z
@@ -35,7 +38,31 @@ export async function loadReleases(file = releasesFile): Promise<Release[]> {
     const issues = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`${file} is not a valid release catalogue:\n${issues}`);
   }
-  return parsed.data.releases;
+  const listed = parsed.data.releases.map((r) =>
+    r.manifest ? { ...r, manifest: path.resolve(projectRoot, r.manifest) } : r,
+  );
+  const given = await givenReleases();
+  return [...listed.filter((r) => !given.some((g) => g.version === r.version)), ...given];
+}
+
+/** Folders of releases given on the command line (--release-dir), for this process and its children. */
+export const RELEASE_DIRS_ENV = 'HUPBENCH_RELEASE_DIRS';
+
+/** The releases given as folders (HUPBENCH_RELEASE_DIRS): a given release replaces a listed one of its version. */
+async function givenReleases(): Promise<Release[]> {
+  const dirs = (process.env[RELEASE_DIRS_ENV] ?? '').split(path.delimiter).filter(Boolean);
+  return Promise.all(
+    dirs.map(async (dir) => {
+      const m = await loadReleaseManifest(dir);
+      return {
+        version: m.version,
+        layout: m.layout,
+        supervisor: m.supervisor,
+        ...(m.from1x ? { from1x: true } : {}),
+        manifest: m.file,
+      };
+    }),
+  );
 }
 
 export async function findRelease(version: string, file = releasesFile): Promise<Release> {

@@ -1,0 +1,93 @@
+// release.yaml: a release as an artifact set — what a provider (hupbench's reference builder, a
+// vendor's build) hands the harness. Paths are relative to the manifest's folder (or absolute).
+//
+//   version: 2.13.0
+//   layout: 2.x
+//   supervisor: 7.16.6
+//   deviceTypes:
+//     beaglebone-black:
+//       card: { image: card.img.xz }            # raw, .gz, .xz or .zst; `bmap:` to write it with bmaptool
+//       hostOS: { archive: hostos.tar }         # docker save / OCI archive, or { reference: host/repo:tag@sha256:… }
+//       supervisor: { archive: supervisor.tar }
+//       tools: { archive: tools.tar }           # 2.x targets of a 1.x migration (from1x)
+//       resinhup: { archive: resinhup.tar }     # 1.x releases (else built around the updater set's secondary)
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { ReleaseError } from './release-error.ts';
+
+const digestReference = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9]+(?:[._/-][a-z0-9]+)*:[\w][\w.-]{0,127}@sha256:[0-9a-f]{64}$/;
+
+export const imageArtifactSchema = z.union(
+  [
+    z.object({ archive: z.string().min(1) }).strict(),
+    z
+      .object({
+        reference: z
+          .string()
+          .regex(digestReference, 'a registry reference pinned by digest: host[:port]/repo:tag@sha256:<64 hex>'),
+      })
+      .strict(),
+  ],
+  { error: 'give `archive: FILE` (a docker save or OCI archive tarball) or `reference: host/repo:tag@sha256:…`' },
+);
+
+export const cardArtifactSchema = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((image) => ({ image, bmap: undefined as string | undefined })),
+  z.object({ image: z.string().min(1), bmap: z.string().min(1).optional() }).strict(),
+]);
+
+export const deviceArtifactsSchema = z
+  .object({
+    card: cardArtifactSchema.optional(),
+    hostOS: imageArtifactSchema.optional(),
+    supervisor: imageArtifactSchema.optional(),
+    tools: imageArtifactSchema.optional(),
+    resinhup: imageArtifactSchema.optional(),
+  })
+  .strict();
+
+export const releaseManifestSchema = z
+  .object({
+    version: z.string().regex(/^\d+\.\d+\.\d+(\+rev\d+)?$/, 'a version like 2.13.0 or 2.9.7+rev1'),
+    layout: z.enum(['1.x', '2.x']),
+    supervisor: z.string().regex(/^\d+\.\d+\.\d+$/, 'a supervisor version like 7.16.6'),
+    /** 2.x only: a 1.x device may be migrated straight to this release. */
+    from1x: z.boolean().optional(),
+    /** Who made it: `hupbench-reference` for the reference builder, free text otherwise. */
+    provider: z.string().optional(),
+    deviceTypes: z.record(z.string(), deviceArtifactsSchema),
+  })
+  .strict()
+  .refine((m) => !(m.from1x && m.layout !== '2.x'), {
+    message: 'from1x is for 2.x releases (the targets of a 1.x → 2.x migration)',
+    path: ['from1x'],
+  });
+
+export type ReleaseManifest = z.infer<typeof releaseManifestSchema>;
+export type DeviceArtifacts = z.infer<typeof deviceArtifactsSchema>;
+export type ImageArtifact = z.infer<typeof imageArtifactSchema>;
+export type ArtifactKind = Exclude<keyof DeviceArtifacts, never>;
+
+/** Parses a manifest's text; every problem is named with the file and the field. */
+export function parseReleaseManifest(text: string, file: string, knownDeviceTypes: string[]): ReleaseManifest {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (e) {
+    throw new ReleaseError(`${file} is not valid YAML: ${(e as Error).message}`);
+  }
+  const parsed = releaseManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new ReleaseError(`${file} is not a valid release manifest:\n${issues.join('\n')}`);
+  }
+  const unknownTypes = Object.keys(parsed.data.deviceTypes).filter((t) => !knownDeviceTypes.includes(t));
+  if (unknownTypes.length)
+    throw new ReleaseError(
+      `${file} is not a valid release manifest:\n  deviceTypes.${unknownTypes[0]}: unknown device type; known: ${knownDeviceTypes.join(', ')}`,
+    );
+  return parsed.data;
+}
