@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { MeasuredRow } from '../faults/guarantees.ts';
+import type { HistoryTimeline } from '../scenarios/history-timeline.ts';
 import type { PathTiming } from '../updater/path-timing.ts';
 import type { PathClass, UpgradePath } from '../updater/paths.ts';
 import type { HupRun } from '../updater/runner.ts';
@@ -89,6 +90,45 @@ const schemas = {
     detail: z.string(),
     rerunOk: z.boolean().optional(),
   }) satisfies z.ZodType<MeasuredRow>,
+  /** A history on one device (suites/history.spec.ts): one row per step (harness/scenarios/history-timeline.ts). */
+  history: z.object({
+    history: z.string().min(1),
+    rig: z.string(),
+    deviceType: z.string(),
+    wallMs: ms,
+    rows: z.array(
+      z.object({
+        index: z.number().int().positive(),
+        step: z.string(),
+        startedAt: ms,
+        durationMs: ms,
+        status: z.enum(['passed', 'failed']),
+        error: z.string().optional(),
+        boots: z.number().int().nonnegative(),
+        bootEvents: z.array(z.string()),
+        bootcounts: z.array(z.number().int()),
+        boardSteps: z.array(
+          z.object({
+            name: z.string(),
+            durationMs: ms,
+            status: z.enum(['passed', 'failed']),
+            events: z.array(z.string()).optional(),
+          }),
+        ),
+        state: z
+          .object({
+            version: z.string(),
+            activeRoot: z.string(),
+            resinRootPart: z.string(),
+            upgradeAvailable: z.string(),
+            bootcountEnv: z.boolean(),
+            stateFiles: z.array(z.string()),
+            dataIntact: z.boolean(),
+          })
+          .optional(),
+      }),
+    ),
+  }) satisfies z.ZodType<HistoryTimeline>,
 };
 
 export type TestDataKind = keyof typeof schemas;

@@ -15,3 +15,15 @@ export { judgePowerCut, judgeCutRun, cutAt, type PowerCutJudgement, type PowerCu
 export { forkPowerCut, whyNotForked, type ForkedCut } from './phase-fork.ts';
 export { updateThroughOutage, updateThroughThrottle, type ThrottledUpdate } from './link-faults.ts';
 export { bootForRefusal, runRefused, deviceBaseline, type DeviceBaseline, type RefusedRun } from './refusal.ts';
+export { History, type HistoryStep } from './history.ts';
+export { timelineMarkdown, type HistoryTimeline, type HistoryRow, type StepState } from './history-timeline.ts';
+export {
+  awaitTrialVerdict,
+  engineStore,
+  rootVersion,
+  blobPullsSince,
+  imageBlobs,
+  targetBlobs,
+  type EngineStore,
+  type BlobPull,
+} from './history-steps.ts';

@@ -6,7 +6,8 @@
 #
 # Phases (each announced on stdout as `[hup] phase=<name>`): checks, stop-supervisor, pull,
 # format-spare, export, boot-files, supervisor, breadcrumbs, switch-boot, reboot.
-# Exit: 0 updated (reboot scheduled unless --no-reboot), 1 failed, 9 another update holds the lock.
+# Exit: 0 updated (reboot scheduled unless --no-reboot), 1 failed (also: an earlier update still on
+# trial, see the checks), 9 another update holds the lock.
 # Until the phase format-spare nothing on the device is modified (the supervisor is restarted on
 # failure); after it, the log says what was touched. The active root and the boot settings are only
 # changed by switch-boot, the last step before the reboot.
@@ -202,6 +203,14 @@ check_spare_fits "$SPARE_DEV" "$SPARE_LABEL"
 ENV_PART=$(sed -n 's/^resin_root_part=//p' "$UENV" 2>/dev/null | tr -d '\r ')
 [ -z "$ENV_PART" ] || [ "$ENV_PART" = "$ROOT_PART" ] ||
   log "warning: running from partition $ROOT_PART but $UENV says resin_root_part=$ENV_PART"
+# An update on trial (this OS runs from the root the boot settings name, upgrade_available=1 and
+# rollback-health's breadcrumb still there) has no verdict yet, and the root it would roll back to is
+# the spare root this update would reformat. Refused until rollback-health keeps it or rolls it back.
+TRIAL=$(sed -n 's/^upgrade_available=//p' "$UENV" 2>/dev/null | tr -d '\r ' | tail -n 1)
+if [ "$TRIAL" = 1 ] && [ "$ENV_PART" = "$ROOT_PART" ] && [ -f "$STATE/rollback-health-breadcrumb" ]; then
+  PREVIOUS=$(cat "$STATE/rollback-previous-version" 2>/dev/null)
+  fail "an update is on trial: ${PREVIOUS:-the previous OS} -> $CURRENT_VERSION on partition $ROOT_PART awaits rollback-health's verdict (upgrade_available=1, $STATE/rollback-health-breadcrumb); its rollback target is the spare root $SPARE_DEV ($SPARE_LABEL). Refusing to update to $HOSTOS_VERSION: run it again once the trial is kept or rolled back"
+fi
 log "active root $ROOT_DEV (partition $ROOT_PART); spare root $SPARE_DEV ($SPARE_LABEL); image $IMAGE"
 log "checks passed"
 
