@@ -3,9 +3,11 @@
 // leave the device as it was: DeviceState (stableState), the running containers, resin-data.
 import { expect, test } from '@playwright/test';
 import { stableState } from '../device/device-state.ts';
+import { refusalMessage } from '../faults/refusals.ts';
 import type { Refusal } from '../faults/types.ts';
 import type { ScenarioContext } from '../scenarios/context.ts';
 import { deviceBaseline, runRefused } from '../scenarios/refusal.ts';
+import { contractOfScript } from '../updater/profiles/index.ts';
 import { describeRun, type HupRun } from '../updater/runner.ts';
 
 /** Runs `updater` as the refusal says and asserts that it refused cleanly. */
@@ -19,7 +21,7 @@ export async function expectRefusal(ctx: ScenarioContext, updater: string, refus
   await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
 
   expect(run.exitCode, describeRun(run)).toBe(refusal.exitCode);
-  expect(run.output, 'the refusal says why').toMatch(refusal.message);
+  expect(run.output, 'the refusal says why').toMatch(refusalMessage(contractOfScript(updater).contract, refusal));
   expect(run.reboots, 'a refused update does not reboot').toBe(0);
   expect(
     run.phases.map((p) => p.name).filter((p) => p !== 'checks'),

@@ -9,6 +9,7 @@ import { faultNames, faultUsage, phaseFaults } from './known.ts';
 import { merge } from './merge-command.ts';
 import { reproduce } from './reproduce.ts';
 import { nightly, report } from './run-commands.ts';
+import { profileNames } from '../updater/profiles/index.ts';
 
 export function defineRunCommands(cli: Command, act: Act): void {
   defineRun(cli, act);
@@ -37,10 +38,15 @@ function defineRun(cli: Command, act: Act): void {
     )
     .option('--outage <seconds>', 'network-down: how long the link stays down (default 45)', count)
     .option('--keep', 'leave the device up afterwards: its console in this terminal, SSH from another')
+    .option(
+      '--updater-profile <name>',
+      `the updater and how to read it (harness/updater/profiles/: ${profileNames().join(', ')}; default $HUPBENCH_UPDATER_PROFILE or hupbench-reference)`,
+    )
     .addHelpText(
       'after',
       examples(
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1',
+        'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --updater-profile resinhup-style --fault power-cut --at export',
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault power-cut --at export --keep',
         'hupbench run --rig qemu-raspberrypi3 --from 2.0.0+rev2 --to 2.12.3+rev1 --fault power-cut --at switch-boot',
         'hupbench run --rig qemu-beaglebone-black --from 2.0.0+rev2 --to 2.9.7+rev1 --fault network-down --at pull --outage 60',

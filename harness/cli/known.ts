@@ -1,14 +1,20 @@
 // What the CLI accepts, checked before anything starts: rigs (rigs/*.yaml), releases
 // (images/releases.yaml), faults (harness/faults: the catalogue, every kind), updater
-// phases (the `phase <name>` lines of the updater script), and the upgrade-path matrix with which
+// phases (the updater's profile's), and the upgrade-path matrix with which
 // suite covers each path class.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from '../project-root.ts';
 import { compareVersions, loadReleases, type Release } from '../../images/lib/releases.ts';
 import { type Fault, faultCatalogue, faultKinds, strikesAtPhase } from '../faults/index.ts';
 import { allPaths, type UpgradePath } from '../updater/paths.ts';
+import {
+  contractOfScript,
+  findUpdaterProfile,
+  PROFILE_ENV,
+  profileNames,
+  type UpdaterProfile,
+} from '../updater/profiles/index.ts';
 import { listRigFiles, loadRigConfig, type RigConfig } from '../rig/rig-config.ts';
 import { UsageError, unknown } from './usage-error.ts';
 
@@ -80,26 +86,20 @@ export function requireFault(name: string): Fault {
 }
 
 /**
- * An updater's secondary: a program it runs in one of its phases that announces phases of its own
- * (upgrade-1.x.sh runs resinhup.py, from the resinhup image, in its `resinhup` phase).
+ * The updater profile a run uses (`--updater-profile`, else $HUPBENCH_UPDATER_PROFILE, else the
+ * reference), made this process's (and its children's) through the variable.
  */
-const secondaries: Record<string, { inPhase: string; file: string; pattern: RegExp }> = {
-  'upgrade-1.x.sh': { inPhase: 'resinhup', file: 'resinhup/resinhup.py', pattern: /^\s*phase\('([a-z0-9-]+)'\)/gm },
-};
+export function requireUpdaterProfile(name = process.env[PROFILE_ENV]): UpdaterProfile {
+  if (!name?.trim()) return findUpdaterProfile('hupbench-reference');
+  if (!profileNames().includes(name.trim()))
+    throw unknown('updater profile', name, profileNames(), 'Profiles are modules of harness/updater/profiles/.');
+  process.env[PROFILE_ENV] = name.trim();
+  return findUpdaterProfile(name.trim());
+}
 
-const readUpdaterFile = (file: string) =>
-  readFile(path.join(projectRoot, 'images/updater', file), 'utf8').catch(() => '');
-const phaseNames = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].map((m) => m[1]!);
-
-/** The phases an updater announces, in order: its script's `phase <name>` calls, and its secondary's after the phase that runs it. */
+/** The phases an updater runs, in order, as its profile names them (harness/updater/profiles/). */
 export async function updaterPhases(script: string): Promise<string[]> {
-  const own = phaseNames(await readUpdaterFile(script), /^\s*phase ([a-z0-9-]+)\s*$/gm);
-  const secondary = secondaries[script];
-  if (secondary) {
-    const at = own.indexOf(secondary.inPhase);
-    own.splice(at + 1, 0, ...phaseNames(await readUpdaterFile(secondary.file), secondary.pattern));
-  }
-  return [...new Set(own)];
+  return contractOfScript(script).contract.phases.map((p) => p.name);
 }
 
 export async function requirePhase(phase: string, script: string): Promise<string> {

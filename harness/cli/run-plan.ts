@@ -11,6 +11,7 @@ import {
   requirePhase,
   requireRelease,
   requireRig,
+  requireUpdaterProfile,
   updaterPhases,
   upgradeMatrix,
 } from './known.ts';
@@ -27,6 +28,8 @@ export interface RunOptions {
   /** network-down: how long the link stays down, seconds. */
   outage?: number;
   keep?: boolean;
+  /** The updater profile (harness/updater/profiles/); default $HUPBENCH_UPDATER_PROFILE or the reference. */
+  updaterProfile?: string;
 }
 
 export type PlannedFault =
@@ -47,6 +50,7 @@ export interface RunPlan {
 }
 
 export async function planRun(opts: RunOptions): Promise<RunPlan> {
+  const profile = requireUpdaterProfile(opts.updaterProfile);
   const rig = await requireRig(opts.rig);
   const from = await requireRelease(opts.from, '--from');
   const to = await requireRelease(opts.to, '--to');
@@ -61,7 +65,8 @@ export async function planRun(opts: RunOptions): Promise<RunPlan> {
           ? ''
           : `, ${fault.fault.name}`;
   const slug = `run-${rig.name}-${from.version}-to-${to.version}${opts.fault ? `-${opts.fault}${opts.at ? `-at-${opts.at}` : ''}` : ''}`;
-  return { rig, path, fault, label: `${path.from.version} → ${path.to.version}${faultLabel}`, slug };
+  const by = profile.name === 'hupbench-reference' ? '' : `, ${profile.name} updater`;
+  return { rig, path, fault, label: `${path.from.version} → ${path.to.version}${faultLabel}${by}`, slug };
 }
 
 async function planFault(opts: RunOptions, path: UpgradePath): Promise<PlannedFault> {

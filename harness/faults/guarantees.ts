@@ -1,6 +1,11 @@
-// What must hold after a power cut in each phase of each updater: data the faults suite iterates
-// over, and the report prints with the measured outcome beside each row.
+// What must hold after a power cut in each phase of an update, per path class: data the faults suite
+// iterates over, and the report prints with the measured outcome beside each row. An updater's rows are
+// its profile's phases (harness/updater/profiles/), each with its class's guarantee for that phase: any
+// updater described by a profile is held to the same table. A phase the table does not list (e.g. a
+// pre-step's) has no row.
 import type { DeviceState } from '../device/device-state.ts';
+import { updaterProfiles } from '../updater/profiles/index.ts';
+import type { UpdaterContract } from '../updater/profiles/types.ts';
 
 /**
  * - `old-os`: the old OS boots intact, with its data, and a rerun of the updater succeeds.
@@ -13,6 +18,7 @@ import type { DeviceState } from '../device/device-state.ts';
 export type Guarantee = 'old-os' | 'new-os' | 'old-or-new' | 'unsafe';
 
 export interface GuaranteeRow {
+  /** The updater's script (as UpgradePath.updater names it). */
   updater: string;
   phase: string;
   /** How far into the phase the cut comes, ms (mid-phase for the long ones). */
@@ -21,29 +27,27 @@ export interface GuaranteeRow {
   why: string;
 }
 
-const twoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({
-  updater: 'upgrade-2.x.sh',
-  phase,
-  afterMs,
-  guarantee,
-  why,
-});
-const oneX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({
-  updater: 'upgrade-1.x.sh',
-  phase,
-  afterMs,
-  guarantee,
-  why,
-});
-const oneXToTwoX = (phase: string, guarantee: Guarantee, why: string, afterMs = 0): GuaranteeRow => ({
-  updater: 'upgrade-1.x-to-2.x.sh',
-  phase,
-  afterMs,
-  guarantee,
-  why,
-});
+type PathClass = '2x' | '1x-2x' | '1x';
 
-export const powerCutGuarantees: GuaranteeRow[] = [
+/** One phase's guarantee for every updater of a path class. */
+interface PhaseGuarantee extends Omit<GuaranteeRow, 'updater'> {
+  pathClass: PathClass;
+}
+
+const row =
+  (pathClass: PathClass) =>
+  (phase: string, guarantee: Guarantee, why: string, afterMs = 0): PhaseGuarantee => ({
+    pathClass,
+    phase,
+    afterMs,
+    guarantee,
+    why,
+  });
+const twoX = row('2x');
+const oneX = row('1x');
+const oneXToTwoX = row('1x-2x');
+
+const phaseGuarantees: PhaseGuarantee[] = [
   twoX('checks', 'old-os', 'nothing written yet'),
   twoX('stop-supervisor', 'old-os', 'only the supervisor stopped; the old OS starts it at boot'),
   twoX('pull', 'old-os', 'a partial pull lives in the engine store; the boot settings still name the old root', 2000),
@@ -116,6 +120,23 @@ export const powerCutGuarantees: GuaranteeRow[] = [
   oneX('finish', 'new-os', 'the boot settings were synced before the outer script took over again'),
   oneX('reboot', 'new-os', 'everything was synced before the reboot phase'),
 ];
+
+/** An updater's rows: its phases (in its order) that the table lists for its path class. */
+export function guaranteeRows(pathClass: PathClass, contract: UpdaterContract): GuaranteeRow[] {
+  return contract.phases.flatMap(({ name }) => {
+    const listed = phaseGuarantees.find((g) => g.pathClass === pathClass && g.phase === name);
+    if (!listed) return [];
+    const { pathClass: _, ...rest } = listed;
+    return [{ updater: contract.script, ...rest }];
+  });
+}
+
+/** Every described updater's rows (every profile's), the reference updaters' first. */
+export const powerCutGuarantees: GuaranteeRow[] = updaterProfiles().flatMap((profile) =>
+  Object.entries(profile.updaters).flatMap(([pathClass, contract]) =>
+    contract ? guaranteeRows(pathClass as PathClass, contract) : [],
+  ),
+);
 
 export type Outcome = 'old-os' | 'new-os' | 'no-boot' | 'other';
 

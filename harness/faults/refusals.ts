@@ -1,9 +1,11 @@
 // Refusal setups: what every updater must refuse before it touches anything (another device type in
 // config.json, an unreachable registry, a version with no image, a held update lock, a spare root too
-// small for the target). Each entry makes the case for a subject; the messages are the same in every
-// updater. Running a case is harness/scenarios/refusal.ts, asserting it harness/assertions/refusal.ts.
+// small for the target). Each entry makes the case for a subject; the messages are the reference
+// updaters' (an updater profile may word a case its own way: refusalMessage). Running a case is
+// harness/scenarios/refusal.ts, asserting it harness/assertions/refusal.ts.
 import { withPartitionShrunk } from '../image/card-image.ts';
 import type { Release } from '../../images/lib/releases.ts';
+import type { RefusalName, UpdaterContract } from '../updater/profiles/types.ts';
 import type { Refusal, RefusalFault, RefusalSubject } from './types.ts';
 
 /** A version (or any text) as a regular expression that matches it literally. */
@@ -24,6 +26,7 @@ export const wrongDeviceType: RefusalFault = {
   guarantee: `exit 1 with "device type mismatch … refusing"; ${unchanged}`,
   refusal: ({ device, target }) => ({
     name: 'wrong device type (no --force-slug)',
+    fault: 'wrong-device-type',
     device,
     target,
     // Any device type but the rig's own.
@@ -46,10 +49,11 @@ export const registryUnreachable: RefusalFault = {
   guarantee: `exit 1 with "registry … unreachable"; ${unchanged}`,
   refusal: ({ device, target }) => ({
     name: 'unreachable registry',
+    fault: 'registry-unreachable',
     device,
     target,
     // Port 9 on the host (discard): nothing listens there.
-    args: ['--registry', 'http://10.0.2.2:9'],
+    registry: 'http://10.0.2.2:9',
     exitCode: 1,
     message: /registry http:\/\/10\.0\.2\.2:9 unreachable/,
   }),
@@ -64,6 +68,7 @@ export const missingTag: RefusalFault = {
     const missing = needs(subject, 'missing', 'missing-tag');
     return {
       name: 'missing image tag',
+      fault: 'missing-tag',
       device: subject.device,
       target: missing,
       exitCode: 1,
@@ -81,6 +86,7 @@ export const lockHeld: RefusalFault = {
   guarantee: `exit 9 with "another update holds the lock"; ${unchanged}`,
   refusal: ({ device, target }) => ({
     name: 'update lock held',
+    fault: 'lock-held',
     device,
     target,
     arrange: async ({ device: d }) => {
@@ -105,6 +111,8 @@ export const spareRootSmall: RefusalFault = {
     const spareMB = ((SHRUNK_SPARE_MIB * 1024 * 1024) / 1e6).toFixed(1);
     return {
       name: 'spare root too small',
+      fault: 'spare-root-too-small',
+      spareLabel,
       device: subject.device,
       card: (image) => withPartitionShrunk(image, spareLabel, SHRUNK_SPARE_MIB),
       target: subject.target,
@@ -137,4 +145,12 @@ export function commonRefusals(device: Release, target: string, missing: string)
 /** The spare root (partition `spareLabel` of the release's card) shrunk below the target's files. */
 export function spareRootTooSmall(device: Release, target: string, spareLabel: string): Refusal {
   return spareRootSmall.refusal({ device, target, spareLabel });
+}
+
+/** The message a refusal must say with this updater: its profile's words for the case, else the reference's. */
+export function refusalMessage(contract: UpdaterContract, refusal: Refusal): RegExp {
+  const words = refusal.fault ? contract.refusals[refusal.fault as RefusalName] : undefined;
+  if (!words) return refusal.message;
+  const { target, registry, spareLabel } = refusal;
+  return words({ target, missing: target, registry, spareLabel });
 }

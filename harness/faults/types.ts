@@ -95,12 +95,16 @@ export interface Refusal {
   device: Release;
   /** The card to flash instead of the release's own (e.g. one with a shrunk spare root). */
   card?: (image: string) => Promise<string>;
-  /** The version asked for (`--hostos-version`). */
+  /** The version asked for (the updater's target-version flag). */
   target: string;
-  /** More arguments for the updater. */
-  args?: string[];
+  /** The registry the updater is pointed at (its registry flag), instead of config.json's. */
+  registry?: string;
+  /** The catalogue's refusal this case is (an updater profile may word it its own way). */
+  fault?: string;
+  /** The spare root's label (spare-root-too-small). */
+  spareLabel?: string;
   exitCode: number;
-  /** The message that says why. */
+  /** The message that says why, in the reference updaters' words. */
   message: RegExp;
   /** Runs on the booted board before the updater; may return its undo. */
   arrange?: (board: BoardStrategy) => Promise<(() => Promise<void>) | undefined>;

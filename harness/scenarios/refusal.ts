@@ -8,6 +8,7 @@ import { seedData, stateAndChecksums } from '../device/user-data.ts';
 import { labWifiNetworks, writeConnmanSettings } from '../device/wifi-settings.ts';
 import type { BoardStrategy } from '../board/strategy.ts';
 import type { Refusal } from '../faults/types.ts';
+import { buildUpdaterArgs, contractOfScript } from '../updater/profiles/index.ts';
 import { type HupRun, runUpdater } from '../updater/runner.ts';
 import { updaterScript } from '../updater/script.ts';
 import type { ScenarioContext } from './context.ts';
@@ -61,9 +62,12 @@ export async function runRefused(ctx: ScenarioContext, updater: string, refusal:
   const undo = refusal.arrange
     ? await board.step(`arrange: ${refusal.name}`, () => refusal.arrange!(board))
     : undefined;
+  const { contract } = contractOfScript(updater);
   const run = await runUpdater(board, {
     script: updaterScript(updater),
-    args: ['--hostos-version', refusal.target, ...(refusal.args ?? [])],
+    contract,
+    files: contract.files.map(updaterScript),
+    args: buildUpdaterArgs(contract, { targetVersion: refusal.target, registry: refusal.registry }),
     step: (name, body) => board.step(name, body),
     expectReboot: false,
   });

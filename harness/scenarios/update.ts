@@ -3,22 +3,35 @@
 // asks for it, the rerun). Faults that strike at a phase ride on `at`.
 import type { Rig } from '../rig/rig.ts';
 import type { UpgradePath } from '../updater/paths.ts';
+import { buildUpdaterArgs, contractOfScript, type UpdaterContract } from '../updater/profiles/index.ts';
 import { type HupRun, type RunUpdaterOptions, runUpdater } from '../updater/runner.ts';
 import { updaterScript } from '../updater/script.ts';
 import type { ScenarioContext } from './context.ts';
 
 export interface UpdateOptions extends Pick<RunUpdaterOptions, 'at' | 'expectReboot' | 'onOutput' | 'timeoutMs'> {
-  /** More updater arguments (e.g. `--no-reboot`, `--force`). */
+  /** More updater arguments, as the path's updater spells them. */
   extraArgs?: string[];
+  /** Do not reboot when done (the updater's no-reboot flag, as its profile names it). */
+  noReboot?: boolean;
+  /** Go on past a refusal the updater can be talked out of (its profile's force flag). */
+  force?: boolean;
   /** Step names get this prefix (e.g. `retry: `). */
   stepPrefix?: string;
   /** MB seeded into resin-data (1.x → 2.x: the backup's size sets the time the migration may take). */
   seedMB?: number;
 }
 
-/** The arguments every updater takes for a path. */
-export function updaterArgs(path: UpgradePath, extra: string[] = []): string[] {
-  return ['--hostos-version', path.to.version, '--supervisor-version', path.to.supervisor, ...extra];
+/** The contract of the path's updater (its profile's, harness/updater/profiles/). */
+export const pathContract = (path: UpgradePath): UpdaterContract => contractOfScript(path.updater).contract;
+
+/** The arguments the path's updater takes for it, in its own flag names. */
+export function updaterArgs(
+  path: UpgradePath,
+  extra: string[] = [],
+  opts: Pick<UpdateOptions, 'noReboot' | 'force'> = {},
+): string[] {
+  const invocation = { targetVersion: path.to.version, supervisorVersion: path.to.supervisor, ...opts };
+  return [...buildUpdaterArgs(pathContract(path), invocation), ...extra];
 }
 
 /** Test time for one 1.x migration: the Raspberry Pi rig is several times slower (SD card I/O under raspi3b). */
@@ -38,7 +51,9 @@ export function updaterOptions(ctx: ScenarioContext, path: UpgradePath, opts: Up
   const prefix = opts.stepPrefix ?? '';
   return {
     script: updaterScript(path.updater),
-    args: updaterArgs(path, opts.extraArgs),
+    contract: pathContract(path),
+    files: pathContract(path).files.map(updaterScript),
+    args: updaterArgs(path, opts.extraArgs, opts),
     step: (name, body) => board.step(`${prefix}${name}`, body),
     timeoutMs: opts.timeoutMs ?? updateTimeoutMs(board.rig, path, opts.seedMB),
     at: opts.at,

@@ -1,5 +1,7 @@
 // The upgrade-path matrix, from images/releases.yaml: which source versions update to which targets.
 import { compareVersions, loadReleases, type Release } from '../../images/lib/releases.ts';
+import { updaterFor } from './profiles/index.ts';
+import type { UpdaterProfile } from './profiles/types.ts';
 
 export type PathClass = '2x' | '1x-2x' | '1x';
 
@@ -7,30 +9,31 @@ export interface UpgradePath {
   from: Release;
   to: Release;
   pathClass: PathClass;
-  /** The updater script under images/updater/ that performs it. */
+  /** The updater script under images/updater/ that performs it (its profile's for the path's class). */
   updater: string;
+  /** The updater profile that describes it (harness/updater/profiles/). */
+  profile: string;
   /** The target ships a newer supervisor than the source. */
   supervisorUpdate: boolean;
   /** `2.0.0+rev2 → 2.12.3+rev1` */
   name: string;
 }
 
-const updaters: Record<PathClass, string> = {
-  '2x': 'upgrade-2.x.sh',
-  '1x-2x': 'upgrade-1.x-to-2.x.sh',
-  '1x': 'upgrade-1.x.sh',
-};
-
 const byVersion = (a: Release, b: Release) => compareVersions(a.version, b.version);
 
-/** One update from a release to a newer one; its class follows from the two layouts. */
-export function pathBetween(from: Release, to: Release): UpgradePath {
+/**
+ * One update from a release to a newer one; its class follows from the two layouts, its updater from
+ * the profile ($HUPBENCH_UPDATER_PROFILE by default; the reference updater for a class it lacks).
+ */
+export function pathBetween(from: Release, to: Release, profile?: UpdaterProfile): UpgradePath {
   const pathClass: PathClass = from.layout === '2.x' ? '2x' : to.layout === '2.x' ? '1x-2x' : '1x';
+  const chosen = updaterFor(pathClass, profile);
   return {
     from,
     to,
     pathClass,
-    updater: updaters[pathClass],
+    updater: chosen.contract.script,
+    profile: chosen.profile.name,
     supervisorUpdate: compareVersions(to.supervisor, from.supervisor) > 0,
     name: `${from.version} → ${to.version}`,
   };

@@ -1,6 +1,6 @@
-// Follows an updater's `[hup] phase=<name>` lines as they stream: times each phase, wraps each in a
-// step, and fires a fault's action when its phase starts (or `afterMs` into it); holds the board for
-// a phase snapshot as a captured phase starts (PhaseCaptures).
+// Follows an updater's phases as its output starts them (the lines its profile recognises): times
+// each phase, wraps each in a step, and fires a fault's action when its phase starts (or `afterMs`
+// into it); holds the board for a phase snapshot as a captured phase starts (PhaseCaptures).
 import type { DetachedHandle } from './detached-run.ts';
 import type { HupPhase, RunUpdaterOptions, StepRunner } from './runner.ts';
 

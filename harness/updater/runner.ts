@@ -1,5 +1,6 @@
-// Runs an updater script on the device: uploads it, runs it with flags while streaming its output,
-// turns `[hup] phase=<name>` lines into steps with timings, counts the device's network bytes, follows
+// Runs an updater script on the device: uploads it (and the files its profile names), runs it with
+// flags while streaming its output, turns the lines its profile says start a phase into steps with
+// timings, counts the device's network bytes, follows
 // the reboot on the serial console and reconnects SSH. Not tied to Playwright: pass `step` (e.g.
 // `(name, body) => test.step(name, body)`) to see each phase as a step. Phase snapshots: a run can
 // hold the board as chosen phases start (`capture`), and a board resumed from one is followed on
@@ -8,6 +9,10 @@ import path from 'node:path';
 import type { BoardStrategy } from '../board/strategy.ts';
 import { type DetachedHandle, type DetachedRunResult, followDetached, startDetached } from './detached-run.ts';
 import { type PhaseCapture, PhaseCaptures, PhaseTracker } from './phase-tracker.ts';
+import { asksRerun, recognisePhase } from './profiles/contract.ts';
+import type { UpdaterContract } from './profiles/types.ts';
+import { type HupOutcome, lineSplitter, readResult, shellQuote, TICK_LINE, wrappedCommand } from './run-output.ts';
+import { newLogAfter, logsBefore } from './run-log.ts';
 
 export type { PhaseCapture };
 
@@ -18,7 +23,7 @@ export interface HupPhase {
   durationMs: number;
 }
 
-export type HupOutcome = 'ok' | 'failed' | 'locked' | 'connection-lost';
+export type { HupOutcome };
 
 export interface HupRun {
   script: string;
@@ -31,7 +36,7 @@ export interface HupRun {
   /** The log file on the device, read back after the run (falls back to the streamed output). */
   log: string;
   logPath?: string;
-  /** The `[hup] ... error: ...` line of a failed run. */
+  /** The line of a failed run that says why (its profile's `error` pattern). */
   error?: string;
   /** Reboots the console saw from the start of the run to the login prompt after it. */
   reboots: number;
@@ -47,7 +52,7 @@ export interface HupRun {
   /** Host clock when the updater exited (ms since the epoch). */
   exitedAt: number;
   /**
-   * The updater asked to be run again after its reboot (a `[hup] rerun:` line: a pre-step, such as
+   * The updater asked to be run again after its reboot (its profile's `rerun` line: a pre-step, such as
    * upgrade-1.x-to-2.x.sh moving a device off resin-updt). Set on that first run.
    */
   rerunRequested?: boolean;
@@ -64,12 +69,16 @@ export type StepRunner = <T>(name: string, body: () => Promise<T>) => Promise<T>
 export interface RunUpdaterOptions {
   /** Local path of the updater script. */
   script: string;
+  /** The updater's contract (harness/updater/profiles/): its phases, exit codes, log, flags. */
+  contract: UpdaterContract;
+  /** Local paths of more files the updater needs, uploaded beside it. */
+  files?: string[];
   args: string[];
   /** Wraps each phase (and the reboot) in a step; defaults to just running the body. */
   step?: StepRunner;
   /** Where the script goes on the device. */
   remotePath?: string;
-  /** Wait for the reboot and reconnect; default: when the run succeeded without --no-reboot. */
+  /** Wait for the reboot and reconnect; default: when the run succeeded without its no-reboot flag. */
   expectReboot?: boolean;
   timeoutMs?: number;
   onOutput?: (chunk: string) => void;
@@ -79,7 +88,7 @@ export interface RunUpdaterOptions {
    * outage: reconnect and follow the run to its end). Default 'lost'.
    */
   at?: { phase: string; afterMs?: number; action: () => Promise<void>; connection?: 'lost' | 'resumes' };
-  /** Run the updater again after the reboot when it asks to (`[hup] rerun:`); default true. */
+  /** Run the updater again after the reboot when it asks to (its `rerun` line); default true. */
   rerunAfterPreStep?: boolean;
   /**
    * Phase snapshots: as one of `phases` starts, `hold` (stop the board's CPUs) is asked at once; then
@@ -93,15 +102,15 @@ export interface RunUpdaterOptions {
   };
 }
 
-const COUNTERS = 'hupbench-counters';
-const TICK = 'hupbench-tick';
-
 export async function runUpdater(board: BoardStrategy, options: RunUpdaterOptions): Promise<HupRun> {
   const remote = options.remotePath ?? `/tmp/${path.basename(options.script)}`;
   await board.device.put(options.script, remote, 0o755);
+  for (const file of options.files ?? [])
+    await board.device.put(file, path.join(path.dirname(remote), path.basename(file)), 0o755);
+  const logs = await logsBefore(board.device, options.contract);
   const started = Date.now();
   const handle = await startDetached(board.device, wrappedCommand(remote, options.args));
-  return followRun(board, options, { handle, started });
+  return followRun(board, options, { handle, started, logs });
 }
 
 /**
@@ -120,7 +129,7 @@ export function followUpdater(
 async function followRun(
   board: BoardStrategy,
   options: RunUpdaterOptions,
-  run0: { handle: DetachedHandle; started: number; from?: PhaseCapture },
+  run0: { handle: DetachedHandle; started: number; from?: PhaseCapture; logs?: string[] },
 ): Promise<HupRun> {
   const { device, rig } = board;
   const { started, from } = run0;
@@ -134,10 +143,10 @@ async function followRun(
     const tick = line.match(TICK_LINE);
     if (tick) deviceTicks.push(Number(tick[1]));
     else {
-      const phase = line.match(/^\[hup\] phase=(\S+)/);
+      const phase = recognisePhase(options.contract, line);
       if (phase && !fromRecording) {
-        tracker.start(phase[1]!);
-        captures.phaseStarted(phase[1]!);
+        tracker.start(phase);
+        captures.phaseStarted(phase);
       }
       options.onOutput?.(`${line}\n`);
     }
@@ -171,7 +180,7 @@ async function followRun(
   const exitedAt = Date.now();
   const injected = await tracker.end(exitedAt);
   const run: HupRun = {
-    ...readResult(result),
+    ...readResult(result, options.contract),
     script: options.script,
     args: options.args,
     phases: tracker.phases,
@@ -185,7 +194,8 @@ async function followRun(
   // Note: after a power cut injected into this run the board is off: the reboot the updater scheduled
   // cannot happen (the caller powers the board on), even when its exit 0 was read before the cut.
   const cut = injected !== undefined && lostIsCut;
-  const expectReboot = options.expectReboot ?? (run.exitCode === 0 && !cut && !options.args.includes('--no-reboot'));
+  const noReboot = options.args.includes(options.contract.flags.noReboot);
+  const expectReboot = options.expectReboot ?? (run.exitCode === 0 && !cut && !noReboot);
   if (expectReboot) {
     // A product wait: the OS the updater installed must boot and answer.
     const back = await board.followReboot(`the OS after ${path.basename(options.script)} rebooted the device`);
@@ -193,11 +203,12 @@ async function followRun(
     run.sshBackMs = Date.now() - exitedAt;
   }
   run.reboots = rig.console.bootEvents.boots - bootsBefore;
+  run.logPath ??= run0.logs ? await newLogAfter(device, options.contract, run0.logs) : undefined;
   if (run.logPath) {
     const read = await device.exec(`cat ${shellQuote(run.logPath)}`).catch(() => undefined);
     if (read?.exitCode === 0 && read.stdout.trim()) run.log = read.stdout.trimEnd();
   }
-  run.rerunRequested = run.exitCode === 0 && /^\[hup\] rerun:/m.test(run.output);
+  run.rerunRequested = run.exitCode === 0 && asksRerun(options.contract, run.output);
   if (run.rerunRequested && expectReboot && (options.rerunAfterPreStep ?? true)) {
     const rerun = await step('run the updater again after its pre-step', () =>
       runUpdater(board, {
@@ -214,72 +225,6 @@ async function followRun(
 
 const settled = () => undefined;
 
-const TICK_LINE = new RegExp(`^${TICK} (\\d+)$`);
-
-/**
- * The updater wrapped for the device: its network counters and exit code on one closing line (read
- * in the same session as the run, so the reboot that follows cannot race them) and a liveness ticker.
- */
-function wrappedCommand(remote: string, args: string[]): string {
-  return [
-    "iface=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)",
-    's=/sys/class/net/$iface/statistics',
-    'rx0=$(cat $s/rx_bytes); tx0=$(cat $s/tx_bytes)',
-    // A liveness ticker in RAM beside the updater: when the app's heartbeat stops and this does too,
-    // the whole device stalled (e.g. an overloaded host starving the emulator), not the app.
-    `(while :; do echo "${TICK} $(date +%s)"; sleep 1; done) & tick=$!`,
-    `sh ${shellQuote(remote)} ${args.map(shellQuote).join(' ')}`,
-    'rc=$?',
-    'kill $tick',
-    // The exit code rides on this line too: an updater's own reboot may end /run (and the detached
-    // runner's exit-code file) before the follower reads it.
-    `echo "${COUNTERS} rx=$(($(cat $s/rx_bytes) - rx0)) tx=$(($(cat $s/tx_bytes) - tx0)) iface=$iface rc=$rc"`,
-    '(exit $rc)', // the run's status, for the detached runner to record
-  ].join('; ');
-}
-
-/** Calls `onLine` for each whole line of a stream that arrives in chunks. */
-function lineSplitter(onLine: (line: string) => void): (chunk: string) => void {
-  let partial = '';
-  return (chunk) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) onLine(line);
-  };
-}
-
-/** What the wrapped command's output says about the run: exit code, outcome, bytes, the error line. */
-function readResult(result: DetachedRunResult) {
-  const counters = result.output.match(new RegExp(`${COUNTERS} rx=(-?\\d+) tx=(-?\\d+) iface=\\S* rc=(\\d+)`));
-  const output = result.output.replace(new RegExp(`^(${COUNTERS}|${TICK}) .*$\\n?`, 'gm'), '').trimEnd();
-  const logPath =
-    output.match(/\[hup\] .*log: (\/mnt\/data\/resinhup\/\S+)/)?.[1] ??
-    output.match(/log (\/mnt\/data\/resinhup\/\S+\.log)/)?.[1];
-  const exitCode = result.exitCode ?? (counters ? Number(counters[3]) : 255);
-  const outcome: HupOutcome = !counters
-    ? 'connection-lost'
-    : exitCode === 0
-      ? 'ok'
-      : exitCode === 9
-        ? 'locked'
-        : 'failed';
-  const error =
-    output.split('\n').find((l) => /^\[hup\] .*error: /.test(l)) ??
-    (result.vanished && !counters
-      ? 'the device rebooted before the runner read how the updater ended (its output and exit code were in tmpfs)'
-      : undefined);
-  return {
-    exitCode,
-    outcome,
-    output,
-    log: output,
-    logPath,
-    error,
-    bytesReceived: Number(counters?.[1] ?? 0),
-    bytesSent: Number(counters?.[2] ?? 0),
-  };
-}
-
 /** A one-line summary of a run for reports and assertion messages. */
 export function describeRun(run: HupRun): string {
   const phases = run.phases.map((p) => `${p.name} ${(p.durationMs / 1000).toFixed(1)}s`).join(', ');
@@ -287,7 +232,3 @@ export function describeRun(run: HupRun): string {
 }
 
 export const MiB = 1024 * 1024;
-
-function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}

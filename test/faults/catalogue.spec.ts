@@ -1,5 +1,6 @@
 // The fault catalogue holds together: one entry per name, every kind present and accepted by the
-// CLI's --fault, every power-cut row's phase announced by its updater script, every refusal case whole.
+// CLI's --fault, every power-cut row's phase a phase of its updater's profile (that the scripts announce
+// their profile's phases is test/updater/profiles.test.ts's), every refusal case whole.
 import { test, expect } from '@playwright/test';
 import { faultNames, phaseFaults, requireFault, updaterPhases } from '../../harness/cli/known.ts';
 import { UsageError } from '../../harness/cli/usage-error.ts';
@@ -33,9 +34,14 @@ test('every kind has at least one fault, and faultsOfKind partitions the catalog
   expect(Object.keys(newOsFaults)).toEqual(faultsOfKind('new-os').map((f) => f.name));
 });
 
-test("every power-cut row's phase is a phase its updater script announces", async () => {
+test("every power-cut row's phase is a phase of its updater's profile", async () => {
   const updaters = [...new Set(powerCutGuarantees.map((r) => r.updater))];
-  expect(updaters.sort()).toEqual(['upgrade-1.x-to-2.x.sh', 'upgrade-1.x.sh', 'upgrade-2.x.sh']);
+  expect(updaters.sort()).toEqual([
+    'resinhup-style/resinhup-2.x.sh',
+    'upgrade-1.x-to-2.x.sh',
+    'upgrade-1.x.sh',
+    'upgrade-2.x.sh',
+  ]);
   for (const updater of updaters) {
     const phases = await updaterPhases(updater);
     expect(phases.length, `phases of ${updater}`).toBeGreaterThan(3);
@@ -46,7 +52,12 @@ test("every power-cut row's phase is a phase its updater script announces", asyn
 test('the phase an outage strikes at is a phase of every updater', async () => {
   for (const f of faultCatalogue) {
     if ((f.kind !== 'link' && f.kind !== 'registry') || f.effect !== 'outage') continue;
-    for (const updater of ['upgrade-2.x.sh', 'upgrade-1.x-to-2.x.sh', 'upgrade-1.x.sh'])
+    for (const updater of [
+      'upgrade-2.x.sh',
+      'upgrade-1.x-to-2.x.sh',
+      'upgrade-1.x.sh',
+      'resinhup-style/resinhup-2.x.sh',
+    ])
       expect(await updaterPhases(updater), `${f.name} in ${updater}`).toContain(f.at.phase);
   }
 });
