@@ -15,6 +15,7 @@ import type { Rig } from './rig/rig.ts';
 import { InfraError } from './errors.ts';
 import { RegistryError, startRegistry } from './registry/index.ts';
 import { BoardStrategy } from './board/strategy.ts';
+import { servedBlobs, writeRegistryRecord } from './release/published-record.ts';
 import type { ScenarioContext } from './scenarios/context.ts';
 import { type ReleasePublisher, releasePublisher } from './scenarios/publisher.ts';
 
@@ -97,7 +98,17 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         await use(releasePublisher(starting, rig.deviceType));
       } finally {
         await starting.then(
-          (started) => started.stop(),
+          async (started) => {
+            // What this worker published and what the registry served of it, for the gate's verdict.
+            const results = process.env.HUPBENCH_RESULTS;
+            if (results)
+              await writeRegistryRecord(
+                results,
+                `${rig.config.name}-${process.pid}`,
+                servedBlobs(await started.accessLog()),
+              ).catch((e: Error) => console.error(`[registry] record not written: ${e.message}`));
+            await started.stop();
+          },
           () => undefined,
         );
       }

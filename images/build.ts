@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { deviceTypeProfile, deviceTypes } from './device-types.ts';
 import { cacheDir, fileExists, hashInputs } from './lib/cache.ts';
 import { projectRoot } from '../harness/project-root.ts';
-import { download, extract, resolveMetapackage, resolveWithDependencies } from './lib/debian-packages.ts';
+import {
+  download,
+  extract,
+  resolveMetapackage,
+  resolveWithDependencies,
+  writeDpkgStatus,
+} from './lib/debian-packages.ts';
 import { buildInitramfs, findKernel } from './lib/kernel.ts';
 import { downloadBootPackages, installKernel, writeBootPartition } from './lib/boot-files.ts';
 import { writeLegacyBootPartition } from './lib/boot-files-1x.ts';
@@ -155,6 +161,7 @@ async function buildRootTree(release: Release, deviceType: string, inputs: Image
   const rootfs = path.join(work, 'rootfs');
   await extract(inputs.userland, rootfs);
   await prune(rootfs);
+  await writeDpkgStatus([...inputs.userland, ...inputs.kernelDeb], rootfs);
   await linkBusyboxApplets(rootfs, profile);
   await writeReleaseFiles({
     tree: rootfs,

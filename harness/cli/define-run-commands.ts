@@ -2,6 +2,7 @@
 // failure), gate (judge a release), nightly (the matrix), merge (shards into one run), report.
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Act, collect, count, examples } from './command-kit.ts';
+import { defineDiff } from './diff-command.ts';
 import { gate } from './gate.ts';
 import { gateCategories, type GateCategoryName } from './gate-plan.ts';
 import { faultCatalogue } from '../faults/index.ts';
@@ -17,6 +18,7 @@ export function defineRunCommands(cli: Command, act: Act): void {
   defineNightly(cli, act);
   defineMerge(cli, act);
   defineReport(cli, act);
+  defineDiff(cli, act);
 }
 
 /** `hupbench run`: one update path on one rig, optionally with a fault. */
@@ -38,6 +40,11 @@ function defineRun(cli: Command, act: Act): void {
     )
     .option('--outage <seconds>', 'network-down: how long the link stays down (default 45)', count)
     .option('--keep', 'leave the device up afterwards: its console in this terminal, SSH from another')
+    .option(
+      '--release-dir <dir>',
+      'take a release from this folder (release.yaml and its artifacts); repeatable',
+      collect,
+    )
     .option(
       '--updater-profile <name>',
       `the updater and how to read it (harness/updater/profiles/: ${profileNames().join(', ')}; default $HUPBENCH_UPDATER_PROFILE or hupbench-reference)`,
@@ -67,7 +74,7 @@ function defineRun(cli: Command, act: Act): void {
 function defineGate(cli: Command, act: Act): void {
   cli
     .command('gate')
-    .argument('<version>', 'the new OS release to gate (from images/releases.yaml)')
+    .argument('<version>', 'the new OS release to gate (from images/releases.yaml or a --release-dir)')
     .description(
       'judge a release on every rig: every supported source updated to VERSION, the rollback suite with VERSION as the new OS, the refusals and the power-cut rows of every updater that installs it; one-page verdict; exit 0 pass, 1 product failure, 3 only rig failures',
     )
@@ -109,10 +116,16 @@ function defineGate(cli: Command, act: Act): void {
       "this host's share of the gate's checks, balanced by recorded durations; `hupbench merge --gate VERSION` gives the one verdict",
     )
     .option('--no-report', 'skip building the Allure report')
+    .option(
+      '--release-dir <dir>',
+      'take releases from this folder (release.yaml and its artifacts; repeatable), VERSION among them: the registry serves exactly its artifacts',
+      collect,
+    )
     .addHelpText(
       'after',
       examples(
         'hupbench gate 2.12.3+rev1',
+        'hupbench gate 2.13.0 --release-dir /srv/releases/2.13.0 --rig qemu-beaglebone-black --only "update paths"',
         'hupbench gate 2.12.3+rev1 --rig qemu-beaglebone-black --quick',
         'hupbench gate 2.9.7+rev1 --workers 2 --retries 0',
         'hupbench gate 2.12.3+rev1 --shard 2/3',

@@ -20,6 +20,8 @@ import { rigNames, requireRelease, requireRig, upgradeMatrix } from './known.ts'
 import { runPlaywright } from './playwright-run.ts';
 import { parseShard } from './run-commands.ts';
 import { UsageError } from './usage-error.ts';
+import { prepareGivenReleases } from '../release/given-releases.ts';
+import { gateReleaseSection } from '../release/gate-release-section.ts';
 
 export interface GateOptions {
   rig?: string[];
@@ -31,13 +33,18 @@ export interface GateOptions {
   /** `i/n`: this host's share of the checks; the verdict comes from `hupbench merge --gate`. */
   shard?: string;
   report?: boolean;
+  /** Release folders (release.yaml and its artifacts) to take releases from, the gated one among them. */
+  releaseDir?: string[];
 }
 
 export async function gate(version: string, opts: GateOptions): Promise<number> {
-  const target = await requireRelease(version, 'VERSION');
   for (const r of opts.rig ?? []) await requireRig(r);
   if (opts.workers === 0) throw new UsageError('--workers 0 runs nothing: give 1 or more (one board per worker).');
   const rigs = opts.rig?.length ? opts.rig : await rigNames();
+  // Given releases are checked for every rig's device type before anything starts (exit 2 if refused).
+  const deviceTypes = await Promise.all(rigs.map(async (r) => (await requireRig(r)).deviceType));
+  const given = await prepareGivenReleases(opts.releaseDir ?? [], deviceTypes);
+  const target = await requireRelease(version, 'VERSION');
   const plan = await gatePlan(target, rigs, opts.quick ?? false, opts.only);
   if (!plan.paths.length) {
     const targets = [...new Set((await upgradeMatrix(rigs)).map((e) => e.path.to.version))].sort(compareVersions);
@@ -84,6 +91,13 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
     durationMs: Date.now() - startedAt.getTime(),
     playwrightExit: run.exitCode,
   });
+  const releaseSection = await gateReleaseSection(
+    given.filter((g) => g.version === version),
+    resultsDir,
+    target,
+    deviceTypes,
+  );
+  verdict.markdown += releaseSection;
   await writeFile(path.join(resultsDir, 'verdict.md'), verdict.markdown);
   if (opts.report !== false) {
     const built = await buildReport(resultsDir, {

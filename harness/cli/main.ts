@@ -9,6 +9,7 @@ import { type Act, examples } from './command-kit.ts';
 import { defineBoardCommands, defineImages, definePaths } from './define-board-commands.ts';
 import { defineRunCommands } from './define-run-commands.ts';
 import { UsageError } from './usage-error.ts';
+import { ReleaseError } from '../release/release-error.ts';
 
 let exitCode = 0;
 const act: Act =
@@ -59,7 +60,7 @@ export async function main(argv = process.argv, embedding: Embedding = {}): Prom
     // commander's own exits: help and --version are 0; every parse error (a missing or malformed
     // option, an unknown command) is bad input.
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ReleaseError) {
       console.error(`hupbench: ${error.message}`);
       return 2;
     }

@@ -2,6 +2,7 @@
 // results by the worker that published it, so a verdict can set the registry's access log against it.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AccessLogEntry } from '../registry/access-log.ts';
 
 export interface PublishedArtifact {
   version: string;
@@ -31,4 +32,12 @@ export async function writeRegistryRecord(dir: string, name: string, served: Ser
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, JSON.stringify({ published: publishRecord, served }, null, 2));
   return file;
+}
+
+/** The blobs an access log shows served to GETs. */
+export function servedBlobs(entries: AccessLogEntry[]): ServedBlob[] {
+  return entries.flatMap((e) => {
+    const m = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(e.path);
+    return e.method === 'GET' && e.status === 200 && m ? [{ repository: m[1]!, digest: m[2]!, bytes: e.bytes }] : [];
+  });
 }

@@ -2,7 +2,7 @@
 // `apt-get download` + `dpkg-deb -x`. Downloads are cached under .cache/debs/<arch>/.
 import { $ } from 'zx';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { aptAnswer } from './apt-answers.ts';
 import path from 'node:path';
 
@@ -87,4 +87,21 @@ async function resolveMetapackageUncached(name: string, arch: string): Promise<s
       `Cannot resolve ${name}:${arch} to a kernel package (apt-cache depends gave none). Run apt-get update with ${arch} enabled.`,
     );
   return dep;
+}
+
+/**
+ * dpkg's status database for packages unpacked with `dpkg-deb -x` (which keeps none): what the
+ * image ships and at which versions, readable from the hostOS image as from any Debian root
+ * (`hupbench diff` compares releases by it).
+ */
+export async function writeDpkgStatus(debs: string[], tree: string): Promise<void> {
+  const fields = ['Package', 'Version', 'Architecture', 'Installed-Size', 'Source'];
+  const stanzas: string[] = [];
+  for (const deb of debs) {
+    const out = await $`dpkg-deb -f ${deb} ${fields}`;
+    stanzas.push(out.stdout.trim().replace(/^(Package: .*)$/m, '$1\nStatus: install ok installed'));
+  }
+  stanzas.sort();
+  await mkdir(path.join(tree, 'var/lib/dpkg'), { recursive: true });
+  await writeFile(path.join(tree, 'var/lib/dpkg/status'), `${stanzas.join('\n\n')}\n`);
 }
