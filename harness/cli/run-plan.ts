@@ -16,6 +16,7 @@ import {
   upgradeMatrix,
 } from './known.ts';
 import { UsageError } from './usage-error.ts';
+import { prepareGivenReleases } from '../release/given-releases.ts';
 
 export interface RunOptions {
   rig?: string;
@@ -30,6 +31,8 @@ export interface RunOptions {
   keep?: boolean;
   /** The updater profile (harness/updater/profiles/); default $HUPBENCH_UPDATER_PROFILE or the reference. */
   updaterProfile?: string;
+  /** Release folders (release.yaml and its artifacts) to take releases from. */
+  releaseDir?: string[];
 }
 
 export type PlannedFault =
@@ -52,6 +55,7 @@ export interface RunPlan {
 export async function planRun(opts: RunOptions): Promise<RunPlan> {
   const profile = requireUpdaterProfile(opts.updaterProfile);
   const rig = await requireRig(opts.rig);
+  await prepareGivenReleases(opts.releaseDir ?? [], [rig.deviceType]);
   const from = await requireRelease(opts.from, '--from');
   const to = await requireRelease(opts.to, '--to');
   const { path } = requirePath(await upgradeMatrix([rig.name]), rig.name, from.version, to.version);
