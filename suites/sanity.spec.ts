@@ -20,9 +20,10 @@ import {
   type Refusal,
 } from '../harness/index.ts';
 
-const UPDATER = 'upgrade-2.x.sh';
 const releases = await loadReleases();
 const path = subjectPath(pathsFor2x(releases));
+// The 2.x updater of the run's updater profile (HUPBENCH_UPDATER_PROFILE; its words for each refusal).
+const UPDATER = path?.updater ?? 'upgrade-2.x.sh';
 const newest1x = releases.filter((r) => r.layout === '1.x').at(-1);
 
 const refusals: Refusal[] = !path
@@ -31,6 +32,7 @@ const refusals: Refusal[] = !path
       ...commonRefusals(path.from, path.to.version, '2.99.0+rev1'),
       {
         name: 'downgrade',
+        fault: 'downgrade',
         device: path.to,
         target: path.from.version,
         exitCode: 1,
@@ -40,6 +42,7 @@ const refusals: Refusal[] = !path
       },
       {
         name: 'not newer (the running version)',
+        fault: 'not-newer',
         device: path.from,
         target: path.from.version,
         exitCode: 1,
@@ -49,6 +52,7 @@ const refusals: Refusal[] = !path
         ? [
             {
               name: 'a 1.x device',
+              fault: 'other-layout',
               device: newest1x,
               target: path.to.version,
               exitCode: 1,

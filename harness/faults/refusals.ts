@@ -152,5 +152,5 @@ export function refusalMessage(contract: UpdaterContract, refusal: Refusal): Reg
   const words = refusal.fault ? contract.refusals[refusal.fault as RefusalName] : undefined;
   if (!words) return refusal.message;
   const { target, registry, spareLabel } = refusal;
-  return words({ target, missing: target, registry, spareLabel });
+  return words({ target, running: refusal.device.version, missing: target, registry, spareLabel });
 }

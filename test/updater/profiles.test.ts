@@ -21,6 +21,7 @@ import {
   validateProfile,
   type UpdaterContract,
 } from '../../harness/updater/profiles/index.ts';
+import { refusalNames } from '../../harness/updater/profiles/types.ts';
 import { hupbenchReference } from '../../harness/updater/profiles/hupbench-reference.ts';
 import { projectRoot } from '../../harness/project-root.ts';
 
@@ -189,8 +190,17 @@ test('the reference scripts announce exactly their profile’s phases, in order'
 function resinhupLogLines(): string[] {
   const sample: Record<string, string> = {
     update_part: '/dev/vda3',
-    TAG: '2.12.3_rev1-beaglebone-black',
+    update_label: 'resin-rootB',
+    TAG: '2.99.0_rev1-beaglebone-black',
     UPDATE_NR: '3',
+    registry: 'http://10.0.2.2:9',
+    SLUG: 'raspberrypi3-64',
+    MACHINE: 'beaglebone-black',
+    target_version: '2.99.0+rev1',
+    VERSION: '2.12.3+rev1',
+    room_mb: '16.8',
+    need_mb: '25.3',
+    LOCKFILE: '/var/lock/resinhup.lock',
   };
   return [...updaterSource('resinhup-style/resinhup-2.x.sh').matchAll(/\blog (?:(ERROR|WARN) )?"([^"]*)"/g)].map(
     ([, level, words]) =>
@@ -216,4 +226,18 @@ test('power-cut rows follow the profile: resinhup-2.x.sh has the 2.x rows in its
   const strip = (r: { updater: string }) => ({ ...r, updater: '' });
   expect(rows.map(strip)).toEqual(powerCut.rows('upgrade-2.x.sh').map(strip));
   expect(rows.find((r) => r.phase === 'export')).toMatchObject({ guarantee: 'old-os', afterMs: 1500 });
+});
+
+test('resinhup-2.x.sh says each refusal in the words its profile gives for it', () => {
+  const lines = resinhupLogLines();
+  const contract = resinhup2x();
+  const refusal = { target: '2.99.0+rev1', running: '2.12.3+rev1', missing: '2.99.0+rev1' };
+  const cases = { ...refusal, registry: 'http://10.0.2.2:9', spareLabel: 'resin-rootB' };
+  expect(Object.keys(contract.refusals).sort()).toEqual([...refusalNames].sort());
+  for (const [name, words] of Object.entries(contract.refusals)) {
+    const pattern = words!(cases);
+    expect(lines.filter((l) => pattern.test(l)).length, `${name}: ${pattern}`).toBe(1);
+  }
+  // And not for another case's facts: the words name the versions of the case.
+  expect(lines.some((l) => contract.refusals.downgrade!({ ...cases, target: '2.0.0+rev2' }).test(l))).toBe(false);
 });

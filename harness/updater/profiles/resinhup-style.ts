@@ -4,10 +4,14 @@
 // its own words), `--resinos-registry`, logs under /mnt/data/balenahup/ without saying where.
 // Its 2.x updater: images/updater/resinhup-style/resinhup-2.x.sh.
 import { versionPattern } from './words.ts';
-import type { UpdaterProfileInput } from './types.ts';
+import type { RefusalCase, UpdaterProfileInput } from './types.ts';
 
 const line = (level: 'LOG' | 'WARNING' | 'ERROR', words: string) => new RegExp(`^\\[\\d{9}\\]\\[${level}\\]${words}`);
 const error = (words: string) => line('ERROR', words);
+const notNewer = ({ target, running }: RefusalCase) =>
+  error(
+    `Target OS version ${versionPattern(target)} is not newer than the running ${versionPattern(running)}, not updating`,
+  );
 
 export const resinhupStyle: UpdaterProfileInput = {
   name: 'resinhup-style',
@@ -50,6 +54,10 @@ export const resinhupStyle: UpdaterProfileInput = {
           error(
             `Inactive partition \\S+ \\(${spareLabel}\\) too small: [\\d.]+ MB, hostOS ${versionPattern(target)} needs [\\d.]+ MB`,
           ),
+        downgrade: notNewer,
+        'not-newer': notNewer,
+        'other-layout': ({ running }) =>
+          error(`Host OS ${versionPattern(running)} is 1\\.x: this updater only updates 2\\.x devices`),
       },
     },
   },

@@ -18,12 +18,18 @@ export const refusalNames = [
   'missing-tag',
   'lock-held',
   'spare-root-too-small',
+  // The 2.x updaters' own refusals (suites/sanity.spec.ts):
+  'downgrade',
+  'not-newer',
+  'other-layout',
 ] as const;
 export type RefusalName = (typeof refusalNames)[number];
 
 /** What a refusal case is about: the words an updater uses for it may name these. */
 export interface RefusalCase {
   target: string;
+  /** The version the device runs. */
+  running: string;
   missing?: string;
   spareLabel?: string;
   registry?: string;

@@ -166,9 +166,10 @@ step_checks() {
   grep -q "^$update_part " /proc/mounts && log ERROR "Inactive partition $update_part is mounted."
   room=$(($(cat "/sys/class/block/${update_part##*/}/size") * 512))
   need=$(needed_bytes) || log ERROR "Cannot read the manifest of resin/resinos:$TAG."
+  room_mb=$(megabytes "$room") need_mb=$(megabytes "$need")
   [ "$need" -le "$room" ] ||
-    log ERROR "Inactive partition $update_part ($update_label) too small: $(megabytes "$room") MB, hostOS $target_version needs $(megabytes "$need") MB."
-  log "Root $root_dev, inactive partition $update_part ($update_label, $(megabytes "$room") MB, $(megabytes "$need") MB needed)."
+    log ERROR "Inactive partition $update_part ($update_label) too small: $room_mb MB, hostOS $target_version needs $need_mb MB."
+  log "Root $root_dev, inactive partition $update_part ($update_label, $room_mb MB, $need_mb MB needed)."
 }
 
 step_stop_supervisor() {
