@@ -23,13 +23,18 @@ export async function rawCardImage(card: { image: string; bmap?: string }): Prom
     .update(JSON.stringify([card.image, s.size, s.mtimeMs, card.bmap]))
     .digest('hex')
     .slice(0, 16);
-  const output = path.join(cacheDir, 'releases', 'cards', `${path.basename(card.image, ext)}-${key}.img`);
+  const output = path.join(
+    cacheDir,
+    'releases',
+    'cards',
+    `${path.basename(card.image, ext).replace(/\.img$/, '')}-${key}.img`,
+  );
   if (await fileExists(output)) return output;
   await mkdir(path.dirname(output), { recursive: true });
   const partial = `${output}.${process.pid}.partial`;
   await rm(partial, { force: true });
   const written = card.bmap
-    ? await $`bmaptool copy --bmap ${card.bmap} ${card.image} ${partial}`.nothrow()
+    ? await $`bmaptool copy --bmap ${card.bmap} ${card.image} ${partial}`.quiet().nothrow()
     : await $`${tool![0]} ${tool!.slice(1)} ${card.image} | dd of=${partial} bs=1M conv=sparse status=none`.nothrow();
   if (written.exitCode !== 0) {
     await rm(partial, { force: true });

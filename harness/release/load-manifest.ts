@@ -59,25 +59,27 @@ const what: Record<ArtifactKind, string> = {
   resinhup: 'resinhup image',
 };
 
-/** The artifact set of one device type, or a refusal naming the release, the artifact and the type. */
+/** The artifact set of one device type, or a refusal naming the release, its hostOS and the type. */
 export function deviceArtifacts(manifest: LoadedManifest, deviceType: string): DeviceArtifacts {
-  const set = manifest.deviceTypes[deviceType];
-  if (!set)
-    throw new ReleaseError(
-      `release ${manifest.version} has no artifacts for ${deviceType} (${manifest.file} lists: ${Object.keys(manifest.deviceTypes).join(', ') || 'none'})`,
-    );
-  return set;
+  requireArtifact(manifest, deviceType, 'hostOS');
+  return manifest.deviceTypes[deviceType]!;
 }
 
+/** One artifact of a device type's set, or a refusal naming the release, the artifact and the device type. */
 export function requireArtifact<K extends ArtifactKind>(
   manifest: LoadedManifest,
   deviceType: string,
   kind: K,
 ): NonNullable<DeviceArtifacts[K]> {
-  const artifact = deviceArtifacts(manifest, deviceType)[kind];
+  const set = manifest.deviceTypes[deviceType];
+  const artifact = set?.[kind];
   if (!artifact)
     throw new ReleaseError(
-      `release ${manifest.version} has no ${what[kind]} for ${deviceType}: add deviceTypes.${deviceType}.${kind} to ${manifest.file}`,
+      `release ${manifest.version} has no ${what[kind]} for ${deviceType}: ${
+        set
+          ? `add deviceTypes.${deviceType}.${kind} to ${manifest.file}`
+          : `${manifest.file} has artifacts for ${Object.keys(manifest.deviceTypes).join(', ') || 'no device type'} only`
+      }`,
     );
   return artifact as NonNullable<DeviceArtifacts[K]>;
 }

@@ -49,11 +49,15 @@ export const deviceArtifactsSchema = z
   })
   .strict();
 
+// Note: YAML reads `2.13` as a number; such a value is judged as the text it was written as.
+const versionText = (pattern: RegExp, message: string) =>
+  z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().regex(pattern, message));
+
 export const releaseManifestSchema = z
   .object({
-    version: z.string().regex(/^\d+\.\d+\.\d+(\+rev\d+)?$/, 'a version like 2.13.0 or 2.9.7+rev1'),
+    version: versionText(/^\d+\.\d+\.\d+(\+rev\d+)?$/, 'a version like 2.13.0 or 2.9.7+rev1'),
     layout: z.enum(['1.x', '2.x']),
-    supervisor: z.string().regex(/^\d+\.\d+\.\d+$/, 'a supervisor version like 7.16.6'),
+    supervisor: versionText(/^\d+\.\d+\.\d+$/, 'a supervisor version like 7.16.6'),
     /** 2.x only: a 1.x device may be migrated straight to this release. */
     from1x: z.boolean().optional(),
     /** Who made it: `hupbench-reference` for the reference builder, free text otherwise. */

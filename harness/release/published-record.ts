@@ -19,6 +19,9 @@ export interface PublishedArtifact {
 
 export const publishRecord: PublishedArtifact[] = [];
 
+/** The reference provider's work in this process (`version deviceType`): a given release must never be here. */
+export const referenceProviderCalls: string[] = [];
+
 /** The blob GETs the registry served (digest, repository, bytes), from its access log. */
 export interface ServedBlob {
   repository: string;
@@ -30,7 +33,7 @@ export interface ServedBlob {
 export async function writeRegistryRecord(dir: string, name: string, served: ServedBlob[]): Promise<string> {
   const file = path.join(dir, 'registry', `${name}.json`);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, JSON.stringify({ published: publishRecord, served }, null, 2));
+  await writeFile(file, JSON.stringify({ published: publishRecord, served, referenceProviderCalls }, null, 2));
   return file;
 }
 

@@ -16,14 +16,12 @@ import type { Release } from '../../images/lib/releases.ts';
 import { hostOsReference, ROOTFS_BYTES_LABEL, tarFileBytes } from '../registry/publish.ts';
 import { loadReleaseManifest, type LoadedManifest, MANIFEST_NAME } from './load-manifest.ts';
 import type { DeviceArtifacts, ReleaseManifest } from './manifest-schema.ts';
+import { referenceProviderCalls } from './published-record.ts';
 import { ensureImageArchive } from './write-image-archive.ts';
 
 export const REFERENCE_PROVIDER = 'hupbench-reference';
 
 export const referenceReleaseDir = (version: string) => path.join(cacheDir, 'releases', version);
-
-/** Counts the reference provider's work in this process (a release given elsewhere must leave it at 0). */
-export const referenceProviderCalls: string[] = [];
 
 /** Builds what is missing of `release` for `deviceType` and returns its manifest. */
 export async function provideReferenceRelease(

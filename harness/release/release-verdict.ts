@@ -9,6 +9,7 @@ import type { PublishedArtifact, ServedBlob } from './published-record.ts';
 interface RegistryRecord {
   published: PublishedArtifact[];
   served: ServedBlob[];
+  referenceProviderCalls?: string[];
 }
 
 export async function readRegistryRecords(resultsDir: string): Promise<RegistryRecord[]> {
@@ -51,7 +52,11 @@ function servedMarkdown(checks: GivenReleaseCheck[], records: RegistryRecord[]):
   const served = records.flatMap((r) => r.served).filter((s) => repositories.has(s.repository));
   const publishedBlobs = new Set(published.flatMap((p) => p.blobs));
   const ofRelease = served.filter((s) => publishedBlobs.has(s.digest));
+  const provided = [...new Set(records.flatMap((r) => r.referenceProviderCalls ?? []))];
+  const built = provided.filter((c) => c.startsWith(`${version} `));
   const lines = [
+    `**Reference builder:** ${built.length ? `**invoked for ${version}** (${built.join(', ')})` : `not invoked for ${version}`}; the workers' reference provider ran for: ${provided.join(', ') || 'nothing'}`,
+    '',
     `**Registry:** ${published.length} pushes of ${version} (${[...new Set(published.map((p) => p.kind))].join(', ')}), ` +
       (foreign.length
         ? `**${foreign.length} not from the given artifacts** (${foreign.map((f) => `${f.kind} ${f.manifestDigest}`).join(', ')})`
