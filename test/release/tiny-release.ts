@@ -76,7 +76,7 @@ export async function dockerSaveArchive(dir: string, name: string, layer: string
 export async function releaseFolder(
   dir: string,
   opts: { version: string; osVersion?: string; machine?: string; bootText?: string; packages?: Record<string, string> },
-): Promise<string> {
+): Promise<{ folder: string; hostOS: string; supervisor: string }> {
   const folder = path.join(dir, opts.version);
   await mkdir(folder, { recursive: true });
   const hostOS = await hostOsArchive(folder, {
@@ -111,5 +111,5 @@ export async function releaseFolder(
       '',
     ].join('\n'),
   );
-  return folder;
+  return { folder, hostOS, supervisor };
 }
