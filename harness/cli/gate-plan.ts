@@ -29,6 +29,7 @@ export interface GateLine {
  */
 export const quickPowerCuts: Record<string, string[]> = {
   'upgrade-2.x.sh': ['pull', 'export', 'switch-boot', 'reboot'],
+  'resinhup-style/resinhup-2.x.sh': ['pull', 'export', 'switch-boot', 'reboot'],
   'upgrade-1.x-to-2.x.sh': ['backup', 'layout', 'switch-boot'],
   'upgrade-1.x.sh': ['export', 'switch-boot', 'finish'],
 };
