@@ -61,17 +61,26 @@ const settledState = [VARIABLES, PREVIOUS];
 /** What /mnt/state holds while an update is on trial. */
 const trialState = [...BREADCRUMBS, VARIABLES, PREVIOUS];
 
+/** Checks a step's state; `sums` replaces the data reference from this step on (a step that changes the data on purpose). */
+type After = (s: HistoryStep<unknown>, want: ExpectedStep, sums?: Record<string, string>) => Promise<void>;
+
 /** Runs a history; its timeline is attached and recorded whatever the outcome. */
 async function history(
   ctx: ScenarioContext,
   name: string,
-  body: (h: History, after: (s: HistoryStep<unknown>, want: ExpectedStep) => Promise<void>) => Promise<void>,
+  body: (h: History, after: After) => Promise<void>,
 ): Promise<void> {
   const h = new History(ctx, name);
-  let first: { first: DeviceState; sums: Record<string, string>; deviceType: string } | undefined;
-  const after = async (s: HistoryStep<unknown>, want: ExpectedStep) => {
-    first ??= { first: s.state, sums: s.sums, deviceType: ctx.board.rig.deviceType };
-    await expectStep(s, want, first);
+  let previous: DeviceState | undefined;
+  let reference: Record<string, string> | undefined;
+  // Files of the device's own in /mnt/state (dropbear's host keys) are kept as the first step found them.
+  let owned: string[] = [];
+  const after: After = async (s, want, sums) => {
+    if (!previous) owned = s.state.stateFiles.filter((f) => !f.startsWith('rollback-'));
+    reference = sums ?? reference ?? s.sums;
+    const stepCtx = { previous: previous ?? s.state, sums: reference, deviceType: ctx.board.rig.deviceType };
+    previous = s.state;
+    await expectStep(s, { ...want, stateFiles: [...want.stateFiles, ...owned] }, stepCtx);
   };
   try {
     await body(h, after);
