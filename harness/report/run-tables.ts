@@ -3,6 +3,7 @@
 // guarantee table. The summary reporter prints them and writes each into the results folder.
 import type { TestCase } from '@playwright/test/reporter';
 import { guaranteeTable, POWER_CUT_ROW_ANNOTATION, type MeasuredRow } from '../faults/guarantees.ts';
+import { timelineMarkdown } from '../scenarios/history-timeline.ts';
 import { MalformedTestData, parseTestData, readAllTestData, type TestRecords } from './test-data.ts';
 
 export interface RunTable {
@@ -114,6 +115,12 @@ function dataLimitTable(tests: Tested[]): string | undefined {
   return rows.length ? markdown(head, rows) : undefined;
 }
 
+/** Each history's timeline (suites/history.spec.ts), in test order. */
+function historyTables(tests: Tested[]): string | undefined {
+  const parts = tests.flatMap((t) => (t.records.history ? [timelineMarkdown(t.records.history)] : []));
+  return parts.length ? parts.join('\n') : undefined;
+}
+
 /** Every table of the run, per rig, in test order; and the records that did not read. */
 export function runTables(tests: TestCase[]): { tables: RunTable[]; problems: string[] } {
   const problems: string[] = [];
@@ -139,6 +146,7 @@ export function runTables(tests: TestCase[]): { tables: RunTable[]; problems: st
     add('bandwidth', 'Bandwidth per update path, device eth0 while the updater ran', bandwidthTable(tested));
     add('timings', 'Where the time went, per update path', timingTable(tested));
     add('data-limits', 'Backup cap of the 1.x → 2.x migration', dataLimitTable(tested));
+    add('histories', 'Fleet histories: one row per step, with its boot events', historyTables(tested));
   }
   for (const [rig, rows] of cuts)
     tables.push({
