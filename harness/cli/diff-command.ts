@@ -24,8 +24,10 @@ export async function diff(from: string, to: string, opts: DiffOptions): Promise
   for (const t of types) if (!deviceTypes[t]) throw unknown('device type', t, Object.keys(deviceTypes));
   const diffs = [];
   for (const t of types) {
-    const [a, b] = await Promise.all([from, to].map(async (v) => releaseContents(await releaseManifestFor(v, t), t)));
-    diffs.push(diffReleases(a!, b!));
+    // One after the other: the reference provider may build both releases' images.
+    const a = await releaseContents(await releaseManifestFor(from, t), t);
+    const b = await releaseContents(await releaseManifestFor(to, t), t);
+    diffs.push(diffReleases(a, b));
   }
   console.log(opts.json ? JSON.stringify(diffs, null, 2) : diffs.map(diffText).join('\n\n'));
   return 0;

@@ -21,14 +21,14 @@ export async function gateReleaseSection(
     .at(-1);
   for (const deviceType of new Set(deviceTypes)) {
     if (!previous) break;
-    const diff = await Promise.all(
-      [previous.version, target.version].map(async (v) =>
-        releaseContents(await releaseManifestFor(v, deviceType), deviceType),
-      ),
-    ).then(
-      ([a, b]) => diffMarkdown(diffReleases(a!, b!)),
-      (e: Error) => `What changed since ${previous.version}: not computed (${e.message})\n`,
-    );
+    // One after the other: the reference provider may build the previous release's images.
+    const contents = async (v: string) => releaseContents(await releaseManifestFor(v, deviceType), deviceType);
+    const diff = await contents(previous.version)
+      .then(async (a) => diffReleases(a, await contents(target.version)))
+      .then(
+        (d) => diffMarkdown(d),
+        (e: Error) => `What changed since ${previous.version}: not computed (${e.message})\n`,
+      );
     parts.push(diff);
   }
   return parts.join('\n');

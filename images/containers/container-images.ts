@@ -88,7 +88,8 @@ async function containerLayer(kind: ContainerKind, deviceType: string, files: Re
   );
   const output = path.join(cacheDir, 'containers', `${kind}-${profile.arch}-${hash}.tar.gz`);
   if (await fileExists(output)) return output;
-  const work = path.join(cacheDir, 'work', `container-${kind}-${profile.arch}-${process.pid}`);
+  // Note: per hash too: one process may build two versions' supervisor layers at once.
+  const work = path.join(cacheDir, 'work', `container-${kind}-${profile.arch}-${hash}-${process.pid}`);
   const tree = path.join(work, 'rootfs');
   await rm(work, { recursive: true, force: true });
   try {
