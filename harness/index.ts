@@ -47,3 +47,4 @@ export * from './scenarios/index.ts';
 export { recordTestData, pathRecord, bandwidthRecord } from './report/test-data.ts';
 export { expectHealthKeepsUpdate } from './assertions/health-verdict.ts';
 export { expectStep, partOf, otherRoot, type ExpectedStep, type RootLabel } from './assertions/history-state.ts';
+export { runHistory, type AfterStep } from './assertions/history-run.ts';

@@ -14,6 +14,8 @@ import {
   loadReleases,
   compareVersions,
   pathBetween,
+  loadPaths1x,
+  migrationTimeoutMs,
   newOsFaults,
   registryDown,
   runUpdate,
@@ -23,23 +25,19 @@ import {
   updateThroughOutage,
   expectSupervisorAndAppRunning,
   setHealthWindow,
-  History,
+  type History,
   awaitTrialVerdict,
   engineStore,
   rootVersion,
   blobPullsSince,
   targetBlobs,
   registryTag,
-  recordTestData,
-  expectStep,
+  runHistory,
   spareRoot,
-  type ExpectedStep,
-  type HistoryStep,
   type HupRun,
   type NewOsFault,
   type RootLabel,
   type ScenarioContext,
-  type DeviceState,
   type HealthWindow,
 } from '../harness/index.ts';
 
@@ -60,42 +58,6 @@ const literal = (s: string) => s.replace(/[.+]/g, '\\$&');
 const settledState = [VARIABLES, PREVIOUS];
 /** What /mnt/state holds while an update is on trial. */
 const trialState = [...BREADCRUMBS, VARIABLES, PREVIOUS];
-
-/** Checks a step's state; `sums` replaces the data reference from this step on (a step that changes the data on purpose). */
-type After = (s: HistoryStep<unknown>, want: ExpectedStep, sums?: Record<string, string>) => Promise<void>;
-
-/** Runs a history; its timeline is attached and recorded whatever the outcome. */
-async function history(
-  ctx: ScenarioContext,
-  name: string,
-  body: (h: History, after: After) => Promise<void>,
-): Promise<void> {
-  const h = new History(ctx, name);
-  let previous: DeviceState | undefined;
-  let reference: Record<string, string> | undefined;
-  // Files of the device's own in /mnt/state (dropbear's host keys) are kept as the first step found them.
-  let owned: string[] = [];
-  const after: After = async (s, want, sums) => {
-    if (!previous) owned = s.state.stateFiles.filter((f) => !f.startsWith('rollback-'));
-    reference = sums ?? reference ?? s.sums;
-    const stepCtx = { previous: previous ?? s.state, sums: reference, deviceType: ctx.board.rig.deviceType };
-    previous = s.state;
-    await expectStep(s, { ...want, stateFiles: [...want.stateFiles, ...owned] }, stepCtx);
-  };
-  try {
-    await body(h, after);
-  } finally {
-    const timeline = h.timeline();
-    const testInfo = test.info();
-    testInfo.annotations.push({ type: 'history', description: `${name}: ${(timeline.wallMs / 1000).toFixed(0)} s` });
-    await testInfo.attach('history-timeline.md', { body: h.markdown(), contentType: 'text/markdown' });
-    await testInfo.attach('history-timeline.json', {
-      body: JSON.stringify(timeline, null, 2),
-      contentType: 'application/json',
-    });
-    await recordTestData(testInfo, 'history', timeline);
-  }
-}
 
 /** An update's run: exit 0, and it wrote the then-spare root. */
 function expectUpdatedInto(run: HupRun, spare: RootLabel) {
@@ -127,7 +89,7 @@ for (const fault of rollbackFaults) {
   const title = `history: ${fault.caughtBy} rollback (${fault.name} in ${B!.version}), then update to ${C!.version}`;
   test(title, { tag: ['@history'] }, async ({ rig, scenario }) => {
     test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 18);
-    await history(scenario, title, async (h, after) => {
+    await runHistory(scenario, title, async (h, after) => {
       const base = { bootcounts: [], bootcountEnv: false };
       const s1 = await bootA(h, scenario, [AC]);
       await after(s1, {
@@ -225,7 +187,7 @@ test(`history: ${A!.version} → ${B!.version} kept, then ${B!.version} → ${C!
 }) => {
   test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 16);
   const title = `twice in a row: ${A!.version} → ${B!.version} → ${C!.version}`;
-  await history(scenario, title, async (h, after) => {
+  await runHistory(scenario, title, async (h, after) => {
     const base = { bootcounts: [], bootcountEnv: false };
     const s1 = await bootA(h, scenario, [BC]);
     await after(s1, {
@@ -316,7 +278,7 @@ test(`history: a second update during ${B!.version}'s trial is refused; the tria
 }, async ({ rig, scenario }) => {
   test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 16);
   const title = `during a trial: ${A!.version} → ${B!.version}, then ${C!.version} before the verdict`;
-  await history(scenario, title, async (h, after) => {
+  await runHistory(scenario, title, async (h, after) => {
     const base = { bootcounts: [], bootcountEnv: false };
     const s1 = await bootA(h, scenario, [BC]);
     await setHealthWindow(scenario.board.device, longTrial);
@@ -385,7 +347,7 @@ test(`history: ${registryDown.name} during the pull, then the update again`, { t
 }) => {
   test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 12);
   const title = `after a refusal: ${registryDown.name} during the pull of ${C!.version}, then up`;
-  await history(scenario, title, async (h, after) => {
+  await runHistory(scenario, title, async (h, after) => {
     const base = { bootcounts: [], bootcountEnv: false };
     const s1 = await h.step(`boot ${B!.version} with user data, supervisor and app`, async () => {
       await bootSource(scenario, BC);
@@ -452,5 +414,58 @@ test(`history: ${registryDown.name} during the pull, then the update again`, { t
         `blobs pulled that ${C!.version}'s update does not need:\n${table}`,
       ).toEqual([]);
     });
+  });
+});
+
+const path1x = (await loadPaths1x()).at(-1);
+
+test(`history: a fingerprint refusal on 1.x, the file restored, then the update`, { tag: ['@history'] }, async ({
+  rig,
+  scenario,
+}) => {
+  test.skip(!path1x, 'images/releases.yaml has no 1.x → 1.x path');
+  const p = path1x!;
+  test.setTimeout(migrationTimeoutMs(rig) * 3);
+  const title = `after a refusal: the fingerprint check on ${p.name}, then the file restored`;
+  const { device } = scenario.board;
+  await runHistory(scenario, title, async (h, after) => {
+    const source = {
+      version: p.from.version,
+      root: 'resin-root' as const,
+      bootcounts: [],
+      bootcountEnv: false,
+      stateFiles: [],
+    };
+    const s1 = await h.step(`boot ${p.from.version} with user data, supervisor and app`, () => bootSource(scenario, p));
+    await after(s1, source);
+
+    const s2 = await h.step('change /etc/profile, a file of the image', () =>
+      device.check(
+        "mount -o remount,rw / && cp /etc/profile /tmp/profile.orig && echo '# local change' >> /etc/profile && sync && mount -o remount,ro /",
+      ),
+    );
+    await after(s2, source);
+
+    const s3 = await h.step(`update to ${p.to.version}: refused at the fingerprint check`, async () => {
+      const run = await runUpdate(scenario, p);
+      await expectSupervisorAndAppRunning(device, p.from.supervisor, { when: 'after the refusal' });
+      return run;
+    });
+    expect(s3.value.exitCode, `the fingerprint refusal: ${describeRun(s3.value)}`).toBe(1);
+    expect(s3.value.error ?? '', 'the refusal names the file').toMatch(
+      /fingerprint check failed: 1 file\(s\).*\/etc\/profile \(modified\)/,
+    );
+    await after(s3, source);
+
+    const s4 = await h.step('restore /etc/profile', () =>
+      device.check('mount -o remount,rw / && cp /tmp/profile.orig /etc/profile && sync && mount -o remount,ro /'),
+    );
+    await after(s4, source);
+
+    const s5 = await h.step(`update to ${p.to.version} again`, () => runUpdate(scenario, p));
+    expect(s5.value.exitCode, `the update after the file was restored: ${describeRun(s5.value)}`).toBe(0);
+    expect(s5.value.log, 'the fingerprint check passed this time').toMatch(/fingerprint check passed/);
+    await after(s5, { ...source, version: p.to.version, root: 'resin-updt' });
+    await expectSupervisorAndAppRunning(device, p.to.supervisor, { when: 'after the update' });
   });
 });
