@@ -6,6 +6,7 @@ import { $ } from 'zx';
 import { RELEASE_DIRS_ENV } from '../../images/lib/releases.ts';
 import { checkHostOsLabel } from './hostos-label.ts';
 import { type LoadedManifest, loadReleaseManifest, requireArtifact } from './load-manifest.ts';
+import type { ImageArtifact } from './manifest-schema.ts';
 import { readGivenImage } from './publish-release.ts';
 import { ReleaseError } from './release-error.ts';
 
@@ -47,15 +48,21 @@ export interface GivenImageDigests {
  * there (card, hostOS, supervisor; tools for a from1x target), and the hostOS is what it claims to
  * be. Returns the images' digests, for the verdict.
  */
+type ImageKind = 'hostOS' | 'supervisor' | 'tools' | 'resinhup';
+
 export async function checkGivenRelease(
   manifest: LoadedManifest,
   deviceType: string,
 ): Promise<{ card: string; cardSha256: string; images: GivenImageDigests[] }> {
   const card = requireArtifact(manifest, deviceType, 'card');
-  const kinds = ['hostOS', 'supervisor', ...(manifest.from1x ? (['tools'] as const) : [])] as const;
-  const artifacts = kinds.map((kind) => ({ kind, artifact: requireArtifact(manifest, deviceType, kind) }));
+  // Required: what every device pulls, and a from1x target's tools; resinhup only when given.
+  const required: ImageKind[] = ['hostOS', 'supervisor', ...(manifest.from1x ? (['tools'] as const) : [])];
+  const artifacts: { kind: ImageKind; artifact: ImageArtifact }[] = required.map((kind) => ({
+    kind,
+    artifact: requireArtifact(manifest, deviceType, kind),
+  }));
   const resinhup = manifest.deviceTypes[deviceType]?.resinhup;
-  if (resinhup) artifacts.push({ kind: 'resinhup' as never, artifact: resinhup });
+  if (resinhup) artifacts.push({ kind: 'resinhup', artifact: resinhup });
   const images: GivenImageDigests[] = [];
   for (const { kind, artifact } of artifacts) {
     const image = await readGivenImage(artifact);
