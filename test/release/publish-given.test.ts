@@ -10,6 +10,7 @@ import { startRegistry } from '../../harness/registry/registry.ts';
 import { sha256Digest } from '../../harness/registry/manifest.ts';
 import { readImageArchive } from '../../harness/release/image-archive.ts';
 import { pushGivenImage } from '../../harness/release/publish-given.ts';
+import { readRegistryImage } from '../../harness/release/registry-source.ts';
 import { publishRelease } from '../../harness/release/publish-release.ts';
 import { publishRecord, referenceProviderCalls } from '../../harness/release/published-record.ts';
 import { dockerSaveArchive, hostOsArchive, layerOf, releaseFolder, tempDir } from './tiny-release.ts';
@@ -77,4 +78,21 @@ test('a release given as a folder is published from its artifacts, without the r
     if (before === undefined) delete process.env[RELEASE_DIRS_ENV];
     else process.env[RELEASE_DIRS_ENV] = before;
   }
+});
+
+test('a hostOS given as a registry reference pinned by digest is copied blob for blob', async () => {
+  test.setTimeout(120_000);
+  const dir = await tempDir();
+  await using source = await startRegistry();
+  await using target = await startRegistry();
+  const archive = await readImageArchive(await hostOsArchive(dir, { version: '2.13.0', machine: 'beaglebone-black' }));
+  await pushGivenImage(source.client, 'vendor/os:2.13.0', archive);
+  const reference = `127.0.0.1:${source.port}/vendor/os:2.13.0@${archive.manifestDigest}`;
+  const fetched = await readRegistryImage(reference);
+  expect(fetched.manifestDigest).toBe(archive.manifestDigest);
+  const pushed = await pushGivenImage(target.client, 'resin/resinos:2.13.0-beaglebone-black', fetched);
+  expect(pushed.manifestDigest).toBe(archive.manifestDigest);
+  expect(pushed.manifest.layers.map((l) => l.digest)).toEqual(archive.layers.map((l) => l.digest));
+  const wrong = `127.0.0.1:${source.port}/vendor/os:2.13.0@sha256:${'0'.repeat(64)}`;
+  await expect(readRegistryImage(wrong)).rejects.toThrow(/GET manifests\/sha256:0+ answered HTTP 404/);
 });
