@@ -38,6 +38,7 @@ import {
   networkDown,
   registryDown,
   registrySlow,
+  outageMessage,
   POWER_CUT_ROW_ANNOTATION,
   type BootedSource,
   type Device,
@@ -242,7 +243,7 @@ for (const fault of [networkDown, registryDown] satisfies OutageFault[]) {
       await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
       expect(run.injected, `the updater reached the pull (${describeRun(run)})`).toBeDefined();
       expect(run.exitCode, `the updater fails cleanly: ${describeRun(run)}`).toBe(1);
-      expect(run.error ?? '', 'the failure names what went wrong').toMatch(fault.message);
+      expect(run.error ?? '', 'the failure names what went wrong').toMatch(outageMessage(fault, path.updater));
       // The network was down: the run's output may have been cut off, the device is reached again now.
       const after = await device.snapshot();
       expect(stableState(after), 'the device as it was before the update').toEqual(stableState(before));

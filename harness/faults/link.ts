@@ -2,6 +2,7 @@
 // pull (the updater must fail cleanly and a rerun succeed), or the registry is reached over a slow
 // link for the whole update (it completes, and nothing is pulled twice).
 import { shapeRegistry, startRegistryAgain, stopRegistry, unshapeRegistry } from '../registry/registry-faults.ts';
+import { contractOfScript } from '../updater/profiles/index.ts';
 import type { OutageFault, ThrottleFault } from './types.ts';
 
 /** How long the network stays down: longer than the engine's 30 s stall timeout, so the pull must fail. */
@@ -56,3 +57,8 @@ export const registrySlow: ThrottleFault = {
   apply: ({ registry }) => shapeRegistry(registry.started, SLOW_LINK_KBIT),
   restore: ({ registry }) => unshapeRegistry(registry.started),
 };
+
+/** What the error line of `updater` (a script a profile describes) must say after an outage: its profile's words, else the fault's. */
+export function outageMessage(fault: OutageFault, updater: string): RegExp {
+  return contractOfScript(updater).contract.failures[fault.name] ?? fault.message;
+}

@@ -41,7 +41,7 @@ export interface OutageFault extends FaultBase {
   effect: 'outage';
   /** Where the suites strike (`--at` overrides the phase). */
   at: { phase: string; afterMs: number };
-  /** What the updater's error line must say. */
+  /** What the updater's error line must say (an updater profile may word it its own way: outageMessage). */
   message: RegExp;
   /** Runs when the phase starts; the link outage ends by itself after `outageMs`, the registry's does not. */
   strike(target: FaultTarget, opts?: { outageMs?: number }): Promise<void>;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { powerCut } from '../../harness/faults/power-cut.ts';
+import { networkDown, outageMessage, registryDown } from '../../harness/faults/link.ts';
 import {
   activeUpdaterProfile,
   buildUpdaterArgs,
@@ -226,6 +227,15 @@ test('power-cut rows follow the profile: resinhup-2.x.sh has the 2.x rows in its
   const strip = (r: { updater: string }) => ({ ...r, updater: '' });
   expect(rows.map(strip)).toEqual(powerCut.rows('upgrade-2.x.sh').map(strip));
   expect(rows.find((r) => r.phase === 'export')).toMatchObject({ guarantee: 'old-os', afterMs: 1500 });
+});
+
+test('resinhup-2.x.sh names a failed download in the words its profile gives for an outage', () => {
+  const contract = resinhup2x();
+  const downloadFailed = resinhupLogLines().filter((l) => contract.failures['network-down']!.test(l));
+  expect(downloadFailed).toEqual(['[000000001][ERROR]Could not download resin/resinos:2.99.0_rev1-beaglebone-black.']);
+  expect(errorLine(contract, downloadFailed[0]!)).toBe(downloadFailed[0]);
+  expect(outageMessage(registryDown, contract.script)).toBe(contract.failures['registry-down']);
+  expect(outageMessage(networkDown, 'upgrade-2.x.sh')).toBe(networkDown.message);
 });
 
 test('resinhup-2.x.sh says each refusal in the words its profile gives for it', () => {

@@ -41,6 +41,10 @@ export const resinhupStyle: UpdaterProfileInput = {
       error: error(''),
       exitCodes: { '0': 'ok', '1': 'failed', '9': 'locked' },
       log: { dir: '/mnt/data/balenahup' },
+      failures: {
+        'network-down': error('Could not download resin/resinos:'),
+        'registry-down': error('Could not download resin/resinos:'),
+      },
       refusals: {
         'wrong-device-type': () =>
           error(

@@ -75,6 +75,11 @@ export const updaterContractSchema = z
       /** Captures the log file's path from the updater's output (group 1), when the updater says it. */
       named: regex.optional(),
     }),
+    /**
+     * How the updater's error line words a failure a fault causes, by the fault's name in the catalogue
+     * (network-down, registry-down; default: the catalogue's own pattern).
+     */
+    failures: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a fault name'), regex).default({}),
     /** How the updater words each refusal (default: the reference updaters' words). */
     refusals: z.partialRecord(z.enum(refusalNames), refusalWords).default({}),
   })
