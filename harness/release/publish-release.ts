@@ -13,6 +13,7 @@ import { type LoadedManifest, requireArtifact } from './load-manifest.ts';
 import type { ImageArtifact } from './manifest-schema.ts';
 import { publishRecord, type PublishedArtifact } from './published-record.ts';
 import { readRegistryImage } from './registry-source.ts';
+import { ReleaseError } from './release-error.ts';
 import { releaseManifestFor } from './release-artifacts.ts';
 
 export function readGivenImage(artifact: ImageArtifact): Promise<GivenImage> {
@@ -27,7 +28,9 @@ async function pushArtifact(
   reference: string,
   image: GivenImage,
 ): Promise<PushedImage> {
-  const pushed = await pushGivenImage(await client, reference, image);
+  const registry = await client;
+  if (kind === 'supervisor') await refuseOtherImageUnder(registry, reference, image, manifest.version);
+  const pushed = await pushGivenImage(registry, reference, image);
   publishRecord.push({
     version: manifest.version,
     deviceType,
@@ -85,4 +88,22 @@ export async function publishGivenResinhup(
   return pushArtifact(client, manifest, deviceType, 'resinhup', reference, await readGivenImage(artifact));
 }
 
-export type { RegistryClient };
+/**
+ * Supervisor images are tagged by supervisor version alone, so two releases that ship the same
+ * version share a tag: a second image with other contents under it is refused, never swapped in.
+ */
+async function refuseOtherImageUnder(
+  registry: RegistryClient,
+  reference: string,
+  image: GivenImage,
+  version: string,
+): Promise<void> {
+  const existing = await registry.getManifest(reference).catch(() => undefined);
+  if (!existing) return;
+  const blobs = (m: { config: { digest: string }; layers: { digest: string }[] }) =>
+    [m.config.digest, ...m.layers.map((l) => l.digest)].join(' ');
+  if (blobs(existing.manifest) !== blobs(image))
+    throw new ReleaseError(
+      `${reference} already holds another image (${existing.digest}) than release ${version}'s ${image.source} (${image.manifestDigest}): two releases ship different supervisor images as the same version`,
+    );
+}

@@ -96,3 +96,24 @@ test('a hostOS given as a registry reference pinned by digest is copied blob for
   const wrong = `127.0.0.1:${source.port}/vendor/os:2.13.0@sha256:${'0'.repeat(64)}`;
   await expect(readRegistryImage(wrong)).rejects.toThrow(/GET manifests\/sha256:0+ answered HTTP 404/);
 });
+
+test('a second release with another supervisor image under the same supervisor version is refused', async () => {
+  test.setTimeout(180_000);
+  const dir = await tempDir();
+  const a = await releaseFolder(dir, { version: '2.13.0' });
+  const same = await releaseFolder(dir, { version: '2.13.1' });
+  const other = await releaseFolder(dir, { version: '2.14.0', supervisorText: '7.16.6, rebuilt\n' });
+  const before = process.env[RELEASE_DIRS_ENV];
+  process.env[RELEASE_DIRS_ENV] = [a.folder, same.folder, other.folder].join(path.delimiter);
+  try {
+    await using registry = await startRegistry();
+    await publishRelease(registry.client, '2.13.0', 'beaglebone-black');
+    await publishRelease(registry.client, '2.13.1', 'beaglebone-black');
+    await expect(publishRelease(registry.client, '2.14.0', 'beaglebone-black')).rejects.toThrow(
+      /resin\/armv7hf-supervisor:v7\.16\.6 already holds another image .* than release 2\.14\.0's .*supervisor\.tar/,
+    );
+  } finally {
+    if (before === undefined) delete process.env[RELEASE_DIRS_ENV];
+    else process.env[RELEASE_DIRS_ENV] = before;
+  }
+});

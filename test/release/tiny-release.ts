@@ -75,7 +75,14 @@ export async function dockerSaveArchive(dir: string, name: string, layer: string
 /** A release folder for beaglebone-black with a 4 MiB raw card whose first partition is vfat with two files. */
 export async function releaseFolder(
   dir: string,
-  opts: { version: string; osVersion?: string; machine?: string; bootText?: string; packages?: Record<string, string> },
+  opts: {
+    version: string;
+    osVersion?: string;
+    machine?: string;
+    bootText?: string;
+    packages?: Record<string, string>;
+    supervisorText?: string;
+  },
 ): Promise<{ folder: string; hostOS: string; supervisor: string }> {
   const folder = path.join(dir, opts.version);
   await mkdir(folder, { recursive: true });
@@ -87,7 +94,7 @@ export async function releaseFolder(
   const supervisor = await dockerSaveArchive(
     folder,
     'supervisor',
-    await layerOf(folder, 'sv', { 'etc/supervisor-version': '7.16.6\n' }),
+    await layerOf(folder, 'sv', { 'etc/supervisor-version': opts.supervisorText ?? '7.16.6\n' }),
   );
   const card = path.join(folder, 'card.img');
   await $`truncate -s 4M ${card}`;
