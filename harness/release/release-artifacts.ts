@@ -9,19 +9,20 @@ import { provideReferenceRelease } from './reference-provider.ts';
 const resolved = new Map<string, Promise<LoadedManifest>>();
 
 /** The manifest of `version` with `deviceType`'s artifacts in it (refused, naming both, when absent). */
-export function releaseManifestFor(version: string, deviceType: string): Promise<LoadedManifest> {
-  const key = `${version}|${deviceType}`;
+export async function releaseManifestFor(version: string, deviceType: string): Promise<LoadedManifest> {
+  const release = await findRelease(version);
+  // Note: keyed by the manifest too: a release folder given later in the process may replace a version.
+  const key = `${version}|${deviceType}|${release.manifest ?? 'reference'}`;
   let manifest = resolved.get(key);
   if (!manifest) {
-    manifest = resolve(version, deviceType);
+    manifest = resolve(release, deviceType);
     resolved.set(key, manifest);
     manifest.catch(() => resolved.delete(key));
   }
   return manifest;
 }
 
-async function resolve(version: string, deviceType: string): Promise<LoadedManifest> {
-  const release = await findRelease(version);
+async function resolve(release: Release, deviceType: string): Promise<LoadedManifest> {
   if (!release.manifest) return provideReferenceRelease(release, deviceType);
   const manifest = await loadGivenManifest(release);
   deviceArtifacts(manifest, deviceType);
