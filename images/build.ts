@@ -50,6 +50,11 @@ const building = new Map<string, Promise<BuiltImage>>();
 
 /** The card image of `release` for `deviceType`: the cached build, or built now. */
 export function ensureImage(release: Release, deviceType: string, log = (_: string) => {}): Promise<BuiltImage> {
+  // A release with a manifest of its own was made elsewhere: never substitute a reference build for it.
+  if (release.manifest)
+    return Promise.reject(
+      new Error(`${release.version} is given by ${release.manifest}; the reference builder does not build it`),
+    );
   const key = `${deviceType}/${release.version}`;
   let build = building.get(key);
   if (!build) {
@@ -243,7 +248,7 @@ export async function ensureAllImages(
 ): Promise<BuiltImage[]> {
   const built: BuiltImage[] = [];
   for (const release of await loadReleases()) {
-    if (filter.release && release.version !== filter.release) continue;
+    if (release.manifest || (filter.release && release.version !== filter.release)) continue;
     for (const deviceType of Object.keys(deviceTypes)) {
       if (filter.deviceType && deviceType !== filter.deviceType) continue;
       built.push(await ensureImage(release, deviceType, log));

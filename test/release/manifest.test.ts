@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { ensureImage } from '../../images/build.ts';
 import { loadReleaseManifest, requireArtifact } from '../../harness/release/load-manifest.ts';
 import { ReleaseError } from '../../harness/release/release-error.ts';
 import { tempDir } from './tiny-release.ts';
@@ -90,5 +91,17 @@ test('paths resolve against the manifest folder; a missing artifact names releas
   );
   expect(() => requireArtifact(manifest, 'raspberrypi3-64', 'hostOS')).toThrow(
     /^release 2\.13\.0 has no hostOS image for raspberrypi3-64: .* has artifacts for beaglebone-black only$/,
+  );
+});
+
+test('the reference builder refuses a release that has a manifest of its own', async () => {
+  const given = {
+    version: '2.13.0',
+    layout: '2.x' as const,
+    supervisor: '7.16.6',
+    manifest: '/srv/2.13.0/release.yaml',
+  };
+  await expect(ensureImage(given, 'beaglebone-black')).rejects.toThrow(
+    '2.13.0 is given by /srv/2.13.0/release.yaml; the reference builder does not build it',
   );
 });
