@@ -120,9 +120,11 @@ export async function images(opts: { deviceType?: string; release?: string; buil
       const cached = await cachedImages(deviceType, release.version);
       const state = vendor
         ? `vendor image ${vendor}${existsSync(path.resolve(projectRoot, vendor)) ? '' : ' (MISSING)'}`
-        : cached.length
-          ? `built ${cached[0]!.mtime.toISOString().slice(0, 16)}Z, ${(cached[0]!.bytes / 2 ** 20).toFixed(0)} MiB on disk`
-          : 'not built';
+        : release.manifest
+          ? `given: ${path.relative(projectRoot, release.manifest)}`
+          : cached.length
+            ? `built ${cached[0]!.mtime.toISOString().slice(0, 16)}Z, ${(cached[0]!.bytes / 2 ** 20).toFixed(0)} MiB on disk`
+            : 'not built';
       rows.push([
         release.version,
         release.layout,
