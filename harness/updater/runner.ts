@@ -1,10 +1,9 @@
 // Runs an updater script on the device: uploads it (and the files its profile names), runs it with
 // flags while streaming its output, turns the lines its profile says start a phase into steps with
-// timings, counts the device's network bytes, follows
-// the reboot on the serial console and reconnects SSH. Not tied to Playwright: pass `step` (e.g.
-// `(name, body) => test.step(name, body)`) to see each phase as a step. Phase snapshots: a run can
-// hold the board as chosen phases start (`capture`), and a board resumed from one is followed on
-// from where the recording stood (`followUpdater`).
+// timings, counts the device's network bytes, follows the reboot on the serial console and reconnects
+// SSH. Not tied to Playwright: pass `step` (e.g. `(name, body) => test.step(name, body)`) to see each
+// phase as a step. Phase snapshots: a run can hold the board as chosen phases start (`capture`), and a
+// board resumed from one is followed on from where the recording stood (`followUpdater`).
 import path from 'node:path';
 import type { BoardStrategy } from '../board/strategy.ts';
 import { type DetachedHandle, type DetachedRunResult, followDetached, startDetached } from './detached-run.ts';
