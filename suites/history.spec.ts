@@ -31,6 +31,7 @@ import {
   rootVersion,
   blobPullsSince,
   targetBlobs,
+  hostOsConfigDigest,
   registryTag,
   runHistory,
   spareRoot,
@@ -245,21 +246,31 @@ test(`history: ${A!.version} → ${B!.version} kept, then ${B!.version} → ${C!
       const pulls = await blobPullsSince(scenario, s3.value.mark);
       const onDevice = new Set(s3.value.store.blobs);
       const wanted = await targetBlobs(scenario, C!);
+      const config = await hostOsConfigDigest(scenario, C!.version);
       const pulled = pulls.map((p) => p.digest);
       const table = pulls.map((p) => `${p.repository} ${p.digest.slice(0, 12)} ${p.bytes} B`).join('\n');
       expect(
         pulled.filter((d) => onDevice.has(d)),
         `blobs pulled that were already in the engine store:\n${table}`,
       ).toEqual([]);
+      // The hostOS config: once by the updater's spare-fit check, once by the engine (history-steps.ts).
+      const configFetches = pulled.filter((d) => d === config).length;
       expect(
-        pulled.filter((d, i) => pulled.indexOf(d) !== i),
+        configFetches,
+        `fetches of ${C!.version}'s image config (the check's read, the engine's pull)`,
+      ).toBeLessThanOrEqual(2);
+      expect(
+        pulled.filter((d, i) => d !== config && pulled.indexOf(d) !== i),
         `blobs pulled more than once:\n${table}`,
       ).toEqual([]);
-      const budget = [...wanted].filter(([d]) => !onDevice.has(d)).reduce((sum, [, size]) => sum + size, 0);
+      const configBytes = wanted.get(config) ?? 0;
+      const budget =
+        [...wanted].filter(([d]) => !onDevice.has(d)).reduce((sum, [, size]) => sum + size, 0) +
+        configBytes * Math.max(0, configFetches - 1);
       const bytes = pulls.reduce((sum, p) => sum + p.bytes, 0);
       test.info().annotations.push({
         type: 'bandwidth',
-        description: `${C!.version}: ${bytes} B of blobs pulled, ${budget} B not yet on the device`,
+        description: `${C!.version}: ${bytes} B of blobs pulled, ${budget} B not yet on the device (its ${configBytes} B image config fetched ${configFetches}×: the updater's check, then the engine)`,
       });
       expect(bytes, `blob bytes pulled for ${C!.version}:\n${table}`).toBeLessThanOrEqual(budget);
     });
@@ -396,13 +407,19 @@ test(`history: ${registryDown.name} during the pull, then the update again`, { t
       const pulls = await blobPullsSince(scenario, s1.value.mark);
       const sizes = await targetBlobs(scenario, C!);
       const onDevice = new Set(s1.value.store.blobs);
+      const config = await hostOsConfigDigest(scenario, C!.version);
       const whole = pulls.filter((p) => sizes.get(p.digest) === p.bytes).map((p) => p.digest);
       const table = pulls
         .map((p) => `${p.repository} ${p.digest.slice(0, 12)} ${p.bytes} of ${sizes.get(p.digest) ?? '?'} B`)
         .join('\n');
       test.info().annotations.push({ type: 'pulls', description: table.replace(/\n/g, '; ') });
+      // The hostOS config: read by each run's spare-fit check, and pulled once by the engine (history-steps.ts).
       expect(
-        whole.filter((d, i) => whole.indexOf(d) !== i),
+        whole.filter((d) => d === config).length,
+        `fetches of ${C!.version}'s image config (each run's check, one engine pull)`,
+      ).toBeLessThanOrEqual(3);
+      expect(
+        whole.filter((d, i) => d !== config && whole.indexOf(d) !== i),
         `blobs served whole more than once:\n${table}`,
       ).toEqual([]);
       expect(

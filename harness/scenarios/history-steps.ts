@@ -108,3 +108,14 @@ export async function targetBlobs(
     ...(await imageBlobs(ctx, supervisorReference(deviceType, release.supervisor))),
   ]);
 }
+
+/**
+ * The digest (hex) of a hostOS image's config blob. Note: upgrade-2.x.sh's checks read it over HTTP
+ * (the io.resin.os.rootfs-bytes label, for the spare-fit check) before the engine pulls it: one more
+ * fetch of that small blob per updater run, which the histories count apart from the engine's pulls.
+ */
+export async function hostOsConfigDigest(ctx: ScenarioContext, version: string): Promise<string> {
+  const ref = hostOsReference(version, ctx.board.rig.deviceType);
+  const { manifest } = await ctx.registry.started.client.getManifest(ref);
+  return manifest.config.digest.replace(/^sha256:/, '');
+}

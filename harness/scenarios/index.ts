@@ -24,6 +24,7 @@ export {
   blobPullsSince,
   imageBlobs,
   targetBlobs,
+  hostOsConfigDigest,
   type EngineStore,
   type BlobPull,
 } from './history-steps.ts';
