@@ -147,10 +147,14 @@ export function spareRootTooSmall(device: Release, target: string, spareLabel: s
   return spareRootSmall.refusal({ device, target, spareLabel });
 }
 
-/** The message a refusal must say with this updater: its profile's words for the case, else the reference's. */
+/**
+ * The message a refusal must say with this updater: its profile's words for the case, else the
+ * reference's. A profile's words are a line pattern: multiline, so `^` is any line's start in the output.
+ */
 export function refusalMessage(contract: UpdaterContract, refusal: Refusal): RegExp {
   const words = refusal.fault ? contract.refusals[refusal.fault as RefusalName] : undefined;
   if (!words) return refusal.message;
   const { target, registry, spareLabel } = refusal;
-  return words({ target, running: refusal.device.version, missing: target, registry, spareLabel });
+  const line = words({ target, running: refusal.device.version, missing: target, registry, spareLabel });
+  return line.multiline ? line : new RegExp(line.source, `${line.flags}m`);
 }

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { powerCut } from '../../harness/faults/power-cut.ts';
 import { networkDown, outageMessage, registryDown } from '../../harness/faults/link.ts';
+import { commonRefusals, refusalMessage } from '../../harness/faults/refusals.ts';
+import type { Release } from '../../images/lib/releases.ts';
 import {
   activeUpdaterProfile,
   buildUpdaterArgs,
@@ -241,13 +243,20 @@ test('resinhup-2.x.sh names a failed download in the words its profile gives for
 test('resinhup-2.x.sh says each refusal in the words its profile gives for it', () => {
   const lines = resinhupLogLines();
   const contract = resinhup2x();
-  const refusal = { target: '2.99.0+rev1', running: '2.12.3+rev1', missing: '2.99.0+rev1' };
-  const cases = { ...refusal, registry: 'http://10.0.2.2:9', spareLabel: 'resin-rootB' };
+  const subject = { target: '2.99.0+rev1', running: '2.12.3+rev1', missing: '2.99.0+rev1' };
+  const cases = { ...subject, registry: 'http://10.0.2.2:9', spareLabel: 'resin-rootB' };
   expect(Object.keys(contract.refusals).sort()).toEqual([...refusalNames].sort());
   for (const [name, words] of Object.entries(contract.refusals)) {
     const pattern = words!(cases);
     expect(lines.filter((l) => pattern.test(l)).length, `${name}: ${pattern}`).toBe(1);
   }
+  // As the refusal assertion reads them: in the whole output, where the line is not the first.
+  const device = { version: '2.12.3+rev1', layout: '2.x', supervisor: '7.16.6' } as Release;
+  const refusal = { ...commonRefusals(device, '2.99.0+rev1', '2.99.0+rev1')[0]!, device };
+  const said = lines.find((l) => l.includes('Unsupported device type'))!;
+  expect(`[000000000][LOG]Checking the device and the target release\n${said}\n`).toMatch(
+    refusalMessage(contract, refusal),
+  );
   // And not for another case's facts: the words name the versions of the case.
   expect(lines.some((l) => contract.refusals.downgrade!({ ...cases, target: '2.0.0+rev2' }).test(l))).toBe(false);
 });
