@@ -8,7 +8,9 @@ import { projectRoot } from '../../harness/project-root.ts';
 import { loadReleaseManifest } from '../../harness/release/load-manifest.ts';
 import { releaseContents } from '../../harness/release/release-contents.ts';
 import { diffReleases, diffText, type ReleaseDiff } from '../../harness/release/release-diff.ts';
-import { releaseFolder, tempDir } from './tiny-release.ts';
+import { releaseFolder, tempDir, removeTempDirs } from './tiny-release.ts';
+
+test.afterAll(removeTempDirs);
 
 async function twoReleases() {
   const dir = await tempDir();

@@ -5,7 +5,9 @@ import { expect, test } from '@playwright/test';
 import { ensureImage } from '../../images/build.ts';
 import { loadReleaseManifest, requireArtifact } from '../../harness/release/load-manifest.ts';
 import { ReleaseError } from '../../harness/release/release-error.ts';
-import { tempDir } from './tiny-release.ts';
+import { tempDir, removeTempDirs } from './tiny-release.ts';
+
+test.afterAll(removeTempDirs);
 
 async function manifestWith(text: string, files: string[] = []): Promise<string> {
   const dir = await tempDir();

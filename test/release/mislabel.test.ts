@@ -9,7 +9,9 @@ import { projectRoot } from '../../harness/project-root.ts';
 import { checkHostOsLabel, hostOsRelease } from '../../harness/release/hostos-label.ts';
 import { readImageArchive } from '../../harness/release/image-archive.ts';
 import { ensureImageArchive } from '../../harness/release/write-image-archive.ts';
-import { hostOsArchive, layerOf, releaseFolder, tempDir } from './tiny-release.ts';
+import { hostOsArchive, layerOf, releaseFolder, tempDir, removeTempDirs } from './tiny-release.ts';
+
+test.afterAll(removeTempDirs);
 
 const hupbench = (...args: string[]) =>
   promisify(execFile)('node', [path.join(projectRoot, 'bin/hupbench.js'), ...args], { cwd: projectRoot }).then(

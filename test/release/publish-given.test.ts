@@ -13,7 +13,9 @@ import { pushGivenImage } from '../../harness/release/publish-given.ts';
 import { readRegistryImage } from '../../harness/release/registry-source.ts';
 import { publishRelease } from '../../harness/release/publish-release.ts';
 import { publishRecord, referenceProviderCalls } from '../../harness/release/published-record.ts';
-import { dockerSaveArchive, hostOsArchive, layerOf, releaseFolder, tempDir } from './tiny-release.ts';
+import { dockerSaveArchive, hostOsArchive, layerOf, releaseFolder, tempDir, removeTempDirs } from './tiny-release.ts';
+
+test.afterAll(removeTempDirs);
 
 test.describe.configure({ mode: 'serial' });
 

@@ -1,14 +1,23 @@
 // Small but real release artifacts for the harness's own tests: image layers made with tar and gzip
 // from a few files, packed as OCI archives by the reference provider's writer, a legacy `docker save`
 // archive made with tar, a tiny raw card, and a release.yaml naming them.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
 import { ensureImageArchive } from '../../harness/release/write-image-archive.ts';
 
+const made: string[] = [];
+
 export async function tempDir(): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), 'hupbench-release-test-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hupbench-release-test-'));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes the folders tempDir() made (a test file's afterAll). */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
 /** A gzip'd tar layer holding `files` (path → text), root-owned. */
