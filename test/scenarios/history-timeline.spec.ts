@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { expectStep } from '../../harness/assertions/history-state.ts';
 import { parseSnapshot } from '../../harness/device/device-state.ts';
 import { parseTestData } from '../../harness/report/test-data.ts';
 import {
@@ -70,4 +71,54 @@ test('the timeline is one markdown row per step and a valid history record', asy
   expect(rows[1]).toContain('FAILED: no login');
   expect(md).toContain('step 2 boot events: bootloader → bootcount=1 → panic');
   expect(parseTestData('history', JSON.stringify(timeline))).toEqual(timeline);
+});
+
+test.describe('expectStep', () => {
+  const step = async (bootcounts: number[]) => {
+    const state = await snapshot();
+    const sums = { './userdata/file-1.bin': 'abc' };
+    const row = {
+      index: 2,
+      step: 'update',
+      startedAt: 0,
+      durationMs: 1,
+      status: 'passed' as const,
+      boots: bootcounts.length,
+      bootEvents: bootcounts.map((n) => `bootcount=${n}`),
+      bootcounts,
+      boardSteps: [],
+    };
+    return {
+      step: { value: undefined, state, sums, row },
+      ctx: { previous: state, sums, deviceType: 'beaglebone-black' },
+    };
+  };
+  const want = {
+    version: '2.9.7+rev1',
+    root: 'resin-rootA' as const,
+    upgradeAvailable: '0' as const,
+    bootcounts: [],
+    bootcountEnv: false,
+    stateFiles: ['dropbear'],
+  };
+
+  test('passes when every part of the state is as expected', async () => {
+    const { step: s, ctx } = await step([]);
+    await expectStep(s, want, ctx);
+  });
+
+  test('fails on a bootcount that did not start from zero, naming the step', async () => {
+    const { step: s, ctx } = await step([4]);
+    await expect(expectStep(s, want, ctx)).rejects.toThrow(/after step 2 "update".*bootcount=4/);
+  });
+
+  test('fails on a leftover in /mnt/state, on changed data and on a changed partition table', async () => {
+    const { step: s, ctx } = await step([]);
+    await expect(expectStep(s, { ...want, stateFiles: [] }, ctx)).rejects.toThrow(/dropbear/);
+    await expect(expectStep(s, want, { ...ctx, sums: { './userdata/file-1.bin': 'def' } })).rejects.toThrow(
+      /resin-data bit for bit/,
+    );
+    const moved = { ...ctx.previous, partitions: ctx.previous.partitions.slice(1) };
+    await expect(expectStep(s, want, { ...ctx, previous: moved })).rejects.toThrow(/partitionTableAsBefore/);
+  });
 });
