@@ -70,7 +70,13 @@ export async function planRun(opts: RunOptions): Promise<RunPlan> {
           : `, ${fault.fault.name}`;
   const slug = `run-${rig.name}-${from.version}-to-${to.version}${opts.fault ? `-${opts.fault}${opts.at ? `-at-${opts.at}` : ''}` : ''}`;
   const by = profile.name === 'hupbench-reference' ? '' : `, ${profile.name} updater`;
-  return { rig, path, fault, label: `${path.from.version} → ${path.to.version}${faultLabel}${by}`, slug };
+  return {
+    rig,
+    path,
+    fault,
+    label: `${path.from.version} → ${path.to.version}${faultLabel}${by}`,
+    slug: by ? `${slug}-${profile.name}` : slug,
+  };
 }
 
 async function planFault(opts: RunOptions, path: UpgradePath): Promise<PlannedFault> {
