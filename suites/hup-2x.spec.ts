@@ -58,7 +58,9 @@ for (const path of paths) {
     });
     await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run));
 
-    expect(run.exitCode, `${path.updater} ${describeRun(run)}\n${run.output.split('\n').slice(-15).join('\n')}`).toBe(0);
+    expect(run.exitCode, `${path.updater} ${describeRun(run)}\n${run.output.split('\n').slice(-15).join('\n')}`).toBe(
+      0,
+    );
     expect(run.reboots, 'the update rebooted the device exactly once').toBe(1);
 
     const after = await device.snapshot();
