@@ -6,7 +6,8 @@
 // for its target, except where the refusal needs another device (a downgrade: the target's device
 // asked for the source; a 1.x device; a card whose spare root is too small).
 // The setups every updater refuses (device type, registry, missing tag, lock, spare root) are the
-// fault catalogue's refusal entries (harness/faults/refusals.ts); the ones below them are this updater's.
+// fault catalogue's refusal entries (harness/faults/refusals.ts); the ones below them are this updater's,
+// and the catalogue's mislabelled hostOS image (the source's image served under the target's tag).
 import {
   test,
   loadReleases,
@@ -14,6 +15,7 @@ import {
   subjectPath,
   commonRefusals,
   spareRootTooSmall,
+  mislabelledHostOsImage,
   bootForRefusal,
   expectRefusal,
   versionPattern,
@@ -64,6 +66,7 @@ const refusals: Refusal[] = !path
         : []),
       // A fresh 2.x card runs resin-rootA: resin-rootB is the spare.
       spareRootTooSmall(path.from, path.to.version, 'resin-rootB'),
+      mislabelledHostOsImage(path.from, path.to.version),
     ];
 
 for (const refusal of refusals) {

@@ -23,7 +23,13 @@ export {
 } from './catalogue.ts';
 export { powerCut, powerCutTitle } from './power-cut.ts';
 export { networkDown, registryDown, registrySlow, OUTAGE_MS, outageMessage } from './link.ts';
-export { commonRefusals, spareRootTooSmall, versionPattern, refusalFaults } from './refusals.ts';
+export {
+  commonRefusals,
+  spareRootTooSmall,
+  mislabelledHostOsImage,
+  versionPattern,
+  refusalFaults,
+} from './refusals.ts';
 export { rollbackVerdict, type RollbackVerdict } from './rollback-verdict.ts';
 export {
   powerCutGuarantees,

@@ -108,6 +108,8 @@ export interface Refusal {
   message: RegExp;
   /** Runs on the booted board before the updater; may return its undo. */
   arrange?: (board: BoardStrategy) => Promise<(() => Promise<void>) | undefined>;
+  /** Runs on the run's registry (after the publish, before the updater); may return its undo. */
+  arrangeRegistry?: (target: FaultTarget) => Promise<(() => Promise<void>) | undefined>;
 }
 
 /** A setup every updater must refuse before touching anything. */

@@ -62,15 +62,23 @@ export async function runRefused(ctx: ScenarioContext, updater: string, refusal:
   const undo = refusal.arrange
     ? await board.step(`arrange: ${refusal.name}`, () => refusal.arrange!(board))
     : undefined;
+  // The registry is the worker's: what the case changed in it is put back even when the run throws.
+  const undoRegistry = refusal.arrangeRegistry
+    ? await board.step(`arrange the registry: ${refusal.name}`, () => refusal.arrangeRegistry!(ctx))
+    : undefined;
   const { contract } = contractOfScript(updater);
-  const run = await runUpdater(board, {
-    script: updaterScript(updater),
-    contract,
-    files: contract.files.map(updaterScript),
-    args: buildUpdaterArgs(contract, { targetVersion: refusal.target, registry: refusal.registry }),
-    step: (name, body) => board.step(name, body),
-    expectReboot: false,
-  });
-  if (undo) await undo();
-  return { run, before };
+  try {
+    const run = await runUpdater(board, {
+      script: updaterScript(updater),
+      contract,
+      files: contract.files.map(updaterScript),
+      args: buildUpdaterArgs(contract, { targetVersion: refusal.target, registry: refusal.registry }),
+      step: (name, body) => board.step(name, body),
+      expectReboot: false,
+    });
+    return { run, before };
+  } finally {
+    if (undoRegistry) await board.step(`undo the registry: ${refusal.name}`, undoRegistry);
+    if (undo) await undo();
+  }
 }

@@ -115,15 +115,35 @@ version_cmp() {
 config_value() { jq -r --arg k "$1" '.[$k] // empty' "$CONFIG" 2>/dev/null; }
 os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" /etc/os-release | head -n 1; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
+# The target's hostOS image as the registry serves it under $TAG: its manifest, and its config (the
+# labels), read once for the checks below.
+TARGET_MANIFEST= TARGET_CONFIG=
+read_target_image() {
+  TARGET_MANIFEST=$(timeout 30 wget -q -O - --header "Accept: application/vnd.docker.distribution.manifest.v2+json" "$REGISTRY/v2/resin/resinos/manifests/$TAG") || return 1
+  digest=$(echo "$TARGET_MANIFEST" | jq -r '.config.digest // empty' 2> /dev/null)
+  [ -z "$digest" ] || TARGET_CONFIG=$(timeout 30 wget -q -O - "$REGISTRY/v2/resin/resinos/blobs/$digest")
+  return 0
+}
+target_label() { echo "$TARGET_CONFIG" | jq -r --arg k "$1" '.config.Labels[$k] // empty' 2> /dev/null; }
+# Refuses an image that says it is another release than the one asked for (a registry serving a
+# mislabelled release under this tag): its labels, where it has them, must name the target version
+# and this device type. The exported root's os-release is checked again after the export.
+check_image_labels() {
+  labelled=$(target_label io.resin.os.version)
+  labelled_type=$(target_label io.resin.device-type)
+  mismatch=0
+  [ -n "$labelled" ] && [ "$labelled" != "$HOSTOS_VERSION" ] && mismatch=1
+  [ -n "$labelled_type" ] && [ "$labelled_type" != "$SLUG" ] && mismatch=1
+  [ "$mismatch" = 0 ] ||
+    fail "mislabelled hostOS image: resin/resinos:$TAG says it is ${labelled:-an unlabelled version} for ${labelled_type:-an unlabelled device type} (io.resin.os.version, io.resin.device-type), not $HOSTOS_VERSION for $SLUG; refusing before anything is written"
+  log "image labels: ${labelled:-no version label}, ${labelled_type:-no device-type label}"
+}
 # The least the target's root filesystem needs, in bytes, then how that is known: the image's
 # io.resin.os.rootfs-bytes label (the size of its files), or else the size of its compressed layers.
-target_root_bytes() { # REPO TAG
-  manifest=$(timeout 30 wget -q -O - --header "Accept: application/vnd.docker.distribution.manifest.v2+json" "$REGISTRY/v2/$1/manifests/$2") || return 1
-  digest=$(echo "$manifest" | jq -r '.config.digest // empty')
-  bytes=
-  [ -n "$digest" ] && bytes=$(timeout 30 wget -q -O - "$REGISTRY/v2/$1/blobs/$digest" | jq -r '.config.Labels["io.resin.os.rootfs-bytes"] // empty' 2> /dev/null)
+target_root_bytes() {
+  bytes=$(target_label io.resin.os.rootfs-bytes)
   case $bytes in
-    '' | *[!0-9]*) echo "$(echo "$manifest" | jq '[.layers[].size] | add // 0') the size of its compressed layers" ;;
+    '' | *[!0-9]*) echo "$(echo "$TARGET_MANIFEST" | jq '[.layers[].size] | add // 0') the size of its compressed layers" ;;
     *) echo "$bytes the size of its files" ;;
   esac
 }
@@ -132,7 +152,7 @@ target_root_bytes() { # REPO TAG
 # own overhead still fails when it is written).
 check_spare_fits() { # SPARE_DEV SPARE_LABEL
   spare_bytes=$(($(cat "/sys/class/block/${1##*/}/size") * 512))
-  need=$(target_root_bytes resin/resinos "$TAG") || fail "cannot read the manifest of resin/resinos:$TAG from $REGISTRY"
+  need=$(target_root_bytes)
   [ "${need%% *}" -le "$spare_bytes" ] ||
     fail "spare root too small: $1 ($2) holds $(mb "$spare_bytes") MB but the root filesystem of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); refusing before anything is written"
   log "the root of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); the spare root $1 holds $(mb "$spare_bytes") MB"
@@ -185,6 +205,8 @@ timeout 15 wget -q -O /dev/null "$REGISTRY/v2/" ||
 timeout 30 wget -q -O /dev/null --header "Accept: application/vnd.docker.distribution.manifest.v2+json" \
   "$REGISTRY/v2/resin/resinos/manifests/$TAG" ||
   fail "image resin/resinos:$TAG not found in registry $REGISTRY (no such tag for version $HOSTOS_VERSION, device type $SLUG)"
+read_target_image || fail "cannot read the manifest of resin/resinos:$TAG from $REGISTRY"
+check_image_labels
 
 ROOT_DEV=
 for word in $(cat /proc/cmdline); do case $word in root=/dev/*) ROOT_DEV=${word#root=} ;; esac; done
@@ -243,12 +265,17 @@ docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
 docker create --name "$HOSTOS_CONTAINER" "$LOCAL_IMAGE" > /dev/null || fail "cannot create a container of $LOCAL_IMAGE"
 docker export "$HOSTOS_CONTAINER" | tar -x -C "$NEWROOT" || fail "exporting $IMAGE onto $SPARE_DEV failed"
 docker rm -f "$HOSTOS_CONTAINER" > /dev/null
-NEW_VERSION=$(sed -n 's/^VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$NEWROOT/etc/os-release" 2>/dev/null)
+new_os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" "$NEWROOT/etc/os-release" 2>/dev/null | head -n 1; }
+NEW_VERSION=$(new_os_release VERSION)
+NEW_MACHINE=$(new_os_release MACHINE)
 for f in /boot/vmlinuz /boot/initrd.img /sbin/init /etc/os-release; do
   [ -e "$NEWROOT$f" ] || fail "the exported image lacks $f"
 done
-[ "$NEW_VERSION" = "$HOSTOS_VERSION" ] || fail "the exported image is version '$NEW_VERSION', not $HOSTOS_VERSION"
-log "new root on $SPARE_DEV: $(du -sk "$NEWROOT" | cut -f1) KiB, VERSION=$NEW_VERSION"
+# The second line against a mislabelled release (one without labels, or lying in them): what the
+# root says it is, before anything on resin-boot or the boot settings changes.
+[ "$NEW_VERSION" = "$HOSTOS_VERSION" ] && [ "$NEW_MACHINE" = "$SLUG" ] ||
+  fail "mislabelled hostOS image: the root exported from resin/resinos:$TAG says VERSION='$NEW_VERSION' MACHINE='$NEW_MACHINE' in /etc/os-release, not $HOSTOS_VERSION for $SLUG; refusing before the boot files and the boot settings"
+log "new root on $SPARE_DEV: $(du -sk "$NEWROOT" | cut -f1) KiB, VERSION=$NEW_VERSION, MACHINE=$NEW_MACHINE"
 
 # --- boot-partition files -------------------------------------------------------------------------------
 phase boot-files

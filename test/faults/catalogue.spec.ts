@@ -99,6 +99,7 @@ test('each refusal entry makes a whole case for a subject, named as the sanity s
     'missing image tag',
     'update lock held',
     'spare root too small',
+    "a mislabelled hostOS image (the running release's image under the target's tag)",
   ]);
   for (const c of cases) {
     expect(c.device).toBe(device);

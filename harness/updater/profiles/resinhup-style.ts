@@ -58,6 +58,11 @@ export const resinhupStyle: UpdaterProfileInput = {
           error(
             `Inactive partition \\S+ \\(${spareLabel}\\) too small: [\\d.]+ MB, hostOS ${versionPattern(target)} needs [\\d.]+ MB`,
           ),
+        // The running release's image served under the target's tag: its labels name the running version.
+        'mislabelled-hostos': ({ target, running }) =>
+          error(
+            `Image resin/resinos:${versionPattern(target.replace('+', '_'))}-\\S+ is labelled hostOS ${versionPattern(running)} for \\S+, not ${versionPattern(target)} for \\S+: mislabelled release, not updating`,
+          ),
         downgrade: notNewer,
         'not-newer': notNewer,
         'other-layout': ({ running }) =>

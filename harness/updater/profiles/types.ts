@@ -18,6 +18,7 @@ export const refusalNames = [
   'missing-tag',
   'lock-held',
   'spare-root-too-small',
+  'mislabelled-hostos',
   // The 2.x updaters' own refusals (suites/sanity.spec.ts):
   'downgrade',
   'not-newer',

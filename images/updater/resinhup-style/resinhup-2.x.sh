@@ -120,13 +120,20 @@ osrelease_get() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" "${2:-/etc/o
 megabytes() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
 registry_get() { timeout 30 wget -q -O - --header "Accept: application/vnd.docker.distribution.manifest.v2+json" "$registry/v2/$1"; }
 
+# The target's hostOS image under $TAG, read once: its manifest and its config (the labels).
+image_manifest= image_config=
+fetch_image() {
+  image_manifest=$(registry_get "resin/resinos/manifests/$TAG") || return 1
+  cfg=$(echo "$image_manifest" | jq -r '.config.digest // empty' 2>/dev/null)
+  [ -z "$cfg" ] || image_config=$(registry_get "resin/resinos/blobs/$cfg")
+  return 0
+}
+image_label() { echo "$image_config" | jq -r --arg k "$1" '.config.Labels[$k] // empty' 2>/dev/null; }
+
 # The least room the target's root needs (bytes): its rootfs-bytes label, else its compressed layers.
 needed_bytes() {
-  manifest=$(registry_get "resin/resinos/manifests/$TAG") || return 1
-  cfg=$(echo "$manifest" | jq -r '.config.digest // empty')
-  n=
-  [ -n "$cfg" ] && n=$(registry_get "resin/resinos/blobs/$cfg" | jq -r '.config.Labels["io.resin.os.rootfs-bytes"] // empty' 2>/dev/null)
-  case $n in '' | *[!0-9]*) echo "$manifest" | jq '[.layers[].size] | add // 0' ;; *) echo "$n" ;; esac
+  n=$(image_label io.resin.os.rootfs-bytes)
+  case $n in '' | *[!0-9]*) echo "$image_manifest" | jq '[.layers[].size] | add // 0' ;; *) echo "$n" ;; esac
 }
 
 step_checks() {
@@ -154,6 +161,14 @@ step_checks() {
   timeout 15 wget -q -O /dev/null "$registry/v2/" || log ERROR "Cannot reach registry $registry."
   registry_get "resin/resinos/manifests/$TAG" > /dev/null ||
     log ERROR "No hostOS image resin/resinos:$TAG in registry $registry."
+  fetch_image || log ERROR "Cannot read the manifest of resin/resinos:$TAG."
+  # An image that says it is another release (labels, where it has them) is not installed.
+  labelled=$(image_label io.resin.os.version) labelled_type=$(image_label io.resin.device-type)
+  if { [ -n "$labelled" ] && [ "$labelled" != "$target_version" ]; } ||
+    { [ -n "$labelled_type" ] && [ "$labelled_type" != "$SLUG" ]; }; then
+    : "${labelled:=an unlabelled version}" "${labelled_type:=an unlabelled device type}"
+    log ERROR "Image resin/resinos:$TAG is labelled hostOS $labelled for $labelled_type, not $target_version for $SLUG: mislabelled release, not updating."
+  fi
 
   root_dev=$(sed -n 's/.*root=\(\/dev\/[^ ]*\).*/\1/p' /proc/cmdline)
   [ -n "$root_dev" ] || root_dev=$(awk '$2 == "/" && $1 ~ /^\/dev\// { print $1; exit }' /proc/mounts)
@@ -165,7 +180,7 @@ step_checks() {
   [ -b "$update_part" ] || log ERROR "Inactive partition $update_part is not a block device."
   grep -q "^$update_part " /proc/mounts && log ERROR "Inactive partition $update_part is mounted."
   room=$(($(cat "/sys/class/block/${update_part##*/}/size") * 512))
-  need=$(needed_bytes) || log ERROR "Cannot read the manifest of resin/resinos:$TAG."
+  need=$(needed_bytes)
   room_mb=$(megabytes "$room") need_mb=$(megabytes "$need")
   [ "$need" -le "$room" ] ||
     log ERROR "Inactive partition $update_part ($update_label) too small: $room_mb MB, hostOS $target_version needs $need_mb MB."
@@ -205,7 +220,10 @@ step_unpack() {
     [ -e "$INACTIVE_MNT$f" ] || log ERROR "The new root lacks $f."
   done
   got=$(osrelease_get VERSION "$INACTIVE_MNT/etc/os-release")
-  [ "$got" = "$target_version" ] || log ERROR "The image holds hostOS '$got', not $target_version."
+  got_machine=$(osrelease_get MACHINE "$INACTIVE_MNT/etc/os-release")
+  # Checked again from the root itself (an unlabelled or lying image), before boot files or the bootloader.
+  [ "$got" = "$target_version" ] && [ "$got_machine" = "$SLUG" ] ||
+    log ERROR "The image holds hostOS '$got' for '$got_machine', not $target_version for $SLUG: mislabelled release, bootloader untouched."
   log "New root: $(du -sk "$INACTIVE_MNT" | cut -f1) KiB."
 }
 
