@@ -43,7 +43,11 @@ export async function compileBootScript(template: string, profile: DeviceTypePro
         : '',
     );
   await writeFile(path.join(dir, 'boot.cmd'), script);
-  await $`mkimage -A arm -T script -C none -n hupbench -d ${path.join(dir, 'boot.cmd')} ${path.join(dir, 'boot.scr')}`;
+  // Note: mkimage writes the build time into the header; a fixed one keeps boot.scr the same bytes for
+  // the same script, so `hupbench diff` reports a changed boot.scr only when its script changed.
+  await $({
+    env: { ...process.env, SOURCE_DATE_EPOCH: '0' },
+  })`mkimage -A arm -T script -C none -n hupbench -d ${path.join(dir, 'boot.cmd')} ${path.join(dir, 'boot.scr')}`;
 }
 
 export async function writeBootPartition(opts: {
