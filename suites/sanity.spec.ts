@@ -7,7 +7,8 @@
 // asked for the source; a 1.x device; a card whose spare root is too small).
 // The setups every updater refuses (device type, registry, missing tag, lock, spare root) are the
 // fault catalogue's refusal entries (harness/faults/refusals.ts); the ones below them are this updater's,
-// and the catalogue's mislabelled hostOS image (the source's image served under the target's tag).
+// and the catalogue's mislabelled hostOS image (the source's image served under the target's tag; without
+// its labels, refused after the export: its lastPhase).
 import {
   test,
   loadReleases,
@@ -16,6 +17,7 @@ import {
   commonRefusals,
   spareRootTooSmall,
   mislabelledHostOsImage,
+  unlabelledOtherRootImage,
   bootForRefusal,
   expectRefusal,
   versionPattern,
@@ -67,6 +69,7 @@ const refusals: Refusal[] = !path
       // A fresh 2.x card runs resin-rootA: resin-rootB is the spare.
       spareRootTooSmall(path.from, path.to.version, 'resin-rootB'),
       mislabelledHostOsImage(path.from, path.to.version),
+      unlabelledOtherRootImage(path.from, path.to.version),
     ];
 
 for (const refusal of refusals) {

@@ -26,10 +26,10 @@ export { networkDown, registryDown, registrySlow, OUTAGE_MS, outageMessage } fro
 export {
   commonRefusals,
   spareRootTooSmall,
-  mislabelledHostOsImage,
   versionPattern,
   refusalFaults,
 } from './refusals.ts';
+export { mislabelledHostOsImage, unlabelledOtherRootImage } from './mislabelled-hostos.ts';
 export { rollbackVerdict, type RollbackVerdict } from './rollback-verdict.ts';
 export {
   powerCutGuarantees,

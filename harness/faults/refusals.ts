@@ -1,12 +1,10 @@
 // Refusal setups: what every updater must refuse before it touches anything (another device type in
 // config.json, an unreachable registry, a version with no image, a held update lock, a spare root too
-// small for the target, a mislabelled hostOS image under the target's tag). Each entry makes the case for a subject; the messages are the reference
+// small for the target; a mislabelled hostOS image under the target's tag: mislabelled-hostos.ts). Each entry makes the case for a subject; the messages are the reference
 // updaters' (an updater profile may word a case its own way: refusalMessage). Running a case is
 // harness/scenarios/refusal.ts, asserting it harness/assertions/refusal.ts.
 import { withPartitionShrunk } from '../image/card-image.ts';
-import { parseReference, type RegistryClient } from '../registry/client.ts';
-import { MEDIA_TYPES } from '../registry/manifest.ts';
-import { hostOsReference } from '../registry/publish.ts';
+import { mislabelledHostOs, unlabelledOtherRoot } from './mislabelled-hostos.ts';
 import type { Release } from '../../images/lib/releases.ts';
 import type { RefusalName, UpdaterContract } from '../updater/profiles/types.ts';
 import type { Refusal, RefusalFault, RefusalSubject } from './types.ts';
@@ -127,46 +125,6 @@ export const spareRootSmall: RefusalFault = {
   },
 };
 
-/**
- * Serves the image tagged `from` under `to`'s tag too (its manifest's bytes unchanged: the same config
- * and layers); the undo puts `to`'s own manifest back. Both must be in the same repository.
- */
-async function serveUnderTag(client: RegistryClient, from: string, to: string): Promise<() => Promise<void>> {
-  const own = await client.getManifest(to);
-  const other = await client.getManifest(from);
-  const { repository, tag } = parseReference(to);
-  const put = (m: typeof own) =>
-    client.pushManifestBytes(repository, tag, m.bytes, m.manifest.mediaType ?? MEDIA_TYPES.manifest);
-  await put(other);
-  return async () => void (await put(own));
-}
-
-export const mislabelledHostOs: RefusalFault = {
-  kind: 'refusal',
-  name: 'mislabelled-hostos',
-  description:
-    "the registry serves the running release's hostOS image under the target's tag: its labels and /etc/os-release name the running version (the harness refuses to publish such an image; this is a registry filled by someone else)",
-  guarantee: `exit 1 with "mislabelled hostOS image … not <target>", before anything is written; ${unchanged}`,
-  refusal: ({ device, target }) => ({
-    name: "a mislabelled hostOS image (the running release's image under the target's tag)",
-    fault: 'mislabelled-hostos',
-    device,
-    target,
-    arrangeRegistry: ({ board, registry }) => {
-      const { deviceType } = board.rig;
-      return serveUnderTag(
-        registry.started.client,
-        hostOsReference(device.version, deviceType),
-        hostOsReference(target, deviceType),
-      );
-    },
-    exitCode: 1,
-    message: new RegExp(
-      `mislabelled hostOS image: resin/resinos:${versionPattern(target.replace('+', '_'))}-\\S+ says it is ${versionPattern(device.version)} for \\S+ \\(io\\.resin\\.os\\.version, io\\.resin\\.device-type\\), not ${versionPattern(target)} for \\S+; refusing before anything is written`,
-    ),
-  }),
-};
-
 export const refusalFaults: RefusalFault[] = [
   wrongDeviceType,
   registryUnreachable,
@@ -174,6 +132,7 @@ export const refusalFaults: RefusalFault[] = [
   lockHeld,
   spareRootSmall,
   mislabelledHostOs,
+  unlabelledOtherRoot,
 ];
 
 /**
@@ -189,11 +148,6 @@ export function commonRefusals(device: Release, target: string, missing: string)
 /** The spare root (partition `spareLabel` of the release's card) shrunk below the target's files. */
 export function spareRootTooSmall(device: Release, target: string, spareLabel: string): Refusal {
   return spareRootSmall.refusal({ device, target, spareLabel });
-}
-
-/** The running release's hostOS image served under the target's tag (the 2.x updaters check its labels). */
-export function mislabelledHostOsImage(device: Release, target: string): Refusal {
-  return mislabelledHostOs.refusal({ device, target });
 }
 
 /**

@@ -101,6 +101,11 @@ export interface Refusal {
   registry?: string;
   /** The catalogue's refusal this case is (an updater profile may word it its own way). */
   fault?: string;
+  /**
+   * The last phase the updater may start (default the checks): a refusal that only what it wrote can
+   * tell (the exported root) comes later, still before the boot files and the boot settings.
+   */
+  lastPhase?: string;
   /** The spare root's label (spare-root-too-small). */
   spareLabel?: string;
   exitCode: number;

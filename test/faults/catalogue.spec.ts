@@ -100,6 +100,7 @@ test('each refusal entry makes a whole case for a subject, named as the sanity s
     'update lock held',
     'spare root too small',
     "a mislabelled hostOS image (the running release's image under the target's tag)",
+    "an unlabelled hostOS image whose root is another release's (refused after the export)",
   ]);
   for (const c of cases) {
     expect(c.device).toBe(device);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { powerCut } from '../../harness/faults/power-cut.ts';
 import { networkDown, outageMessage, registryDown } from '../../harness/faults/link.ts';
-import { commonRefusals, mislabelledHostOsImage, refusalMessage } from '../../harness/faults/refusals.ts';
+import { commonRefusals, refusalMessage } from '../../harness/faults/refusals.ts';
+import { mislabelledHostOsImage, unlabelledOtherRootImage } from '../../harness/faults/mislabelled-hostos.ts';
 import type { Release } from '../../images/lib/releases.ts';
 import {
   activeUpdaterProfile,
@@ -207,6 +208,8 @@ function resinhupLogLines(): string[] {
     // A mislabelled image: the running release's under the target's tag.
     labelled: '2.12.3+rev1',
     labelled_type: 'beaglebone-black',
+    got: '2.12.3+rev1',
+    got_machine: 'beaglebone-black',
   };
   return [...updaterSource('resinhup-style/resinhup-2.x.sh').matchAll(/\blog (?:(ERROR|WARN) )?"([^"]*)"/g)].map(
     ([, level, words]) =>
@@ -264,7 +267,7 @@ test('resinhup-2.x.sh says each refusal in the words its profile gives for it', 
   expect(lines.some((l) => contract.refusals.downgrade!({ ...cases, target: '2.0.0+rev2' }).test(l))).toBe(false);
 });
 
-test('upgrade-2.x.sh and resinhup-2.x.sh refuse a mislabelled hostOS image in their words, naming both versions', () => {
+test('upgrade-2.x.sh and resinhup-2.x.sh refuse a mislabelled hostOS image in their words, naming both versions, labelled or not', () => {
   const running = { version: '2.12.3+rev1', layout: '2.x', supervisor: '7.16.6' } as Release;
   const refusal = mislabelledHostOsImage(running, '2.99.0+rev1');
   const sample: Record<string, string> = {
@@ -273,24 +276,31 @@ test('upgrade-2.x.sh and resinhup-2.x.sh refuse a mislabelled hostOS image in th
     SLUG: 'beaglebone-black',
     labelled: '2.12.3+rev1',
     labelled_type: 'beaglebone-black',
+    NEW_VERSION: '2.12.3+rev1',
+    NEW_MACHINE: 'beaglebone-black',
   };
   // upgrade-2.x.sh's `fail "…"` lines as they print (${v:-default} filled with the sample's v).
   const failLines = [...updaterSource('upgrade-2.x.sh').matchAll(/\bfail "([^"]*)"/g)].map(
     ([, words]) =>
       `[hup] 12:00:00 error: ${words!.replace(/\$\{(\w+)(?::-[^}]*)?\}|\$(\w+)/g, (_, a, b) => sample[a ?? b] ?? 'x')} (phase checks)`,
   );
-  const reference = refusalMessage(reference2x(), refusal);
-  expect(
-    failLines.filter((l) => reference.test(l)),
-    String(reference),
-  ).toHaveLength(1);
-  const resinhup = refusalMessage(resinhup2x(), refusal);
-  expect(
-    resinhupLogLines().filter((l) => resinhup.test(l)),
-    String(resinhup),
-  ).toHaveLength(1);
+  // The labels in the checks, the exported root's os-release after the export: one line each.
+  for (const c of [refusal, unlabelledOtherRootImage(running, '2.99.0+rev1')]) {
+    const reference = refusalMessage(reference2x(), c);
+    expect(
+      failLines.filter((l) => reference.test(l)),
+      String(reference),
+    ).toHaveLength(1);
+    const resinhup = refusalMessage(resinhup2x(), c);
+    expect(
+      resinhupLogLines().filter((l) => resinhup.test(l)),
+      String(resinhup),
+    ).toHaveLength(1);
+  }
   // Not when the labels name the version asked for: the words carry the labelled and the target version.
   const asked = mislabelledHostOsImage({ ...running, version: '2.99.0+rev1' }, '2.99.0+rev1');
   expect(failLines.some((l) => refusalMessage(reference2x(), asked).test(l))).toBe(false);
   expect(resinhupLogLines().some((l) => refusalMessage(resinhup2x(), asked).test(l))).toBe(false);
+  const askedRoot = unlabelledOtherRootImage({ ...running, version: '2.99.0+rev1' }, '2.99.0+rev1');
+  expect(failLines.some((l) => refusalMessage(reference2x(), askedRoot).test(l))).toBe(false);
 });

@@ -63,6 +63,11 @@ export const resinhupStyle: UpdaterProfileInput = {
           error(
             `Image resin/resinos:${versionPattern(target.replace('+', '_'))}-\\S+ is labelled hostOS ${versionPattern(running)} for \\S+, not ${versionPattern(target)} for \\S+: mislabelled release, not updating`,
           ),
+        // The same without its labels: told from the exported root's os-release.
+        'mislabelled-root': ({ target, running }) =>
+          error(
+            `The image holds hostOS '${versionPattern(running)}' for '\\S+', not ${versionPattern(target)} for \\S+: mislabelled release, bootloader untouched`,
+          ),
         downgrade: notNewer,
         'not-newer': notNewer,
         'other-layout': ({ running }) =>

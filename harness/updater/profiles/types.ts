@@ -19,6 +19,7 @@ export const refusalNames = [
   'lock-held',
   'spare-root-too-small',
   'mislabelled-hostos',
+  'mislabelled-root',
   // The 2.x updaters' own refusals (suites/sanity.spec.ts):
   'downgrade',
   'not-newer',
