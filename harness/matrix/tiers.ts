@@ -21,7 +21,7 @@ export const tiers: Record<TierName, TierRule[]> = {
     {
       rig: /^qemu-raspberrypi3$/,
       grep: /@boot\b.*@smoke/,
-      why: "the Pi boots for real at every start (QEMU cannot migrate its usb-net, so no login snapshots), runs 2.7× slower than the BeagleBone and takes both host cores (multi-threaded TCG): its firmware and U-Boot boot the newest release and follow resin_root_part to resin-rootB; its update paths and rollback-health run nightly (one 2.x path alone took 724 s of a 20-minute CI budget)",
+      why: 'the Pi boots for real at every start (QEMU cannot migrate its usb-net, so no login snapshots), runs 2.7× slower than the BeagleBone and takes both host cores (multi-threaded TCG): its firmware and U-Boot boot the newest release and follow resin_root_part to resin-rootB; its update paths and rollback-health run nightly (one 2.x path alone took 724 s of a 20-minute CI budget)',
     },
     {
       rig: /^virtual-bench-/,
