@@ -3,8 +3,9 @@
 // built and cached on demand), decompressed or written with bmaptool when it is not raw.
 import path from 'node:path';
 import { fileExists } from '../../images/lib/cache.ts';
+import { PromiseCache } from '../../images/lib/promise-cache.ts';
 import { projectRoot } from '../project-root.ts';
-import { findRelease } from '../../images/lib/releases.ts';
+import { findRelease, type Release } from '../../images/lib/releases.ts';
 import { rawCardImage } from '../release/card-image.ts';
 import { requireArtifact } from '../release/load-manifest.ts';
 import { REFERENCE_PROVIDER } from '../release/reference-provider.ts';
@@ -20,21 +21,17 @@ export interface ReleaseImage {
 
 // Note: resolving an image's inputs asks apt several times (seconds each on hosts whose apt keeps no
 // package cache); within one process a release's image does not change, so the answer is kept.
-const resolved = new Map<string, Promise<ReleaseImage>>();
+// Keyed by the release's manifest too: a release folder given later in the process may replace a version.
+const resolved = new PromiseCache<ReleaseImage>();
 
-export function imageForRelease(version: string, deviceType: string): Promise<ReleaseImage> {
-  const key = `${version}|${deviceType}`;
-  let image = resolved.get(key);
-  if (!image) {
-    image = resolveImage(version, deviceType);
-    resolved.set(key, image);
-    image.catch(() => resolved.delete(key));
-  }
-  return image;
+export async function imageForRelease(version: string, deviceType: string): Promise<ReleaseImage> {
+  const release = await findRelease(version);
+  const key = `${version}|${deviceType}|${release.manifest ?? 'reference'}`;
+  return resolved.get(key, () => resolveImage(release, deviceType));
 }
 
-async function resolveImage(version: string, deviceType: string): Promise<ReleaseImage> {
-  const release = await findRelease(version);
+async function resolveImage(release: Release, deviceType: string): Promise<ReleaseImage> {
+  const { version } = release;
   const vendor = release.images?.[deviceType];
   if (vendor) {
     const file = path.resolve(projectRoot, vendor);

@@ -2,6 +2,7 @@
 // rig's device type, and the helper image a path's class needs, each once per registry. Used by the
 // suites' worker fixture and by `hupbench run` alike.
 import { resinhupReference } from '../../images/containers/resinhup-image.ts';
+import { PromiseCache } from '../../images/lib/promise-cache.ts';
 import { publishResinhup } from '../registry/publish.ts';
 import { publishGivenResinhup, publishRelease, publishTools } from '../release/publish-release.ts';
 import type { StartedRegistry } from '../registry/registry.ts';
@@ -39,15 +40,8 @@ export function releasePublisher(
   ready.catch(() => undefined);
   const client = ready.then((r) => r.client);
   client.catch(() => undefined);
-  const published = new Map<string, Promise<void>>();
-  const once = (key: string, push: () => Promise<unknown>) => {
-    let p = published.get(key);
-    if (!p) {
-      p = push().then(() => undefined);
-      published.set(key, p);
-    }
-    return p;
-  };
+  const published = new PromiseCache<void>();
+  const once = (key: string, push: () => Promise<unknown>) => published.get(key, () => push().then(() => undefined));
   const publish = (version: string) => once(`release ${version}`, () => publishRelease(client, version, deviceType));
   return {
     get started() {

@@ -4,23 +4,14 @@ import { $ } from 'zx';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { aptAnswer } from './apt-answers.ts';
+import { PromiseCache } from './promise-cache.ts';
 import path from 'node:path';
 
 $.verbose = false;
 
 // Note: apt answers the same questions for every image of a run; ask it once per process.
-const memo = new Map<string, Promise<string[]>>();
-function once(key: string, compute: () => Promise<string[]>): Promise<string[]> {
-  if (!memo.has(key))
-    memo.set(
-      key,
-      compute().catch((e) => {
-        memo.delete(key);
-        throw e;
-      }),
-    );
-  return memo.get(key)!;
-}
+const memo = new PromiseCache<string[]>();
+const once = (key: string, compute: () => Promise<string[]>) => memo.get(key, compute);
 
 /** Resolves `packages` and everything they (pre-)depend on, for `arch` only. */
 export function resolveWithDependencies(packages: string[], arch: string): Promise<string[]> {

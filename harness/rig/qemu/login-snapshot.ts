@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'n
 import path from 'node:path';
 import { $ } from 'zx';
 import { cacheDir, fileExists } from '../../../images/lib/cache.ts';
+import { PromiseCache } from '../../../images/lib/promise-cache.ts';
 import type { QemuRigConfig } from '../rig-config.ts';
 
 /** Snapshots kept per rig; older ones are removed when a new one is saved (each is ~50–200 MB). */
@@ -36,12 +37,10 @@ export interface SnapshotMeta {
 
 const rigRoot = (config: QemuRigConfig) => path.join(cacheDir, 'snapshots', config.name);
 
-const fingerprints = new Map<string, Promise<string>>();
+const fingerprints = new PromiseCache<string>();
 /** The QEMU version and the board code: a change in either may change what a board's state means. */
 export function emulatorFingerprint(binary: string): Promise<string> {
-  let fingerprint = fingerprints.get(binary);
-  if (fingerprint) return fingerprint;
-  fingerprint = (async () => {
+  return fingerprints.get(binary, async () => {
     const hash = createHash('sha256');
     const version = await $({ quiet: true, nothrow: true })`${binary} --version`;
     hash.update(version.stdout);
@@ -53,9 +52,7 @@ export function emulatorFingerprint(binary: string): Promise<string> {
       if (file.endsWith('.ts')) hash.update(await readFile(file));
     }
     return hash.digest('hex');
-  })();
-  fingerprints.set(binary, fingerprint);
-  return fingerprint;
+  });
 }
 
 export async function snapshotKey(config: QemuRigConfig, imagePath: string, binary: string): Promise<string> {
