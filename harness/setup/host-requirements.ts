@@ -46,6 +46,17 @@ export const hostRequirements: HostRequirement[] = [
   },
   { needs: 'sfdisk', debianPackage: 'fdisk', why: 'partition tables' },
   { needs: 'cpio', debianPackage: 'cpio', why: 'initramfs archives' },
+  {
+    needs: 'xz',
+    debianPackage: 'xz-utils',
+    why: "given releases: decompresses a .xz card image (and their tests' fixtures write one)",
+  },
+  { needs: 'zstd', debianPackage: 'zstd', why: 'given releases: decompresses a .zst card image' },
+  {
+    needs: 'jq',
+    debianPackage: 'jq',
+    why: "the release-set fixture (test/fixtures/release-set/assemble.sh) edits the archives' JSON",
+  },
   { needs: '/sbin/depmod', debianPackage: 'kmod', why: 'module dependencies of the target kernel' },
   { needs: 'setpriv', debianPackage: 'util-linux', why: 'ties QEMU to the test worker so it never outlives a run' },
   { needs: 'ssh-keygen', debianPackage: 'openssh-client', why: "the harness's device key" },
