@@ -15,6 +15,7 @@ export * from './updater/index.ts';
 export * from './faults/index.ts';
 // Suite-side assertions shared by several suites.
 export { expectRefusal } from './assertions/refusal.ts';
+export { capReportedMB, backupMB, expectCapRefusal } from './assertions/backup-cap.ts';
 export { BOOT_LIMIT } from '../images/lib/boot-files.ts';
 export { splitByBoot } from './console/boot-split.ts';
 // 1.x → 2.x migration: seeded data, a 1.x card on resin-updt, the tools image, WiFi settings.

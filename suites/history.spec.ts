@@ -14,8 +14,6 @@ import {
   loadReleases,
   compareVersions,
   pathBetween,
-  loadPaths1x,
-  migrationTimeoutMs,
   newOsFaults,
   registryDown,
   runUpdate,
@@ -431,58 +429,5 @@ test(`history: ${registryDown.name} during the pull, then the update again`, { t
         `blobs pulled that ${C!.version}'s update does not need:\n${table}`,
       ).toEqual([]);
     });
-  });
-});
-
-const path1x = (await loadPaths1x()).at(-1);
-
-test(`history: a fingerprint refusal on 1.x, the file restored, then the update`, { tag: ['@history'] }, async ({
-  rig,
-  scenario,
-}) => {
-  test.skip(!path1x, 'images/releases.yaml has no 1.x → 1.x path');
-  const p = path1x!;
-  test.setTimeout(migrationTimeoutMs(rig) * 3);
-  const title = `after a refusal: the fingerprint check on ${p.name}, then the file restored`;
-  const { device } = scenario.board;
-  await runHistory(scenario, title, async (h, after) => {
-    const source = {
-      version: p.from.version,
-      root: 'resin-root' as const,
-      bootcounts: [],
-      bootcountEnv: false,
-      stateFiles: [],
-    };
-    const s1 = await h.step(`boot ${p.from.version} with user data, supervisor and app`, () => bootSource(scenario, p));
-    await after(s1, source);
-
-    const s2 = await h.step('change /etc/profile, a file of the image', () =>
-      device.check(
-        "mount -o remount,rw / && cp /etc/profile /tmp/profile.orig && echo '# local change' >> /etc/profile && sync && mount -o remount,ro /",
-      ),
-    );
-    await after(s2, source);
-
-    const s3 = await h.step(`update to ${p.to.version}: refused at the fingerprint check`, async () => {
-      const run = await runUpdate(scenario, p);
-      await expectSupervisorAndAppRunning(device, p.from.supervisor, { when: 'after the refusal' });
-      return run;
-    });
-    expect(s3.value.exitCode, `the fingerprint refusal: ${describeRun(s3.value)}`).toBe(1);
-    expect(s3.value.error ?? '', 'the refusal names the file').toMatch(
-      /fingerprint check failed: 1 file\(s\).*\/etc\/profile \(modified\)/,
-    );
-    await after(s3, source);
-
-    const s4 = await h.step('restore /etc/profile', () =>
-      device.check('mount -o remount,rw / && cp /tmp/profile.orig /etc/profile && sync && mount -o remount,ro /'),
-    );
-    await after(s4, source);
-
-    const s5 = await h.step(`update to ${p.to.version} again`, () => runUpdate(scenario, p));
-    expect(s5.value.exitCode, `the update after the file was restored: ${describeRun(s5.value)}`).toBe(0);
-    expect(s5.value.log, 'the fingerprint check passed this time').toMatch(/fingerprint check passed/);
-    await after(s5, { ...source, version: p.to.version, root: 'resin-updt' });
-    await expectSupervisorAndAppRunning(device, p.to.supervisor, { when: 'after the update' });
   });
 });
