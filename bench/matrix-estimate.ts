@@ -7,7 +7,7 @@
 // slower its rig is (from the tests both ran, or the recorded ratio below when they share none);
 // failing that, with the median of its suite file on its rig. 2 workers: the tests scheduled as
 // Playwright's dispatcher takes them (bench/schedule.ts: the rigs in the configured order, each up to
-// its instances), each stretched by the contention of two boards on two cores. `--save` writes the medians to bench/test-durations.json (the shards
+// its instances), each slowed while another board runs beside it (more beside a board that takes every core). `--save` writes the medians to bench/test-durations.json (the shards
 // are balanced by it too). Recorded runs saw different host loads: this is an estimate.
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -19,7 +19,7 @@ import { rigsByLoad } from '../harness/matrix/rig-order.ts';
 import { option, options } from './argv.ts';
 import { listMatrix, type MatrixTest, passKey, recordedPasses } from './recorded-runs.ts';
 import { writeSection } from './results-file.ts';
-import { scheduleMs } from './schedule.ts';
+import { type Contention, scheduleMs } from './schedule.ts';
 import { median } from './stats.ts';
 
 const roots = options('--results').length ? options('--results') : [path.join(projectRoot, 'results')];
@@ -30,7 +30,18 @@ const tierNames = (options('--tier').length ? options('--tier') : ['nightly', 'f
  * at 1 and at 2 workers") a 14-test BeagleBone subset took 0.59× at 2 workers, where a perfect split
  * over its two instances gives 0.50×: 1.18.
  */
-const contention = Number(option('--contention') ?? 1.18);
+const pairContention = Number(option('--contention') ?? 1.18);
+/**
+ * Boards that take every core of this host (multi-threaded TCG: the Pi's raspi3b has 4 CPUs) slow
+ * whatever runs beside them, and are slowed, more: the Pi's 2.x path took 505 s alone at the end of one
+ * fresh-clone `npm test` and 724 s beside the BeagleBone's tests in the next (1.43×). Assumed the same
+ * for the board beside it.
+ */
+const allCoreContention: Record<string, number> = { 'qemu-raspberrypi3': 1.43 };
+const contention: Contention = (rig, others) => {
+  if (!others.length) return 1;
+  return Math.max(pairContention, ...[rig, ...others].map((r) => allCoreContention[r] ?? 1));
+};
 /**
  * How much slower a rig is than the BeagleBone when the records share no test: the ratios of the
  * last estimate that had both (2026-11-27, summed durations of the tests both rigs ran: the Pi over
@@ -123,7 +134,13 @@ body.push(
     .map(([r, x]) => `${r} ×${x}`)
     .join(
       ', ',
-    )}); failing that, with the median of its suite file. 2 workers: queued as Playwright queues them (the rigs in the configured order, busiest per instance first; each rig's tests as listed), a free worker taking the first test whose rig has a free instance, every test ×${contention} for two boards on two cores. The runs were recorded at different host loads: an estimate, not a measurement.`,
+    )}); failing that, with the median of its suite file. 2 workers: queued as Playwright queues them (the rigs in the configured order, busiest per instance first; each rig's tests as listed), a free worker taking the first test whose rig has a free instance, a test ×${pairContention} while another board runs beside it (×${Object.entries(
+    allCoreContention,
+  )
+    .map(([r, x]) => `${x} when one of them is ${r}`)
+    .join(
+      ', ',
+    )}: it takes both cores). The runs were recorded at different host loads: an estimate, not a measurement.`,
 );
 await writeSection(out, 'estimate', started, body);
 console.log(`written to ${path.relative(projectRoot, out)}`);

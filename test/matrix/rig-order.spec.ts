@@ -2,7 +2,7 @@
 // started first runs beside the others; queued last, it runs alone at the end.
 import { test, expect } from '@playwright/test';
 import { rigsByLoad } from '../../harness/matrix/rig-order.ts';
-import { scheduleMs } from '../../bench/schedule.ts';
+import { scheduleMs, uniformContention } from '../../bench/schedule.ts';
 
 const durations = {
   '[qemu-beaglebone-black] › suites/a.spec.ts › one': 200_000,
@@ -51,5 +51,31 @@ test('a free worker takes the first queued test whose rig has a free instance', 
   expect(scheduleMs([...pi, ...bbb], 1, instances)).toBe(1000);
   // A rig never runs more tests at once than it has instances, however many workers are free.
   expect(scheduleMs(pi, 2, instances)).toBe(600);
-  expect(scheduleMs(pi, 2, instances, 1.5)).toBe(900);
+});
+
+test('boards slow each other only while they run at the same time, by the pair that runs', () => {
+  const instances = { bbb: 2, pi: 1 };
+  // A board alone runs at full speed, whatever the contention.
+  expect(scheduleMs([{ rig: 'pi', ms: 300 }], 2, instances, uniformContention(1.5))).toBe(300);
+  // Two together at 1.5×: the shorter ends at 150, the longer's remaining 200 runs alone: 350.
+  const pair = [
+    { rig: 'bbb', ms: 100 },
+    { rig: 'bbb', ms: 300 },
+  ];
+  expect(scheduleMs(pair, 2, instances, uniformContention(1.5))).toBe(350);
+  // A board that takes both cores (the Pi's multi-threaded TCG) slows its neighbour more than a pair of BeagleBones.
+  const piHeavy = (rig: string, others: string[]) =>
+    !others.length ? 1 : rig === 'pi' || others.includes('pi') ? 2 : 1.2;
+  expect(
+    scheduleMs(
+      [
+        { rig: 'pi', ms: 100 },
+        { rig: 'bbb', ms: 100 },
+      ],
+      2,
+      instances,
+      piHeavy,
+    ),
+  ).toBe(200);
+  expect(scheduleMs(pair, 2, instances, piHeavy)).toBe(320);
 });
