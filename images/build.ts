@@ -20,7 +20,9 @@ import { writeLegacyBootPartition } from './lib/boot-files-1x.ts';
 import { linkBusyboxApplets, prune, writeReleaseFiles } from './lib/rootfs.ts';
 import { writeFingerprint } from './lib/fingerprint.ts';
 import { assembleCard } from './lib/disk.ts';
-import { CARD_SIZE_BYTES, placePartitions, type PlacedPartition } from './lib/layout.ts';
+import { cardBytesFor, placePartitions, type PlacedPartition } from './lib/layout.ts';
+import { type EngineName, mobyModules, mobyPackagesNoDeps, selectedEngine, shellEngineFiles } from './lib/engine.ts';
+import { installMobyEngine } from './lib/engine-moby.ts';
 import { loadReleases, type Release } from './lib/releases.ts';
 import { ensureDeviceKey } from './lib/keys.ts';
 import { userlandPackages, userlandPackagesNoDeps } from './lib/userland.ts';
@@ -42,6 +44,9 @@ interface ImageInputs {
   userland: string[];
   kernelDeb: string[];
   bootPackages: string[];
+  engine: EngineName;
+  /** The engine's packages (none for the shell engine, which is an overlay file). */
+  engineDebs: string[];
   hash: string;
 }
 
@@ -74,7 +79,7 @@ async function buildOrReuse(release: Release, deviceType: string, log: (line: st
     version: release.version,
     deviceType,
     layout: release.layout,
-    partitions: placePartitions(release.layout, CARD_SIZE_BYTES),
+    partitions: placePartitions(release.layout, cardBytesFor(inputs.engine)),
   };
   if (await fileExists(output)) return meta;
 
@@ -92,7 +97,7 @@ async function buildOrReuse(release: Release, deviceType: string, log: (line: st
     await assembleCard({
       layout: release.layout,
       output: tmp,
-      cardBytes: CARD_SIZE_BYTES,
+      cardBytes: cardBytesFor(inputs.engine),
       workDir: work,
       contents: { 'resin-boot': { from: boot }, [rootLabel]: { from: rootfs } },
     });
@@ -139,6 +144,8 @@ async function imageInputs(release: Release, deviceType: string): Promise<ImageI
     cacheDir,
   );
   const bootPackages = await downloadBootPackages(profile, cacheDir);
+  const engine = selectedEngine();
+  const engineDebs = engine === 'moby' ? await download(mobyPackagesNoDeps, profile.arch, cacheDir) : [];
   const hash = await hashInputs(
     [
       path.join(imagesDir, 'lib'),
@@ -147,6 +154,7 @@ async function imageInputs(release: Release, deviceType: string): Promise<ImageI
       path.join(imagesDir, 'initramfs'),
       path.join(imagesDir, 'build.ts'),
       path.join(imagesDir, 'device-types.ts'),
+      path.join(imagesDir, 'engine-moby'),
     ],
     [
       release,
@@ -155,9 +163,11 @@ async function imageInputs(release: Release, deviceType: string): Promise<ImageI
       kernelDeb.map((d) => path.basename(d)),
       bootPackages.map((d) => path.basename(d)),
       key.publicKey,
+      // Note: only a non-default engine is named, so the default build's inputs read as before.
+      ...(engine === 'shell' ? [] : [engine, engineDebs.map((d) => path.basename(d))]),
     ],
   );
-  return { profile, key, userland, kernelDeb, bootPackages, hash };
+  return { profile, key, userland, kernelDeb, bootPackages, engine, engineDebs, hash };
 }
 
 /** The root filesystem tree (userland, release files, kernel and initramfs) under `work`/rootfs. */
@@ -165,8 +175,9 @@ async function buildRootTree(release: Release, deviceType: string, inputs: Image
   const { profile } = inputs;
   const rootfs = path.join(work, 'rootfs');
   await extract(inputs.userland, rootfs);
+  if (inputs.engine === 'moby') await installMobyEngine(rootfs, inputs.engineDebs);
   await prune(rootfs);
-  await writeDpkgStatus([...inputs.userland, ...inputs.kernelDeb], rootfs);
+  await writeDpkgStatus([...inputs.userland, ...inputs.engineDebs, ...inputs.kernelDeb], rootfs);
   await linkBusyboxApplets(rootfs, profile);
   await writeReleaseFiles({
     tree: rootfs,
@@ -175,6 +186,10 @@ async function buildRootTree(release: Release, deviceType: string, inputs: Image
     version: release.version,
     layout: release.layout,
     overlayDir: path.join(imagesDir, 'rootfs-overlay'),
+    engineOverlay:
+      inputs.engine === 'moby'
+        ? { dir: path.join(imagesDir, 'engine-moby/overlay'), skip: shellEngineFiles }
+        : undefined,
     authorizedKey: inputs.key.publicKey,
   });
 
@@ -184,7 +199,7 @@ async function buildRootTree(release: Release, deviceType: string, inputs: Image
   await installKernel(kernel, path.join(rootfs, 'boot/vmlinuz'), profile);
   await buildInitramfs({
     kernel,
-    modules: profile.modules,
+    modules: inputs.engine === 'moby' ? [...profile.modules, ...mobyModules] : profile.modules,
     busybox: path.join(rootfs, 'bin/busybox'),
     initScript: path.join(imagesDir, 'initramfs/init'),
     workDir: work,

@@ -3,8 +3,13 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from '../../harness/project-root.ts';
+import { selectedEngine } from './engine.ts';
 
-export const cacheDir = process.env.HUPBENCH_CACHE ?? path.join(projectRoot, '.cache');
+// A moby-engine build keeps a cache of its own (images/lib/engine.ts): its cards, hostOS archives
+// and release manifests are never taken for the shell engine's.
+export const cacheDir =
+  process.env.HUPBENCH_CACHE ??
+  path.join(projectRoot, '.cache', ...(selectedEngine() === 'moby' ? ['engine-moby'] : []));
 
 /** Hash of files (recursively for directories) plus any extra values, in a stable order. */
 export async function hashInputs(paths: string[], extra: unknown[] = []): Promise<string> {

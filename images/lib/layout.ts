@@ -1,4 +1,6 @@
 // The SD-card layouts of DESIGN.md, as data: the builder writes them, the device model checks them.
+import { type EngineName, selectedEngine } from './engine.ts';
+
 export type LayoutName = '1.x' | '2.x';
 export type Filesystem = 'vfat' | 'ext4' | 'btrfs';
 
@@ -30,6 +32,22 @@ export const layouts: Record<LayoutName, PartitionSpec[]> = {
   ],
 };
 
+/**
+ * The moby engine's root partitions and card: Debian's engine adds ~150 MB to the root tree (it no
+ * longer fits 180 MiB), and resin-data holds the engine's unpacked layers besides their downloads.
+ */
+const MOBY_ROOT_MIB = 320;
+const MOBY_CARD_SIZE_BYTES = 2048 * MiB;
+
+export function layoutFor(layout: LayoutName, engine: EngineName = selectedEngine()): PartitionSpec[] {
+  if (engine === 'shell') return layouts[layout];
+  return layouts[layout].map((p) => (p.number === 2 || p.number === 3 ? { ...p, sizeMiB: MOBY_ROOT_MIB } : p));
+}
+
+export function cardBytesFor(engine: EngineName = selectedEngine()): number {
+  return engine === 'shell' ? CARD_SIZE_BYTES : MOBY_CARD_SIZE_BYTES;
+}
+
 export interface PlacedPartition extends PartitionSpec {
   startBytes: number;
   sizeBytes: number;
@@ -39,10 +57,10 @@ export interface PlacedPartition extends PartitionSpec {
  * Places a layout on a card: primaries 1-3, extended 4 over the rest, logicals 5 and 6 each after
  * a 1 MiB gap for their EBR. The first partition starts at 4 MiB (room for a raw bootloader).
  */
-export function placePartitions(layout: LayoutName, cardBytes = CARD_SIZE_BYTES): PlacedPartition[] {
+export function placePartitions(layout: LayoutName, cardBytes = cardBytesFor()): PlacedPartition[] {
   let cursor = 4 * MiB;
   const placed: PlacedPartition[] = [];
-  for (const part of layouts[layout]) {
+  for (const part of layoutFor(layout)) {
     if (part.number >= 5) cursor += MiB; // EBR gap
     const sizeBytes = part.sizeMiB ? part.sizeMiB * MiB : cardBytes - cursor;
     placed.push({ ...part, startBytes: cursor, sizeBytes });

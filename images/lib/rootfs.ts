@@ -14,6 +14,8 @@ export interface RootfsSpec {
   version: string;
   layout: '1.x' | '2.x';
   overlayDir: string;
+  /** The engine's own overlay, copied over overlayDir; `skip` are overlayDir files it replaces. */
+  engineOverlay?: { dir: string; skip: string[] };
   authorizedKey: string;
 }
 
@@ -46,7 +48,9 @@ export async function linkBusyboxApplets(tree: string, profile: DeviceTypeProfil
 
 export async function writeReleaseFiles(spec: RootfsSpec): Promise<void> {
   const { tree, profile } = spec;
-  await cp(spec.overlayDir, tree, { recursive: true });
+  const skip = new Set((spec.engineOverlay?.skip ?? []).map((f) => path.join(spec.overlayDir, f)));
+  await cp(spec.overlayDir, tree, { recursive: true, filter: (src) => !skip.has(src) });
+  if (spec.engineOverlay) await cp(spec.engineOverlay.dir, tree, { recursive: true });
   for (const d of [
     'proc',
     'sys',
