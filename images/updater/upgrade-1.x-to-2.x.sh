@@ -2,13 +2,17 @@
 # hupbench reference updater: resinOS 1.x -> 2.x host OS migration (DESIGN.md, "The updater under test").
 #
 #   upgrade-1.x-to-2.x.sh --hostos-version V [--registry URL] [--supervisor-version V] [--no-reboot]
-#                         [--force-slug SLUG] [--no-require-upgrade] [--tools-image REF]
+#                         [--force-slug SLUG] [--no-require-upgrade] [--tools-image REF] [--pull-tries N] [--pull-backoff S]
 #
 # Phases (each announced on stdout as `[hup] phase=<name>`):
 #   checks; when running from resin-updt (p3), the pre-step: stop-app, copy-root, switch-boot, reboot,
 #   and exit 0 with a `[hup] rerun:` line (run the script again once the device is back on p2);
 #   otherwise stop-services, remove-containers, tools, backup, layout, restore, pull, populate,
 #   boot-files, wifi, supervisor, switch-boot, reboot.
+# Pulls (the tools image, the 2.x hostOS image) get --pull-tries tries (default $HUP_PULL_TRIES or 3), the
+# n-th failed one followed by a wait of n x --pull-backoff s (default $HUP_PULL_BACKOFF or 5), each logged
+# (`pull try N/M: IMAGE`, `pull try N/M failed: … next try in Ss`).
+# The supervisor: config.json names the target's only when it is newer than the running one.
 # Exit: 0 migrated or pre-step done (reboot scheduled unless --no-reboot), 1 failed, 9 another update
 # holds the lock.
 #
@@ -47,6 +51,7 @@ BACKUP_FILE=resin-data.tar.zst
 usage() { sed -n '4,5p' "$0" | sed 's/^# *//' >&2; }
 
 HOSTOS_VERSION= REGISTRY= SUPERVISOR_VERSION= REBOOT=1 FORCE_SLUG= REQUIRE_UPGRADE=1 TOOLS_IMAGE_ARG=
+PULL_TRIES=${HUP_PULL_TRIES:-3} PULL_BACKOFF=${HUP_PULL_BACKOFF:-5}
 while [ $# -gt 0 ]; do
   case $1 in
     --hostos-version) HOSTOS_VERSION=${2:-}; shift 2 || shift ;;
@@ -61,11 +66,17 @@ while [ $# -gt 0 ]; do
     --force-slug) FORCE_SLUG=${2:-}; shift 2 || shift ;;
     --force-slug=*) FORCE_SLUG=${1#*=}; shift ;;
     --no-require-upgrade) REQUIRE_UPGRADE=0; shift ;;
+    --pull-tries) PULL_TRIES=${2:-}; shift 2 || shift ;;
+    --pull-tries=*) PULL_TRIES=${1#*=}; shift ;;
+    --pull-backoff) PULL_BACKOFF=${2:-}; shift 2 || shift ;;
+    --pull-backoff=*) PULL_BACKOFF=${1#*=}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "[hup] error: unknown argument '$1'" >&2; usage; exit 1 ;;
   esac
 done
 [ -n "$HOSTOS_VERSION" ] || { echo "[hup] error: --hostos-version is required" >&2; usage; exit 1; }
+case $PULL_TRIES in '' | *[!0-9]* | 0) echo "[hup] error: --pull-tries (or HUP_PULL_TRIES) must be a whole number of at least 1, not '$PULL_TRIES'" >&2; exit 1 ;; esac
+case $PULL_BACKOFF in '' | *[!0-9]*) echo "[hup] error: --pull-backoff (or HUP_PULL_BACKOFF) must be whole seconds, not '$PULL_BACKOFF'" >&2; exit 1 ;; esac
 
 # --- the lock: one update at a time ---------------------------------------------------------------
 mkdir -p "${LOCK%/*}"
@@ -187,6 +198,19 @@ version_cmp() {
       n = split(v, t, "."); for (i = 1; i <= 4; i++) out[i] = (i <= n && t[i] ~ /^[0-9]+$/) ? t[i] + 0 : 0
     }
     BEGIN { parts(a, x); parts(b, y); for (i = 1; i <= 4; i++) { if (x[i] < y[i]) { print -1; exit } if (x[i] > y[i]) { print 1; exit } } print 0 }'
+}
+# Pulls IMAGE in up to PULL_TRIES tries, waiting PULL_BACKOFF s longer after each failed one. The
+# engine keeps the blobs a failed try completed; a blob cut off mid-way is downloaded again whole.
+pull_image() { # IMAGE WHAT
+  try=1
+  while :; do
+    log "pull try $try/$PULL_TRIES: $1"
+    docker pull "$1" && return 0
+    [ "$try" -lt "$PULL_TRIES" ] || fail "cannot pull $2 after $PULL_TRIES tries"
+    log "pull try $try/$PULL_TRIES failed: $1; next try in $((PULL_BACKOFF * try))s"
+    sleep $((PULL_BACKOFF * try))
+    try=$((try + 1))
+  done
 }
 part_bytes() { echo $(($(cat "/sys/class/block/${1##*/}/size") * 512)); }
 # 1.x boot settings: which file selects the root, and a writer for it.
@@ -333,7 +357,7 @@ log "containers and images removed (2.x pulls the supervisor and the app again o
 
 # --- the tools 1.x lacks, from the tools image, unpacked into tmpfs ----------------------------------
 phase tools
-docker pull "$REGISTRY_HOST/$TOOLS_IMAGE" || fail "cannot pull the tools image $TOOLS_IMAGE"
+pull_image "$REGISTRY_HOST/$TOOLS_IMAGE" "the tools image $TOOLS_IMAGE"
 rm -rf "$TOOLS" && mkdir -p "$TOOLS"
 docker rm -f "$TOOLS_CONTAINER" > /dev/null 2>&1
 docker create --name "$TOOLS_CONTAINER" "$TOOLS_IMAGE" > /dev/null || fail "cannot create a container of $TOOLS_IMAGE"
@@ -453,7 +477,7 @@ log "resin-data restored: $GOT_FILES files, $(mb "$GOT_RAW") MB"
 # --- the engine on the new resin-data; pull the 2.x hostOS image -------------------------------------
 phase pull
 /etc/rc.d/S50engine start
-docker pull "$IMAGE" || fail "cannot pull $IMAGE"
+pull_image "$IMAGE" "$IMAGE"
 
 # --- the new root on the spare (resin-rootB) ------------------------------------------------------------
 phase populate
@@ -535,6 +559,10 @@ if [ -z "$SUPERVISOR_VERSION" ]; then
   log "no --supervisor-version: supervisorImage in $CONFIG unchanged (${CURRENT_SUPERVISOR_IMAGE:-unset})"
 elif [ -z "$CURRENT_SUPERVISOR_IMAGE" ]; then
   log "no supervisorImage in $CONFIG: supervisor not managed here"
+elif CURRENT_SUPERVISOR=${CURRENT_SUPERVISOR_IMAGE##*:v} && [ "$CURRENT_SUPERVISOR" != "$CURRENT_SUPERVISOR_IMAGE" ] &&
+  [ "$(version_cmp "$SUPERVISOR_VERSION" "$CURRENT_SUPERVISOR")" != 1 ]; then
+  # Real updaters mark a supervisor update only for a newer one (resinhup/balenahup: version_gt).
+  log "supervisor: $SUPERVISOR_VERSION is not newer than the running $CURRENT_SUPERVISOR: no supervisor update (supervisorImage in $CONFIG unchanged; the first 2.x boot pulls $CURRENT_SUPERVISOR_IMAGE again)"
 else
   NEW_SUPERVISOR_IMAGE=${CURRENT_SUPERVISOR_IMAGE%:*}:v$SUPERVISOR_VERSION
   TOUCHED="$TOUCHED, supervisorImage in $CONFIG"

@@ -2,7 +2,7 @@
 # hupbench reference updater: resinOS 1.x -> 1.x host OS update (DESIGN.md, "The updater under test").
 #
 #   upgrade-1.x.sh --hostos-version V [--registry URL] [--supervisor-version V] [--no-reboot] [--force]
-#                  [--force-slug SLUG] [--no-require-upgrade] [--resinhup-image REF]
+#                  [--force-slug SLUG] [--no-require-upgrade] [--resinhup-image REF] [--pull-tries N] [--pull-backoff S]
 #
 # The outer script: checks, stops the supervisor and the app, checks the supervisor update, pulls the
 # resinhup image (the secondary updater with its Python and tools) and runs the secondary in it,
@@ -17,6 +17,9 @@
 # Exit: 0 updated (reboot scheduled unless --no-reboot), or the secondary's step done (exit 2: a
 # `[hup] rerun:` line, reboot, run this again); 1 failed; 3 already at that version, nothing changed;
 # 9 another update holds the lock.
+# Pulls here (the supervisor, the resinhup image) get --pull-tries tries (default $HUP_PULL_TRIES or 3), the
+# n-th failed one followed by a wait of n x --pull-backoff s (default $HUP_PULL_BACKOFF or 5), each logged
+# (`pull try N/M: IMAGE`, `pull try N/M failed: … next try in Ss`). The secondary's hostOS pull is its own.
 # --force: update even when the fingerprint check finds modified files on the running root.
 set -u
 set -o pipefail 2>/dev/null || true
@@ -34,6 +37,7 @@ BINDS="host dev proc sys mnt/boot run/docker/spool run/resinhup"
 usage() { sed -n '4,5p' "$0" | sed 's/^# *//' >&2; }
 
 HOSTOS_VERSION= REGISTRY= SUPERVISOR_VERSION= REBOOT=1 FORCE=0 FORCE_SLUG= REQUIRE_UPGRADE=1 RESINHUP_IMAGE_ARG=
+PULL_TRIES=${HUP_PULL_TRIES:-3} PULL_BACKOFF=${HUP_PULL_BACKOFF:-5}
 while [ $# -gt 0 ]; do
   case $1 in
     --hostos-version) HOSTOS_VERSION=${2:-}; shift 2 || shift ;;
@@ -49,11 +53,17 @@ while [ $# -gt 0 ]; do
     --force-slug) FORCE_SLUG=${2:-}; shift 2 || shift ;;
     --force-slug=*) FORCE_SLUG=${1#*=}; shift ;;
     --no-require-upgrade) REQUIRE_UPGRADE=0; shift ;;
+    --pull-tries) PULL_TRIES=${2:-}; shift 2 || shift ;;
+    --pull-tries=*) PULL_TRIES=${1#*=}; shift ;;
+    --pull-backoff) PULL_BACKOFF=${2:-}; shift 2 || shift ;;
+    --pull-backoff=*) PULL_BACKOFF=${1#*=}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "[hup] error: unknown argument '$1'" >&2; usage; exit 1 ;;
   esac
 done
 [ -n "$HOSTOS_VERSION" ] || { echo "[hup] error: --hostos-version is required" >&2; usage; exit 1; }
+case $PULL_TRIES in '' | *[!0-9]* | 0) echo "[hup] error: --pull-tries (or HUP_PULL_TRIES) must be a whole number of at least 1, not '$PULL_TRIES'" >&2; exit 1 ;; esac
+case $PULL_BACKOFF in '' | *[!0-9]*) echo "[hup] error: --pull-backoff (or HUP_PULL_BACKOFF) must be whole seconds, not '$PULL_BACKOFF'" >&2; exit 1 ;; esac
 
 # --- the lock: one update at a time ---------------------------------------------------------------
 mkdir -p "${LOCK%/*}"
@@ -161,6 +171,19 @@ check_spare_fits() { # SPARE_DEV SPARE_LABEL
     fail "spare root too small: $1 ($2) holds $(mb "$spare_bytes") MB but the root filesystem of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); refusing before anything is written"
   log "the root of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); the spare root $1 holds $(mb "$spare_bytes") MB"
 }
+# Pulls IMAGE in up to PULL_TRIES tries, waiting PULL_BACKOFF s longer after each failed one. The
+# engine keeps the blobs a failed try completed; a blob cut off mid-way is downloaded again whole.
+pull_image() { # IMAGE WHAT
+  try=1
+  while :; do
+    log "pull try $try/$PULL_TRIES: $1"
+    docker pull "$1" > /dev/null && return 0
+    [ "$try" -lt "$PULL_TRIES" ] || fail "cannot pull $2 after $PULL_TRIES tries"
+    log "pull try $try/$PULL_TRIES failed: $1; next try in $((PULL_BACKOFF * try))s"
+    sleep $((PULL_BACKOFF * try))
+    try=$((try + 1))
+  done
+}
 version_cmp() {
   awk -v a="$1" -v b="$2" 'function parts(v, out,   n, i, t) {
       sub(/^v/, "", v); gsub(/[+_]rev/, ".", v); gsub(/[+_-]/, ".", v)
@@ -257,13 +280,13 @@ elif [ "$(version_cmp "$SUPERVISOR_VERSION" "${CURRENT_SUPERVISOR_IMAGE##*:}")" 
   log "supervisor ${CURRENT_SUPERVISOR_IMAGE##*:} is not older than v$SUPERVISOR_VERSION: kept"
 else
   NEW_SUPERVISOR_IMAGE=${CURRENT_SUPERVISOR_IMAGE%:*}:v$SUPERVISOR_VERSION
-  docker pull "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" > /dev/null || fail "cannot pull the supervisor $NEW_SUPERVISOR_IMAGE"
+  pull_image "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" "the supervisor $NEW_SUPERVISOR_IMAGE"
   log "supervisor ${CURRENT_SUPERVISOR_IMAGE##*:} -> v$SUPERVISOR_VERSION: $NEW_SUPERVISOR_IMAGE pulled (config.json is updated once the OS is)"
 fi
 
 # --- the resinhup image: the secondary updater, unpacked into tmpfs and chrooted into -----------------
 phase resinhup
-docker pull "$REGISTRY_HOST/$RESINHUP_IMAGE" > /dev/null || fail "cannot pull the resinhup image $RESINHUP_IMAGE"
+pull_image "$REGISTRY_HOST/$RESINHUP_IMAGE" "the resinhup image $RESINHUP_IMAGE"
 release_chroot
 mkdir -p "$RH" "$SHARED"
 docker rm -f "$SECONDARY_CONTAINER" > /dev/null 2>&1

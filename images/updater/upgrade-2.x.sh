@@ -2,10 +2,13 @@
 # hupbench reference updater: resinOS 2.x -> 2.x host OS update (DESIGN.md, "The updater under test").
 #
 #   upgrade-2.x.sh --hostos-version V [--registry URL] [--supervisor-version V] [--no-reboot]
-#                  [--force-slug SLUG] [--no-require-upgrade]
+#                  [--force-slug SLUG] [--no-require-upgrade] [--pull-tries N] [--pull-backoff S]
 #
 # Phases (each announced on stdout as `[hup] phase=<name>`): checks, stop-supervisor, pull,
 # format-spare, export, boot-files, supervisor, breadcrumbs, switch-boot, reboot.
+# Pulls (the hostOS image, a newer supervisor) get --pull-tries tries (default $HUP_PULL_TRIES or 3),
+# the n-th failed one followed by a wait of n x --pull-backoff s (default $HUP_PULL_BACKOFF or 5): each try
+# is a `[hup] <time> pull try N/M: IMAGE` line, each wait a `pull try N/M failed: … next try in Ss` line.
 # Exit: 0 updated (reboot scheduled unless --no-reboot), 1 failed (also: an earlier update still on
 # trial, see the checks), 9 another update holds the lock.
 # Until the phase format-spare nothing on the device is modified (the supervisor is restarted on
@@ -27,6 +30,7 @@ NEWROOT=/tmp/resinhup-newroot
 usage() { sed -n '4,5p' "$0" | sed 's/^# *//' >&2; }
 
 HOSTOS_VERSION= REGISTRY= SUPERVISOR_VERSION= REBOOT=1 FORCE_SLUG= REQUIRE_UPGRADE=1
+PULL_TRIES=${HUP_PULL_TRIES:-3} PULL_BACKOFF=${HUP_PULL_BACKOFF:-5}
 while [ $# -gt 0 ]; do
   case $1 in
     --hostos-version) HOSTOS_VERSION=${2:-}; shift 2 || shift ;;
@@ -39,11 +43,17 @@ while [ $# -gt 0 ]; do
     --force-slug) FORCE_SLUG=${2:-}; shift 2 || shift ;;
     --force-slug=*) FORCE_SLUG=${1#*=}; shift ;;
     --no-require-upgrade) REQUIRE_UPGRADE=0; shift ;;
+    --pull-tries) PULL_TRIES=${2:-}; shift 2 || shift ;;
+    --pull-tries=*) PULL_TRIES=${1#*=}; shift ;;
+    --pull-backoff) PULL_BACKOFF=${2:-}; shift 2 || shift ;;
+    --pull-backoff=*) PULL_BACKOFF=${1#*=}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "[hup] error: unknown argument '$1'" >&2; usage; exit 1 ;;
   esac
 done
 [ -n "$HOSTOS_VERSION" ] || { echo "[hup] error: --hostos-version is required" >&2; usage; exit 1; }
+case $PULL_TRIES in '' | *[!0-9]* | 0) echo "[hup] error: --pull-tries (or HUP_PULL_TRIES) must be a whole number of at least 1, not '$PULL_TRIES'" >&2; exit 1 ;; esac
+case $PULL_BACKOFF in '' | *[!0-9]*) echo "[hup] error: --pull-backoff (or HUP_PULL_BACKOFF) must be whole seconds, not '$PULL_BACKOFF'" >&2; exit 1 ;; esac
 
 # --- the lock: one update at a time ---------------------------------------------------------------
 mkdir -p "${LOCK%/*}"
@@ -114,6 +124,19 @@ version_cmp() {
 # A flat string value of config.json.
 config_value() { jq -r --arg k "$1" '.[$k] // empty' "$CONFIG" 2>/dev/null; }
 os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" /etc/os-release | head -n 1; }
+# Pulls IMAGE in up to PULL_TRIES tries, waiting PULL_BACKOFF s longer after each failed one. The
+# engine keeps the blobs a failed try completed; a blob cut off mid-way is downloaded again whole.
+pull_image() { # IMAGE WHAT
+  try=1
+  while :; do
+    log "pull try $try/$PULL_TRIES: $1"
+    docker pull "$1" && return 0
+    [ "$try" -lt "$PULL_TRIES" ] || fail "cannot pull $2 after $PULL_TRIES tries"
+    log "pull try $try/$PULL_TRIES failed: $1; next try in $((PULL_BACKOFF * try))s"
+    sleep $((PULL_BACKOFF * try))
+    try=$((try + 1))
+  done
+}
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
 # The target's hostOS image as the registry serves it under $TAG: its manifest, and its config (the
 # labels), read once for the checks below.
@@ -248,7 +271,7 @@ fi
 
 # --- pull the hostOS image ----------------------------------------------------------------------------
 phase pull
-docker pull "$IMAGE" || fail "cannot pull $IMAGE"
+pull_image "$IMAGE" "$IMAGE"
 
 # --- format the spare root -----------------------------------------------------------------------------
 phase format-spare
@@ -305,10 +328,10 @@ if [ -z "$SUPERVISOR_VERSION" ]; then
 elif [ -z "$CURRENT_SUPERVISOR_IMAGE" ]; then
   log "no supervisorImage in $CONFIG: supervisor not managed here"
 elif [ -n "$CURRENT_SUPERVISOR" ] && [ "$(version_cmp "$SUPERVISOR_VERSION" "$CURRENT_SUPERVISOR")" != 1 ]; then
-  log "supervisor $CURRENT_SUPERVISOR is not older than $SUPERVISOR_VERSION: unchanged"
+  log "supervisor: $SUPERVISOR_VERSION is not newer than the running $CURRENT_SUPERVISOR: no supervisor update"
 else
   NEW_SUPERVISOR_IMAGE=${CURRENT_SUPERVISOR_IMAGE%:*}:v$SUPERVISOR_VERSION
-  docker pull "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" || fail "cannot pull supervisor $NEW_SUPERVISOR_IMAGE"
+  pull_image "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" "supervisor $NEW_SUPERVISOR_IMAGE"
   # The old (stopped) supervisor container goes now, so at boot the engine's restart policy and
   # S60supervisor do not race over it (a removal racing a restart deletes through its /mnt/boot bind).
   docker rm -f "$SUPERVISOR" > /dev/null 2>&1 && STOPPED_SUPERVISOR=removed

@@ -205,6 +205,7 @@ function resinhupLogLines(): string[] {
     room_mb: '16.8',
     need_mb: '25.3',
     LOCKFILE: '/var/lock/resinhup.lock',
+    pull_tries: '3',
     // A mislabelled image: the running release's under the target's tag.
     labelled: '2.12.3+rev1',
     labelled_type: 'beaglebone-black',
@@ -240,7 +241,9 @@ test('power-cut rows follow the profile: resinhup-2.x.sh has the 2.x rows in its
 test('resinhup-2.x.sh names a failed download in the words its profile gives for an outage', () => {
   const contract = resinhup2x();
   const downloadFailed = resinhupLogLines().filter((l) => contract.failures['network-down']!.test(l));
-  expect(downloadFailed).toEqual(['[000000001][ERROR]Could not download resin/resinos:2.99.0_rev1-beaglebone-black.']);
+  expect(downloadFailed).toEqual([
+    '[000000001][ERROR]Could not download resin/resinos:2.99.0_rev1-beaglebone-black after 3 tries.',
+  ]);
   expect(errorLine(contract, downloadFailed[0]!)).toBe(downloadFailed[0]);
   expect(outageMessage(registryDown, contract.script)).toBe(contract.failures['registry-down']);
   expect(outageMessage(networkDown, 'upgrade-2.x.sh')).toBe(networkDown.message);

@@ -16,6 +16,7 @@ const common = {
     forceSlug: '--force-slug',
   },
   error: /^\[hup\] .*error: /,
+  pullRetry: /^\[hup\] \S+ pull try (?<try>\d+)\/(?<of>\d+) failed: (?<image>\S+); next try in (?<wait>\d+)s$/,
   rerun: /^\[hup\] rerun:/,
   exitCodes: { '0': 'ok', '1': 'failed', '9': 'locked' },
   log: { dir: '/mnt/data/resinhup', named: /\blog:? (\/mnt\/data\/resinhup\/\S+\.log)/ },

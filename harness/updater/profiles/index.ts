@@ -83,3 +83,4 @@ export {
   asksRerun,
   type InvocationOptions,
 } from './contract.ts';
+export { pullRetries, retryWindowS, REFERENCE_PULL_RETRY, ENGINE_STALL_S, type PullRetry } from './pull-retries.ts';

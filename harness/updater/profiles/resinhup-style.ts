@@ -39,6 +39,10 @@ export const resinhupStyle: UpdaterProfileInput = {
         { name: 'reboot', starts: line('LOG', 'Rebooting into the new hostOS') },
       ],
       error: error(''),
+      pullRetry: line(
+        'WARNING',
+        "Couldn't pull (?<image>\\S+), was try #(?<try>\\d+) of (?<of>\\d+); retrying in (?<wait>\\d+)s$",
+      ),
       exitCodes: { '0': 'ok', '1': 'failed', '9': 'locked' },
       log: { dir: '/mnt/data/balenahup' },
       failures: {

@@ -68,6 +68,11 @@ export const updaterContractSchema = z
     phases: z.array(phase).min(1),
     /** The line of a failed run that says why. */
     error: regex,
+    /**
+     * A line that says a pull try failed and another follows, with named groups `try`, `of` (the tries
+     * allowed) and `wait` (seconds before the next); harness/updater/pull-retries.ts counts them.
+     */
+    pullRetry: regex.optional(),
     /** A line that asks to be run again after the reboot (a pre-step). */
     rerun: regex.optional(),
     exitCodes: z.record(z.string().regex(/^\d+$/, 'must be an exit code'), z.enum(exitMeanings)),

@@ -4,10 +4,13 @@
 # not the way hupbench's reference updater does, so the harness must know it through its profile.
 #
 #   resinhup-2.x.sh --hostos-version V [--resinos-registry URL] [--supervisor-version V]
-#                   [--no-reboot] [--force-slug SLUG] [-n|--nolog]
+#                   [--no-reboot] [--force-slug SLUG] [-n|--nolog] [--pull-tries N] [--pull-backoff S]
 #
 # Output: `[<seconds since start, 9 digits>][LOG|WARNING|ERROR]<message>`, no phase markers; each step
 # opens with a line of its own words (the profile's phase patterns). An ERROR line ends the run: exit 1.
+# Pulls are retried as balenahup retries them: up to --pull-tries tries ($HUP_PULL_TRIES, default 3), a
+# `Couldn't pull …, was try #N of M; retrying in Ss` warning after each failed one, n x --pull-backoff s
+# ($HUP_PULL_BACKOFF, default 5) before the next.
 # Exit: 0 updated (reboot in 2 s unless --no-reboot), 1 failed, 9 another update holds the lock.
 # Log: /mnt/data/balenahup/resinhup-2.x.sh.<date>_<time>.log (not announced on the output).
 # Steps, as the reference updater's: checks (nothing modified) -> stop the supervisor (the app keeps
@@ -44,18 +47,23 @@ Updates the host OS of a 2.x device to another 2.x release.
   --supervisor-version V  the supervisor that goes with it (updated when newer)
   --no-reboot             do not reboot when done
   --force-slug SLUG       the device type, instead of config.json's
+  --pull-tries N          tries per image pull (default 3)
+  --pull-backoff S        the n-th failed pull waits n x S seconds (default 5)
   -n, --nolog             no log file
 EOF
 }
 
 target_version= registry= supervisor_version= NOREBOOT=no SLUG_OVERRIDE= LOGTOFILE=yes
+pull_tries=${HUP_PULL_TRIES:-3} pull_backoff=${HUP_PULL_BACKOFF:-5}
 while [ $# -gt 0 ]; do
   case $1 in
     -h | --help) help; exit 0 ;;
-    --hostos-version | --resinos-registry | --balenaos-registry | --supervisor-version | --force-slug)
+    --hostos-version | --resinos-registry | --balenaos-registry | --supervisor-version | --force-slug | --pull-tries | --pull-backoff)
       [ $# -ge 2 ] && [ -n "$2" ] || log ERROR "\"$1\" needs a value."
       case $1 in
         --hostos-version) target_version=${2#v} ;;
+        --pull-tries) pull_tries=$2 ;;
+        --pull-backoff) pull_backoff=$2 ;;
         --supervisor-version) supervisor_version=${2#v} ;;
         --force-slug) SLUG_OVERRIDE=$2 ;;
         *) registry=$2 ;;
@@ -67,6 +75,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$target_version" ] || log ERROR "--hostos-version is required."
+case $pull_tries in '' | *[!0-9]* | 0) log ERROR "--pull-tries must be a whole number of at least 1, not '$pull_tries'." ;; esac
+case $pull_backoff in '' | *[!0-9]*) log ERROR "--pull-backoff must be whole seconds, not '$pull_backoff'." ;; esac
 
 # One update at a time; a held lock is exit 9.
 mkdir -p "${LOCKFILE%/*}"
@@ -108,6 +118,18 @@ trap on_exit EXIT
 trap 'log ERROR "Interrupted."' INT TERM
 
 # "2.12.3+rev1" > "2.9.7+rev1"? Succeeds when $1 is newer than $2.
+# Pulls $1 in up to $pull_tries tries; what a failed try completed stays in the engine's store.
+pull_with_retries() { # IMAGE
+  try=1
+  while ! docker pull "$1"; do
+    [ "$try" -lt "$pull_tries" ] || return 1
+    log WARN "Couldn't pull $1, was try #$try of $pull_tries; retrying in $((pull_backoff * try))s"
+    sleep $((pull_backoff * try))
+    try=$((try + 1))
+  done
+  [ "$try" = 1 ] || log "Pulled $1 on try #$try of $pull_tries"
+}
+
 version_gt() {
   awk -v a="$1" -v b="$2" 'function split4(v, o,   t, n, i) {
       gsub(/[+_]rev/, ".", v); gsub(/[+_-]/, ".", v); n = split(v, t, ".")
@@ -198,7 +220,8 @@ step_stop_supervisor() {
 
 step_pull() {
   log "Downloading hostOS image resin/resinos:$TAG"
-  docker pull "${registry#*://}/resin/resinos:$TAG" || log ERROR "Could not download resin/resinos:$TAG."
+  pull_with_retries "${registry#*://}/resin/resinos:$TAG" ||
+    log ERROR "Could not download resin/resinos:$TAG after $pull_tries tries."
 }
 
 step_mkfs() {
@@ -252,7 +275,7 @@ step_supervisor() {
     log "Supervisor update: no update needed ($current)."
   else
     new=${image%:*}:v$supervisor_version
-    docker pull "${registry#*://}/$new" || log ERROR "Could not download supervisor $new."
+    pull_with_retries "${registry#*://}/$new" || log ERROR "Could not download supervisor $new after $pull_tries tries."
     docker rm -f "$SUPERVISOR" > /dev/null 2>&1 && supervisor_state=removed
     changed="$changed, supervisor container removed, supervisorImage"
     jq --arg i "$new" '.supervisorImage = $i' "$CONFIGJSON" > "$CONFIGJSON.tmp" && sync &&
