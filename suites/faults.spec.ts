@@ -13,6 +13,8 @@
 // same either way.
 // Network down / registry down during the pull: the updater fails cleanly (exit 1, a message), the
 // device is as it was with its supervisor running again, and a rerun succeeds once it is back.
+// Link drop: the link goes mid-layer and comes back inside the updater's retry window: the update
+// completes through a retried pull, and the bytes served twice (the cut-off layer) are reported.
 // Registry slow (an EDGE/GPRS-class link): the update completes and the device pulls no more than
 // the image and the supervisor, i.e. nothing is downloaded twice.
 import {
@@ -32,6 +34,11 @@ import {
   judgePowerCut,
   updateThroughOutage,
   updateThroughThrottle,
+  updateThroughLinkDrop,
+  retriedPulls,
+  linkDrop,
+  recordTestData,
+  bandwidthRecord,
   powerCut,
   powerCutTitle,
   meetsGuarantee,
@@ -39,6 +46,7 @@ import {
   registryDown,
   registrySlow,
   outageMessage,
+  OUTAGE_MS,
   POWER_CUT_ROW_ANNOTATION,
   type BootedSource,
   type Device,
@@ -235,7 +243,8 @@ for (const fault of [networkDown, registryDown] satisfies OutageFault[]) {
     `${fault.name} during the pull: clean failure, device unchanged, rerun succeeds`,
     { tag: ['@fault'] },
     async ({ rig, scenario }, testInfo) => {
-      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6);
+      // The outage outlasts the updater's pull retries (OUTAGE_MS): the run waits it out before the rerun.
+      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + OUTAGE_MS);
       testInfo.annotations.push({ type: 'fault', description: `${fault.name} at ${fault.at.phase}` });
       const { before, sums } = await bootSource(scenario, path);
       const { device } = scenario.board;
@@ -244,6 +253,14 @@ for (const fault of [networkDown, registryDown] satisfies OutageFault[]) {
       expect(run.injected, `the updater reached the pull (${describeRun(run)})`).toBeDefined();
       expect(run.exitCode, `the updater fails cleanly: ${describeRun(run)}`).toBe(1);
       expect(run.error ?? '', 'the failure names what went wrong').toMatch(outageMessage(fault, path.updater));
+      // The updater retried the pull through the outage, every try failing (its default: 3 tries).
+      const retried = retriedPulls(path, run);
+      testInfo.annotations.push({
+        type: 'pull-tries',
+        description: retried.map((r) => `try ${r.try}/${r.of} failed, next in ${r.waitS} s`).join('; ') || 'none',
+      });
+      expect(retried.length, 'failed pull tries followed by another (the updater log)').toBeGreaterThanOrEqual(1);
+      expect(retried.at(-1)!.try, 'every try but the last was followed by another').toBe(retried.at(-1)!.of - 1);
       // The network was down: the run's output may have been cut off, the device is reached again now.
       const after = await device.snapshot();
       expect(stableState(after), 'the device as it was before the update').toEqual(stableState(before));
@@ -284,6 +301,44 @@ test(
     expect(run.bytesReceived, 'bytes received by the device: the blobs plus framing').toBeLessThanOrEqual(
       budget * (1 + registrySlow.wireOverhead),
     );
+    await expectUpdated(scenario.board.device, before, sums, path);
+  },
+);
+
+test(
+  `${linkDrop.name} mid-layer, back within the retry window: the update completes through a retried pull`,
+  { tag: ['@fault'] },
+  async ({ rig, scenario }, testInfo) => {
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 8);
+    testInfo.annotations.push({ type: 'fault', description: linkDrop.description });
+    const { before, sums } = await bootSource(scenario, path);
+    const d = await updateThroughLinkDrop(scenario, path, linkDrop);
+    await testInfo.attach('updater.log', { body: d.run.log, contentType: 'text/plain' });
+    expect(d.run.injected, `the updater reached the pull (${describeRun(d.run)})`).toBeDefined();
+    expect(d.drop, 'the link dropped mid-layer').toBeDefined();
+    const extra = d.served.blobs - d.budget;
+    testInfo.annotations.push({
+      type: 'bandwidth',
+      description: `link dropped after ${(d.drop!.layerBytesAtDrop / MiB).toFixed(2)} MiB on the wire of a ${(d.layer.size / MiB).toFixed(2)} MiB layer, down ${d.drop!.outageMs / 1000} s; pull tries that failed and were retried: ${d.retries.length} (${d.retries.map((r) => `try ${r.try}/${r.of}, then ${r.waitS} s`).join('; ')}); the layer was served ${d.layerServed.requests} times, ${(d.layerServed.bytes / MiB).toFixed(2)} MiB (${(d.layerServed.bytes - d.layer.size).toLocaleString('en')} bytes more than one copy); all blobs ${d.served.blobs.toLocaleString('en')} bytes against ${d.budget.toLocaleString('en')} for one copy of each (${extra.toLocaleString('en')} extra)`,
+    });
+    await recordTestData(
+      testInfo,
+      'bandwidth',
+      bandwidthRecord(d.run, {
+        bytes: d.served.total,
+        scope: 'the update through a link drop: every try, the cut-off layer included',
+      }),
+    );
+    expect(d.run.exitCode, `the update completes through the drop: ${describeRun(d.run)}`).toBe(0);
+    expect(
+      d.retries.length,
+      'pull tries that failed at the drop and were retried (the updater log)',
+    ).toBeGreaterThanOrEqual(1);
+    expect(d.layerServed.requests, 'the cut-off layer was requested again').toBeGreaterThanOrEqual(2);
+    // The engine keeps no partial blob: the retry fetches the cut-off layer whole, so the extra is
+    // what the registry sent of it before the drop, no more than one more copy.
+    expect(d.layerServed.bytes, 'the layer served: one whole copy and the cut-off part').toBeGreaterThan(d.layer.size);
+    expect(d.layerServed.bytes, 'no more than two copies of the layer').toBeLessThanOrEqual(d.layer.size * 2);
     await expectUpdated(scenario.board.device, before, sums, path);
   },
 );

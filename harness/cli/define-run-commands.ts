@@ -5,7 +5,7 @@ import { type Act, collect, count, examples } from './command-kit.ts';
 import { defineDiff } from './diff-command.ts';
 import { gate } from './gate.ts';
 import { gateCategories, type GateCategoryName } from './gate-plan.ts';
-import { faultCatalogue } from '../faults/index.ts';
+import { faultCatalogue, OUTAGE_MS } from '../faults/index.ts';
 import { faultNames, faultUsage, phaseFaults } from './known.ts';
 import { merge } from './merge-command.ts';
 import { reproduce } from './reproduce.ts';
@@ -38,7 +38,11 @@ function defineRun(cli: Command, act: Act): void {
       "strike this long into the phase (default: the guarantee table's point for a power cut, 1000 for network-down)",
       count,
     )
-    .option('--outage <seconds>', 'network-down: how long the link stays down (default 45)', count)
+    .option(
+      '--outage <seconds>',
+      `network-down: how long the link stays down (default ${OUTAGE_MS / 1000}, past the updaters' pull retries)`,
+      count,
+    )
     .option('--keep', 'leave the device up afterwards: its console in this terminal, SSH from another')
     .option(
       '--release-dir <dir>',

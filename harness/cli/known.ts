@@ -57,6 +57,8 @@ export function faultUsage(fault: Fault): string {
       return "needs --at PHASE (and --after-ms, default the guarantee row's)";
     case 'link':
     case 'registry':
+      if (fault.effect === 'drop')
+        return `drops the link in ${fault.phase} once ${fault.atFraction * 100}% of the hostOS layer is in: takes no --at`;
       return fault.effect === 'outage'
         ? `needs --at PHASE (the suites strike at ${fault.at.phase} +${fault.at.afterMs} ms)`
         : 'applies to the whole run: takes no --at';

@@ -23,6 +23,7 @@ import {
   settledDevice,
 } from '../scenarios/judgements.ts';
 import { updateThroughOutage, updateThroughThrottle } from '../scenarios/link-faults.ts';
+import { updateThroughLinkDrop } from '../scenarios/link-drop.ts';
 import { judgePowerCut } from '../scenarios/power-cut.ts';
 import { breakNewOsAndFollowRollback } from '../scenarios/rollback.ts';
 import { type BootedSource, bootSource } from '../scenarios/source.ts';
@@ -111,6 +112,15 @@ async function play(ctx: ScenarioContext, fault: PlannedFault, source: BootedSou
       const within = t.served.blobs <= t.budget;
       const bytes = `registry served ${t.served.blobs} blob bytes for a budget of ${t.budget}`;
       return { run: t.run, judgement: { ok: judged.ok && within, line: `${judged.line}; ${bytes}` } };
+    }
+    case 'drop': {
+      p.log(`fault: ${fault.fault.name}: ${fault.fault.description}`);
+      const d = await updateThroughLinkDrop(ctx, upgrade, fault.fault);
+      const judged = judgeUpdated(source, d.run, await settledDevice(ctx, source));
+      const retried = d.retries.length > 0;
+      const extra = d.served.blobs - d.budget;
+      const line = `${judged.line}; link dropped at ${d.drop?.layerBytesAtDrop ?? '?'} bytes of the layer for ${(fault.fault.outageMs / 1000).toFixed(0)} s; pull tries retried: ${d.retries.length}; registry served ${d.served.blobs} blob bytes for ${d.budget} (${extra} extra)`;
+      return { run: d.run, judgement: { ok: judged.ok && retried, line } };
     }
     case 'new-os': {
       const run = await runUpdate(ctx, upgrade, { extraArgs: ['--no-reboot'] });

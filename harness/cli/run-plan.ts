@@ -1,6 +1,7 @@
 // What `hupbench run` was asked to do, checked before anything starts: the rig, the path (any class:
 // 2.x → 2.x, 1.x → 2.x, 1.x → 1.x), and the fault with where it strikes.
-import type { NewOsFault, OutageFault, PhaseCutFault, ThrottleFault } from '../faults/index.ts';
+import type { DropFault, NewOsFault, OutageFault, PhaseCutFault, ThrottleFault } from '../faults/index.ts';
+import { OUTAGE_MS } from '../faults/link.ts';
 import { type GuaranteeRow, powerCutGuarantees } from '../faults/guarantees.ts';
 import type { RigConfig } from '../rig/rig-config.ts';
 import type { UpgradePath } from '../updater/paths.ts';
@@ -40,6 +41,7 @@ export type PlannedFault =
   | { kind: 'phase-cut'; fault: PhaseCutFault; row: GuaranteeRow }
   | { kind: 'outage'; fault: OutageFault; at: { phase: string; afterMs: number }; outageMs: number }
   | { kind: 'throttle'; fault: ThrottleFault }
+  | { kind: 'drop'; fault: DropFault }
   | { kind: 'new-os'; fault: NewOsFault };
 
 export interface RunPlan {
@@ -109,11 +111,12 @@ async function planFault(opts: RunOptions, path: UpgradePath): Promise<PlannedFa
     case 'link':
     case 'registry':
       if (fault.effect === 'throttle') return { kind: 'throttle', fault };
+      if (fault.effect === 'drop') return { kind: 'drop', fault };
       return {
         kind: 'outage',
         fault,
         at: { phase: at ?? fault.at.phase, afterMs: opts.afterMs ?? fault.at.afterMs },
-        outageMs: (opts.outage ?? 45) * 1000,
+        outageMs: opts.outage !== undefined ? opts.outage * 1000 : OUTAGE_MS,
       };
     case 'new-os':
       if (path.pathClass !== '2x')

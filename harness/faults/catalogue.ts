@@ -1,10 +1,11 @@
 // The fault catalogue: every named way hupbench breaks an update, one discriminated union (types.ts)
 // shared by the suites, the CLI's --fault and the gate. Kinds:
 // - phase-cut: power removed in an updater phase (power-cut.ts, rows in guarantees.ts);
-// - link / registry: the device's link or the registry failing under the pull, or a slow registry (link.ts);
+// - link / registry: the device's link or the registry failing under the pull (an outage past the retries, or
+//   a drop the retries ride out), or a slow registry (link.ts);
 // - new-os: the new OS broken before its first boot, caught by a rollback (new-os.ts);
 // - refusal: a setup every updater must refuse before touching anything (refusals.ts).
-import { networkDown, registryDown, registrySlow } from './link.ts';
+import { linkDrop, networkDown, registryDown, registrySlow } from './link.ts';
 import { newOsFaultList } from './new-os.ts';
 import { powerCut } from './power-cut.ts';
 import { refusalFaults } from './refusals.ts';
@@ -17,6 +18,7 @@ export const faultCatalogue: readonly Fault[] = [
   ...newOsFaultList,
   registryDown,
   registrySlow,
+  linkDrop,
   ...refusalFaults,
 ];
 

@@ -6,6 +6,9 @@ export type {
   PhaseCutFault,
   OutageFault,
   ThrottleFault,
+  DropFault,
+  LinkDrop,
+  PullLayer,
   NewOsFault,
   NewOsFaultTarget,
   RollbackMechanism,
@@ -22,7 +25,7 @@ export {
   strikesAtPhase,
 } from './catalogue.ts';
 export { powerCut, powerCutTitle } from './power-cut.ts';
-export { networkDown, registryDown, registrySlow, OUTAGE_MS, outageMessage } from './link.ts';
+export { networkDown, registryDown, registrySlow, linkDrop, OUTAGE_MS, outageMessage } from './link.ts';
 export {
   commonRefusals,
   spareRootTooSmall,

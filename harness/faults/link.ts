@@ -1,12 +1,18 @@
 // Faults of the way to the registry: the device's link or the registry itself goes away during the
-// pull (the updater must fail cleanly and a rerun succeed), or the registry is reached over a slow
-// link for the whole update (it completes, and nothing is pulled twice).
+// pull for longer than the updater retries (it must fail cleanly and a rerun succeed), the link drops
+// mid-layer and comes back inside the retry window (the update completes through a retried pull), or
+// the registry is reached over a slow link for the whole update (it completes, nothing pulled twice).
 import { shapeRegistry, startRegistryAgain, stopRegistry, unshapeRegistry } from '../registry/registry-faults.ts';
-import { contractOfScript } from '../updater/profiles/index.ts';
-import type { OutageFault, ThrottleFault } from './types.ts';
+import { contractOfScript, ENGINE_STALL_S, retryWindowS } from '../updater/profiles/index.ts';
+import type { DropFault, OutageFault, ThrottleFault } from './types.ts';
 
-/** How long the network stays down: longer than the engine's 30 s stall timeout, so the pull must fail. */
-export const OUTAGE_MS = 45_000;
+/**
+ * How long the network stays down: past the reference updaters' whole retry window (3 tries, each held
+ * by the engine's 30 s stall timeout, 5 + 10 s between them: 105 s), with room for a loaded emulator
+ * whose tries run late. Was 45 s before the updaters retried pulls: the row needs the pull to fail, and
+ * a 45 s outage is now one the second try rides out.
+ */
+export const OUTAGE_MS = (retryWindowS() + 75) * 1000;
 
 const cleanFailure =
   'the updater fails cleanly (exit 1, a message that names what went wrong), the device is as it was with its supervisor running again, and a rerun succeeds once it is back';
@@ -15,7 +21,7 @@ export const networkDown: OutageFault = {
   kind: 'link',
   effect: 'outage',
   name: 'network-down',
-  description: `the device's link goes down when the updater enters the phase and comes back after the outage (default ${OUTAGE_MS / 1000} s, longer than the engine's 30 s stall timeout)`,
+  description: `the device's link goes down when the updater enters the phase and comes back after the outage (default ${OUTAGE_MS / 1000} s, longer than the reference updaters' ${retryWindowS()} s retry window)`,
   guarantee: cleanFailure,
   at: { phase: 'pull', afterMs: 1000 },
   message: /cannot pull|stalled|cannot download/,
@@ -56,6 +62,45 @@ export const registrySlow: ThrottleFault = {
   wireOverhead: 0.12,
   apply: ({ registry }) => shapeRegistry(registry.started, SLOW_LINK_KBIT),
   restore: ({ registry }) => unshapeRegistry(registry.started),
+};
+
+/** Long enough that the engine gives up on the layer (its stall timeout), short enough for the second try. */
+const DROP_MS = (ENGINE_STALL_S + 10) * 1000;
+const DROP_AT = 0.25;
+/** How long the drop waits for the layer's first quarter. */
+const WAIT_S = 180;
+
+export const linkDrop: DropFault = {
+  kind: 'link',
+  effect: 'drop',
+  name: 'link-drop',
+  description: `the device's link goes down once a quarter of the hostOS layer has reached it (bytes on its interface since the pull began) and comes back ${DROP_MS / 1000} s later: past the engine's ${ENGINE_STALL_S} s stall timeout, inside the updater's ${retryWindowS()} s retry window`,
+  guarantee:
+    'the update completes: the updater retries the pull (each try in its log), and the device ends on the target as after an undisturbed update; the bytes pulled twice are reported',
+  phase: 'pull',
+  atFraction: DROP_AT,
+  outageMs: DROP_MS,
+  async strike({ board }, layer) {
+    const counter = "s=/sys/class/net/$(ls /sys/class/net | grep -v '^lo$' | head -n 1)/statistics/rx_bytes";
+    const start = Number((await board.device.check(`${counter}; cat $s`)).trim());
+    const want = Math.round(layer.size * DROP_AT);
+    // Note: an on-device loop, not polls over SSH: the layer moves at MB/s and a poll costs a round trip.
+    const loop = `n=0; while [ $(($(cat $s) - ${start})) -lt ${want} ] && [ $n -lt ${WAIT_S * 10} ]; do sleep 0.1; n=$((n + 1)); done`;
+    const got = await board.device.check(`${counter}; ${loop}; echo $(($(cat $s) - ${start}))`, {
+      timeoutMs: (WAIT_S + 60) * 1000,
+    });
+    const received = Number(got.trim());
+    if (!(received >= want))
+      throw new Error(
+        `${want} bytes of the hostOS layer ${layer.digest} not received by the device within ${WAIT_S} s of the pull's start (it received ${received}): the link was not dropped`,
+      );
+    await board.rig.network.down();
+    // Note: the outage's length is the fault itself, not a wait for a condition.
+    await new Promise((r) => setTimeout(r, DROP_MS));
+    await board.rig.network.up();
+    return { layerBytesAtDrop: received, outageMs: DROP_MS };
+  },
+  restore: ({ board }) => board.rig.network.up(),
 };
 
 /** What the error line of `updater` (a script a profile describes) must say after an outage: its profile's words, else the fault's. */

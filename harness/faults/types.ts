@@ -60,6 +60,36 @@ export interface ThrottleFault extends FaultBase {
   restore(target: FaultTarget): Promise<void>;
 }
 
+/** The layer a link drop waits for: the device has part of it when the link goes. */
+export interface PullLayer {
+  digest: string;
+  size: number;
+}
+
+/** What a link drop did: where the layer was when the link went, and how long it stayed down. */
+export interface LinkDrop {
+  /** Bytes of the layer on the device when the link went down. */
+  layerBytesAtDrop: number;
+  outageMs: number;
+}
+
+/**
+ * The device's link drops once part of the hostOS layer has reached it and comes back inside the
+ * updater's retry window: the update completes, through a retried pull.
+ */
+export interface DropFault extends FaultBase {
+  kind: 'link';
+  effect: 'drop';
+  /** The phase in which it waits for the layer (the pull). */
+  phase: string;
+  /** The share of the layer on the device when the link goes (0–1). */
+  atFraction: number;
+  outageMs: number;
+  /** Waits on the device for the layer's download to pass `atFraction`, then drops the link for `outageMs`. */
+  strike(target: FaultTarget, layer: PullLayer): Promise<LinkDrop>;
+  restore(target: FaultTarget): Promise<void>;
+}
+
 /** Which rollback mechanism must catch a broken new OS. */
 export type RollbackMechanism = 'altboot' | 'health' | 'bootloader-default';
 
@@ -124,5 +154,5 @@ export interface RefusalFault extends FaultBase {
   refusal(subject: RefusalSubject): Refusal;
 }
 
-export type Fault = PhaseCutFault | OutageFault | ThrottleFault | NewOsFault | RefusalFault;
+export type Fault = PhaseCutFault | OutageFault | ThrottleFault | DropFault | NewOsFault | RefusalFault;
 export type FaultKind = Fault['kind'];

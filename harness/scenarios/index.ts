@@ -14,6 +14,7 @@ export {
 export { judgePowerCut, judgeCutRun, cutAt, type PowerCutJudgement, type PowerCutHooks } from './power-cut.ts';
 export { forkPowerCut, whyNotForked, type ForkedCut } from './phase-fork.ts';
 export { updateThroughOutage, updateThroughThrottle, type ThrottledUpdate } from './link-faults.ts';
+export { updateThroughLinkDrop, retriedPulls, type DroppedUpdate } from './link-drop.ts';
 export { bootForRefusal, runRefused, deviceBaseline, type DeviceBaseline, type RefusedRun } from './refusal.ts';
 export { History, type HistoryStep } from './history.ts';
 export { timelineMarkdown, type HistoryTimeline, type HistoryRow, type StepState } from './history-timeline.ts';

@@ -61,7 +61,8 @@ export async function updateThroughThrottle(
   return { run, budget, served: await registry.started.bytesServed(mark) };
 }
 
-async function pullBudget({ board, registry }: ScenarioContext, path: UpgradePath): Promise<number> {
+/** Blob bytes of one copy of every blob of the target's hostOS image and of the supervisor the path pulls. */
+export async function pullBudget({ board, registry }: ScenarioContext, path: UpgradePath): Promise<number> {
   const refs = [
     `resin/resinos:${path.to.version.replace(/\+/g, '_')}-${board.rig.deviceType}`,
     await supervisorRef(board.device, path),
