@@ -48,6 +48,8 @@ function bucketOf(name: string): string {
   if (name.startsWith('board: flash ')) return 'flash/resume';
   if (name.startsWith('seed ')) return 'seed on the host';
   if (/config\.json, the supervisor and the app running/.test(name)) return 'source preparation';
+  if (/^board: resume the prepared |^set the resumed device clock/.test(name)) return 'prepared source resumed';
+  if (name.startsWith('save the prepared ')) return 'prepared source saved';
   if (name.startsWith('updater phase: ')) return 'updater bookkeeping';
   if (name.startsWith('board: follow the reboot')) return 'SSH after the login prompt';
   if (name.startsWith('board: ')) return shortName(name);

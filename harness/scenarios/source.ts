@@ -12,6 +12,7 @@ import { labWifiNetworks, type WifiNetwork, writeConnmanSettings } from '../devi
 import { type DataSeed, type SeededCard, seedResinData } from '../image/seed-data.ts';
 import type { UpgradePath } from '../updater/paths.ts';
 import type { ScenarioContext } from './context.ts';
+import { preparedSnapshotFor, resumePrepared, savePrepared } from './prepared-source.ts';
 
 const MiB = 1024 * 1024;
 
@@ -51,7 +52,7 @@ export async function bootSource(
   opts: SourceOptions = {},
 ): Promise<BootedSource> {
   const { board, registry } = ctx;
-  const { rig, device } = board;
+  const { device } = board;
   // The source's images first (its supervisor and app are pulled as it is prepared); the target's and
   // the helper's are pushed while the board starts and the source is prepared, and waited for before
   // the update.
@@ -79,6 +80,26 @@ export async function bootSource(
     );
     card = seeded.path;
   }
+  const custom = seedOnHost || Boolean(opts.card || opts.firstBoot || opts.configOverrides || opts.wifi || opts.seed);
+  const prepared = await preparedSnapshotFor(ctx, path, custom);
+  const resumed = prepared && (await resumePrepared(ctx, prepared));
+  const started = resumed || (await prepareSource(ctx, path, card, opts, seedOnHost));
+  if (prepared?.saveAfter && !resumed) await savePrepared(ctx, prepared);
+  await board.step(`publish ${path.to.version} and what ${path.updater} pulls (pushed meanwhile)`, () => publishing);
+  const { state: before, sums } = await stateAndChecksums(device);
+  return { path, started, before, sums, seeded };
+}
+
+/** Boots the source card and prepares it: config.json, the supervisor and the app, the seed. */
+async function prepareSource(
+  ctx: ScenarioContext,
+  path: UpgradePath,
+  card: string,
+  opts: SourceOptions,
+  seedOnHost: boolean,
+): Promise<StartTimes> {
+  const { board, registry } = ctx;
+  const { rig, device } = board;
   const started = await board.start(card, { firstBoot: opts.firstBoot });
   await board.step(`${path.from.version}: config.json, the supervisor and the app running`, async () => {
     await prepareDevice(device, {
@@ -96,7 +117,5 @@ export async function bootSource(
     ];
     if (setup.length) await device.check(setup.join(' && '));
   });
-  await board.step(`publish ${path.to.version} and what ${path.updater} pulls (pushed meanwhile)`, () => publishing);
-  const { state: before, sums } = await stateAndChecksums(device);
-  return { path, started, before, sums, seeded };
+  return started;
 }

@@ -20,6 +20,8 @@ import type { QemuRigParts } from './rig-parts.ts';
 const FORMAT = 1;
 /** Subjects kept per rig (each ~10 phases of ~100–300 MB): older ones go when a new one is saved. */
 const KEEP_SUBJECTS = 4;
+/** Prepared sources kept per rig (harness/scenarios/prepared-source.ts: ~60–100 MB each). */
+const KEEP_PREPARED = 8;
 /** A lock older than this is a recording that died without letting go. */
 const STALE_LOCK_MS = 30 * 60_000;
 
@@ -169,11 +171,26 @@ async function bottomOfChain(disk: string): Promise<string> {
   return bottom.filename;
 }
 
+/**
+ * Keeps the newest subjects of each kind: prepared sources (one small snapshot each, valid only while
+ * their worker's registry runs) never push out an updater recording, which is a whole update to remake.
+ */
 async function pruneSubjects(root: string, keep: string): Promise<void> {
   const entries = (await readdir(root)).filter((e) => !e.startsWith('.') && e !== keep);
   const aged = await Promise.all(
-    entries.map(async (e) => ({ dir: path.join(root, e), mtime: (await stat(path.join(root, e))).mtimeMs })),
+    entries.map(async (e) => {
+      const dir = path.join(root, e);
+      const phases = await readdir(dir).catch(() => [] as string[]);
+      return { dir, mtime: (await stat(dir)).mtimeMs, prepared: phases.length === 1 && phases[0] === 'prepared' };
+    }),
   );
-  for (const old of aged.sort((a, b) => b.mtime - a.mtime).slice(KEEP_SUBJECTS - 1))
-    await rm(old.dir, { recursive: true, force: true });
+  const kept = (await readdir(path.join(root, keep)).catch(() => [] as string[])).join() === 'prepared';
+  for (const [prepared, limit] of [
+    [true, KEEP_PREPARED],
+    [false, KEEP_SUBJECTS],
+  ] as const) {
+    const older = aged.filter((a) => a.prepared === prepared).sort((a, b) => b.mtime - a.mtime);
+    for (const old of older.slice(limit - (kept === prepared ? 1 : 0)))
+      await rm(old.dir, { recursive: true, force: true });
+  }
 }
