@@ -82,7 +82,6 @@ async function oneBoot(first: boolean): Promise<Record<string, unknown>> {
     (await device.exec('docker ps >/dev/null 2>&1')).exitCode === 0 ? true : undefined,
   );
   const engineMs = Date.now() - started;
-  const engineUptime = Number((await device.exec('cat /run/engine-ready 2>/dev/null')).stdout.trim()) || undefined;
   await until('the supervisor container running', 600_000, async () =>
     (await runningNames(device)).includes('resin_supervisor') ? true : undefined,
   );
@@ -91,6 +90,8 @@ async function oneBoot(first: boolean): Promise<Record<string, unknown>> {
     (await runningNames(device)).includes('app') ? true : undefined,
   );
   const appMs = Date.now() - started;
+  // S50engine writes it a moment after the engine first answers (moby engine only).
+  const engineUptime = Number((await device.exec('cat /run/engine-ready 2>/dev/null')).stdout.trim()) || undefined;
   const beats = await heartbeats(device);
   const restart = (await device.exec("docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' resin_supervisor")).stdout;
   const mem = await memory(device);
