@@ -27,6 +27,7 @@ export async function runHistory(
   let owned: string[] = [];
   const after: AfterStep = async (s, want, sums) => {
     if (!previous) owned = s.state.stateFiles.filter((f) => !f.startsWith('rollback-'));
+    if (sums) h.rebaseData(s, sums);
     reference = sums ?? reference ?? s.sums;
     const stepCtx = { previous: previous ?? s.state, sums: reference, deviceType: ctx.board.rig.deviceType };
     previous = s.state;

@@ -124,6 +124,7 @@ const schemas = {
             bootcountEnv: z.boolean(),
             stateFiles: z.array(z.string()),
             dataIntact: z.boolean(),
+            dataRebased: z.boolean().optional(),
           })
           .optional(),
       }),

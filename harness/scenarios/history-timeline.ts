@@ -14,8 +14,10 @@ export interface StepState {
   bootcountEnv: boolean;
   /** Files in /mnt/state, sorted. */
   stateFiles: string[];
-  /** resin-data checksums equal to the ones taken when the history started. */
+  /** resin-data checksums equal to the ones taken when the history started (or to the new reference). */
   dataIntact: boolean;
+  /** This step changed resin-data on purpose: its checksums are the reference from here on. */
+  dataRebased?: boolean;
 }
 
 export interface BoardStepRow {
@@ -98,7 +100,7 @@ export function timelineMarkdown(t: HistoryTimeline): string {
           s.upgradeAvailable,
           s.bootcountEnv ? 'yes' : 'no',
           s.stateFiles.join(' ') || '(empty)',
-          s.dataIntact ? 'intact' : 'CHANGED',
+          s.dataIntact ? (s.dataRebased ? 'intact (new reference)' : 'intact') : 'CHANGED',
         ]
       : Array(7).fill('?');
     return `| ${[r.index, r.step, result, seconds(r.durationMs), r.boots, counts, ...state].map((c) => cell(String(c))).join(' | ')} |`;

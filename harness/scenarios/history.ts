@@ -57,7 +57,7 @@ export class History {
         stateAndChecksums(board.device),
       );
       this.reference ??= sums;
-      row.state = stepState(state, JSON.stringify(sums) === JSON.stringify(this.reference));
+      row.state = stepState(state, sameSums(sums, this.reference));
       return { value, state, sums, row };
     } catch (error) {
       row.status = 'failed';
@@ -78,9 +78,21 @@ export class History {
     }
   }
 
-  /** resin-data as the history's first step left it. */
+  /** resin-data as the history's first step left it, or as a step that changed it on purpose did. */
   get dataReference(): Record<string, string> | undefined {
     return this.reference;
+  }
+
+  /**
+   * `step` changed resin-data on purpose: `sums` is what it must hold from then on. The step's row is
+   * judged against them, and so are the following steps' rows.
+   */
+  rebaseData(step: HistoryStep<unknown>, sums: Record<string, string>): void {
+    this.reference = sums;
+    if (step.row.state) {
+      step.row.state.dataIntact = sameSums(step.sums, sums);
+      step.row.state.dataRebased = true;
+    }
   }
 
   timeline(): HistoryTimeline {
@@ -97,6 +109,13 @@ export class History {
   markdown(): string {
     return timelineMarkdown(this.timeline());
   }
+}
+
+/** The same files with the same checksums, in whatever order they were listed. */
+function sameSums(a: Record<string, string>, b: Record<string, string> | undefined): boolean {
+  const sorted = (r: Record<string, string>) =>
+    JSON.stringify(Object.entries(r).sort(([x], [y]) => x.localeCompare(y)));
+  return b !== undefined && sorted(a) === sorted(b);
 }
 
 /** A boot event in a few words, as the board's steps record them: its kind, or the bootcount U-Boot printed. */

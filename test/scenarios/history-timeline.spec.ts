@@ -52,6 +52,18 @@ test('the timeline is one markdown row per step and a valid history record', asy
       },
       {
         index: 2,
+        step: 'move files off',
+        startedAt: 2,
+        durationMs: 5_000,
+        status: 'passed',
+        boots: 0,
+        bootEvents: [],
+        bootcounts: [],
+        boardSteps: [],
+        state: { ...state, dataRebased: true },
+      },
+      {
+        index: 3,
         step: 'broken | init',
         startedAt: 2,
         durationMs: 90_000,
@@ -66,10 +78,12 @@ test('the timeline is one markdown row per step and a valid history record', asy
   };
   const md = timelineMarkdown(timeline);
   const rows = md.split('\n').filter((l) => /^\| \d/.test(l));
-  expect(rows).toHaveLength(2);
-  expect(rows[1]).toContain('broken \\| init');
-  expect(rows[1]).toContain('FAILED: no login');
-  expect(md).toContain('step 2 boot events: bootloader → bootcount=1 → panic');
+  expect(rows).toHaveLength(3);
+  expect(rows[0]).toMatch(/\| intact \|$/);
+  expect(rows[1], 'a step that changed resin-data on purpose').toMatch(/\| intact \(new reference\) \|$/);
+  expect(rows[2]).toContain('broken \\| init');
+  expect(rows[2]).toContain('FAILED: no login');
+  expect(md).toContain('step 3 boot events: bootloader → bootcount=1 → panic');
   expect(parseTestData('history', JSON.stringify(timeline))).toEqual(timeline);
 });
 
