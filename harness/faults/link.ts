@@ -64,8 +64,12 @@ export const registrySlow: ThrottleFault = {
   restore: ({ registry }) => unshapeRegistry(registry.started),
 };
 
-/** Long enough that the engine gives up on the layer (its stall timeout), short enough for the second try. */
-const DROP_MS = (ENGINE_STALL_S + 10) * 1000;
+/**
+ * Long enough that the engine gives up on the layer, short enough for the second try. Twice its stall
+ * timeout: the engine counts that timeout in polls of a second plus their own time, which under a loaded
+ * emulator ran ~40 s; a 40 s drop was ridden out by TCP itself (the layer resumed, no retry: measured).
+ */
+const DROP_MS = 2 * ENGINE_STALL_S * 1000;
 const DROP_AT = 0.25;
 /** How long the drop waits for the layer's first quarter. */
 const WAIT_S = 180;
