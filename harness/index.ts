@@ -49,3 +49,13 @@ export { recordTestData, pathRecord, bandwidthRecord } from './report/test-data.
 export { expectHealthKeepsUpdate } from './assertions/health-verdict.ts';
 export { expectStep, partOf, otherRoot, type ExpectedStep, type RootLabel } from './assertions/history-state.ts';
 export { runHistory, type AfterStep } from './assertions/history-run.ts';
+export {
+  updateAndKeep,
+  expectUpdatedInto,
+  keepTrial,
+  VARIABLES,
+  PREVIOUS,
+  settledState,
+  trialState,
+  type UpdateAndKeep,
+} from './assertions/history-update.ts';

@@ -24,7 +24,14 @@ import {
   expectSupervisorAndAppRunning,
   setHealthWindow,
   type History,
-  awaitTrialVerdict,
+  type AfterStep,
+  updateAndKeep,
+  expectUpdatedInto,
+  keepTrial,
+  VARIABLES,
+  PREVIOUS,
+  settledState,
+  trialState,
   engineStore,
   rootVersion,
   blobPullsSince,
@@ -33,9 +40,7 @@ import {
   registryTag,
   runHistory,
   spareRoot,
-  type HupRun,
   type NewOsFault,
-  type RootLabel,
   type ScenarioContext,
   type HealthWindow,
 } from '../harness/index.ts';
@@ -48,35 +53,28 @@ const AB = pathBetween(A!, B!);
 const AC = pathBetween(A!, C!);
 const BC = pathBetween(B!, C!);
 
-const VARIABLES = 'rollback-health-variables';
-const PREVIOUS = 'rollback-previous-version';
-const BREADCRUMBS = ['rollback-altboot-breadcrumb', 'rollback-health-breadcrumb'];
 /** A version as a regular expression. */
 const literal = (s: string) => s.replace(/[.+]/g, '\\$&');
-/** What /mnt/state holds with no trial running and none ever judged on this root. */
-const settledState = [VARIABLES, PREVIOUS];
-/** What /mnt/state holds while an update is on trial. */
-const trialState = [...BREADCRUMBS, VARIABLES, PREVIOUS];
 
-/** An update's run: exit 0, and it wrote the then-spare root. */
-function expectUpdatedInto(run: HupRun, spare: RootLabel) {
-  expect(run.exitCode, `${run.script} ${describeRun(run)}`).toBe(0);
-  expect(run.output, `the updater wrote the then-spare root ${spare}`).toMatch(
-    new RegExp(`spare root \\S+ \\(${spare}\\)`),
-  );
-}
+/** A fresh 2.x device: booted on rootA, no trial ever run. */
+const freshA = {
+  version: A!.version,
+  root: 'resin-rootA' as const,
+  upgradeAvailable: '0' as const,
+  bootcounts: [],
+  bootcountEnv: false,
+  stateFiles: [VARIABLES],
+};
 
-/** The trial's verdict came and kept the update; the target's supervisor and the app run. */
-async function keepTrial(ctx: ScenarioContext, supervisor: string, window?: HealthWindow) {
-  await awaitTrialVerdict(ctx, window);
-  await expectSupervisorAndAppRunning(ctx.board.device, supervisor, { when: 'after the trial', timeoutMs: 240_000 });
-}
-
-const bootA = (h: History, ctx: ScenarioContext, also: (typeof AB)[]) =>
-  h.step(`boot ${A!.version} with user data, supervisor and app`, async () => {
+/** Boots A with user data, supervisor and app, publishes the paths the history takes later; asserts the state. */
+async function bootA(h: History, after: AfterStep, ctx: ScenarioContext, also: (typeof AB)[]) {
+  const s1 = await h.step(`boot ${A!.version} with user data, supervisor and app`, async () => {
     await bootSource(ctx, AB);
     for (const p of also) await ctx.registry.publishPath(p);
   });
+  await after(s1, freshA);
+  return s1;
+}
 
 const rollbackFaults: NewOsFault[] = [
   newOsFaults['broken-init']!,
@@ -90,14 +88,7 @@ for (const fault of rollbackFaults) {
     test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 18);
     await runHistory(scenario, title, async (h, after) => {
       const base = { bootcounts: [], bootcountEnv: false };
-      const s1 = await bootA(h, scenario, [AC]);
-      await after(s1, {
-        ...base,
-        version: A!.version,
-        root: 'resin-rootA',
-        upgradeAvailable: '0',
-        stateFiles: [VARIABLES],
-      });
+      await bootA(h, after, scenario, [AC]);
 
       const s2 = await h.step(`update to ${B!.version} (--no-reboot)`, () =>
         runUpdate(scenario, AB, { extraArgs: ['--no-reboot'] }),
@@ -129,35 +120,21 @@ for (const fault of rollbackFaults) {
         stateFiles: [...verdictFiles, ...settledState],
       });
 
-      const s4 = await h.step(`update to ${C!.version} (a good release)`, () => runUpdate(scenario, AC));
-      expectUpdatedInto(s4.value, 'resin-rootB');
-      // The second trial counts from zero: U-Boot's first boot of it prints bootcount=1, and nothing of
-      // the first trial's verdict is left in /mnt/state.
-      await after(s4, {
-        version: C!.version,
-        root: 'resin-rootB',
-        upgradeAvailable: '1',
-        bootcounts: [1],
-        bootcountEnv: true,
-        stateFiles: trialState,
+      // The second trial counts from zero (bootcount=1 on its first boot) and nothing of the first
+      // trial's verdict is left in /mnt/state: updateAndKeep asserts both.
+      const { kept } = await updateAndKeep(h, after, scenario, {
+        path: AC,
+        target: C!,
+        spare: 'resin-rootB',
+        name: `update to ${C!.version} (a good release)`,
+        onTrial: async () =>
+          expect(
+            (await scenario.board.device.check(`cat /mnt/state/${PREVIOUS}`)).trim(),
+            'the version the trial would roll back to',
+          ).toBe(A!.version),
+        read: () => engineStore(scenario.board.device),
       });
-      expect(
-        (await scenario.board.device.check(`cat /mnt/state/${PREVIOUS}`)).trim(),
-        'the version the trial would roll back to',
-      ).toBe(A!.version);
-
-      const s5 = await h.step(`rollback-health keeps ${C!.version}`, async () => {
-        await keepTrial(scenario, C!.supervisor);
-        return engineStore(scenario.board.device);
-      });
-      await after(s5, {
-        ...base,
-        version: C!.version,
-        root: 'resin-rootB',
-        upgradeAvailable: '0',
-        stateFiles: settledState,
-      });
-      await expectEngineOf(scenario, s5.value, C!.version);
+      await expectEngineOf(scenario, kept.value!, C!.version);
     });
   });
 }
@@ -187,68 +164,29 @@ test(`history: ${A!.version} → ${B!.version} kept, then ${B!.version} → ${C!
   test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 16);
   const title = `twice in a row: ${A!.version} → ${B!.version} → ${C!.version}`;
   await runHistory(scenario, title, async (h, after) => {
-    const base = { bootcounts: [], bootcountEnv: false };
-    const s1 = await bootA(h, scenario, [BC]);
-    await after(s1, {
-      ...base,
-      version: A!.version,
-      root: 'resin-rootA',
-      upgradeAvailable: '0',
-      stateFiles: [VARIABLES],
-    });
+    await bootA(h, after, scenario, [BC]);
 
-    const s2 = await h.step(`update to ${B!.version}`, () => runUpdate(scenario, AB));
-    expectUpdatedInto(s2.value, 'resin-rootB');
-    await after(s2, {
-      version: B!.version,
-      root: 'resin-rootB',
-      upgradeAvailable: '1',
-      bootcounts: [1],
-      bootcountEnv: true,
-      stateFiles: trialState,
+    const { kept: s3 } = await updateAndKeep(h, after, scenario, {
+      path: AB,
+      target: B!,
+      spare: 'resin-rootB',
+      read: async () => ({
+        store: await engineStore(scenario.board.device),
+        mark: await scenario.registry.started.mark(),
+      }),
     });
-
-    const s3 = await h.step(`rollback-health keeps ${B!.version}`, async () => {
-      await keepTrial(scenario, B!.supervisor);
-      return { store: await engineStore(scenario.board.device), mark: await scenario.registry.started.mark() };
-    });
-    await after(s3, {
-      ...base,
-      version: B!.version,
-      root: 'resin-rootB',
-      upgradeAvailable: '0',
-      stateFiles: settledState,
-    });
-
-    const s4 = await h.step(`update to ${C!.version}`, () => runUpdate(scenario, BC));
-    expectUpdatedInto(s4.value, 'resin-rootA');
-    await after(s4, {
-      version: C!.version,
-      root: 'resin-rootA',
-      upgradeAvailable: '1',
-      bootcounts: [1],
-      bootcountEnv: true,
-      stateFiles: trialState,
-    });
-
-    const s5 = await h.step(`rollback-health keeps ${C!.version}`, () => keepTrial(scenario, C!.supervisor));
-    await after(s5, {
-      ...base,
-      version: C!.version,
-      root: 'resin-rootA',
-      upgradeAvailable: '0',
-      stateFiles: settledState,
-    });
+    const onDevice = s3.value!;
+    await updateAndKeep(h, after, scenario, { path: BC, target: C!, spare: 'resin-rootA' });
 
     await test.step(`the bytes pulled for ${C!.version} exclude what was on the device`, async () => {
-      const pulls = await blobPullsSince(scenario, s3.value.mark);
-      const onDevice = new Set(s3.value.store.blobs);
+      const pulls = await blobPullsSince(scenario, onDevice.mark);
+      const stored = new Set(onDevice.store.blobs);
       const wanted = await targetBlobs(scenario, C!);
       const config = await hostOsConfigDigest(scenario, C!.version);
       const pulled = pulls.map((p) => p.digest);
       const table = pulls.map((p) => `${p.repository} ${p.digest.slice(0, 12)} ${p.bytes} B`).join('\n');
       expect(
-        pulled.filter((d) => onDevice.has(d)),
+        pulled.filter((d) => stored.has(d)),
         `blobs pulled that were already in the engine store:\n${table}`,
       ).toEqual([]);
       // The hostOS config: once by the updater's spare-fit check, once by the engine (history-steps.ts).
@@ -263,7 +201,7 @@ test(`history: ${A!.version} → ${B!.version} kept, then ${B!.version} → ${C!
       ).toEqual([]);
       const configBytes = wanted.get(config) ?? 0;
       const budget =
-        [...wanted].filter(([d]) => !onDevice.has(d)).reduce((sum, [, size]) => sum + size, 0) +
+        [...wanted].filter(([d]) => !stored.has(d)).reduce((sum, [, size]) => sum + size, 0) +
         configBytes * Math.max(0, configFetches - 1);
       const bytes = pulls.reduce((sum, p) => sum + p.bytes, 0);
       test.info().annotations.push({
@@ -289,15 +227,8 @@ test(`history: a second update during ${B!.version}'s trial is refused; the tria
   const title = `during a trial: ${A!.version} → ${B!.version}, then ${C!.version} before the verdict`;
   await runHistory(scenario, title, async (h, after) => {
     const base = { bootcounts: [], bootcountEnv: false };
-    const s1 = await bootA(h, scenario, [BC]);
+    await bootA(h, after, scenario, [BC]);
     await setHealthWindow(scenario.board.device, longTrial);
-    await after(s1, {
-      ...base,
-      version: A!.version,
-      root: 'resin-rootA',
-      upgradeAvailable: '0',
-      stateFiles: [VARIABLES],
-    });
 
     const s2 = await h.step(`update to ${B!.version}`, () => runUpdate(scenario, AB));
     expectUpdatedInto(s2.value, 'resin-rootB');
@@ -381,24 +312,11 @@ test(`history: ${registryDown.name} during the pull, then the update again`, { t
     expect(s2.value.error ?? '', 'the failure names what went wrong').toMatch(registryDown.message);
     await after(s2, fresh);
 
-    const s3 = await h.step(`update to ${C!.version} again, the registry up`, () => runUpdate(scenario, BC));
-    expectUpdatedInto(s3.value, 'resin-rootB');
-    await after(s3, {
-      version: C!.version,
-      root: 'resin-rootB',
-      upgradeAvailable: '1',
-      bootcounts: [1],
-      bootcountEnv: true,
-      stateFiles: trialState,
-    });
-
-    const s4 = await h.step(`rollback-health keeps ${C!.version}`, () => keepTrial(scenario, C!.supervisor));
-    await after(s4, {
-      ...base,
-      version: C!.version,
-      root: 'resin-rootB',
-      upgradeAvailable: '0',
-      stateFiles: settledState,
+    await updateAndKeep(h, after, scenario, {
+      path: BC,
+      target: C!,
+      spare: 'resin-rootB',
+      name: `update to ${C!.version} again, the registry up`,
     });
 
     await test.step('nothing pulled twice over both attempts', async () => {
