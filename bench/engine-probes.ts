@@ -96,3 +96,18 @@ export async function timedExport(device: Device, reference: string): Promise<Ti
   const [s, e, n] = out.stdout.trim().split(/\s+/).map(Number);
   return { seconds: e! - s!, bytes: n!, mibPerSecond: n! / MiB / (e! - s!) };
 }
+
+/** Seconds one `docker ps` takes on the device (median of 3, the device's clock): the cost of each CLI call. */
+export async function cliCallSeconds(device: Device): Promise<number> {
+  const out = await device.check(
+    "for i in 1 2 3; do s=$(cut -d' ' -f1 /proc/uptime); docker ps >/dev/null 2>&1; " +
+      'e=$(cut -d\' \' -f1 /proc/uptime); echo "$s $e"; done',
+  );
+  const runs = out
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').map(Number))
+    .map(([s, e]) => e! - s!)
+    .sort((a, b) => a - b);
+  return +runs[1]!.toFixed(2);
+}

@@ -27,7 +27,7 @@ import { createRig } from '../harness/rig/create-rig.ts';
 import { acquireInstanceLease } from '../harness/rig/lease.ts';
 import { loadRigConfig } from '../harness/rig/rig-config.ts';
 import { askEngine, formatAnswers, updaterCommands } from './engine-cli.ts';
-import { memory, runningNames, timedExport, timedPull, until } from './engine-probes.ts';
+import { cliCallSeconds, memory, runningNames, timedExport, timedPull, until } from './engine-probes.ts';
 import { option } from './argv.ts';
 import { median } from './stats.ts';
 
@@ -105,6 +105,7 @@ async function oneBoot(first: boolean): Promise<Record<string, unknown>> {
     heartbeat: beats,
     supervisorRestartPolicy: restart.trim() || '(no inspect)',
     memory: mem,
+    dockerPsS: await cliCallSeconds(device),
   };
   say(`boot: ${JSON.stringify(fig)}`);
   if (first) Object.assign(fig, await transfers(device));
