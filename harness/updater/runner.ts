@@ -165,7 +165,10 @@ async function followRun(
   // Detached from the SSH session: a network fault must not kill the updater through its session.
   const followed = await followDetached(device, run0.handle, {
     timeoutMs: options.timeoutMs ?? 15 * 60_000,
-    reconnectTimeoutMs: rig.config.bootTimeoutSeconds * 1000,
+    // A link fault holds the link down for its outage, which may outlast a boot (network-down outlasts
+    // the updaters' pull retries): reconnects then wait up to the run's deadline.
+    reconnectTimeoutMs:
+      options.at?.connection === 'resumes' ? (options.timeoutMs ?? 15 * 60_000) : rig.config.bootTimeoutSeconds * 1000,
     onConnectionLost: () => (tracker.injecting && lostIsCut ? 'give-up' : 'reconnect'),
     onOutput: (chunk) => {
       captures.read(chunk);
