@@ -147,7 +147,9 @@ async function transfers(device: Device): Promise<Record<string, unknown>> {
     pullRuns.push(await timedPull(device, registry, qualified));
     say(`hostOS pull ${i + 1}/${pulls}: ${JSON.stringify(pullRuns.at(-1))}`);
   }
-  const exp = await timedExport(device, qualified);
+  // The name upgrade-2.x.sh creates from: the shell engine stores a pull under it (no registry host);
+  // Docker resolves it again through the mirror (the layer is already there).
+  const exp = await timedExport(device, local);
   say(`hostOS create+export: ${JSON.stringify(exp)}`);
   const df = (await device.exec('df -k /mnt/data / | tail -n 2')).stdout.trim();
   const out: Record<string, unknown> = {
