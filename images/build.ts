@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deviceTypeProfile, deviceTypes } from './device-types.ts';
 import { cacheDir, fileExists, hashInputs } from './lib/cache.ts';
+import { PromiseCache } from './lib/promise-cache.ts';
 import { projectRoot } from '../harness/project-root.ts';
 import {
   download,
@@ -51,7 +52,7 @@ interface ImageInputs {
 }
 
 /** Builds in flight in this process: a second caller waits for the first (they share a work folder). */
-const building = new Map<string, Promise<BuiltImage>>();
+const building = new PromiseCache<BuiltImage>({ inFlightOnly: true });
 
 /** The card image of `release` for `deviceType`: the cached build, or built now. */
 export function ensureImage(release: Release, deviceType: string, log = (_: string) => {}): Promise<BuiltImage> {
@@ -61,12 +62,7 @@ export function ensureImage(release: Release, deviceType: string, log = (_: stri
       new Error(`${release.version} is given by ${release.manifest}; the reference builder does not build it`),
     );
   const key = `${deviceType}/${release.version}`;
-  let build = building.get(key);
-  if (!build) {
-    build = buildOrReuse(release, deviceType, log).finally(() => building.delete(key));
-    building.set(key, build);
-  }
-  return build;
+  return building.get(key, () => buildOrReuse(release, deviceType, log));
 }
 
 async function buildOrReuse(release: Release, deviceType: string, log: (line: string) => void): Promise<BuiltImage> {
