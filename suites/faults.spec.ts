@@ -319,7 +319,7 @@ test(
     const extra = d.served.blobs - d.budget;
     testInfo.annotations.push({
       type: 'bandwidth',
-      description: `link dropped after ${(d.drop!.layerBytesAtDrop / MiB).toFixed(2)} MiB on the wire of a ${(d.layer.size / MiB).toFixed(2)} MiB layer, down ${d.drop!.outageMs / 1000} s; pull tries that failed and were retried: ${d.retries.length} (${d.retries.map((r) => `try ${r.try}/${r.of}, then ${r.waitS} s`).join('; ')}); the layer was served ${d.layerServed.requests} times, ${(d.layerServed.bytes / MiB).toFixed(2)} MiB (${(d.layerServed.bytes - d.layer.size).toLocaleString('en')} bytes more than one copy); all blobs ${d.served.blobs.toLocaleString('en')} bytes against ${d.budget.toLocaleString('en')} for one copy of each (${extra.toLocaleString('en')} extra)`,
+      description: `link dropped after ${(d.drop!.layerBytesAtDrop / MiB).toFixed(2)} MiB on the wire of a ${(d.layer.size / MiB).toFixed(2)} MiB layer, down ${(d.drop!.outageMs / 1000).toFixed(0)} s (${d.drop!.engineGaveUp ? 'until the engine gave up on the layer' : 'the engine never said it gave up: back at the limit'}); pull tries that failed and were retried: ${d.retries.length} (${d.retries.map((r) => `try ${r.try}/${r.of}, then ${r.waitS} s`).join('; ')}); the layer was served ${d.layerServed.requests} times, ${(d.layerServed.bytes / MiB).toFixed(2)} MiB (${(d.layerServed.bytes - d.layer.size).toLocaleString('en')} bytes more than one copy); all blobs ${d.served.blobs.toLocaleString('en')} bytes against ${d.budget.toLocaleString('en')} for one copy of each (${extra.toLocaleString('en')} extra)`,
     });
     await recordTestData(
       testInfo,

@@ -4,13 +4,15 @@
 // the registry is reached over a slow link for the whole update (it completes, nothing pulled twice).
 import { shapeRegistry, startRegistryAgain, stopRegistry, unshapeRegistry } from '../registry/registry-faults.ts';
 import { contractOfScript, ENGINE_STALL_S, retryWindowS } from '../updater/profiles/index.ts';
+import { waitFor } from '../wait.ts';
 import type { DropFault, OutageFault, ThrottleFault } from './types.ts';
 
 /**
- * How long the network stays down: past the reference updaters' whole retry window (3 tries, each held
- * by the engine's 30 s stall timeout, 5 + 10 s between them: 105 s), with room for a loaded emulator
- * whose tries run late. Was 45 s before the updaters retried pulls: the row needs the pull to fail, and
- * a 45 s outage is now one the second try rides out.
+ * How long the network stays down: past the reference updaters' whole retry window at its longest (3
+ * tries, each held at most by the engine's 30 s stall timeout, 5 + 10 s between them: 105 s; measured on
+ * the BeagleBone rig, tries started with the link down fail in 2–8 s), with room for a loaded emulator.
+ * Was 45 s before the updaters retried pulls: the row needs the pull to fail, and the retries could
+ * ride a 45 s outage out.
  */
 export const OUTAGE_MS = (retryWindowS() + 75) * 1000;
 
@@ -65,11 +67,15 @@ export const registrySlow: ThrottleFault = {
 };
 
 /**
- * Long enough that the engine gives up on the layer, short enough for the second try. Twice its stall
- * timeout: the engine counts that timeout in polls of a second plus their own time, which under a loaded
- * emulator ran ~40 s; a 40 s drop was ridden out by TCP itself (the layer resumed, no retry: measured).
+ * The link stays down until the engine gives up on the layer (its console line), at most this long.
+ * Not a fixed time: the engine counts its 30 s stall timeout in polls that run long on a loaded emulator
+ * (a 40 s drop was ridden out by TCP: the layer resumed, no retry), while a try started with the link
+ * down fails at once (new connections: measured 2–8 s), so a drop that outlasts the stall by the first
+ * backoff costs a second try as well, and one past the last wait fails the update.
  */
-const DROP_MS = 2 * ENGINE_STALL_S * 1000;
+const DROP_MS = 3 * ENGINE_STALL_S * 1000;
+/** The reference engine's console line when it abandons a download (images/rootfs-overlay/usr/bin/docker). */
+const ENGINE_GAVE_UP = /\[engine\] (download of \S+ stalled|error: cannot download blob)/;
 const DROP_AT = 0.25;
 /** How long the drop waits for the layer's first quarter. */
 const WAIT_S = 180;
@@ -78,7 +84,7 @@ export const linkDrop: DropFault = {
   kind: 'link',
   effect: 'drop',
   name: 'link-drop',
-  description: `the device's link goes down once a quarter of the hostOS layer has reached it (bytes on its interface since the pull began) and comes back ${DROP_MS / 1000} s later: past the engine's ${ENGINE_STALL_S} s stall timeout, inside the updater's ${retryWindowS()} s retry window`,
+  description: `the device's link goes down once a quarter of the hostOS layer has reached it (bytes on its interface since the pull began) and comes back as the engine gives up on the layer (its console line; at most ${DROP_MS / 1000} s), before the updater's next try`,
   guarantee:
     'the update completes: the updater retries the pull (each try in its log), and the device ends on the target as after an undisturbed update; the bytes pulled twice are reported',
   phase: 'pull',
@@ -98,11 +104,16 @@ export const linkDrop: DropFault = {
       throw new Error(
         `${want} bytes of the hostOS layer ${layer.digest} not received by the device within ${WAIT_S} s of the pull's start (it received ${received}): the link was not dropped`,
       );
+    const { console } = board.rig;
+    const from = console.lines.length;
+    const downAt = Date.now();
     await board.rig.network.down();
-    // Note: the outage's length is the fault itself, not a wait for a condition.
-    await new Promise((r) => setTimeout(r, DROP_MS));
+    const gaveUp = await waitFor(
+      async () => (console.lines.slice(from).some((l) => ENGINE_GAVE_UP.test(l.text)) ? true : undefined),
+      { timeoutMs: DROP_MS, intervalMs: 250, what: 'the engine giving up on the layer' },
+    ).catch(() => false);
     await board.rig.network.up();
-    return { layerBytesAtDrop: received, outageMs: DROP_MS };
+    return { layerBytesAtDrop: received, outageMs: Date.now() - downAt, engineGaveUp: gaveUp };
   },
   restore: ({ board }) => board.rig.network.up(),
 };

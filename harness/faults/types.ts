@@ -71,6 +71,8 @@ export interface LinkDrop {
   /** Bytes of the layer on the device when the link went down. */
   layerBytesAtDrop: number;
   outageMs: number;
+  /** The engine said it abandoned the download while the link was down (else the link came back at the limit). */
+  engineGaveUp: boolean;
 }
 
 /**
@@ -84,6 +86,7 @@ export interface DropFault extends FaultBase {
   phase: string;
   /** The share of the layer on the device when the link goes (0–1). */
   atFraction: number;
+  /** The longest the link stays down. */
   outageMs: number;
   /** Waits on the device for the layer's download to pass `atFraction`, then drops the link for `outageMs`. */
   strike(target: FaultTarget, layer: PullLayer): Promise<LinkDrop>;

@@ -124,14 +124,11 @@ test('a bad --pull-tries is refused naming the flag, before anything else', () =
   }
 });
 
-test('the link faults sit on either side of the retry window: network-down past it, link-drop inside it', () => {
+test("network-down outlasts the retry window; link-drop's limit outlasts the engine's stall timeout", () => {
   const window = retryWindowS() * 1000;
   expect(OUTAGE_MS, 'network-down outlasts every try and wait').toBeGreaterThan(window);
   expect(linkDrop.outageMs, 'link-drop outlasts the engine stall timeout (the try fails)').toBeGreaterThan(
     ENGINE_STALL_S * 1000,
   );
-  // The second try starts ENGINE_STALL_S + backoff after the drop; the link is back by then or soon after.
-  expect(linkDrop.outageMs, 'link-drop is over before the last try gives up').toBeLessThan(
-    window - ENGINE_STALL_S * 1000,
-  );
+  // It comes back as the engine gives up on the layer, before the next try; the limit is only a ceiling.
 });
