@@ -57,8 +57,7 @@ export async function startFromImage(
   if (snapshots && (await snapshots.resume(imagePath))) {
     await promptAgain(rig);
     const loginPromptMs = Date.now() - started;
-    await device.connect(rig.config.bootTimeoutSeconds * 1000);
-    await device.check(`date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`);
+    await connectAndSetClock(rig, device);
     return { loginPromptMs, sshReadyMs: Date.now() - started, resumed: true };
   }
   await rig.flash(imagePath);
@@ -71,6 +70,12 @@ export async function startFromImage(
       .catch((e: Error) => rig.console.note(`login snapshot not saved: ${e.message.split('\n')[0]}`));
   await device.connect(rig.config.bootTimeoutSeconds * 1000);
   return { ...times, sshReadyMs: Date.now() - started, resumed: false };
+}
+
+/** Connects to a resumed board and sets its clock to the host's: it ran on from the moment it was saved. */
+export async function connectAndSetClock(rig: Rig, device: Device): Promise<void> {
+  await device.connect(rig.config.bootTimeoutSeconds * 1000);
+  await device.check(`date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`);
 }
 
 /** A resumed board printed its login prompt long ago: an empty line makes getty print it again. */

@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { hashInputs } from '../../images/lib/cache.ts';
-import type { StartTimes } from '../board/boot.ts';
+import { connectAndSetClock, type StartTimes } from '../board/boot.ts';
 import type { PhaseSnapshotKey, PhaseSnapshots } from '../rig/rig.ts';
 import type { UpgradePath } from '../updater/paths.ts';
 import type { ScenarioContext } from './context.ts';
@@ -81,10 +81,7 @@ export async function resumePrepared(
     () => prepared.snaps.resume(prepared.key),
   );
   if (!resumed) return undefined;
-  await board.step('set the resumed device clock to the host clock', async () => {
-    await board.device.connect(board.rig.config.bootTimeoutSeconds * 1000);
-    await board.device.check(`date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`);
-  });
+  await board.step('set the resumed device clock to the host clock', () => connectAndSetClock(board.rig, board.device));
   const ms = Date.now() - started;
   return { loginPromptMs: ms, sshReadyMs: ms, resumed: true };
 }
