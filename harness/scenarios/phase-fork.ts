@@ -9,9 +9,7 @@
 // at most 2 s later, nothing the updater does before it reads the clock for a decision, and setting
 // it would take an SSH round trip that moved the cut. After the cut the board cold-boots, as an
 // unforked row's board does (whose clock also came from a snapshot's RTC).
-import { stat } from 'node:fs/promises';
 import nodePath from 'node:path';
-import { hashInputs } from '../../images/lib/cache.ts';
 import { InfraError } from '../errors.ts';
 import type { GuaranteeRow } from '../faults/guarantees.ts';
 import type { PhaseSnapshotKey, PhaseSnapshots } from '../rig/rig.ts';
@@ -19,6 +17,7 @@ import type { UpgradePath } from '../updater/paths.ts';
 import { followUpdater, type PhaseCapture, runUpdater } from '../updater/runner.ts';
 import { updaterScript } from '../updater/script.ts';
 import type { ScenarioContext } from './context.ts';
+import { sourceIdentity } from './source-identity.ts';
 import { cutAt, judgeCutRun, type PowerCutHooks, type PowerCutJudgement } from './power-cut.ts';
 import { type BootedSource, bootSource } from './source.ts';
 import { updateTimeoutMs, updaterArgs, updaterOptions } from './update.ts';
@@ -139,15 +138,8 @@ async function recordOnce(
   }
 }
 
-/** The harness code that prepares the device and wraps the updater (relative to this folder). */
-const preparingCode = [
-  'source.ts',
-  '../device/services.ts',
-  '../device/user-data.ts',
-  '../device/health-window.ts',
-  '../updater/runner.ts',
-  '../updater/detached-run.ts',
-];
+/** The harness code that wraps the updater (relative to this folder), besides the preparing code. */
+const updaterCode = ['../updater/runner.ts', '../updater/detached-run.ts'];
 
 /**
  * What a recording depends on: the source card, the path and the updater's arguments, the updater
@@ -156,21 +148,12 @@ const preparingCode = [
  */
 async function subjectOf(ctx: ScenarioContext, subject: ForkSubject): Promise<PhaseSnapshotKey['subject']> {
   const { path } = subject;
-  const image = nodePath.resolve((await ctx.imageFor(path.from.version)).path);
-  const info = await stat(image);
-  const code = await hashInputs(
-    [updaterScript(path.updater), ...preparingCode].map((f) => nodePath.resolve(import.meta.dirname, f)),
-  );
+  const code = [updaterScript(path.updater), ...updaterCode].map((f) => nodePath.resolve(import.meta.dirname, f));
   return {
-    image,
-    imageSize: info.size,
-    imageMtime: info.mtimeMs,
-    from: path.from.version,
+    ...(await sourceIdentity(ctx, path.from.version, code)),
     to: path.to.version,
     updater: path.updater,
     args: updaterArgs(path).join(' '),
-    registry: ctx.registry.started.deviceUrl,
     seedMB: subject.seedMB,
-    code: code.slice(0, 16),
   };
 }

@@ -5,25 +5,13 @@
 // resumes it instead of pulling and starting the supervisor and the app again.
 // Note: saved on the second preparation, not the first: a save costs seconds, and a run that
 // prepares each source once (npm test's smoke paths) would pay it for nothing.
-import { stat } from 'node:fs/promises';
-import nodePath from 'node:path';
-import { hashInputs } from '../../images/lib/cache.ts';
 import { connectAndSetClock, type StartTimes } from '../board/boot.ts';
 import type { PhaseSnapshotKey, PhaseSnapshots } from '../rig/rig.ts';
 import type { UpgradePath } from '../updater/paths.ts';
 import type { ScenarioContext } from './context.ts';
+import { sourceIdentity } from './source-identity.ts';
 
 const PHASE = 'prepared';
-
-/** The code that prepares a source: a change in it makes the saved boards stale. */
-const preparingCode = [
-  'source.ts',
-  'prepared-source.ts',
-  '../device/services.ts',
-  '../device/user-data.ts',
-  '../device/health-window.ts',
-  '../device/wifi-settings.ts',
-];
 
 /** How often this worker prepared each subject (the worker's registry is part of the subject). */
 const preparations = new Map<string, number>();
@@ -49,19 +37,11 @@ export async function preparedSnapshotFor(
   const snaps = ctx.board.rig.phaseSnapshots;
   if (!snaps || custom || process.env.HUPBENCH_SNAPSHOTS === '0' || process.env.HUPBENCH_PREPARED === '0')
     return undefined;
-  const image = nodePath.resolve((await ctx.imageFor(path.from.version)).path);
-  const info = await stat(image);
-  const code = await hashInputs(preparingCode.map((f) => nodePath.resolve(import.meta.dirname, f)));
   const subject = {
     kind: PHASE,
-    image,
-    imageSize: info.size,
-    imageMtime: info.mtimeMs,
-    from: path.from.version,
+    ...(await sourceIdentity(ctx, path.from.version)),
     supervisor: path.from.supervisor,
     healthWindow: path.pathClass === '2x' ? 'yes' : 'no',
-    registry: ctx.registry.started.deviceUrl,
-    code: code.slice(0, 16),
   };
   const count = (preparations.get(JSON.stringify(subject)) ?? 0) + 1;
   preparations.set(JSON.stringify(subject), count);
