@@ -27,6 +27,8 @@ import { installMobyEngine } from './lib/engine-moby.ts';
 import { loadReleases, type Release } from './lib/releases.ts';
 import { ensureDeviceKey } from './lib/keys.ts';
 import { userlandPackages, userlandPackagesNoDeps } from './lib/userland.ts';
+import { downloadFromSuite } from './lib/debian-suite.ts';
+import { releaseSuite, splitBySuite } from './lib/release-boot.ts';
 
 const imagesDir = path.join(projectRoot, 'images');
 export interface BuiltImage {
@@ -129,17 +131,20 @@ async function publishOnce(tmp: string, output: string): Promise<boolean> {
 async function imageInputs(release: Release, deviceType: string): Promise<ImageInputs> {
   const profile = deviceTypeProfile(deviceType);
   const key = await ensureDeviceKey();
-  const userland = await download(
-    [...(await resolveWithDependencies(userlandPackages, profile.arch)), ...userlandPackagesNoDeps],
-    profile.arch,
-    cacheDir,
-  );
+  // The release's own packages come from its suite (an older Debian for an older release), their
+  // dependencies with the rest of the userland from the host's.
+  const closure = await resolveWithDependencies([...userlandPackages, ...(release.packages ?? [])], profile.arch);
+  const bySuite = splitBySuite(closure, release);
+  const userland = [
+    ...(await download([...bySuite.host, ...userlandPackagesNoDeps], profile.arch, cacheDir)),
+    ...(await downloadFromSuite(bySuite.suite, profile.arch, releaseSuite(release), cacheDir)),
+  ];
   const kernelDeb = await download(
     [await resolveMetapackage(profile.kernelPackage, profile.arch)],
     profile.arch,
     cacheDir,
   );
-  const bootPackages = await downloadBootPackages(profile, cacheDir);
+  const bootPackages = await downloadBootPackages(profile, release, cacheDir);
   const engine = selectedEngine();
   const engineDebs = engine === 'moby' ? await download(mobyPackagesNoDeps, profile.arch, cacheDir) : [];
   const hash = await hashInputs(
@@ -173,7 +178,11 @@ async function buildRootTree(release: Release, deviceType: string, inputs: Image
   await extract(inputs.userland, rootfs);
   if (inputs.engine === 'moby') await installMobyEngine(rootfs, inputs.engineDebs);
   await prune(rootfs);
-  await writeDpkgStatus([...inputs.userland, ...inputs.engineDebs, ...inputs.kernelDeb], rootfs);
+  // The boot packages too: U-Boot's files are on resin-boot, and its version is part of the release.
+  await writeDpkgStatus(
+    [...inputs.userland, ...inputs.engineDebs, ...inputs.kernelDeb, ...inputs.bootPackages],
+    rootfs,
+  );
   await linkBusyboxApplets(rootfs, profile);
   await writeReleaseFiles({
     tree: rootfs,
@@ -219,6 +228,7 @@ async function buildBootTree(
     await writeBootPartition({
       dir: boot,
       profile,
+      release,
       bootCmd: path.join(imagesDir, 'boot/boot.cmd'),
       kernel,
       bootPackages,
@@ -229,6 +239,7 @@ async function buildBootTree(
       dir: boot,
       deviceType,
       profile,
+      release,
       bootCmd: path.join(imagesDir, 'boot/boot-1x.cmd'),
       rootfs,
       kernel,

@@ -1,7 +1,13 @@
-# hupbench reference boot script (2.x): imports resinOS_uEnv.txt from resin-boot, boots the kernel and
-# initramfs from the root partition it names. @VARS@ are filled in by the image builder.
-echo "[boot.scr] hupbench 2.x boot script"
+# hupbench reference boot script (2.x): imports the release's U-Boot environment (@BOOT_ENV_FILE@) and
+# then the device's resinOS_uEnv.txt from resin-boot, boots the kernel and initramfs from the root
+# partition it names. @VARS@ are filled in by the image builder; the revision is the release's.
+echo "[boot.scr] hupbench boot script rev @BOOT_SCRIPT_REV@ (@RELEASE@)"
 if test -z "${devtype}"; then setenv devtype @UBOOT_DEVTYPE@; setenv devnum @UBOOT_DEVNUM@; fi
+setenv boot_env_rev none
+if fatload ${devtype} ${devnum}:1 ${scriptaddr} @BOOT_ENV_FILE@; then
+  env import -t ${scriptaddr} ${filesize}
+fi
+echo "[boot.scr] U-Boot environment rev ${boot_env_rev}"
 setenv resin_root_part 2
 setenv upgrade_available 0
 if fatload ${devtype} ${devnum}:1 ${scriptaddr} resinOS_uEnv.txt; then
@@ -35,5 +41,5 @@ fi
 load ${devtype} ${devnum}:${resin_root_part} ${kernel_addr_r} /boot/vmlinuz
 @KERNEL_LOADED@
 load ${devtype} ${devnum}:${resin_root_part} ${ramdisk_addr_r} /boot/initrd.img
-setenv bootargs "console=@CONSOLE@,115200 root=@PARTITION_PREFIX@${resin_root_part} rootwait panic=5"
+setenv bootargs "console=@CONSOLE@,115200 root=@PARTITION_PREFIX@${resin_root_part} rootwait panic=5 hupbench.boot_script=@BOOT_SCRIPT_REV@ hupbench.boot_env=${boot_env_rev}"
 @BOOT_COMMAND@ ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${fdtcontroladdr}

@@ -8,6 +8,7 @@ import type { DeviceTypeProfile } from '../device-types.ts';
 import { compileBootScript } from './boot-files.ts';
 import { fileExists } from './cache.ts';
 import type { KernelTree } from './kernel.ts';
+import type { Release } from './releases.ts';
 
 /** How a 1.x board of this device type chooses its root partition. */
 export type LegacyBootStyle = 'uenv-bootpart' | 'rpi-cmdline';
@@ -45,6 +46,7 @@ export async function writeLegacyBootPartition(opts: {
   dir: string;
   deviceType: string;
   profile: DeviceTypeProfile;
+  release: Pick<Release, 'boot' | 'version'>;
   /** images/boot/boot-1x.cmd */
   bootCmd: string;
   /** The root tree whose /boot/vmlinuz and /boot/initrd.img the Raspberry Pi firmware boots. */
@@ -54,7 +56,7 @@ export async function writeLegacyBootPartition(opts: {
   const { dir, profile } = opts;
   await mkdir(dir, { recursive: true });
   if (legacyBootStyle(opts.deviceType) === 'uenv-bootpart') {
-    await compileBootScript(opts.bootCmd, profile, dir);
+    await compileBootScript(opts.bootCmd, profile, opts.release, dir);
     await writeFile(path.join(dir, 'uEnv.txt'), uEnvFor(2));
     return;
   }

@@ -10,5 +10,5 @@ export async function copyBootPartitionFiles(image: BuiltImage, into: string, de
   if (!boot) throw new Error(`${image.path} has no resin-boot partition`);
   await mkdir(into, { recursive: true });
   await $`mcopy -s -n -i ${`${image.path}@@${boot.startBytes}`} ${'::*'} ${into}`;
-  for (const f of deviceOwned) await rm(path.join(into, f), { force: true });
+  for (const f of deviceOwned) await rm(path.join(into, f), { recursive: true, force: true });
 }

@@ -6,12 +6,34 @@ import { z } from 'zod';
 import { projectRoot } from '../../harness/project-root.ts';
 import { loadReleaseManifest } from '../../harness/release/load-manifest.ts';
 
+/** The release's boot content: what its resin-boot carries besides the kernel (images/lib/release-boot.ts). */
+const bootSchema = z.object({
+  /** Revision of its boot script (boot.scr), printed on the console and put on the kernel command line. */
+  script: z.number().int().min(1),
+  /** Revision of its U-Boot environment file (bootenv.txt), imported by the boot script. */
+  env: z.number().int().min(1),
+  /** config.txt lines after the board's own (boards whose firmware reads config.txt: the Raspberry Pi). */
+  config: z.array(z.string().regex(/^[a-z_0-9]+=\S+$/, 'a config.txt line like gpu_mem=16')).optional(),
+  /** More device trees from the kernel package (usr/lib/linux-image-*), for boards with a dtb on resin-boot. */
+  dtbs: z.array(z.string().regex(/^[\w./-]+\.dtb$/, 'a path like broadcom/bcm2837-rpi-3-b-plus.dtb')).optional(),
+});
+
 const releaseSchema = z.object({
   version: z.string().regex(/^\d+\.\d+\.\d+(\+rev\d+)?$/, 'a version like 2.9.7+rev1'),
   layout: z.enum(['1.x', '2.x']),
   supervisor: z.string().regex(/^\d+\.\d+\.\d+$/, 'a supervisor version like 7.4.3'),
   /** 2.x only: a 1.x device may be migrated straight to this release (upgrade-1.x-to-2.x.sh). */
   from1x: z.boolean().optional(),
+  /** Boot content per release; the reference builder's default (revision 1) when absent. */
+  boot: bootSchema.optional(),
+  /** Debian packages (with their dependencies) the release ships beyond the base userland. */
+  packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'a Debian package name')).optional(),
+  /**
+   * The Debian suite the release's own packages (`packages`, and its U-Boot on boards that carry one)
+   * come from, when not the host's (bookworm): an older release built from an older Debian. Their
+   * dependencies still come from the host's suite.
+   */
+  suite: z.enum(['bullseye', 'bookworm']).optional(),
   /** Real vendor images to test instead of the reference build, per device type (paths relative to the project). */
   images: z.record(z.string(), z.string()).optional(),
   /** The release's artifact set: a release.yaml (or its folder), relative to the project. Else the reference build. */

@@ -302,16 +302,57 @@ log "new root on $SPARE_DEV: $(du -sk "$NEWROOT" | cut -f1) KiB, VERSION=$NEW_VE
 
 # --- boot-partition files -------------------------------------------------------------------------------
 phase boot-files
-# The image carries what belongs on resin-boot under /resin-boot (if anything); the device's own
-# files (config.json, the boot environment, system-connections) are never replaced.
+# The image carries the target's resin-boot files under /resin-boot; they replace the old ones, except
+# the device's own (as balenaOS's boot-files hook keeps them): config.json, the boot settings and the
+# trial's count (resinOS_uEnv.txt, bootcount.env), the firmware settings a user edits (config.txt,
+# extra_uEnv.txt), network settings (system-connections/) and a custom splash. Files of the old release
+# the target lacks are left. Each file is written whole under a temporary name, synced, then renamed
+# (and synced): a cut leaves every boot file either the old or the new one, and the boot settings
+# still name the old root.
 if [ -d "$NEWROOT/resin-boot" ]; then
+  boot_files_started=$(date +%s)
+  # Temporaries an earlier, cut update left behind.
+  find /mnt/boot -name '*.hup-new' -type f -exec rm -f {} + 2> /dev/null
+  is_device_own() {
+    case $1 in
+      config.json | resinOS_uEnv.txt | bootcount.env | config.txt | extra_uEnv.txt | system-connections/* | splash/*) return 0 ;;
+    esac
+    return 1
+  }
+  size_kb() { [ -f "$1" ] && du -k "$1" | cut -f1 || echo 0; }
+  list=$(cd "$NEWROOT/resin-boot" && find . -type f | sed 's|^\./||' | sort)
+  # The space check before the first write, as balenaOS's boot-files hook does (512 KiB kept spare):
+  # what the new files add over the ones they replace, plus the largest one's temporary copy.
+  grow_kb=0 largest_kb=0
+  for f in $list; do
+    is_device_own "$f" && continue
+    new_kb=$(size_kb "$NEWROOT/resin-boot/$f")
+    grow_kb=$((grow_kb + new_kb - $(size_kb "/mnt/boot/$f")))
+    [ "$new_kb" -le "$largest_kb" ] || largest_kb=$new_kb
+  done
+  free_kb=$(df -k /mnt/boot | awk 'NR == 2 { print $4 }')
+  [ $((grow_kb + largest_kb + 512)) -le "$free_kb" ] ||
+    fail "resin-boot too full for the boot files of $HOSTOS_VERSION: they need $((grow_kb + largest_kb)) KiB more, $free_kb KiB free (512 KiB kept spare); boot files unchanged"
   TOUCHED="$TOUCHED, boot-partition files"
-  (cd "$NEWROOT/resin-boot" && find . -type f) | while read -r f; do
-    case ${f#./} in config.json | resinOS_uEnv.txt | bootcount.env | system-connections/*) continue ;; esac
-    mkdir -p "/mnt/boot/$(dirname "$f")"
-    cp "$NEWROOT/resin-boot/$f" "/mnt/boot/$f.new" && mv "/mnt/boot/$f.new" "/mnt/boot/$f" || exit 1
-    log "boot file ${f#./}"
-  done || fail "cannot write boot-partition files"
+  kept= count=0 same=0 bytes=0
+  for f in $list; do
+    if is_device_own "$f"; then
+      kept="$kept $f"
+      continue
+    fi
+    if [ -f "/mnt/boot/$f" ] && cmp -s "$NEWROOT/resin-boot/$f" "/mnt/boot/$f"; then
+      same=$((same + 1))
+      continue
+    fi
+    mkdir -p "/mnt/boot/$(dirname "$f")" &&
+      cp "$NEWROOT/resin-boot/$f" "/mnt/boot/$f.hup-new" && sync &&
+      mv "/mnt/boot/$f.hup-new" "/mnt/boot/$f" && sync ||
+      fail "cannot write the boot file /mnt/boot/$f"
+    size=$(wc -c < "$NEWROOT/resin-boot/$f")
+    count=$((count + 1)) bytes=$((bytes + size))
+    log "boot file $f ($size bytes)"
+  done
+  log "boot files: $count written ($bytes bytes), $same already the target's, in $(($(date +%s) - boot_files_started))s; the device's own kept:${kept:- none}"
 else
   log "the image has no /resin-boot files; resin-boot unchanged"
 fi

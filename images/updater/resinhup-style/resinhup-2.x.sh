@@ -255,10 +255,17 @@ step_boot_files() {
   src=$INACTIVE_MNT/resin-boot
   if [ -d "$src" ]; then
     changed="$changed, boot-partition files"
+    # The device's own files stay (balenaOS's boot-files blacklist: config.json, config.txt, extra_uEnv.txt,
+    # the splash; here also the boot settings and network settings); each file is copied, synced, renamed.
     for f in $(cd "$src" && find . -type f | sed 's|^\./||'); do
-      case $f in config.json | resinOS_uEnv.txt | bootcount.env | system-connections/*) continue ;; esac
+      case $f in config.json | resinOS_uEnv.txt | bootcount.env | config.txt | extra_uEnv.txt | system-connections/* | splash/*)
+        log "Keeping the device's /mnt/boot/$f"
+        continue
+        ;;
+      esac
       case $f in */*) mkdir -p "/mnt/boot/${f%/*}" ;; esac
-      cp "$src/$f" "/mnt/boot/$f.tmp" && mv "/mnt/boot/$f.tmp" "/mnt/boot/$f" || log ERROR "Cannot write /mnt/boot/$f."
+      cp "$src/$f" "/mnt/boot/$f.tmp" && sync && mv "/mnt/boot/$f.tmp" "/mnt/boot/$f" && sync || log ERROR "Cannot write /mnt/boot/$f."
+      log "Deployed /mnt/boot/$f"
     done
   fi
   sync
