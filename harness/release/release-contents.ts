@@ -96,8 +96,14 @@ export function kernelOf(packages: Record<string, string>): string | undefined {
   return name && `${name.replace(/^linux-image-/, '')} (${name} ${packages[name]})`;
 }
 
-/** The files of the card's first partition (the vfat boot partition), with sizes and checksums. */
-async function cardBootFiles(image: string): Promise<Record<string, BootFile>> {
+/**
+ * The files of a raw card's first partition (the vfat boot partition), with sizes and checksums, by
+ * path relative to the partition; `read(name, bytes)` sees each file's content as it goes by.
+ */
+export async function cardBootFiles(
+  image: string,
+  read?: (name: string, bytes: Buffer) => void,
+): Promise<Record<string, BootFile>> {
   const table = JSON.parse((await $`sfdisk --json ${image}`).stdout) as {
     partitiontable: { sectorsize?: number; partitions: { start: number }[] };
   };
@@ -112,6 +118,7 @@ async function cardBootFiles(image: string): Promise<Record<string, BootFile>> {
       const file = path.join(dir, rel);
       if (!(await stat(file)).isFile()) continue;
       const bytes = await readFile(file);
+      read?.(rel, bytes);
       files[rel] = { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
     }
     return files;
