@@ -29,8 +29,12 @@ function defineRun(cli: Command, act: Act): void {
       'run one update path on one rig, optionally with a fault, keeping every byte of evidence (for reproducing a field failure)',
     )
     .requiredOption('--rig <name>', 'the rig (rigs/<name>.yaml)')
-    .requiredOption('--from <version>', 'the source OS version the device starts on')
-    .requiredOption('--to <version>', 'the target OS version')
+    .option('--from <version>', 'the source OS version the device starts on (required unless --profile gives it)')
+    .option('--to <version>', "the target OS version (with --profile: default the profile's target, else the newest)")
+    .option(
+      '--profile <file>',
+      'build the device a profile describes (profiles/*.yaml: release, config.json, data, fill, app, root changes, link) and check it before the update',
+    )
     .option('--fault <name>', `inject a fault: ${faultNames().join(', ')}`)
     .option('--at <phase>', `the updater phase at which a phase fault (${Object.keys(phaseFaults).join(', ')}) strikes`)
     .option(
@@ -64,6 +68,7 @@ function defineRun(cli: Command, act: Act): void {
         'hupbench run --rig qemu-beaglebone-black --from 2.9.7+rev1 --to 2.12.3+rev1 --fault broken-engine',
         'hupbench run --rig qemu-beaglebone-black --from 1.30.1 --to 2.12.3+rev1',
         'hupbench run --rig qemu-beaglebone-black --from 1.26.0 --to 1.30.1 --fault power-cut --at export',
+        'hupbench run --rig qemu-beaglebone-black --profile profiles/wifi-networks-2x.yaml --to 2.12.3+rev1',
       ) +
         `\nFaults (harness/faults/), by kind:\n${faultCatalogue
           .map((f) => `  ${f.name} [${f.kind}]: ${faultUsage(f)}`)

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { InfraError } from '../errors.ts';
 import { type Act, examples } from './command-kit.ts';
 import { defineBoardCommands, defineImages, definePaths } from './define-board-commands.ts';
+import { defineProfileCommands } from './define-profile-commands.ts';
 import { defineRunCommands } from './define-run-commands.ts';
 import { UsageError } from './usage-error.ts';
 import { ReleaseError } from '../release/release-error.ts';
@@ -46,6 +47,7 @@ export function program(embedding: Embedding = {}): Command {
   definePaths(cli, act);
   defineRunCommands(cli, act);
   defineBoardCommands(cli, act);
+  defineProfileCommands(cli, act);
   defineImages(cli, act);
 
   return cli;

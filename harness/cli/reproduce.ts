@@ -34,12 +34,18 @@ import { Progress } from './progress.ts';
 import { writeRunEvidence } from './run-evidence.ts';
 import { type PlannedFault, planRun, type RunOptions, type RunPlan } from './run-plan.ts';
 import { RunSession } from './run-session.ts';
+import type { FieldCheck } from '../profile/compare-profiles.ts';
+import { bootProfileSource, ProfileMismatchError, type ProfiledSource } from '../profile/profile-source.ts';
+import { playProfiled } from './profile-play.ts';
+import { forgetKeptBoard, rememberKeptBoard } from './kept-board.ts';
 
 export type ReproduceOptions = RunOptions;
 
 interface Played {
   run?: HupRun;
   judgement: Judgement;
+  /** --profile: the device against its profile after the update. */
+  after?: FieldCheck[];
 }
 
 export async function reproduce(opts: ReproduceOptions): Promise<number> {
@@ -49,15 +55,29 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
   p.log(`${plan.rig.name}: ${plan.label}; evidence in ${resultsDir}`);
   const session = new RunSession(plan.rig, p);
   let source: BootedSource | undefined;
+  let profiled: ProfiledSource | undefined;
+  let profileChecks: FieldCheck[] | undefined;
   let played: Played = { judgement: { ok: false, line: 'did not get to the update' } };
   let infra = false;
   try {
     const ctx = await session.open(`hupbench run ${plan.label}`);
     watchProgress(session, p);
-    source = await bootSource(ctx, plan.path);
+    if (plan.profile) {
+      profiled = await bootProfileSource(ctx, plan.path, plan.profile.profile, plan.profile.file);
+      profileChecks = profiled.checks;
+      p.log(`the device matches profile ${plan.profile.profile.name} (${profiled.checks.length} fields checked)`);
+    }
+    source = profiled?.source ?? (await bootSource(ctx, plan.path));
     await session.markRegistry();
-    played = await play(ctx, plan.fault, source, p);
+    const booted = source;
+    const playFault = () => play(ctx, plan.fault, booted, p);
+    played =
+      plan.profile && profiled
+        ? await playProfiled(ctx, plan.profile, profiled, p, plan.fault.kind === 'none' ? undefined : playFault)
+        : await playFault();
   } catch (error) {
+    if (error instanceof ProfileMismatchError)
+      profileChecks = (error as ProfileMismatchError & { checks?: FieldCheck[] }).checks;
     infra = error instanceof InfraError;
     const kind = infra ? 'INFRASTRUCTURE FAULT (the rig, not the product)' : 'ERROR';
     played.judgement = { ok: false, line: `${kind}: ${(error as Error).message}` };
@@ -67,7 +87,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     p.stop();
   }
   const { ok, line } = played.judgement;
-  const evidence = () => saveEvidence(session, plan, resultsDir, source, played);
+  const profileFiles = plan.profile && profileEvidence(plan.profile, profiled, profileChecks, played.after);
+  const evidence = () => saveEvidence(session, plan, resultsDir, source, played, profileFiles);
   await evidence().then((files) => files && p.log(`evidence: ${resultsDir}/ (${files.join(', ')})`));
   console.log(`\n${ok ? 'OK' : 'FAILED'}: ${line}`);
   if (opts.keep && session.rig) await keepUp(session, session.rig, resultsDir, evidence);
@@ -164,6 +185,7 @@ async function saveEvidence(
   dir: string,
   source: BootedSource | undefined,
   played: Played,
+  extra?: Record<string, string>,
 ): Promise<string[] | undefined> {
   const rig = session.rig;
   if (!rig) return undefined;
@@ -181,7 +203,24 @@ async function saveEvidence(
     title,
     verdict,
     steps: session.scenario?.board.steps,
+    extra,
   });
+}
+
+/** --profile: profile.yaml as given, and profile-check.json (before the update, and after it). */
+function profileEvidence(
+  run: NonNullable<RunPlan['profile']>,
+  profiled: ProfiledSource | undefined,
+  before: FieldCheck[] | undefined,
+  after: FieldCheck[] | undefined,
+): Record<string, string> {
+  const check = {
+    profile: run.file,
+    before: before ?? null,
+    captured: profiled?.captured ?? null,
+    after: after ?? null,
+  };
+  return { 'profile.yaml': run.text, 'profile-check.json': JSON.stringify(check, null, 2) };
 }
 
 /** --keep: the device stays up, its console in this terminal, until Ctrl-]. */
@@ -198,6 +237,8 @@ async function keepUp(session: RunSession, rig: Rig, dir: string, evidence: () =
     `\nThe device stays up (--keep).\n  SSH, from another terminal:  ${ssh}\n  Console: this terminal, from now on (Ctrl-] leaves, powers the board off and cleans up).\n  Evidence so far: ${dir}/serial-console.log (rewritten when you leave)\n`,
   );
   session.releaseSignals();
+  await rememberKeptBoard(rig).catch(() => undefined);
   await consoleSession(rig, { fromLine: Math.max(0, rig.console.lines.length - 5) });
+  await forgetKeptBoard(rig.config.name);
   await evidence().catch(() => undefined);
 }

@@ -23,6 +23,8 @@ export async function writeRunEvidence(
     verdict: string;
     /** The board's steps (board-steps.json, as the suites attach it). */
     steps?: readonly BoardStep[];
+    /** More files for the folder, by name (e.g. a profile run's profile.yaml and profile-check.json). */
+    extra?: Record<string, string>;
   },
 ): Promise<string[]> {
   await mkdir(dir, { recursive: true });
@@ -70,6 +72,7 @@ export async function writeRunEvidence(
     await put('device-state.json', JSON.stringify(states, null, 2));
     await put('device-state.html', renderDeviceStateHtml(states, `Device state: ${e.title}`));
   }
+  for (const [name, body] of Object.entries(e.extra ?? {})) await put(name, body);
   await put('verdict.md', e.verdict);
   return written;
 }

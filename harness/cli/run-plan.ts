@@ -18,6 +18,7 @@ import {
 } from './known.ts';
 import { UsageError } from './usage-error.ts';
 import { prepareGivenReleases } from '../release/given-releases.ts';
+import { loadRunProfile, type RunProfile } from './profile-plan.ts';
 
 export interface RunOptions {
   rig?: string;
@@ -34,6 +35,8 @@ export interface RunOptions {
   updaterProfile?: string;
   /** Release folders (release.yaml and its artifacts) to take releases from. */
   releaseDir?: string[];
+  /** A device profile (profiles/*.yaml): the source and how the device looks; --from comes from it. */
+  profile?: string;
 }
 
 export type PlannedFault =
@@ -52,14 +55,17 @@ export interface RunPlan {
   label: string;
   /** The results folder's name. */
   slug: string;
+  /** The device profile the source is built from (--profile). */
+  profile?: RunProfile;
 }
 
 export async function planRun(opts: RunOptions): Promise<RunPlan> {
   const profile = requireUpdaterProfile(opts.updaterProfile);
   const rig = await requireRig(opts.rig);
   await prepareGivenReleases(opts.releaseDir ?? [], [rig.deviceType]);
-  const from = await requireRelease(opts.from, '--from');
-  const to = await requireRelease(opts.to, '--to');
+  const profiled = opts.profile ? await loadRunProfile(opts.profile, rig, opts) : undefined;
+  const from = await requireRelease(profiled?.from ?? opts.from, '--from (or --profile)');
+  const to = await requireRelease(profiled?.to ?? opts.to, '--to');
   const { path } = requirePath(await upgradeMatrix([rig.name]), rig.name, from.version, to.version);
   const fault = await planFault(opts, path);
   const faultLabel =
@@ -70,14 +76,15 @@ export async function planRun(opts: RunOptions): Promise<RunPlan> {
         : fault.kind === 'none'
           ? ''
           : `, ${fault.fault.name}`;
-  const slug = `run-${rig.name}-${from.version}-to-${to.version}${opts.fault ? `-${opts.fault}${opts.at ? `-at-${opts.at}` : ''}` : ''}`;
+  const slug = `run-${rig.name}${profiled ? `-profile-${profiled.profile.name}` : ''}-${from.version}-to-${to.version}${opts.fault ? `-${opts.fault}${opts.at ? `-at-${opts.at}` : ''}` : ''}`;
   const by = profile.name === 'hupbench-reference' ? '' : `, ${profile.name} updater`;
   return {
     rig,
     path,
     fault,
-    label: `${path.from.version} → ${path.to.version}${faultLabel}${by}`,
+    label: `${profiled ? `profile ${profiled.profile.name}: ` : ''}${path.from.version} → ${path.to.version}${faultLabel}${by}`,
     slug: by ? `${slug}-${profile.name}` : slug,
+    profile: profiled,
   };
 }
 

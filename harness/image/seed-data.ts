@@ -113,7 +113,7 @@ export async function seedResinData(image: string, spec: DataSeed): Promise<Seed
 }
 
 /** Writes `size` bytes of the kind's content; returns the sha256 (hex). */
-async function writeSeedFile(file: string, size: number, kind: DataKind, seed: string): Promise<string> {
+export async function writeSeedFile(file: string, size: number, kind: DataKind, seed: string): Promise<string> {
   const hash = createHash('sha256');
   const handle = await open(file, 'w');
   try {
@@ -133,7 +133,7 @@ async function writeSeedFile(file: string, size: number, kind: DataKind, seed: s
 }
 
 /** AES-256-CTR keystream: indistinguishable from random to a compressor, and reproducible. */
-function* randomStream(seed: string): Generator<Buffer> {
+export function* randomStream(seed: string): Generator<Buffer> {
   const key = createHash('sha256').update(seed).digest();
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
   const zeros = Buffer.alloc(MiB);

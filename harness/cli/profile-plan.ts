@@ -1,0 +1,59 @@
+// `hupbench run --profile FILE`: the profile read and judged against the rig before anything starts
+// (exit 2 on a bad one), and the path it gives: from the profile's release to --to, else the
+// profile's target, else the newest release the rig's matrix offers from that source.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { compareVersions, loadReleases } from '../../images/lib/releases.ts';
+import { checkProfileForRig, ProfileError, readProfile } from '../profile/load-profile.ts';
+import type { DeviceProfile } from '../profile/profile-schema.ts';
+import type { RigConfig } from '../rig/rig-config.ts';
+import { upgradeMatrix } from './known.ts';
+import { UsageError } from './usage-error.ts';
+
+export interface RunProfile {
+  profile: DeviceProfile;
+  /** The profile file, resolved. */
+  file: string;
+  /** Its text as given (profile.yaml in the results folder). */
+  text: string;
+  from: string;
+  to: string;
+}
+
+/** The newest target the rig's matrix offers from `from` (the nightly's choice). */
+export async function newestTarget(rig: string, from: string): Promise<string | undefined> {
+  const targets = (await upgradeMatrix([rig]))
+    .filter((e) => e.path.from.version === from)
+    .map((e) => e.path.to.version);
+  return targets.sort(compareVersions).at(-1);
+}
+
+export async function loadRunProfile(
+  file: string,
+  rig: RigConfig,
+  opts: { from?: string; to?: string },
+): Promise<RunProfile> {
+  const resolved = path.resolve(file);
+  try {
+    const profile = await readProfile(file);
+    const source = checkProfileForRig(profile, file, {
+      rigName: rig.name,
+      deviceType: rig.deviceType,
+      releases: await loadReleases(),
+    });
+    if (profile.history)
+      throw new ProfileError(
+        `${file}: history: replaying a history ("${profile.history}") inside hupbench run is not supported: histories are suite tests (suites/history*.spec.ts) whose steps assert as they go. Run it with: npx playwright test suites/history --project=${rig.name} -g '${profile.history}' --workers 1, or drop the field.`,
+      );
+    if (opts.from && opts.from !== source.version)
+      throw new UsageError(
+        `--from ${opts.from} and the profile's device.release ${source.version} disagree: with --profile, leave --from out.`,
+      );
+    const to = opts.to ?? profile.target ?? (await newestTarget(rig.name, source.version));
+    if (!to) throw new UsageError(`${file}: no release on ${rig.name} updates ${source.version}; give --to.`);
+    return { profile, file: resolved, text: await readFile(file, 'utf8'), from: source.version, to };
+  } catch (e) {
+    if (e instanceof ProfileError) throw new UsageError(e.message);
+    throw e;
+  }
+}

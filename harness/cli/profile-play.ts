@@ -1,0 +1,81 @@
+// The update of a profiled device in `hupbench run --profile`: the profile's link conditions for the
+// whole update (rate and loss at the registry, outages of the device's link timed from the update's
+// start), the update itself (or the --fault asked for), the device judged against what the profile
+// expects (updated, or refused with its words), and the device captured again afterwards so the
+// evidence says which of the profile's fields the update kept.
+import { captureProfile } from '../profile/capture.ts';
+import { compareProfiles, type FieldCheck } from '../profile/compare-profiles.ts';
+import { applyLink } from '../profile/profile-link.ts';
+import type { DeviceProfile } from '../profile/profile-schema.ts';
+import type { ProfiledSource } from '../profile/profile-source.ts';
+import type { ScenarioContext } from '../scenarios/context.ts';
+import { judgeUpdated, type Judgement, type SettledDevice, settledDevice } from '../scenarios/judgements.ts';
+import type { BootedSource } from '../scenarios/source.ts';
+import { runUpdate, updateTimeoutMs } from '../scenarios/update.ts';
+import type { HupRun } from '../updater/runner.ts';
+import type { Progress } from './progress.ts';
+import type { RunProfile } from './profile-plan.ts';
+
+export interface ProfilePlayed {
+  run?: HupRun;
+  judgement: Judgement;
+  /** The device after the update against the profile: what the update kept of it (informational). */
+  after?: FieldCheck[];
+}
+
+/** Update time on a shaped link: the usual time plus 40 MB (hostOS, supervisor, retries) at the link's rate. */
+function timeoutFor(ctx: ScenarioContext, source: BootedSource, profile: DeviceProfile): number {
+  const base = updateTimeoutMs(ctx.board.rig, source.path);
+  const rate = profile.link?.rateKbit;
+  return rate ? base + ((40e6 * 8) / (rate * 1000)) * 1000 : base;
+}
+
+export async function playProfiled(
+  ctx: ScenarioContext,
+  run: RunProfile,
+  profiled: ProfiledSource,
+  p: Progress,
+  playFault: (() => Promise<{ run?: HupRun; judgement: Judgement }>) | undefined,
+): Promise<ProfilePlayed> {
+  const { profile } = run;
+  const { source } = profiled;
+  const rig = ctx.board.rig;
+  const link = await ctx.board.step(`profile ${profile.name}: link conditions`, () =>
+    applyLink(ctx.registry.started, profile.link),
+  );
+  p.log(`profile link: ${link.description}`);
+  let played: { run?: HupRun; judgement?: Judgement };
+  try {
+    link.armOutages(rig, (l) => p.log(l));
+    played = playFault
+      ? await playFault()
+      : { run: await runUpdate(ctx, source.path, { timeoutMs: timeoutFor(ctx, source, profile) }) };
+  } finally {
+    await link.restore(rig);
+  }
+  const settled = played.judgement ? undefined : await settledDevice(ctx, source);
+  const judgement = played.judgement ?? judgeExpected(profile, source, played.run!, settled!);
+  const after = await ctx.board
+    .step(`profile ${profile.name}: what the update kept`, async () => {
+      const { profile: got, facts } = await captureProfile(ctx.board.device, `${profile.name}-after`);
+      return compareProfiles({ ...profile, device: { ...profile.device, release: source.path.to.version } }, got, {
+        supervisor: source.path.to.supervisor,
+        facts,
+      });
+    })
+    .catch((e) => [{ field: '(capture after the update)', want: '-', got: (e as Error).message, ok: false }]);
+  return { run: played.run, judgement, after };
+}
+
+/** Updated (the default), or refused with the profile's words and the device left on its source. */
+function judgeExpected(profile: DeviceProfile, source: BootedSource, run: HupRun, s: SettledDevice): Judgement {
+  if (profile.expect?.outcome !== 'refused') return judgeUpdated(source, run, s);
+  const words = profile.expect.message ? new RegExp(profile.expect.message) : undefined;
+  const said = run.error ?? run.log.split('\n').slice(-5).join(' ');
+  const onSource = s.after.osRelease.VERSION === source.path.from.version;
+  const ok = run.exitCode !== 0 && onSource && s.dataKept && (!words || words.test(`${run.error ?? ''}\n${run.log}`));
+  return {
+    ok,
+    line: `${ok ? 'refused as the profile expects' : 'NOT refused as the profile expects'} (updater exit ${run.exitCode}${words ? `, words /${words.source}/ ${words.test(`${run.error ?? ''}\n${run.log}`) ? 'found' : 'NOT found'}` : ''}: ${said}): ${s.where}`,
+  };
+}
