@@ -34,6 +34,7 @@ export {
   type WifiNetwork,
 } from './device/wifi-settings.ts';
 export { unchangeableParts } from './device/matchers.ts';
+export { cardEndSector, deviceGeometry, layoutGeometry } from './device/layout-geometry.ts';
 export { stopRegistry, startRegistryAgain, shapeRegistry, unshapeRegistry } from './registry/index.ts';
 // Devices: services, user data, the health window, heartbeat arithmetic.
 export { prepareDevice, expectSupervisorAndAppRunning, type PreparedDevice } from './device/services.ts';

@@ -1,7 +1,8 @@
 // @hup @1x-2x: every 1.x source → every 2.x target a 1.x device may migrate to (`from1x` in
 // images/releases.yaml), through upgrade-1.x-to-2.x.sh, the tools image and a real registry.
 // Per path: the card starts in the 1.x layout (btrfs resin-data seeded on the host, WiFi in
-// config.json, supervisor and app running) and ends in the 2.x layout booting the target from
+// config.json, supervisor and app running) and ends in the 2.x geometry (the table rewritten: larger
+// roots, resin-state and resin-data further in) booting the target from
 // resin-rootB; resin-data is restored bit for bit; the WiFi settings are NetworkManager keyfiles;
 // the first 2.x boot pulls the supervisor (the target's version) and the app, and the app runs again.
 // And the pre-step: a 1.x device running from resin-updt is moved to resin-root and the updater rerun.
@@ -28,6 +29,9 @@ import {
   recordTestData,
   pathRecord,
   bandwidthRecord,
+  cardEndSector,
+  deviceGeometry,
+  layoutGeometry,
 } from '../harness/index.ts';
 
 const paths = await loadPaths1xTo2x();
@@ -145,7 +149,9 @@ async function expectMigrationRan(run: HupRun, expectPreStep: boolean) {
     'tools',
     'backup',
     'layout',
+    'format',
     'restore',
+    'repartition',
     'pull',
     'populate',
     'boot-files',
@@ -158,12 +164,21 @@ async function expectMigrationRan(run: HupRun, expectPreStep: boolean) {
 }
 
 async function expectTwoXLayout(deviceType: string, path: UpgradePath, before: DeviceState, after: DeviceState) {
-  await test.step('the layout is 2.x: table, labels, filesystems', async () => {
+  await test.step('the table was rewritten to the 2.x geometry: starts, sizes, labels, filesystems', async () => {
     expect(after).toHaveLayout('2.x');
-    const geometry = (s: DeviceState) =>
-      s.partitions.map(({ number, startSector, sizeBytes }) => ({ number, startSector, sizeBytes }));
-    expect(geometry(after), 'the partition table keeps its partitions and sizes').toEqual(geometry(before));
-    expect(after.partitions.find((p) => p.number === 6)?.fs).toBe('ext4');
+    // The table was rewritten: every partition where the 2.x layout places it (start and size), resin-data
+    // to the card's end as before, each with its 2.x label and filesystem.
+    const end = cardEndSector(before);
+    expect(deviceGeometry(before), 'the 1.x geometry before').toEqual(layoutGeometry('1.x', end));
+    expect(deviceGeometry(after), 'the 2.x geometry after').toEqual(layoutGeometry('2.x', end));
+    expect(cardEndSector(after), 'resin-data still runs to the end of the card').toBe(end);
+    expect(after.partitions.filter((p) => p.number !== 4).map(({ label, fs }) => ({ label, fs }))).toEqual([
+      { label: 'resin-boot', fs: 'vfat' },
+      { label: 'resin-rootA', fs: 'ext4' },
+      { label: 'resin-rootB', fs: 'ext4' },
+      { label: 'resin-state', fs: 'ext4' },
+      { label: 'resin-data', fs: 'ext4' },
+    ]);
   });
 
   await test.step(`the target ${path.to.version} boots from resin-rootB with the 2.x boot settings`, async () => {

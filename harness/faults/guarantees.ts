@@ -79,17 +79,43 @@ const phaseGuarantees: PhaseGuarantee[] = [
   oneXToTwoX('remove-containers', 'old-os', 'containers and images removed; the old OS pulls its supervisor again'),
   oneXToTwoX('tools', 'old-os', 'tools fetched to a temporary directory'),
   oneXToTwoX('backup', 'old-os', 'the backup is written to the spare root only', 1500),
+  // The repartition (upgrade-1.x-to-2.x.sh's header): the 1.x root keeps its place and boot settings until
+  // switch-boot, so the 1.x OS boots after any of these cuts; a rerun resumes from the resume point on
+  // resin-boot. Until restore has finished, the 1.x OS that boots has no resin-data (it is in the backup).
   oneXToTwoX(
     'layout',
     'unsafe',
-    'the partition table and data filesystem are being rewritten: resin-data exists only in the backup',
+    'resume point, resin-state at its 2.x place, then the table (stage 1) rewritten: resin-data exists only in the backup until a rerun restores it',
+  ),
+  oneXToTwoX(
+    'format',
+    'unsafe',
+    'the table names the 2.x resin-data but its filesystem is not made yet: the 1.x OS boots without resin-data; a rerun restores it from the backup',
   ),
   oneXToTwoX('restore', 'unsafe', 'resin-data is being restored from the backup onto the new ext4 filesystem', 1000),
-  oneXToTwoX('pull', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
-  oneXToTwoX('populate', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root', 1000),
-  oneXToTwoX('boot-files', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
-  oneXToTwoX('wifi', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
-  oneXToTwoX('supervisor', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root'),
+  oneXToTwoX(
+    'repartition',
+    'old-os',
+    'resin-data is restored; the table is rewritten (rootA grown in place, rootB moved): the 1.x root keeps its place, the 1.x OS boots with its data and a rerun resumes',
+  ),
+  oneXToTwoX('pull', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root; a rerun resumes'),
+  oneXToTwoX(
+    'populate',
+    'unsafe',
+    'the layout is already 2.x while the device still boots the 1.x root; a rerun resumes',
+    1000,
+  ),
+  oneXToTwoX(
+    'boot-files',
+    'unsafe',
+    'the layout is already 2.x while the device still boots the 1.x root; a rerun resumes',
+  ),
+  oneXToTwoX('wifi', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root; a rerun resumes'),
+  oneXToTwoX(
+    'supervisor',
+    'unsafe',
+    'the layout is already 2.x while the device still boots the 1.x root; a rerun resumes',
+  ),
   oneXToTwoX('switch-boot', 'old-or-new', 'the boot selection is switched by renames, synced right after'),
   oneXToTwoX('reboot', 'new-os', 'everything was synced before the reboot phase'),
   oneX('checks', 'old-os', 'nothing written yet'),

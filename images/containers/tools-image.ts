@@ -4,6 +4,9 @@
 //                          table): Debian's binaries with their own loader and libraries, so they
 //                          run from wherever the updater unpacks the image (a tmpfs: the data
 //                          partition is reformatted while they are in use)
+//   /hup-tools/layout-2.x  the target card's partition table, one line per partition: number, start
+//                          and size in 512-byte sectors, label (the migration writes it with sfdisk;
+//                          resin-data and the extended partition run to the end of the device's card)
 //   /resin-boot/           the target release's boot files (boot.scr, and on the Raspberry Pi its
 //                          config.txt, U-Boot and dtb), from the target's own card image
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -79,6 +82,7 @@ async function toolsLayer(target: BuiltImage): Promise<string> {
     for (const d of ['usr/share', 'usr/include', `usr/lib/${loaders[profile.arch].triplet}/gconv`, 'etc', 'var'])
       await rm(path.join(tree, d), { recursive: true, force: true });
     await writeToolWrappers(tree, profile);
+    await writeFile(path.join(tree, 'hup-tools/layout-2.x'), layoutLines(target));
     const boot = path.join(tree, 'resin-boot');
     await copyBootPartitionFiles(target, boot, deviceOwnedBootFiles);
     if (!(await fileExists(path.join(boot, 'boot.scr'))))
@@ -88,6 +92,11 @@ async function toolsLayer(target: BuiltImage): Promise<string> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The target's partitions as `number start size label` lines (sectors of 512 bytes). */
+function layoutLines(target: BuiltImage): string {
+  return target.partitions.map((p) => `${p.number} ${p.startBytes / 512} ${p.sizeBytes / 512} ${p.label}\n`).join('');
 }
 
 /** /hup-tools/bin/<tool>: runs the tool with the loader and libraries of this image, not the device's. */

@@ -15,33 +15,43 @@ export interface PartitionSpec {
 const MiB = 1024 * 1024;
 export const CARD_SIZE_BYTES = 1024 * MiB;
 
+/**
+ * The two geometries differ as resinOS 1.x and 2.x cards did (resinhup's upgrade-1.x-to-2.x.sh: the
+ * migration grows p2 in place, moves p3 after it, and moves the extended partition with resin-state and
+ * resin-data further in), scaled to a 1 GiB card: 2.x roots are larger, the 1.x resin-conf smaller than
+ * resin-state, and 2.x resin-data starts 120 MiB later. The 1.x spare root (p3) holds the resin-data
+ * backup and the migration's own tools; its size sets the ~170 MB backup cap (bench/data-cap.ts).
+ */
 export const layouts: Record<LayoutName, PartitionSpec[]> = {
   '2.x': [
     { number: 1, label: 'resin-boot', fs: 'vfat', sizeMiB: 40 },
-    { number: 2, label: 'resin-rootA', fs: 'ext4', sizeMiB: 180 },
-    { number: 3, label: 'resin-rootB', fs: 'ext4', sizeMiB: 180 },
+    { number: 2, label: 'resin-rootA', fs: 'ext4', sizeMiB: 240 },
+    { number: 3, label: 'resin-rootB', fs: 'ext4', sizeMiB: 240 },
     { number: 5, label: 'resin-state', fs: 'ext4', sizeMiB: 20 },
     { number: 6, label: 'resin-data', fs: 'ext4' },
   ],
   '1.x': [
     { number: 1, label: 'resin-boot', fs: 'vfat', sizeMiB: 40 },
-    { number: 2, label: 'resin-root', fs: 'ext4', sizeMiB: 180 },
-    { number: 3, label: 'resin-updt', fs: 'ext4', sizeMiB: 180 },
-    { number: 5, label: 'resin-conf', fs: 'ext4', sizeMiB: 20 },
+    { number: 2, label: 'resin-root', fs: 'ext4', sizeMiB: 186 },
+    { number: 3, label: 'resin-updt', fs: 'ext4', sizeMiB: 186 },
+    { number: 5, label: 'resin-conf', fs: 'ext4', sizeMiB: 8 },
     { number: 6, label: 'resin-data', fs: 'btrfs' },
   ],
 };
 
 /**
- * The moby engine's root partitions and card: Debian's engine adds ~150 MB to the root tree (it no
- * longer fits 180 MiB), and resin-data holds the engine's unpacked layers besides their downloads.
+ * The moby engine's root partitions and card: Debian's engine adds ~150 MB to the root tree, and
+ * resin-data holds the engine's unpacked layers besides their downloads. Both layouts' roots grow by
+ * the same amount, so 1.x and 2.x still differ.
  */
-const MOBY_ROOT_MIB = 320;
+const MOBY_ROOT_EXTRA_MIB = 140;
 const MOBY_CARD_SIZE_BYTES = 2048 * MiB;
 
 export function layoutFor(layout: LayoutName, engine: EngineName = selectedEngine()): PartitionSpec[] {
   if (engine === 'shell') return layouts[layout];
-  return layouts[layout].map((p) => (p.number === 2 || p.number === 3 ? { ...p, sizeMiB: MOBY_ROOT_MIB } : p));
+  return layouts[layout].map((p) =>
+    p.number === 2 || p.number === 3 ? { ...p, sizeMiB: p.sizeMiB! + MOBY_ROOT_EXTRA_MIB } : p,
+  );
 }
 
 export function cardBytesFor(engine: EngineName = selectedEngine()): number {
@@ -57,10 +67,14 @@ export interface PlacedPartition extends PartitionSpec {
  * Places a layout on a card: primaries 1-3, extended 4 over the rest, logicals 5 and 6 each after
  * a 1 MiB gap for their EBR. The first partition starts at 4 MiB (room for a raw bootloader).
  */
-export function placePartitions(layout: LayoutName, cardBytes = cardBytesFor()): PlacedPartition[] {
+export function placePartitions(
+  layout: LayoutName,
+  cardBytes = cardBytesFor(),
+  engine: EngineName = selectedEngine(),
+): PlacedPartition[] {
   let cursor = 4 * MiB;
   const placed: PlacedPartition[] = [];
-  for (const part of layoutFor(layout)) {
+  for (const part of layoutFor(layout, engine)) {
     if (part.number >= 5) cursor += MiB; // EBR gap
     const sizeBytes = part.sizeMiB ? part.sizeMiB * MiB : cardBytes - cursor;
     placed.push({ ...part, startBytes: cursor, sizeBytes });

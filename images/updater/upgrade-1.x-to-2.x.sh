@@ -7,8 +7,8 @@
 # Phases (each announced on stdout as `[hup] phase=<name>`):
 #   checks; when running from resin-updt (p3), the pre-step: stop-app, copy-root, switch-boot, reboot,
 #   and exit 0 with a `[hup] rerun:` line (run the script again once the device is back on p2);
-#   otherwise stop-services, remove-containers, tools, backup, layout, restore, pull, populate,
-#   boot-files, wifi, supervisor, switch-boot, reboot.
+#   otherwise stop-services, remove-containers, tools, backup, layout, format, restore, repartition,
+#   pull, populate, boot-files, wifi, supervisor, switch-boot, reboot.
 # Pulls (the tools image, the 2.x hostOS image) get --pull-tries tries (default $HUP_PULL_TRIES or 3), the
 # n-th failed one followed by a wait of n x --pull-backoff s (default $HUP_PULL_BACKOFF or 5), each logged
 # (`pull try N/M: IMAGE`, `pull try N/M failed: … next try in Ss`).
@@ -17,12 +17,27 @@
 # holds the lock.
 #
 # What is modified when: until `backup` nothing; `backup` reformats the spare root resin-updt (p3, the
-# 1.x OS copy that is not running) and writes the compressed resin-data backup onto it; a backup that
-# does not fit (the ~170 MB cap of the layout) is refused there, with the partition table, resin-conf,
-# resin-data and the boot settings untouched, and the supervisor and the app are started again.
-# `layout` is the point of no return: labels (resin-rootA/B), resin-state and resin-data as ext4.
-# The data is restored from the spare root before the spare becomes the new root (resin-rootB): the
-# backup lives there, so `restore` comes before `populate`.
+# 1.x OS copy that is not running) and writes onto it a copy of the tools, then the compressed resin-data
+# backup and resin-conf's files; a backup that does not fit (the ~170 MB cap: the spare root's space
+# less the tools) is refused there, with the partition table, resin-conf, resin-data and the boot
+# settings untouched, and the supervisor and the app are started again.
+# The partition table is rewritten with sfdisk (from the tools image) in two stages, as resinhup's did
+# with parted, so that the backup is never where a partition is being made:
+#   layout      writes the resume point `stage=data` to resin-boot/resinhup-migration, resin-state (the
+#               resin-conf files) at its 2.x place, then the table with resin-state and resin-data
+#               (extended partition) at their 2.x places, p2 and p3 as they are;
+#   format      resin-data as ext4;  restore  resin-data from the backup, checked, then `stage=roots`;
+#   repartition the table with resin-rootA (p2, the running root) grown in place and resin-rootB (p3)
+#               moved after it; labels; resin-rootB made.
+# The target's geometry comes from the tools image (hup-tools/layout-2.x: the 2.x card's table);
+# resin-data runs to the end of this card.
+# Power cuts: the 1.x root (p2) keeps its place and its filesystem throughout, and the boot settings
+# name it until switch-boot, so the 1.x OS boots after a cut at any point before switch-boot, with its SSH
+# host key (resin-conf, or resin-state written before the table names it). A rerun of this script resumes
+# from the resume point. Not safe: a cut inside sfdisk's own write (the MBR, then the extended
+# partition's EBRs: milliseconds; a torn stage-1 table can lose both resin-conf and resin-state until a
+# rerun from the serial console); a device that boots the 1.x OS after a cut in layout, format or restore
+# has no resin-data until the rerun restores it.
 #
 # WiFi: the connman-style `network/network.config` entry of config.json's `files` becomes
 # NetworkManager keyfiles under resin-boot/system-connections/: each `Type = wifi` section
@@ -47,6 +62,11 @@ BACKUP_MNT=/tmp/resinhup-backup
 NEWROOT=/tmp/resinhup-newroot
 VERIFY_MNT=/tmp/resinhup-verify
 BACKUP_FILE=resin-data.tar.zst
+TOOLS_STASH=hup-tools.tar.gz
+MIGRATION=/mnt/boot/resinhup-migration
+STATE_TREE=/tmp/resinhup-state
+STATE_IMG=/tmp/resinhup-state.img
+RESUME=
 
 usage() { sed -n '4,5p' "$0" | sed 's/^# *//' >&2; }
 
@@ -133,7 +153,7 @@ cleanup() {
     docker rm -f "$HOSTOS_CONTAINER" "$TOOLS_CONTAINER" > /dev/null 2>&1
     if [ "$POINT_OF_NO_RETURN" = 1 ]; then
       log "FAILED (exit $rc) after the point of no return. Modified on the device:$TOUCHED."
-      log "The 1.x OS still runs but the card has (part of) the 2.x layout: do not reboot. The resin-data backup is $BACKUP_FILE on $SPARE_DEV unless the log says it was restored; rerunning this script cannot resume."
+      log "The 1.x OS still runs on a card part way to the 2.x layout. Run this script again (same --hostos-version): it resumes from $MIGRATION ($(sed -n 's/^stage=//p' "$MIGRATION" 2>/dev/null)); resin-data is in $BACKUP_FILE on the spare root until the log says it was restored."
     else
       mountpoint -q "$BACKUP_MNT" 2>/dev/null && umount "$BACKUP_MNT"
       if [ "$SERVICES_STOPPED" = 1 ]; then
@@ -226,6 +246,71 @@ write_boot_settings_root() { # PART
     cmdline) sed "s#root=[^ ]*#root=$PREFIX$1#" /mnt/boot/cmdline.txt | write_atomic /mnt/boot/cmdline.txt ;;
   esac
 }
+engine_running() { [ -f /run/docker/engine.pid ] && [ -d "/proc/$(cat /run/docker/engine.pid)" ]; }
+stop_engine() {
+  [ -f /run/docker/engine.pid ] || return 0
+  engine=$(cat /run/docker/engine.pid)
+  kill "$engine" 2> /dev/null
+  n=0
+  while [ -d "/proc/$engine" ]; do
+    n=$((n + 1))
+    [ $n -gt 50 ] && fail "the engine daemon (pid $engine) did not stop within 10s"
+    sleep 0.2
+  done
+  rm -f /run/docker/engine.pid
+}
+# The resume point on resin-boot (not repartitioned): `data` or `roots`, and the target.
+mark_stage() { # STAGE
+  printf 'stage=%s\ntarget=%s\n' "$1" "$HOSTOS_VERSION" | write_atomic "$MIGRATION" || fail "cannot write $MIGRATION"
+  log "resume point: stage $1 ($MIGRATION)"
+}
+sys_part() { cat "/sys/class/block/${PREFIX##*/}$1/$2" 2> /dev/null; }
+target_part() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$LAYOUT_FILE"; } # N FIELD(2 start, 3 size)
+# The 2.x geometry from the tools image (the target card's table), checked against this card.
+plan_layout() {
+  LAYOUT_FILE=$TOOLS/hup-tools/layout-2.x
+  [ -f "$LAYOUT_FILE" ] || fail "$TOOLS_IMAGE has no hup-tools/layout-2.x (the 2.x partition table)"
+  LABEL_ID=$(echo "$TABLE" | sed -n 's/^label-id: *//p')
+  DISK_SECTORS=$(cat "/sys/class/block/${DISK##*/}/size")
+  CUR1_START=$(sys_part 1 start) CUR1_SIZE=$(sys_part 1 size) CUR2_START=$(sys_part 2 start) CUR2_SIZE=$(sys_part 2 size)
+  CUR3_START=$(sys_part 3 start) CUR3_SIZE=$(sys_part 3 size)
+  T2_SIZE=$(target_part 2 3) T3_START=$(target_part 3 2) T3_SIZE=$(target_part 3 3)
+  T5_START=$(target_part 5 2) T5_SIZE=$(target_part 5 3) T6_START=$(target_part 6 2)
+  for v in "$CUR1_START" "$CUR2_SIZE" "$CUR3_SIZE" "$T2_SIZE" "$T3_START" "$T3_SIZE" "$T5_START" "$T5_SIZE" "$T6_START"; do
+    case $v in '' | *[!0-9]*) fail "cannot read the current or the 2.x geometry (got '$v'; $LAYOUT_FILE: $(tr '\n' ';' < "$LAYOUT_FILE"))" ;; esac
+  done
+  EXT_START=$((T5_START - 2048)) EXT_SIZE=$((DISK_SECTORS - T5_START + 2048)) T6_SIZE=$((DISK_SECTORS - T6_START))
+  [ "$(target_part 1 2) $(target_part 1 3)" = "$CUR1_START $CUR1_SIZE" ] || fail "the 2.x resin-boot ($(target_part 1 2)+$(target_part 1 3)) is not this card's ($CUR1_START+$CUR1_SIZE)"
+  [ "$(target_part 2 2)" = "$CUR2_START" ] && [ "$T2_SIZE" -ge "$CUR2_SIZE" ] || fail "the 2.x resin-rootA does not grow the running root in place"
+  [ $((CUR3_START + CUR3_SIZE)) -le "$EXT_START" ] && [ $((T3_START + T3_SIZE)) -le "$EXT_START" ] && [ "$T3_START" -ge $((CUR2_START + T2_SIZE)) ] ||
+    fail "the 2.x partitions would overlap (spare root $CUR3_START+$CUR3_SIZE, resin-rootB $T3_START+$T3_SIZE, extended from $EXT_START)"
+  [ "$T6_SIZE" -gt 0 ] || fail "the card ($DISK_SECTORS sectors) ends before the 2.x resin-data starts (sector $T6_START)"
+  log "2.x geometry (sectors): resin-rootA $CUR2_START+$T2_SIZE, resin-rootB $T3_START+$T3_SIZE, resin-state $T5_START+$T5_SIZE, resin-data $T6_START+$T6_SIZE; now: p2 $CUR2_START+$CUR2_SIZE, p3 $CUR3_START+$CUR3_SIZE"
+}
+# Writes the whole table with sfdisk (p2's size and p3 as given, the rest 2.x) and checks that the
+# kernel uses it: a filesystem made on a partition the kernel still places elsewhere would land there.
+write_table() { # P2_SIZE P3_START P3_SIZE WHAT
+  {
+    echo 'label: dos'
+    [ -n "$LABEL_ID" ] && echo "label-id: $LABEL_ID"
+    printf 'unit: sectors\n\n'
+    echo "${PREFIX}1 : start=$CUR1_START, size=$CUR1_SIZE, type=c, bootable"
+    echo "${PREFIX}2 : start=$CUR2_START, size=$1, type=83"
+    echo "${PREFIX}3 : start=$2, size=$3, type=83"
+    echo "${PREFIX}4 : start=$EXT_START, size=$EXT_SIZE, type=5"
+    echo "${PREFIX}5 : start=$T5_START, size=$T5_SIZE, type=83"
+    echo "${PREFIX}6 : start=$T6_START, size=$T6_SIZE, type=83"
+  } > /tmp/resinhup-table
+  "$SFDISK" --force --quiet "$DISK" < /tmp/resinhup-table > /tmp/resinhup-sfdisk.out 2>&1 ||
+    fail "sfdisk could not write the partition table ($4): $(tail -n 3 /tmp/resinhup-sfdisk.out | tr '\n' ' ')"
+  sync
+  for want in "2 $CUR2_START $1" "3 $2 $3" "5 $T5_START $T5_SIZE" "6 $T6_START $T6_SIZE"; do
+    set -- $want
+    [ "$(sys_part "$1" start) $(sys_part "$1" size)" = "$2 $3" ] ||
+      fail "the kernel places ${PREFIX}$1 at $(sys_part "$1" start)+$(sys_part "$1" size), not $2+$3, after sfdisk ($(tr '\n' ' ' < /tmp/resinhup-sfdisk.out)); reboot and run this script again (it resumes)"
+  done
+  log "partition table written and in use: $4"
+}
 REBOOT_AFTER_EXIT=0
 schedule_reboot() {
   if [ "$REBOOT" = 1 ]; then
@@ -248,13 +333,24 @@ log "running $CURRENT_VERSION on $MACHINE (layout ${LAYOUT:-unknown})"
 case $CURRENT_VERSION in 1.*) ;; *) fail "this device runs resinOS $CURRENT_VERSION, not 1.x: use upgrade-2.x.sh" ;; esac
 case $HOSTOS_VERSION in 2.*) ;; *) fail "target $HOSTOS_VERSION is not a 2.x release: this script migrates 1.x to 2.x (use upgrade-1.x.sh for 1.x -> 1.x)" ;; esac
 [ "$(version_cmp "$HOSTOS_VERSION" "$CURRENT_VERSION")" = 1 ] || [ "$REQUIRE_UPGRADE" = 0 ] || fail "target $HOSTOS_VERSION is not newer than $CURRENT_VERSION"
-for label in resin-boot resin-root resin-updt resin-conf resin-data; do
-  findfs "LABEL=$label" > /dev/null 2>&1 || fail "no partition labelled $label: not the 1.x layout (has this device been migrated already?)"
-done
-DATA_DEV=$(findfs LABEL=resin-data)
-[ "$(blkid -o value -s TYPE "$DATA_DEV")" = btrfs ] || fail "resin-data ($DATA_DEV) is $(blkid -o value -s TYPE "$DATA_DEV"), not btrfs as on 1.x"
-mountpoint -q /mnt/data || fail "resin-data is not mounted on /mnt/data"
-mountpoint -q /mnt/conf || fail "resin-conf is not mounted on /mnt/conf"
+if [ -f "$MIGRATION" ]; then
+  RESUME=$(sed -n 's/^stage=//p' "$MIGRATION")
+  WAS_TARGET=$(sed -n 's/^target=//p' "$MIGRATION")
+  case $RESUME in data | roots) ;; *) fail "$MIGRATION names an unknown stage '$RESUME'" ;; esac
+  [ "$WAS_TARGET" = "$HOSTOS_VERSION" ] ||
+    fail "a migration to $WAS_TARGET was interrupted at stage $RESUME ($MIGRATION): run this script with --hostos-version $WAS_TARGET to finish it"
+  log "resuming the migration to $WAS_TARGET interrupted at stage $RESUME: resin-data is $([ "$RESUME" = data ] && echo 'in the backup on the spare root' || echo 'restored already')"
+  # Whatever fails from here leaves the device mid-migration, as it found it.
+  POINT_OF_NO_RETURN=1
+else
+  for label in resin-boot resin-root resin-updt resin-conf resin-data; do
+    findfs "LABEL=$label" > /dev/null 2>&1 || fail "no partition labelled $label: not the 1.x layout (has this device been migrated already?)"
+  done
+  DATA_DEV=$(findfs LABEL=resin-data)
+  [ "$(blkid -o value -s TYPE "$DATA_DEV")" = btrfs ] || fail "resin-data ($DATA_DEV) is $(blkid -o value -s TYPE "$DATA_DEV"), not btrfs as on 1.x"
+  mountpoint -q /mnt/data || fail "resin-data is not mounted on /mnt/data"
+  mountpoint -q /mnt/conf || fail "resin-conf is not mounted on /mnt/conf"
+fi
 
 [ -f "$CONFIG" ] || fail "no $CONFIG: is resin-boot mounted?"
 CONFIG_SLUG=$(config_value deviceType)
@@ -304,6 +400,7 @@ log "active root $ROOT_DEV (partition $ROOT_PART); boot settings in $([ $BOOT_ST
 log "checks passed"
 
 # --- pre-step: a 1.x device running from resin-updt moves to resin-root first ----------------------
+[ -z "$RESUME" ] || [ "$ROOT_PART" = 2 ] || fail "an interrupted migration runs from resin-root (partition 2), not partition $ROOT_PART"
 if [ "$ROOT_PART" = 3 ]; then
   ROOT2=${PREFIX}2
   phase stop-app
@@ -357,13 +454,26 @@ log "containers and images removed (2.x pulls the supervisor and the app again o
 
 # --- the tools 1.x lacks, from the tools image, unpacked into tmpfs ----------------------------------
 phase tools
-pull_image "$REGISTRY_HOST/$TOOLS_IMAGE" "the tools image $TOOLS_IMAGE"
 rm -rf "$TOOLS" && mkdir -p "$TOOLS"
-docker rm -f "$TOOLS_CONTAINER" > /dev/null 2>&1
-docker create --name "$TOOLS_CONTAINER" "$TOOLS_IMAGE" > /dev/null || fail "cannot create a container of $TOOLS_IMAGE"
-docker export "$TOOLS_CONTAINER" | tar -x -C "$TOOLS" || fail "cannot unpack $TOOLS_IMAGE into $TOOLS"
-docker rm -f "$TOOLS_CONTAINER" > /dev/null
-docker rmi -f "$TOOLS_IMAGE" > /dev/null
+case $RESUME in
+  '')
+    pull_image "$REGISTRY_HOST/$TOOLS_IMAGE" "the tools image $TOOLS_IMAGE"
+    docker rm -f "$TOOLS_CONTAINER" > /dev/null 2>&1
+    docker create --name "$TOOLS_CONTAINER" "$TOOLS_IMAGE" > /dev/null || fail "cannot create a container of $TOOLS_IMAGE"
+    docker export "$TOOLS_CONTAINER" | tar -x -C "$TOOLS" || fail "cannot unpack $TOOLS_IMAGE into $TOOLS"
+    docker rm -f "$TOOLS_CONTAINER" > /dev/null
+    docker rmi -f "$TOOLS_IMAGE" > /dev/null
+    ;;
+  data)
+    # The interrupted run kept a copy of the tools beside the backup: the engine has no store now.
+    mkdir -p "$BACKUP_MNT"
+    mountpoint -q "$BACKUP_MNT" || mount -o ro -t ext4 "$SPARE_DEV" "$BACKUP_MNT" || fail "cannot mount the spare root $SPARE_DEV holding the backup"
+    tar -xzf "$BACKUP_MNT/$TOOLS_STASH" -C "$TOOLS" || fail "cannot unpack the tools kept on $SPARE_DEV ($TOOLS_STASH)"
+    ;;
+  roots)
+    tar -xzf "$LOG_DIR/$TOOLS_STASH" -C "$TOOLS" || fail "cannot unpack the tools kept in $LOG_DIR ($TOOLS_STASH)"
+    ;;
+esac
 ZSTD=$TOOLS/hup-tools/bin/zstd
 SFDISK=$TOOLS/hup-tools/bin/sfdisk
 "$ZSTD" --version > /dev/null 2>&1 || fail "zstd from $TOOLS_IMAGE does not run on this device"
@@ -371,13 +481,13 @@ SFDISK=$TOOLS/hup-tools/bin/sfdisk
 [ -f "$TOOLS/resin-boot/boot.scr" ] || fail "$TOOLS_IMAGE has no resin-boot/boot.scr for $HOSTOS_VERSION"
 case $PREFIX in *[0-9]p) DISK=${PREFIX%p} ;; *) DISK=$PREFIX ;; esac
 [ -b "$DISK" ] || fail "cannot find the card $DISK holding $ROOT_DEV"
-# The 2.x layout keeps the 1.x partitions (DESIGN.md: same numbers and sizes); only labels and
-# filesystems change, so the table is checked here, not rewritten.
 TABLE=$("$SFDISK" --dump "$DISK") || fail "sfdisk cannot read the partition table of $DISK"
 echo "$TABLE" | grep -q "^${PREFIX}4 .*type= *5" || fail "partition 4 of $DISK is not the extended partition: $(echo "$TABLE" | grep "^${PREFIX}4")"
-log "tools ready: $("$ZSTD" --version | head -n 1); table of $DISK: $(echo "$TABLE" | grep -c "^$PREFIX") partitions"
+plan_layout
+log "tools ready: $("$ZSTD" --version | head -n 1); $("$SFDISK" --version)"
 
 # --- back up resin-data, compressed, onto the reformatted spare root ---------------------------------
+if [ -z "$RESUME" ]; then
 phase backup
 cd /mnt/data || fail "cannot enter /mnt/data"
 ENTRIES=
@@ -400,9 +510,11 @@ TOUCHED="$TOUCHED spare root $SPARE_DEV (resin-updt) reformatted"
 mkfs.ext4 -q -F -L resin-updt -m 0 -T largefile -O ^orphan_file -E nodiscard "$SPARE_DEV" || fail "mkfs.ext4 of the spare root $SPARE_DEV failed"
 mkdir -p "$BACKUP_MNT"
 mount -t ext4 "$SPARE_DEV" "$BACKUP_MNT" || fail "cannot mount the spare root $SPARE_DEV"
+# The tools go beside the backup first: a run interrupted after the table rewrite resumes with them.
+(cd "$TOOLS" && tar -cz .) > "$BACKUP_MNT/$TOOLS_STASH" || fail "cannot keep a copy of the tools on $SPARE_DEV"
 # Room left for the manifest and the resin-conf archive.
 CAP=$(df -k "$BACKUP_MNT" | awk 'NR == 2 { printf "%.0f", ($4 - 1024) * 1024 }')
-log "backup space on $SPARE_DEV: $(mb "$CAP") MB (the cap)"
+log "backup space on $SPARE_DEV: $(mb "$CAP") MB (the cap), after $(mb "$(stat -c %s "$BACKUP_MNT/$TOOLS_STASH")") MB of tools kept beside it"
 refuse() { # COMPRESSED_DESCRIPTION
   fail "resin-data holds $(mb "$RAW") MB ($FILES files) to back up, over the backup cap of $(mb "$CAP") MB (the space of the spare root resin-updt, $SPARE_DEV) even compressed with zstd: $1. Move data off the device until what remains compresses to under $(mb "$CAP") MB, then run the update again"
 }
@@ -419,47 +531,55 @@ fi
   fail "the backup of resin-data failed: $(head -n 3 /tmp/resinhup-backup.err | tr '\n' ' ')"
 }
 echo "files=$FILES bytes=$RAW" > "$BACKUP_MNT/manifest" || refuse "no room left for the manifest"
+echo "$ENTRIES" > "$BACKUP_MNT/entries" || refuse "no room left for the list of entries"
 tar -c -C /mnt/conf . > "$BACKUP_MNT/resin-conf.tar" || fail "cannot back up resin-conf"
 sync
 "$ZSTD" -q -t "$BACKUP_MNT/$BACKUP_FILE" || fail "the backup on $SPARE_DEV does not read back (zstd -t)"
 BACKUP_BYTES=$(stat -c %s "$BACKUP_MNT/$BACKUP_FILE")
 log "backup verified: $(mb "$BACKUP_BYTES") MB compressed from $(mb "$RAW") MB, on $SPARE_DEV"
+fi
 
-# --- the 2.x layout: labels, resin-state and resin-data as ext4 -------------------------------------
+# --- the 2.x table, stage 1: resin-state and resin-data move to their 2.x places --------------------
+# From here a cut leaves resume points (MIGRATION, on resin-boot): `data` while resin-data exists only
+# in the backup on the spare root, `roots` once it is restored. A rerun of this script resumes there.
+if [ "$RESUME" != roots ]; then
 phase layout
 # Everything that uses resin-data or resin-conf goes first; a busy mount ends the update here, with
 # nothing but the spare root modified.
-if [ -f /run/docker/engine.pid ]; then
-  engine=$(cat /run/docker/engine.pid)
-  kill "$engine" 2> /dev/null
-  n=0
-  while [ -d "/proc/$engine" ]; do
-    n=$((n + 1))
-    [ $n -gt 50 ] && fail "the engine daemon (pid $engine) did not stop within 10s"
-    sleep 0.2
-  done
-  rm -f /run/docker/engine.pid
-fi
+stop_engine
 inner=$(awk '$2 ~ "^/mnt/data/" { print $2 }' /proc/mounts)
 [ -z "$inner" ] || fail "mounts remain under /mnt/data: $inner"
-umount /mnt/data || fail "cannot unmount resin-data from /mnt/data (still in use)"
-umount /mnt/state && umount /mnt/conf || fail "cannot unmount resin-conf (/mnt/conf, /mnt/state)"
+for m in /mnt/data /mnt/state /mnt/conf; do
+  while mountpoint -q "$m"; do umount "$m" || fail "cannot unmount $m (still in use)"; done
+done
 POINT_OF_NO_RETURN=1
-STATE_DEV=${PREFIX}5
-DATA_DEV=${PREFIX}6
-TOUCHED="$TOUCHED, resin-conf reformatted as resin-state"
-mkfs.ext4 -q -F -L resin-state -O ^orphan_file -E nodiscard "$STATE_DEV" || fail "mkfs.ext4 of $STATE_DEV (resin-state) failed"
-TOUCHED="$TOUCHED, resin-data reformatted as ext4"
-mkfs.ext4 -q -F -L resin-data -O ^orphan_file -E nodiscard "$DATA_DEV" || fail "mkfs.ext4 of $DATA_DEV (resin-data) failed"
-TOUCHED="$TOUCHED, root labels"
-e2label "${PREFIX}2" resin-rootA && e2label "$SPARE_DEV" resin-rootB || fail "cannot relabel the roots resin-rootA/resin-rootB"
-mount -t ext4 "$STATE_DEV" "$STATE" || fail "cannot mount the new resin-state"
-tar -x -C "$STATE" < "$BACKUP_MNT/resin-conf.tar" || fail "cannot restore resin-conf's files into resin-state"
-mount -t ext4 "$DATA_DEV" /mnt/data || fail "cannot mount the new resin-data"
-log "layout is 2.x: resin-rootA, resin-rootB, resin-state (ext4), resin-data (ext4)"
+mark_stage data
+# resin-state is written at its 2.x place before the table names it (that place is old resin-data,
+# backed up): whichever table a cut leaves, the device finds resin-conf or resin-state, and its SSH
+# host key with it.
+rm -rf "$STATE_TREE" && mkdir -p "$STATE_TREE"
+tar -x -C "$STATE_TREE" < "$BACKUP_MNT/resin-conf.tar" || fail "cannot unpack resin-conf's files from the backup"
+rm -f "$STATE_IMG"
+mkfs.ext4 -q -F -L resin-state -O ^orphan_file -E nodiscard -d "$STATE_TREE" "$STATE_IMG" "$((T5_SIZE / 2))k" ||
+  fail "cannot make the resin-state filesystem image"
+TOUCHED="$TOUCHED, resin-state written over old resin-data"
+if [ $((T5_START % 2048)) = 0 ]; then set -- bs=1M seek=$((T5_START / 2048)); else set -- bs=512 seek="$T5_START"; fi
+dd if="$STATE_IMG" of="$DISK" "$@" conv=notrunc,fsync 2> /dev/null || fail "cannot write resin-state at sector $T5_START of $DISK"
+rm -f "$STATE_IMG"
+TOUCHED="$TOUCHED, partition table (resin-state, resin-data)"
+write_table "$CUR2_SIZE" "$CUR3_START" "$CUR3_SIZE" "stage 1: resin-state and resin-data at their 2.x places"
+
+phase format
+[ "$(blkid -o value -s LABEL "${PREFIX}5")" = resin-state ] || fail "${PREFIX}5 does not hold the resin-state written there"
+TOUCHED="$TOUCHED, resin-data made ext4"
+mkfs.ext4 -q -F -L resin-data -O ^orphan_file -E nodiscard "${PREFIX}6" || fail "mkfs.ext4 of ${PREFIX}6 (resin-data) failed"
+mount -t ext4 "${PREFIX}5" "$STATE" || fail "cannot mount the new resin-state"
+mount -t ext4 "${PREFIX}6" /mnt/data || fail "cannot mount the new resin-data"
+log "resin-state (ext4, resin-conf's files) and resin-data (ext4, empty) at their 2.x places"
 
 # --- restore resin-data from the spare root, before the spare becomes the new root -------------------
 phase restore
+ENTRIES=$(cat "$BACKUP_MNT/entries") || fail "the backup on $SPARE_DEV has no list of entries"
 (cd /mnt/data && "$ZSTD" -q -d -c "$BACKUP_MNT/$BACKUP_FILE" | tar -x) || fail "restoring resin-data from $SPARE_DEV failed"
 sync
 set -- $ENTRIES
@@ -471,12 +591,25 @@ else
 fi
 [ "files=$GOT_FILES bytes=$GOT_RAW" = "$(cat "$BACKUP_MNT/manifest")" ] ||
   fail "restored resin-data has files=$GOT_FILES bytes=$GOT_RAW, the backup had $(cat "$BACKUP_MNT/manifest")"
+mkdir -p "$LOG_DIR"
+cp "$BACKUP_MNT/$TOOLS_STASH" "$LOG_DIR/$TOOLS_STASH.new" && sync && mv "$LOG_DIR/$TOOLS_STASH.new" "$LOG_DIR/$TOOLS_STASH" && sync ||
+  fail "cannot keep the tools in $LOG_DIR"
 umount "$BACKUP_MNT" || fail "cannot unmount the backup"
 log "resin-data restored: $GOT_FILES files, $(mb "$GOT_RAW") MB"
+mark_stage roots
+fi
+
+# --- the 2.x table, stage 2: resin-rootA grows in place, resin-rootB after it ------------------------
+phase repartition
+TOUCHED="$TOUCHED, partition table (roots)"
+write_table "$T2_SIZE" "$T3_START" "$T3_SIZE" "stage 2: resin-rootA grown in place, resin-rootB moved after it"
+e2label "${PREFIX}2" resin-rootA || fail "cannot relabel ${PREFIX}2 resin-rootA"
+mkfs.ext4 -q -F -L resin-rootB -O ^orphan_file -E nodiscard "$SPARE_DEV" || fail "mkfs.ext4 of $SPARE_DEV (resin-rootB) failed"
+log "layout is 2.x: resin-rootA (the running 1.x root; its filesystem keeps its 1.x size), resin-rootB, resin-state, resin-data"
 
 # --- the engine on the new resin-data; pull the 2.x hostOS image -------------------------------------
 phase pull
-/etc/rc.d/S50engine start
+engine_running || /etc/rc.d/S50engine start
 pull_image "$IMAGE" "$IMAGE"
 
 # --- the new root on the spare (resin-rootB) ------------------------------------------------------------
@@ -581,6 +714,8 @@ for f in boot.scr config.txt; do
 done
 # What only the 1.x boot flow read.
 rm -f /mnt/boot/uEnv.txt /mnt/boot/cmdline.txt /mnt/boot/kernel8.img /mnt/boot/initrd.img
+sync
+rm -f "$MIGRATION" "$LOG_DIR/$TOOLS_STASH"
 sync
 log "boot switched to the 2.x flow: resin_root_part=3 (resin-rootB)"
 log "migration to $HOSTOS_VERSION done"
