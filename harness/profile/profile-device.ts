@@ -38,18 +38,27 @@ export async function applyConfig(device: Device, profile: DeviceProfile, layout
     if (networks.length) await writeConnmanSettings(device, networks);
     return;
   }
-  const files = Object.entries(expectedKeyfiles(networks)).map(([name, sections]) => {
-    const text = Object.entries(sections)
-      .map(
-        ([s, kv]) =>
-          `[${s}]\n${Object.entries(kv)
-            .map(([k, v]) => `${k}=${v}\n`)
-            .join('')}`,
-      )
-      .join('\n');
-    return `printf '%s' ${quote(text)} > /mnt/boot/system-connections/${name}`;
-  });
+  const files = Object.entries(keyfileTexts(networks)).map(
+    ([name, text]) => `printf '%s' ${quote(text)} > /mnt/boot/system-connections/${name}`,
+  );
   if (files.length) await device.check(`mkdir -p /mnt/boot/system-connections && ${files.join(' && ')} && sync`);
+}
+
+/** NetworkManager keyfiles for the networks, by file name (what a 2.x device keeps in system-connections). */
+export function keyfileTexts(networks: WifiNetwork[]): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(expectedKeyfiles(networks)).map(([name, sections]) => [
+      name,
+      Object.entries(sections)
+        .map(
+          ([s, kv]) =>
+            `[${s}]\n${Object.entries(kv)
+              .map(([k, v]) => `${k}=${v}\n`)
+              .join('')}`,
+        )
+        .join('\n'),
+    ]),
+  );
 }
 
 /** 1.x: the profile's modified, added and removed root files (the root is mounted read-only otherwise). */

@@ -1,0 +1,111 @@
+// A bad device profile is refused before any board starts: `hupbench run --profile` exits 2 with a
+// message naming the file and the field, and no results folder is made (nothing was started).
+// The shipped profiles pass the same checks.
+import { test, expect } from '@playwright/test';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadReleases } from '../images/lib/releases.ts';
+import { checkProfileForRig, parseProfile, ProfileError } from '../harness/profile/load-profile.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const RIG = 'qemu-beaglebone-black';
+
+function hupbench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(root, 'bin/hupbench.js'), ...args],
+      { cwd: root, timeout: 60_000 },
+      (e, o, s) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout: o, stderr: s }),
+    );
+  });
+}
+
+const good = `name: t
+device: { type: beaglebone-black, release: 2.9.7+rev1 }
+`;
+
+const cases: { title: string; yaml: string; message: RegExp }[] = [
+  {
+    title: 'an unknown field, named with its path',
+    yaml: `${good}data: { totalMB: 10, compresibility: incompressible }\n`,
+    message: /is not a valid device profile:\n {2}data: unknown field "compresibility"/,
+  },
+  {
+    title: 'an unknown top-level field',
+    yaml: `${good}wifi: []\n`,
+    message: /\(top level\): unknown field "wifi"/,
+  },
+  {
+    title: "data larger than the card's resin-data",
+    yaml: `${good}data: { totalMB: 900, files: 90 }\n`,
+    message:
+      /data: data 900\.0 MB = 900\.0 MB does not fit the resin-data partition of a 1024 MiB 2\.x card \([\d.]+ MB, at most 85% of it usable: [\d.]+ MB\)\. Make the data smaller or the card bigger \(card\.sizeMiB\)/,
+  },
+  {
+    title: 'a version the rig cannot boot',
+    yaml: 'name: t\ndevice: { type: beaglebone-black, release: 2.13.0 }\n',
+    message:
+      /device\.release: 2\.13\.0 is not a release qemu-beaglebone-black can boot: the known releases are 1\.26\.0, /,
+  },
+  {
+    title: "a device type that is not the rig's",
+    yaml: 'name: t\ndevice: { type: raspberrypi3-64, release: 2.9.7+rev1 }\n',
+    message: /device\.type: "raspberrypi3-64" is not the device type of rig qemu-beaglebone-black \(beaglebone-black\)/,
+  },
+  {
+    title: 'root changes on a 2.x device',
+    yaml: `${good}rootChanges: { removed: [/etc/profile] }\n`,
+    message: /rootChanges: 2\.9\.7\+rev1 is a 2\.x release: its root is read-only/,
+  },
+];
+
+test.describe('hupbench run --profile refuses a bad profile before any board starts (exit 2)', () => {
+  for (const c of cases) {
+    test(c.title, async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'profile-'));
+      const file = path.join(dir, 'bad.yaml');
+      await writeFile(file, c.yaml);
+      const before: string[] = await readdir(path.join(root, 'results')).catch(() => []);
+      const r = await hupbench('run', '--rig', RIG, '--profile', file, '--to', '2.12.3+rev1');
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(file);
+      expect(r.stderr).toMatch(c.message);
+      const made = (await readdir(path.join(root, 'results')).catch(() => [])).filter(
+        (f) => !before.includes(f) && f.includes('profile-t-'),
+      );
+      expect(made, 'no results folder: nothing started').toEqual([]);
+    });
+  }
+});
+
+test('a bigger card makes room: the same data on card.sizeMiB 2048 is accepted', async () => {
+  const releases = await loadReleases();
+  const on = { rigName: RIG, deviceType: 'beaglebone-black', releases };
+  const big = parseProfile(`${good}data: { totalMB: 900, files: 90 }\ncard: { sizeMiB: 2048 }\n`, 'big.yaml');
+  expect(checkProfileForRig(big, 'big.yaml', on).version).toBe('2.9.7+rev1');
+  const small = parseProfile(`${good}data: { totalMB: 900, files: 90 }\n`, 'small.yaml');
+  expect(() => checkProfileForRig(small, 'small.yaml', on)).toThrow(ProfileError);
+});
+
+test('resin-data is said one way: totalMB, groups or a tarball', () => {
+  expect(() => parseProfile(`${good}data: { totalMB: 10, groups: [{ files: 1, sizeKB: 5 }] }\n`, 'x.yaml')).toThrow(
+    /data: say what resin-data holds one way/,
+  );
+  expect(() => parseProfile(`${good}data: { files: 3, groups: [{ files: 1, sizeKB: 5 }] }\n`, 'x.yaml')).toThrow(
+    /data\.files: `files` goes with `totalMB`/,
+  );
+});
+
+test('every shipped profile is valid and buildable on the BeagleBone rig', async () => {
+  const releases = await loadReleases();
+  const files = (await readdir(path.join(root, 'profiles'))).filter((f) => f.endsWith('.yaml'));
+  expect(files.length).toBeGreaterThanOrEqual(4);
+  for (const f of files) {
+    const r = await hupbench('profile', 'check', path.join('profiles', f), '--rig', RIG);
+    expect(r.code, `${f}: ${r.stderr}`).toBe(0);
+  }
+  expect(releases.length).toBeGreaterThan(0);
+});
