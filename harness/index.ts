@@ -45,6 +45,7 @@ export { stableState } from './device/device-state.ts';
 // The board strategy and the scenarios suites are made of.
 export { BoardStrategy, type BoardStep, type BoardState, type ConsoleMark } from './board/strategy.ts';
 export * from './scenarios/index.ts';
+export * from './profile/index.ts';
 // Typed records the reporters build their tables from (path, bandwidth, timing, data limits).
 export { recordTestData, pathRecord, bandwidthRecord } from './report/test-data.ts';
 export { expectHealthKeepsUpdate } from './assertions/health-verdict.ts';

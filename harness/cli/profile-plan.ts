@@ -3,7 +3,8 @@
 // profile's target, else the newest release the rig's matrix offers from that source.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compareVersions, loadReleases } from '../../images/lib/releases.ts';
+import { loadReleases } from '../../images/lib/releases.ts';
+import { newestPathFor } from '../profile/profile-target.ts';
 import { checkProfileForRig, ProfileError, readProfile } from '../profile/load-profile.ts';
 import type { DeviceProfile } from '../profile/profile-schema.ts';
 import type { RigConfig } from '../rig/rig-config.ts';
@@ -18,14 +19,6 @@ export interface RunProfile {
   text: string;
   from: string;
   to: string;
-}
-
-/** The newest target the rig's matrix offers from `from` (the nightly's choice). */
-export async function newestTarget(rig: string, from: string): Promise<string | undefined> {
-  const targets = (await upgradeMatrix([rig]))
-    .filter((e) => e.path.from.version === from)
-    .map((e) => e.path.to.version);
-  return targets.sort(compareVersions).at(-1);
 }
 
 export async function loadRunProfile(
@@ -49,7 +42,8 @@ export async function loadRunProfile(
       throw new UsageError(
         `--from ${opts.from} and the profile's device.release ${source.version} disagree: with --profile, leave --from out.`,
       );
-    const to = opts.to ?? profile.target ?? (await newestTarget(rig.name, source.version));
+    const paths = (await upgradeMatrix([rig.name])).map((e) => e.path);
+    const to = opts.to ?? profile.target ?? newestPathFor(profile, paths)?.to.version;
     if (!to) throw new UsageError(`${file}: no release on ${rig.name} updates ${source.version}; give --to.`);
     return { profile, file: resolved, text: await readFile(file, 'utf8'), from: source.version, to };
   } catch (e) {

@@ -36,7 +36,7 @@ import { type PlannedFault, planRun, type RunOptions, type RunPlan } from './run
 import { RunSession } from './run-session.ts';
 import type { FieldCheck } from '../profile/compare-profiles.ts';
 import { bootProfileSource, ProfileMismatchError, type ProfiledSource } from '../profile/profile-source.ts';
-import { playProfiled } from './profile-play.ts';
+import { updateProfiled } from '../profile/profile-update.ts';
 import { forgetKeptBoard, rememberKeptBoard } from './kept-board.ts';
 
 export type ReproduceOptions = RunOptions;
@@ -73,7 +73,13 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     const playFault = () => play(ctx, plan.fault, booted, p);
     played =
       plan.profile && profiled
-        ? await playProfiled(ctx, plan.profile, profiled, p, plan.fault.kind === 'none' ? undefined : playFault)
+        ? await updateProfiled(
+            ctx,
+            plan.profile.profile,
+            profiled,
+            (l) => p.log(l),
+            plan.fault.kind === 'none' ? undefined : playFault,
+          )
         : await playFault();
   } catch (error) {
     if (error instanceof ProfileMismatchError)

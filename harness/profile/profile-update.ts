@@ -1,20 +1,18 @@
-// The update of a profiled device in `hupbench run --profile`: the profile's link conditions for the
+// The update of a profiled device (`hupbench run --profile`, suites/profiles.spec.ts): the profile's link conditions for the
 // whole update (rate and loss at the registry, outages of the device's link timed from the update's
 // start), the update itself (or the --fault asked for), the device judged against what the profile
 // expects (updated, or refused with its words), and the device captured again afterwards so the
 // evidence says which of the profile's fields the update kept.
-import { captureProfile } from '../profile/capture.ts';
-import { compareProfiles, type FieldCheck } from '../profile/compare-profiles.ts';
-import { applyLink } from '../profile/profile-link.ts';
-import type { DeviceProfile } from '../profile/profile-schema.ts';
-import type { ProfiledSource } from '../profile/profile-source.ts';
+import { captureProfile } from './capture.ts';
+import { compareProfiles, type FieldCheck } from './compare-profiles.ts';
+import { applyLink } from './profile-link.ts';
+import type { DeviceProfile } from './profile-schema.ts';
+import type { ProfiledSource } from './profile-source.ts';
 import type { ScenarioContext } from '../scenarios/context.ts';
 import { judgeUpdated, type Judgement, type SettledDevice, settledDevice } from '../scenarios/judgements.ts';
 import type { BootedSource } from '../scenarios/source.ts';
 import { runUpdate, updateTimeoutMs } from '../scenarios/update.ts';
 import type { HupRun } from '../updater/runner.ts';
-import type { Progress } from './progress.ts';
-import type { RunProfile } from './profile-plan.ts';
 
 export interface ProfilePlayed {
   run?: HupRun;
@@ -30,23 +28,22 @@ function timeoutFor(ctx: ScenarioContext, source: BootedSource, profile: DeviceP
   return rate ? base + ((40e6 * 8) / (rate * 1000)) * 1000 : base;
 }
 
-export async function playProfiled(
+export async function updateProfiled(
   ctx: ScenarioContext,
-  run: RunProfile,
+  profile: DeviceProfile,
   profiled: ProfiledSource,
-  p: Progress,
-  playFault: (() => Promise<{ run?: HupRun; judgement: Judgement }>) | undefined,
+  note: (line: string) => void,
+  playFault?: () => Promise<{ run?: HupRun; judgement: Judgement }>,
 ): Promise<ProfilePlayed> {
-  const { profile } = run;
   const { source } = profiled;
   const rig = ctx.board.rig;
   const link = await ctx.board.step(`profile ${profile.name}: link conditions`, () =>
     applyLink(ctx.registry.started, profile.link),
   );
-  p.log(`profile link: ${link.description}`);
+  note(`profile link: ${link.description}`);
   let played: { run?: HupRun; judgement?: Judgement };
   try {
-    link.armOutages(rig, (l) => p.log(l));
+    link.armOutages(rig, note);
     played = playFault
       ? await playFault()
       : { run: await runUpdate(ctx, source.path, { timeoutMs: timeoutFor(ctx, source, profile) }) };
