@@ -58,33 +58,35 @@ export interface PreloadedApp {
 export async function preloadApp(dataTree: string, deviceType: string, sizeMB: number): Promise<PreloadedApp> {
   const app = await appImage(deviceType);
   const base = await readFile(app.layerPath);
-  const payloadBytes = Math.max(MB, Math.round(sizeMB * MB) - base.length);
-  const payload = await payloadLayer(payloadBytes);
+  // An app no bigger than the heartbeat app itself is that image alone.
+  const payloadBytes = Math.round(sizeMB * MB) - base.length;
+  const payload = payloadBytes > 0 ? await payloadLayer(payloadBytes) : undefined;
   const store = path.join(dataTree, 'docker');
   const blobs = path.join(store, 'blobs', 'sha256');
   await mkdir(blobs, { recursive: true });
   const baseDigest = sha256(base);
   await writeFile(path.join(blobs, baseDigest), base);
-  const payloadDigest = (await $`sha256sum ${payload.file}`).stdout.split(' ')[0]!;
-  await $`cp ${payload.file} ${path.join(blobs, payloadDigest)}`;
-  const payloadSize = Number((await $`stat -c %s ${payload.file}`).stdout.trim());
-  const config = JSON.stringify({
-    ...app.config,
-    rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(gunzipSync(base))}`, payload.diffId] },
-  });
+  const layers = [{ mediaType: MEDIA.layer, size: base.length, digest: `sha256:${baseDigest}` }];
+  const diffIds = [`sha256:${sha256(gunzipSync(base))}`];
+  if (payload) {
+    const digest = (await $`sha256sum ${payload.file}`).stdout.split(' ')[0]!;
+    await $`cp ${payload.file} ${path.join(blobs, digest)}`;
+    const size = Number((await $`stat -c %s ${payload.file}`).stdout.trim());
+    layers.push({ mediaType: MEDIA.layer, size, digest: `sha256:${digest}` });
+    diffIds.push(payload.diffId);
+  }
+  const config = JSON.stringify({ ...app.config, rootfs: { type: 'layers', diff_ids: diffIds } });
   const configDigest = sha256(config);
   await writeFile(path.join(blobs, configDigest), config);
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: MEDIA.manifest,
     config: { mediaType: MEDIA.config, size: Buffer.byteLength(config), digest: `sha256:${configDigest}` },
-    layers: [
-      { mediaType: MEDIA.layer, size: base.length, digest: `sha256:${baseDigest}` },
-      { mediaType: MEDIA.layer, size: payloadSize, digest: `sha256:${payloadDigest}` },
-    ],
+    layers,
   });
   await mkdir(path.join(store, 'images', configDigest), { recursive: true });
   await writeFile(path.join(store, 'images', configDigest, 'manifest.json'), manifest);
   await writeFile(path.join(store, 'repositories'), `${APP_REFERENCE} ${configDigest} sha256:${sha256(manifest)}\n`);
-  return { reference: APP_REFERENCE, bytes: base.length + payloadSize + Buffer.byteLength(config) };
+  const bytes = layers.reduce((s, l) => s + l.size, Buffer.byteLength(config));
+  return { reference: APP_REFERENCE, bytes };
 }
