@@ -4,8 +4,12 @@
 // its path class (harness/profile/profile-target.ts) under the profile's link conditions, and judged
 // against what the profile expects (updated, or refused with its words). profile.yaml and the checks
 // before and after the update are attached.
+// And the round trip: `hupbench profile capture` (the CLI, over SSH) of a device built from a profile
+// gives back an equivalent profile, within the tolerances of harness/profile/compare-profiles.ts.
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import nodePath from 'node:path';
+import { promisify } from 'node:util';
 import {
   test,
   expect,
@@ -13,6 +17,8 @@ import {
   bootProfileSource,
   parseProfile,
   newestPathFor,
+  compareProfiles,
+  mismatchLines,
   updateProfiled,
   describeRun,
   type UpgradePath,
@@ -52,6 +58,61 @@ for (const f of files) {
       });
       const how = played.run ? describeRun(played.run) : 'no run';
       expect(played.judgement.ok, `${played.judgement.line}\n${how}`).toBe(true);
+    },
+  );
+}
+
+/** Profiles whose round trip runs: one 2.x (WiFi as keyfiles, keys, data groups, a fill) and one 1.x (root changes). */
+const roundTrips = ['wifi-networks-2x.yaml', 'etc-modified-1x.yaml'].filter((f) => files.includes(f));
+const root = nodePath.resolve(import.meta.dirname, '..');
+
+for (const f of roundTrips) {
+  const file = nodePath.join(dir, f);
+  const profile = parseProfile(readFileSync(file, 'utf8'), `profiles/${f}`);
+  const path = newestPathFor(profile, paths);
+  if (!path) continue;
+  test(
+    `profile round trip: ${profile.name}: capture of the device built from it gives back an equivalent profile`,
+    {
+      tag: ['@profile'],
+    },
+    async ({ rig, scenario }, testInfo) => {
+      test.skip(rig.deviceType !== profile.device.type, `a ${profile.device.type} profile`);
+      test.setTimeout(30 * 60_000);
+      const profiled = await test.step('build the device of the profile', () =>
+        bootProfileSource(scenario, path, profile, file));
+      const out = testInfo.outputPath('captured.yaml');
+      const ssh = rig.sshEndpoint();
+      await test.step('hupbench profile capture over SSH', () =>
+        promisify(execFile)(
+          process.execPath,
+          [
+            nodePath.join(root, 'bin/hupbench.js'),
+            'profile',
+            'capture',
+            '--rig',
+            rig.config.name,
+            '--ssh',
+            `${ssh.host}:${ssh.port}`,
+            '--out',
+            out,
+            '--name',
+            profile.name,
+          ],
+          { cwd: root, timeout: 10 * 60_000 },
+        ));
+      const text = readFileSync(out, 'utf8');
+      await testInfo.attach('captured.yaml', { body: text, contentType: 'text/yaml' });
+      const captured = parseProfile(text, out);
+      const supervisor = profile.device.supervisor ?? path.from.supervisor;
+      expect(
+        mismatchLines(compareProfiles(profile, captured, { supervisor })),
+        'the capture says what the profile said',
+      ).toEqual([]);
+      expect(
+        mismatchLines(compareProfiles(captured, profiled.captured, { supervisor })),
+        'the captured profile describes the device as the pre-update check saw it',
+      ).toEqual([]);
     },
   );
 }

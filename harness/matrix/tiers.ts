@@ -44,9 +44,12 @@ export const tiers: Record<TierName, TierRule[]> = {
       rig: /^qemu-raspberrypi3$/,
       grepInvert:
         /power cut: |history: (?!altboot rollback)|refuses: (?!wrong device type|spare root too small)|data limit: |chain: |registry-(down|slow) |the target ships the running supervisor/,
-      why: "everything board-specific: boot, every path, rollback, the network faults over its usb-net, the refusals that read the board (its device type, its spare root's size) and the histories after a rollback (U-Boot's boot count and altboot are the board's). What is the same on every board runs on the BeagleBone (--full runs it here too): the power-cut rows (the updaters' write order), the other refusals (the updaters' checks of registry, lock and versions), the data limits (the backup arithmetic on the same card geometry) and the other histories (what an updater leaves on the data and state partitions). The Pi bounds the night: its tests run 1.43× slower beside another board",
+      why: "everything board-specific: boot, every path, rollback, the network faults over its usb-net, the refusals that read the board (its device type, its spare root's size), the histories after a rollback (U-Boot's boot count and altboot are the board's) and the device profiles of its device type (profiles/ ships none for it yet). What is the same on every board runs on the BeagleBone (--full runs it here too): the power-cut rows (the updaters' write order), the other refusals (the updaters' checks of registry, lock and versions), the data limits (the backup arithmetic on the same card geometry) and the other histories (what an updater leaves on the data and state partitions). The Pi bounds the night: its tests run 1.43× slower beside another board",
     },
-    { rig: /./, why: 'everything: the reference board of the matrix' },
+    {
+      rig: /./,
+      why: 'everything: the reference board of the matrix, the device profiles of profiles/ (suites/profiles.spec.ts: each profile of its device type to the newest release, and the capture round trips) among it',
+    },
   ],
   full: [{ rig: /./, why: 'everything on every board (release gates, --full)' }],
 };
