@@ -42,10 +42,17 @@ const script = [
   'echo "=== end"',
 ].join('\n');
 
+/**
+ * The 1.x root as its own filesystem (a bind mount of / shows no submounts: /var, /tmp and /run are
+ * mounted over it at runtime), as the 1.x secondary updater sees it at /host.
+ */
+const ROOT_VIEW = '/tmp/hupbench-rootview';
+
 /** The 1.x root against /resinos.fingerprint: modified/missing files, and every file the root now has. */
 const rootScript = [
-  'echo "=== check"; sha256sum -c /resinos.fingerprint 2>&1 | grep -v \': OK$\'; true',
-  'echo "=== files"; find / -xdev -type f | grep -v "^/resinos.fingerprint$"',
+  `mkdir -p ${ROOT_VIEW} && (mountpoint -q ${ROOT_VIEW} || mount --bind / ${ROOT_VIEW}) && cd ${ROOT_VIEW}`,
+  "echo \"=== check\"; sed 's#  /#  ./#' resinos.fingerprint | sha256sum -c 2>&1 | grep -v ': OK$'; true",
+  'echo "=== files"; find . -xdev -type f | sed "s#^\\.##" | grep -v "^/resinos.fingerprint$"',
   'echo "=== end"',
 ].join('\n');
 
@@ -133,32 +140,37 @@ function readFill(df: string, fillText: string) {
 }
 
 async function captureRootChanges(device: DeviceShell): Promise<DeviceProfile['rootChanges']> {
+  try {
+    return await rootChangesInView(device);
+  } finally {
+    await device.check(`cd / && umount ${ROOT_VIEW}; rmdir ${ROOT_VIEW}; true`).catch(() => undefined);
+  }
+}
+
+async function rootChangesInView(device: DeviceShell): Promise<DeviceProfile['rootChanges']> {
   const out = await device.check(rootScript, { timeoutMs: 10 * 60_000 });
   const local = (p: string) => !DEVICE_SPECIFIC.some((r) => r.test(p)) && p !== `/${FILL_FILE}`;
   const failed = section(out, 'check').split('\n');
-  const modifiedPaths = failed
-    .map((l) => l.match(/^(\/\S+): FAILED$/)?.[1])
-    .filter((p): p is string => !!p && local(p));
+  // busybox: `./x: FAILED` for a changed file, and `can't open './x'` before it for a missing one.
   const removed = failed
-    .map((l) =>
-      l
-        .match(/can't open '(\/[^']+)'|(\/\S+): No such file/)
-        ?.slice(1)
-        .find(Boolean),
-    )
+    .map((l) => l.match(/can't open '\.(\/[^']+)'/)?.[1])
     .filter((p): p is string => !!p && local(p));
-  const fingerprinted = new Set(failed.length ? await fingerprintPaths(device) : []);
+  const modifiedPaths = failed
+    .map((l) => l.match(/^\.(\/\S+): FAILED$/)?.[1])
+    .filter((p): p is string => !!p && local(p) && !removed.includes(p));
+  const fingerprinted = new Set(await fingerprintPaths(device));
   const added = section(out, 'files')
     .split('\n')
     .filter((p) => p && !fingerprinted.has(p) && local(p));
   const modified = [];
   for (const p of modifiedPaths) {
-    const size = Number((await device.check(`stat -c %s '${p}'`)).trim());
-    const content = size <= CONTENT_MAX ? await device.check(`cat '${p}'`) : undefined;
+    const size = Number((await device.check(`stat -c %s '${ROOT_VIEW}${p}'`)).trim());
+    const content = size <= CONTENT_MAX ? await device.check(`cat '${ROOT_VIEW}${p}'`) : undefined;
     modified.push({ path: p, ...(content !== undefined ? { content } : {}) });
   }
   const addedWith = [];
-  for (const p of added) addedWith.push({ path: p, content: await device.check(`head -c ${CONTENT_MAX} '${p}'`) });
+  for (const p of added)
+    addedWith.push({ path: p, content: await device.check(`head -c ${CONTENT_MAX} '${ROOT_VIEW}${p}'`) });
   if (!modified.length && !addedWith.length && !removed.length) return undefined;
   return { modified, added: addedWith, removed };
 }
