@@ -37,7 +37,7 @@ export const tiers: Record<TierName, TierRule[]> = {
   nightly: [
     {
       rig: /^virtual-bench-/,
-      grep: /@smoke|@boot|power cut: upgrade-2\.x\.sh in export |rollback: broken-init /,
+      grep: /@smoke|@boot(?!-)|power cut: upgrade-2\.x\.sh in export |rollback: broken-init /,
       why: 'the interface set: flash, boot, one path per class, one power cut, one rollback — it exists to prove the bench plumbing, not to re-run the BeagleBone emulator behind it',
     },
     {
