@@ -5,7 +5,7 @@
 import type { Device } from '../device/device.ts';
 import { expectedKeyfiles, type WifiNetwork, writeConnmanSettings } from '../device/wifi-settings.ts';
 import type { DeviceProfile, FillLevel, ProfileWifi } from './profile-schema.ts';
-import { MB, parseFill } from './profile-sizes.ts';
+import { parseFill } from './profile-sizes.ts';
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -84,25 +84,25 @@ export async function applyFill(device: Device, profile: DeviceProfile): Promise
   for (const [part, mount] of Object.entries(fillTargets) as [keyof typeof fillTargets, string][]) {
     const level = profile.fill?.[part];
     if (!level) continue;
-    const mb = await fillFileMB(device, mount, level);
-    if (mb <= 0) continue;
+    const kb = await fillFileKB(device, mount, level);
+    if (kb <= 0) continue;
     const file = `${mount === '/' ? '' : mount}/${FILL_FILE}`;
     const rw = mount === '/' ? ['mount -o remount,rw /'] : [];
     const ro = mount === '/' ? ['mount -o remount,ro /'] : [];
     await device.check(
-      [...rw, `dd if=/dev/zero of=${file} bs=1000000 count=${mb} 2>/dev/null`, 'sync', ...ro].join(' && '),
+      [...rw, `dd if=/dev/zero of=${file} bs=1000 count=${kb} 2>/dev/null`, 'sync', ...ro].join(' && '),
       { timeoutMs: 10 * 60_000 },
     );
   }
 }
 
-/** MB to write to reach `level` on the filesystem at `mount`. */
-async function fillFileMB(device: Device, mount: string, level: FillLevel): Promise<number> {
+/** KB (1000 bytes) to write to reach `level` on the filesystem at `mount` (a small resin-conf needs KB steps). */
+async function fillFileKB(device: Device, mount: string, level: FillLevel): Promise<number> {
   const fill = parseFill(level)!;
-  if (fill.unit === 'MB') return Math.round(fill.value);
+  if (fill.unit === 'MB') return Math.round(fill.value * 1000);
   const [size, used] = (await device.check(`df -k ${mount} | tail -n 1 | awk '{ print $2, $3 }'`))
     .trim()
     .split(/\s+/)
     .map((n) => Number(n) * 1024);
-  return Math.floor(((fill.value / 100) * size! - used!) / MB);
+  return Math.round(((fill.value / 100) * size! - used!) / 1000);
 }
