@@ -55,10 +55,13 @@ export async function updateProfiled(
   const after = await ctx.board
     .step(`profile ${profile.name}: what the update kept`, async () => {
       const { profile: got, facts } = await captureProfile(ctx.board.device, `${profile.name}-after`);
-      return compareProfiles({ ...profile, device: { ...profile.device, release: source.path.to.version } }, got, {
-        supervisor: source.path.to.supervisor,
-        facts,
-      });
+      // The release and supervisor the device should run now: the source's after an expected refusal.
+      const refused = profile.expect?.outcome === 'refused';
+      const release = refused ? source.path.from.version : source.path.to.version;
+      const supervisor = refused
+        ? (profile.device.supervisor ?? source.path.from.supervisor)
+        : source.path.to.supervisor;
+      return compareProfiles({ ...profile, device: { ...profile.device, release } }, got, { supervisor, facts });
     })
     .catch((e) => [{ field: '(capture after the update)', want: '-', got: (e as Error).message, ok: false }]);
   return { run: played.run, judgement, after };
