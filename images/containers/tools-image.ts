@@ -24,7 +24,12 @@ import { platformOf, writeLayerTarball, type ContainerImage } from './container-
 const tools: Record<string, { package: string; path: string }> = {
   zstd: { package: 'zstd', path: 'usr/bin/zstd' },
   sfdisk: { package: 'fdisk', path: 'sbin/sfdisk' },
+  // partx tells the kernel the new table partition by partition (BLKPG): sfdisk's whole-table re-read
+  // fails while resin-boot and the running root are mounted.
+  partx: { package: 'util-linux', path: 'usr/bin/partx' },
 };
+/** Taken without their dependencies: what the tools use of them is in the others' closure already. */
+const withoutDependencies = ['util-linux'];
 
 const loaders: Record<DeviceTypeProfile['arch'], { triplet: string; loader: string }> = {
   armhf: { triplet: 'arm-linux-gnueabihf', loader: 'ld-linux-armhf.so.3' },
@@ -62,8 +67,13 @@ export async function toolsImage(target: BuiltImage): Promise<ContainerImage> {
 
 async function toolsLayer(target: BuiltImage): Promise<string> {
   const profile = deviceTypeProfile(target.deviceType);
+  const packages = [...new Set(Object.values(tools).map((t) => t.package))];
+  const closure = await resolveWithDependencies(
+    packages.filter((p) => !withoutDependencies.includes(p)),
+    profile.arch,
+  );
   const debs = await download(
-    await resolveWithDependencies([...new Set(Object.values(tools).map((t) => t.package))], profile.arch),
+    [...new Set([...closure, ...withoutDependencies.map((p) => `${p}:${profile.arch}`)])],
     profile.arch,
     cacheDir,
   );

@@ -290,6 +290,7 @@ plan_layout() {
 # Writes the whole table with sfdisk (p2's size and p3 as given, the rest 2.x) and checks that the
 # kernel uses it: a filesystem made on a partition the kernel still places elsewhere would land there.
 write_table() { # P2_SIZE P3_START P3_SIZE WHAT
+  what=$4
   {
     echo 'label: dos'
     [ -n "$LABEL_ID" ] && echo "label-id: $LABEL_ID"
@@ -301,15 +302,23 @@ write_table() { # P2_SIZE P3_START P3_SIZE WHAT
     echo "${PREFIX}5 : start=$T5_START, size=$T5_SIZE, type=83"
     echo "${PREFIX}6 : start=$T6_START, size=$T6_SIZE, type=83"
   } > /tmp/resinhup-table
-  "$SFDISK" --force --quiet "$DISK" < /tmp/resinhup-table > /tmp/resinhup-sfdisk.out 2>&1 ||
-    fail "sfdisk could not write the partition table ($4): $(tail -n 3 /tmp/resinhup-sfdisk.out | tr '\n' ' ')"
+  # Note: --no-reread: the whole-table re-read fails while resin-boot and the running root are mounted;
+  # partx then updates the kernel's partitions one by one (moved ones re-added, the running root resized).
+  "$SFDISK" --force --no-reread --quiet "$DISK" < /tmp/resinhup-table > /tmp/resinhup-sfdisk.out 2>&1 ||
+    fail "sfdisk could not write the partition table ($what): $(tail -n 3 /tmp/resinhup-sfdisk.out | tr '\n' ' ')"
   sync
+  # The partitions not in use go first (a moved one would overlap its neighbour's old place), then
+  # partx adds them back from the new table and resizes the running root in place.
+  for n in 3 4 5 6; do
+    [ -e "/sys/class/block/${PREFIX##*/}$n" ] && ! grep -q "^$PREFIX$n " /proc/mounts && "$PARTX" -d --nr "$n" "$DISK" >> /tmp/resinhup-sfdisk.out 2>&1
+  done
+  "$PARTX" -u "$DISK" >> /tmp/resinhup-sfdisk.out 2>&1 || log "partx -u $DISK: $(tail -n 2 /tmp/resinhup-sfdisk.out | tr '\n' ' ')"
   for want in "2 $CUR2_START $1" "3 $2 $3" "5 $T5_START $T5_SIZE" "6 $T6_START $T6_SIZE"; do
     set -- $want
     [ "$(sys_part "$1" start) $(sys_part "$1" size)" = "$2 $3" ] ||
-      fail "the kernel places ${PREFIX}$1 at $(sys_part "$1" start)+$(sys_part "$1" size), not $2+$3, after sfdisk ($(tr '\n' ' ' < /tmp/resinhup-sfdisk.out)); reboot and run this script again (it resumes)"
+      fail "the kernel places ${PREFIX}$1 at $(sys_part "$1" start)+$(sys_part "$1" size), not $2+$3, after sfdisk and partx ($(tail -n 4 /tmp/resinhup-sfdisk.out | tr '\n' ' ')); reboot and run this script again (it resumes)"
   done
-  log "partition table written and in use: $4"
+  log "partition table written and in use: $what"
 }
 REBOOT_AFTER_EXIT=0
 schedule_reboot() {
@@ -476,8 +485,10 @@ case $RESUME in
 esac
 ZSTD=$TOOLS/hup-tools/bin/zstd
 SFDISK=$TOOLS/hup-tools/bin/sfdisk
+PARTX=$TOOLS/hup-tools/bin/partx
 "$ZSTD" --version > /dev/null 2>&1 || fail "zstd from $TOOLS_IMAGE does not run on this device"
 "$SFDISK" --version > /dev/null 2>&1 || fail "sfdisk from $TOOLS_IMAGE does not run on this device"
+"$PARTX" --version > /dev/null 2>&1 || fail "partx from $TOOLS_IMAGE does not run on this device"
 [ -f "$TOOLS/resin-boot/boot.scr" ] || fail "$TOOLS_IMAGE has no resin-boot/boot.scr for $HOSTOS_VERSION"
 case $PREFIX in *[0-9]p) DISK=${PREFIX%p} ;; *) DISK=$PREFIX ;; esac
 [ -b "$DISK" ] || fail "cannot find the card $DISK holding $ROOT_DEV"
@@ -560,7 +571,7 @@ mark_stage data
 rm -rf "$STATE_TREE" && mkdir -p "$STATE_TREE"
 tar -x -C "$STATE_TREE" < "$BACKUP_MNT/resin-conf.tar" || fail "cannot unpack resin-conf's files from the backup"
 rm -f "$STATE_IMG"
-mkfs.ext4 -q -F -L resin-state -O ^orphan_file -E nodiscard -d "$STATE_TREE" "$STATE_IMG" "$((T5_SIZE / 2))k" ||
+mkfs.ext4 -q -F -L resin-state -O ^orphan_file -E nodiscard -d "$STATE_TREE" "$STATE_IMG" "$((T5_SIZE / 2))k" > /dev/null ||
   fail "cannot make the resin-state filesystem image"
 TOUCHED="$TOUCHED, resin-state written over old resin-data"
 if [ $((T5_START % 2048)) = 0 ]; then set -- bs=1M seek=$((T5_START / 2048)); else set -- bs=512 seek="$T5_START"; fi
