@@ -109,3 +109,14 @@ test('every shipped profile is valid and buildable on the BeagleBone rig', async
   }
   expect(releases.length).toBeGreaterThan(0);
 });
+
+test('profile capture without a running board says how to get one (exit 2)', async () => {
+  const r = await hupbench('profile', 'capture', '--rig', RIG);
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr).toMatch(
+    /No running board on qemu-beaglebone-black to capture: start one with `hupbench run .* --keep`/,
+  );
+  const bad = await hupbench('profile', 'capture', '--rig', RIG, '--ssh', 'nohost');
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/--ssh nohost: give HOST:PORT/);
+});
