@@ -6,7 +6,9 @@
 import { loadReleases } from '../../images/lib/releases.ts';
 import { healthWindowScript } from '../device/health-window.ts';
 import { prepareDevice } from '../device/services.ts';
-import { stateAndChecksums } from '../device/user-data.ts';
+import type { Device } from '../device/device.ts';
+import { heartbeatsCommand, parseHeartbeats, stateAndChecksums } from '../device/user-data.ts';
+import { waitFor } from '../wait.ts';
 import type { ScenarioContext } from '../scenarios/context.ts';
 import type { BootedSource } from '../scenarios/source.ts';
 import type { UpgradePath } from '../updater/paths.ts';
@@ -52,14 +54,14 @@ export async function bootProfileSource(
     profileCard((await image).path, profile, profileFile, rig.deviceType),
   );
   const started = await board.start(card.path, { firstBoot: true });
-  await board.step(`${path.from.version}: config.json, supervisor ${supervisor} and the app running`, () =>
-    prepareDevice(device, {
-      registry: registry.started.deviceUrl,
-      deviceType: rig.deviceType,
-      supervisorVersion: supervisor,
-      waitForApp: true,
-    }),
-  );
+  await board.step(`${path.from.version}: config.json, supervisor ${supervisor} and the app running`, async () => {
+    const prepare = { registry: registry.started.deviceUrl, deviceType: rig.deviceType, supervisorVersion: supervisor };
+    if (!profile.app) return prepareDevice(device, { ...prepare, waitForApp: true });
+    // A big preloaded app is unpacked into its container on its first start, on the emulated core.
+    await prepareDevice(device, prepare);
+    await device.check('/etc/rc.d/S60supervisor start');
+    await waitForBigApp(device, profile.app.sizeMB);
+  });
   await board.step(`profile ${profile.name}: config.json keys and WiFi`, () =>
     applyConfig(device, profile, path.from.layout),
   );
@@ -72,6 +74,21 @@ export async function bootProfileSource(
   const { captured, facts, checks } = await checkDevice(ctx, profile, supervisor);
   const { state: before, sums } = await stateAndChecksums(device);
   return { source: { path, started, before, sums }, captured, facts, checks };
+}
+
+/** The app running with a heartbeat: a few minutes per 100 MB of image to unpack under TCG. */
+async function waitForBigApp(device: Device, sizeMB: number): Promise<void> {
+  const timeoutMs = (3 + sizeMB / 25) * 60_000;
+  await waitFor(
+    async () => {
+      const out = await device.exec(`docker ps -q; echo '=== beats'; ${heartbeatsCommand('app')}`, {
+        timeoutMs: 60_000,
+      });
+      const [ps = '', beats = ''] = out.stdout.split('=== beats\n');
+      return ps.split('\n').includes('app') && parseHeartbeats(beats).length >= 2 ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 5000, what: `the ${sizeMB} MB app unpacked and running with a heartbeat` },
+  );
 }
 
 /** Captures the device and compares it with the profile; a mismatch is an error naming each field. */
