@@ -16,7 +16,7 @@ export interface CliAnswer {
 export function updaterCommands(qualified: string, local: string, supervisor: string): string[] {
   return [
     'docker ps -q',
-    `docker ps -q | grep -qx ${supervisor}`,
+    `docker ps --format '{{.Names}}' | grep -qx ${supervisor}`,
     'docker ps -aq',
     'docker images',
     'docker images -q | sort -u',

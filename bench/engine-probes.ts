@@ -1,6 +1,6 @@
 // What bench/engine-real.ts asks a booted device about its container engine: readiness, memory,
 // timed pulls and exports, and the docker commands the updaters run. Works with either engine
-// (images/lib/engine.ts): it reads `docker ps` in full, whose NAMES column both print.
+// (images/lib/engine.ts): it reads the names through `docker ps --format`, which both answer alike.
 import type { Device } from '../harness/device/device.ts';
 import type { StartedRegistry } from '../harness/registry/index.ts';
 
@@ -22,17 +22,10 @@ export async function until<T>(
   throw new Error(`Timed out after ${timeoutMs / 1000}s waiting for ${what}`);
 }
 
-/** Names of the running containers, from the NAMES column of `docker ps` (first in the shell engine's, last in Docker's). */
+/** Names of the running containers (`docker ps --format`, which both engines answer alike). */
 export async function runningNames(device: Device): Promise<string[]> {
-  const out = await device.exec('docker ps');
-  if (out.exitCode !== 0) return [];
-  const rows = out.stdout.split('\n').filter(Boolean);
-  const header = rows.shift() ?? '';
-  const namesLast = /NAMES\s*$/.test(header);
-  return rows.map((row) => {
-    const cols = row.trim().split(/\s+/);
-    return (namesLast ? cols.at(-1) : cols[0]) ?? '';
-  });
+  const out = await device.exec("docker ps --format '{{.Names}}'");
+  return out.exitCode === 0 ? out.stdout.split('\n').filter(Boolean) : [];
 }
 
 export interface MemorySample {

@@ -100,11 +100,11 @@ try {
   await until('SSH on the device', 90_000, async () => ((await ssh('true')).exitCode === 0 ? true : undefined));
   say('device reachable over SSH');
   await until('the supervisor container running', 120_000, async () =>
-    (await ssh('docker ps -q')).stdout.includes('resin_supervisor') ? true : undefined,
+    (await ssh("docker ps --format '{{.Names}}'")).stdout.includes('resin_supervisor') ? true : undefined,
   );
   say(`supervisor running:\n${(await ssh('docker ps')).stdout}`);
   await until('the app container running', 120_000, async () =>
-    (await ssh('docker ps -q')).stdout.split('\n').includes('app') ? true : undefined,
+    (await ssh("docker ps --format '{{.Names}}'")).stdout.split('\n').includes('app') ? true : undefined,
   );
   const first = Number((await ssh('cat /mnt/data/resin-data/app/heartbeat')).stdout.trim());
   await new Promise((r) => setTimeout(r, 4000));
@@ -126,7 +126,7 @@ try {
   say(`docker export hostos: ${exp.exitCode === 0 ? `${exp.stdout.split('\n')[0]} entries` : `failed ${exp.stderr}`}`);
   if (exp.exitCode !== 0) throw new Error('docker create/export of the hostOS image failed');
   // Stopping the supervisor keeps the app running.
-  const stop = await ssh('docker stop resin_supervisor >/dev/null; sleep 3; docker ps -q');
+  const stop = await ssh("docker stop resin_supervisor >/dev/null; sleep 3; docker ps --format '{{.Names}}'");
   say(`after docker stop resin_supervisor: running = ${stop.stdout.trim().split('\n').join(', ')}`);
   if (!stop.stdout.split('\n').includes('app') || stop.stdout.includes('resin_supervisor'))
     throw new Error('stopping the supervisor should leave exactly the app running');

@@ -37,7 +37,13 @@ export { unchangeableParts } from './device/matchers.ts';
 export { cardEndSector, deviceGeometry, layoutGeometry } from './device/layout-geometry.ts';
 export { stopRegistry, startRegistryAgain, shapeRegistry, unshapeRegistry } from './registry/index.ts';
 // Devices: services, user data, the health window, heartbeat arithmetic.
-export { prepareDevice, expectSupervisorAndAppRunning, type PreparedDevice } from './device/services.ts';
+export {
+  prepareDevice,
+  expectSupervisorAndAppRunning,
+  runningContainers,
+  type PreparedDevice,
+  type RunningContainer,
+} from './device/services.ts';
 export { seedData, dataChecksums, stateAndChecksums, heartbeats } from './device/user-data.ts';
 export { setHealthWindow, testHealthWindow, type HealthWindow } from './device/health-window.ts';
 export { maxGap, appDowntime } from './device/heartbeat-gaps.ts';

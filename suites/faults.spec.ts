@@ -38,6 +38,7 @@ import {
   retriedPulls,
   linkDrop,
   recordTestData,
+  runningContainers,
   bandwidthRecord,
   powerCut,
   powerCutTitle,
@@ -90,7 +91,7 @@ async function expectMigrated(device: Device, _before: DeviceState, sums: Record
 
 async function expectSupervisorRunning(device: Device) {
   await expect
-    .poll(async () => (await device.exec('docker ps -q')).stdout.split('\n').includes('resin_supervisor'), {
+    .poll(async () => (await runningContainers(device)).some((c) => c.name === 'resin_supervisor'), {
       timeout: 120_000,
       intervals: [2000],
       message: 'the supervisor running again after the failed update',

@@ -45,7 +45,7 @@ export async function prepareDevice(
         // the heartbeats. A look every second over SSH (a session and the docker client each time)
         // ran on the one emulated core the supervisor and the app were starting on.
         const out = await device.exec(
-          `for i in $(seq 1 20); do [ "$(${heartbeatsCommand('app')} | grep -c .)" -ge 2 ] && break; sleep 1; done; docker ps -q; echo '${BEATS}'; ${heartbeatsCommand('app')}`,
+          `for i in $(seq 1 20); do [ "$(${heartbeatsCommand('app')} | grep -c .)" -ge 2 ] && break; sleep 1; done; ${PS_NAMES}; echo '${BEATS}'; ${heartbeatsCommand('app')}`,
           { timeoutMs: 60_000 },
         );
         const [ps = '', beatLines = ''] = out.stdout.split(`${BEATS}\n`);
@@ -71,10 +71,6 @@ export async function expectSupervisorAndAppRunning(
   opts: { timeoutMs?: number; when?: string } = {},
 ): Promise<void> {
   const when = opts.when ? ` ${opts.when}` : '';
-  const supervisorLine = new RegExp(
-    `^resin_supervisor\\s+\\S+:v${supervisorVersion.replace(/\./g, '\\.')}\\s+running`,
-    'm',
-  );
   const what = `resin_supervisor v${supervisorVersion} and the app running${when}`;
   await expectOnDevice(
     device.rig,
@@ -82,8 +78,10 @@ export async function expectSupervisorAndAppRunning(
     (timeoutMs) =>
       waitFor(
         async () => {
-          const ps = (await device.exec('docker ps')).stdout;
-          if (supervisorLine.test(ps) && /^app\s+\S+\s+running/m.test(ps)) return true;
+          const running = await runningContainers(device);
+          const supervisor = running.find((c) => c.name === 'resin_supervisor');
+          if (supervisor?.image.endsWith(`:v${supervisorVersion}`) && running.some((c) => c.name === 'app'))
+            return true;
           // What the device has instead: every container, and the supervisor config.json asks for.
           const has = await device.exec('docker ps -a; grep -o "supervisorImage[^,]*" /mnt/boot/config.json');
           throw new Error(`docker ps -a:\n${has.stdout.trim() || '(nothing)'}`);
@@ -114,4 +112,24 @@ function serviceConsoleLines(device: Device): string {
     .filter((l) => /\[(supervisor|engine|rcS)\]/.test(l))
     .slice(-25);
   return `console:\n${lines.join('\n') || '(no supervisor, engine or rcS lines)'}`;
+}
+
+/** Lists the running containers' names; the same on the shell engine and Docker (whose `ps -q` lists IDs). */
+const PS_NAMES = "docker ps --format '{{.Names}}'";
+
+export interface RunningContainer {
+  name: string;
+  image: string;
+}
+
+/** The containers running on the device, by name and image reference. */
+export async function runningContainers(device: Device): Promise<RunningContainer[]> {
+  const out = (await device.exec("docker ps --format '{{.Names}} {{.Image}}'")).stdout;
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [name = '', image = ''] = line.trim().split(/\s+/);
+      return { name, image };
+    });
 }

@@ -3,7 +3,7 @@
 // supervisor and app running), and the run of the updater as the case says, with the device's
 // baseline taken before. Asserting the refusal is the suites' (harness/assertions/refusal.ts).
 import type { DeviceState } from '../device/device-state.ts';
-import { prepareDevice } from '../device/services.ts';
+import { prepareDevice, runningContainers } from '../device/services.ts';
 import { seedData, stateAndChecksums } from '../device/user-data.ts';
 import { labWifiNetworks, writeConnmanSettings } from '../device/wifi-settings.ts';
 import type { BoardStrategy } from '../board/strategy.ts';
@@ -18,13 +18,13 @@ export interface DeviceBaseline {
   state: DeviceState;
   /** sha256 of every file under resin-data. */
   sums: Record<string, string>;
-  /** The running containers' ids, sorted. */
+  /** The running containers' names, sorted. */
   containers: string[];
 }
 
 export async function deviceBaseline({ device }: BoardStrategy): Promise<DeviceBaseline> {
   const { state, sums } = await stateAndChecksums(device);
-  const containers = (await device.exec('docker ps -q')).stdout.split('\n').filter(Boolean).sort();
+  const containers = (await runningContainers(device)).map((c) => c.name).sort();
   return { state, sums, containers };
 }
 

@@ -261,10 +261,10 @@ log "checks passed"
 
 # --- stop the supervisor; the app keeps running --------------------------------------------------------
 phase stop-supervisor
-if docker ps -q | grep -qx "$SUPERVISOR"; then
+if docker ps --format '{{.Names}}' | grep -qx "$SUPERVISOR"; then
   docker stop "$SUPERVISOR" > /dev/null || fail "cannot stop $SUPERVISOR"
   STOPPED_SUPERVISOR=1
-  log "supervisor stopped; running containers: $(docker ps -q | tr '\n' ' ')"
+  log "supervisor stopped; running containers: $(docker ps --format '{{.Names}}' | tr '\n' ' ')"
 else
   log "supervisor not running"
 fi

@@ -211,11 +211,11 @@ step_checks() {
 
 step_stop_supervisor() {
   log "Stopping the supervisor"
-  if docker ps -q | grep -qx "$SUPERVISOR"; then
+  if docker ps --format '{{.Names}}' | grep -qx "$SUPERVISOR"; then
     docker stop "$SUPERVISOR" > /dev/null || log ERROR "Could not stop $SUPERVISOR."
     supervisor_state=stopped
   fi
-  log "Still running: $(docker ps -q | tr '\n' ' ')"
+  log "Still running: $(docker ps --format '{{.Names}}' | tr '\n' ' ')"
 }
 
 step_pull() {
