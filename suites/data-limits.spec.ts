@@ -1,6 +1,6 @@
 // @data-limit: the ~170 MB backup cap of the 1.x → 2.x migration (upgrade-1.x-to-2.x.sh backs
-// resin-data up, zstd-compressed, onto the 180 MiB spare root before it reformats anything). Seeded on
-// the host into btrfs resin-data:
+// resin-data up, zstd-compressed, onto the 1.x spare root of 186 MiB beside a copy of its tools, before
+// it rewrites the partition table). Seeded on the host into btrfs resin-data:
 //   - incompressible data comfortably under the cap: migrated, bit for bit;
 //   - incompressible data over the cap: refused before the partition table, resin-conf or resin-data
 //     are touched, with a message naming the size and the cap; the device as it was (table, labels,
@@ -21,6 +21,7 @@ import {
   type Device,
   type DeviceState,
   expectSupervisorAndAppRunning,
+  runningContainers,
   recordTestData,
   pathRecord,
   capReportedMB,
@@ -117,7 +118,7 @@ async function expectMigrated({ device, run, capMB, backupMB, sumsBefore, seed }
   });
   await test.step('the app runs again on 2.x', async () => {
     await expect
-      .poll(async () => /^app\s+\S+\s+running/m.test((await device.exec('docker ps')).stdout), {
+      .poll(async () => (await runningContainers(device)).some((c) => c.name === 'app'), {
         timeout: 240_000,
         intervals: [2000],
         message: 'the app running on 2.x',

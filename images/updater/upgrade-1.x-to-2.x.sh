@@ -21,8 +21,9 @@
 # backup and resin-conf's files; a backup that does not fit (the ~170 MB cap: the spare root's space
 # less the tools) is refused there, with the partition table, resin-conf, resin-data and the boot
 # settings untouched, and the supervisor and the app are started again.
-# The partition table is rewritten with sfdisk (from the tools image) in two stages, as resinhup's did
-# with parted, so that the backup is never where a partition is being made:
+# The partition table is rewritten with sfdisk, and the kernel told with partx (both from the tools
+# image), in two stages, as resinhup's did with parted, so that the backup is never where a partition is
+# being made:
 #   layout      writes the resume point `stage=data` to resin-boot/resinhup-migration, resin-state (the
 #               resin-conf files) at its 2.x place, then the table with resin-state and resin-data
 #               (extended partition) at their 2.x places, p2 and p3 as they are;
@@ -246,6 +247,23 @@ write_boot_settings_root() { # PART
     cmdline) sed "s#root=[^ ]*#root=$PREFIX$1#" /mnt/boot/cmdline.txt | write_atomic /mnt/boot/cmdline.txt ;;
   esac
 }
+# S60supervisor starts the supervisor in the background, pulling it first when it is missing (after a
+# reboot mid-migration it is); left running, it starts the supervisor mid-update, whose mounts keep
+# resin-data busy. It and what it runs (a pull) end here; the failure path starts the supervisor again.
+kill_tree() { # PID
+  local child
+  for child in $(awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2> /dev/null); do kill_tree "$child"; done
+  kill "$1" 2> /dev/null
+}
+stop_supervisor_starter() {
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    [ "$pid" = $$ ] && continue
+    case $(tr '\0' ' ' < "$p/cmdline" 2> /dev/null) in
+      *rc.d/S60supervisor*) kill_tree "$pid" && log "stopped S60supervisor's starter (pid $pid): it would start the supervisor mid-update" ;;
+    esac
+  done
+}
 engine_running() { [ -f /run/docker/engine.pid ] && [ -d "/proc/$(cat /run/docker/engine.pid)" ]; }
 stop_engine() {
   [ -f /run/docker/engine.pid ] || return 0
@@ -453,6 +471,7 @@ fi
 # --- stop the supervisor and the app; remove every container and image ---------------------------
 phase stop-services
 SERVICES_STOPPED=1
+stop_supervisor_starter
 docker stop "$SUPERVISOR" > /dev/null 2>&1 && log "supervisor stopped"
 for c in $(docker ps -q); do docker stop "$c" > /dev/null || fail "cannot stop container $c"; log "container $c stopped"; done
 
