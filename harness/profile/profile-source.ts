@@ -5,9 +5,9 @@
 // is captured and compared with the profile, field by field, before any update runs.
 import { loadReleases } from '../../images/lib/releases.ts';
 import { healthWindowScript } from '../device/health-window.ts';
-import { prepareDevice } from '../device/services.ts';
+import { prepareDevice, runningContainers } from '../device/services.ts';
 import type { Device } from '../device/device.ts';
-import { heartbeatsCommand, parseHeartbeats, stateAndChecksums } from '../device/user-data.ts';
+import { heartbeats, stateAndChecksums } from '../device/user-data.ts';
 import { waitFor } from '../wait.ts';
 import type { ScenarioContext } from '../scenarios/context.ts';
 import type { BootedSource } from '../scenarios/source.ts';
@@ -81,11 +81,8 @@ async function waitForBigApp(device: Device, sizeMB: number): Promise<void> {
   const timeoutMs = (3 + sizeMB / 25) * 60_000;
   await waitFor(
     async () => {
-      const out = await device.exec(`docker ps -q; echo '=== beats'; ${heartbeatsCommand('app')}`, {
-        timeoutMs: 60_000,
-      });
-      const [ps = '', beats = ''] = out.stdout.split('=== beats\n');
-      return ps.split('\n').includes('app') && parseHeartbeats(beats).length >= 2 ? true : undefined;
+      const running = await runningContainers(device);
+      return running.some((c) => c.name === 'app') && (await heartbeats(device)).length >= 2 ? true : undefined;
     },
     { timeoutMs, intervalMs: 5000, what: `the ${sizeMB} MB app unpacked and running with a heartbeat` },
   );
