@@ -127,11 +127,12 @@ const refusals: Array<[string[], RegExp]> = [
   [['nightly', '--shard', '4/3'], /--shard "4\/3" is not a shard: give i\/n with 1 ≤ i ≤ n/],
   [['nightly', '--shard', 'half'], /--shard "half" is not a shard/],
   [['nightly', '--workers', '0'], /--workers 0 runs nothing/],
-  // commander's own parse errors are bad input too.
+  // --from is optional since --profile can give the source; without either it is still refused.
   [
     ['run', '--rig', 'qemu-beaglebone-black', '--to', '2.12.3+rev1'],
-    /required option '--from <version>' not specified/,
+    /Give a version with --from \(or --profile\)\. Known versions: 1\.26\.0/,
   ],
+  // commander's own parse errors are bad input too.
   [['nightly', '--workers', 'two'], /option '--workers <n>' argument 'two' is invalid\. a whole number/],
   [run2x('--fault', 'power-cut', '--at', 'export', '--after-ms', '-5'), /--after-ms/],
   [['frobnicate'], /unknown command 'frobnicate'/],
