@@ -56,6 +56,11 @@ const cases: { title: string; yaml: string; message: RegExp }[] = [
     message: /device\.type: "raspberrypi3-64" is not the device type of rig qemu-beaglebone-black \(beaglebone-black\)/,
   },
   {
+    title: 'a history to replay (histories are suite tests)',
+    yaml: `${good}history: over-the-backup-cap\n`,
+    message: /history: replaying a history \("over-the-backup-cap"\) inside hupbench run is not supported/,
+  },
+  {
     title: 'root changes on a 2.x device',
     yaml: `${good}rootChanges: { removed: [/etc/profile] }\n`,
     message: /rootChanges: 2\.9\.7\+rev1 is a 2\.x release: its root is read-only/,
