@@ -22,12 +22,18 @@ const qemuRig = z.object({
   bootTimeoutSeconds: z.number().positive().default(120),
   /** How many copies of this board one host can run at once. */
   instances: z.number().int().min(1).default(1),
+  /**
+   * QEMU's TCG threads: `multi` (one host thread per guest CPU, QEMU's default for ARM) or `single`
+   * (every guest CPU on one host thread), for a many-CPU board that would otherwise take every host
+   * core and slow the boards beside it (bench/tcg-threads.ts measures both).
+   */
+  tcgThread: z.enum(['multi', 'single']).default('multi'),
   example: z.boolean().default(false),
 });
 
 /** A real board wired to this host (or, with virtualBench, its CI stand-in): harness/rig/bench/. */
 const benchRig = qemuRig
-  .omit({ kind: true, memoryMiB: true })
+  .omit({ kind: true, memoryMiB: true, tcgThread: true })
   .extend({ kind: z.literal('bench'), ...benchRigFields })
   .superRefine(checkBenchWiring);
 

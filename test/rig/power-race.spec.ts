@@ -88,6 +88,7 @@ function qemuRig(relaunch: boolean): { rig: QemuRig; workDir: string } {
     memoryMiB: 128,
     bootTimeoutSeconds: 60,
     instances: 1,
+    tcgThread: 'multi',
     example: false,
   };
   const workDir = path.join(dir, 'rig');

@@ -216,6 +216,7 @@ export class QemuRig implements Rig {
       sshPort: this.sshPort,
       qmpPath,
       memoryMiB: this.config.memoryMiB,
+      tcgThread: this.config.tcgThread,
       workDir: this.workDir,
     });
     // A resumed board starts waiting for its saved state (migrate-incoming), not from the firmware.

@@ -12,6 +12,8 @@ export interface BoardInputs {
   sshPort: number;
   qmpPath: string;
   memoryMiB: number;
+  /** QEMU's TCG threading (the rig file's `tcgThread`). */
+  tcgThread?: 'multi' | 'single';
   /** A directory the board may write firmware files into. */
   workDir: string;
 }
@@ -47,5 +49,6 @@ export function commonArgs(inputs: BoardInputs): string[] {
     'pty,id=console0',
     '-m',
     String(inputs.memoryMiB),
+    ...(inputs.tcgThread === 'single' ? ['-accel', 'tcg,thread=single'] : []),
   ];
 }
