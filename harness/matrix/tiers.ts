@@ -21,7 +21,7 @@ export const tiers: Record<TierName, TierRule[]> = {
     {
       rig: /^qemu-raspberrypi3$/,
       grep: /@boot\b.*@smoke/,
-      why: 'the Pi boots for real at every start (QEMU cannot migrate its usb-net, so no login snapshots), runs 2.7× slower than the BeagleBone and takes both host cores (multi-threaded TCG): its firmware and U-Boot boot the newest release and follow resin_root_part to resin-rootB; its update paths and rollback-health run nightly (one 2.x path alone took 724 s of a 20-minute CI budget)',
+      why: 'the Pi boots for real at every start (QEMU cannot migrate its usb-net, so no login snapshots), has one instance and runs slower than the BeagleBone: its firmware and U-Boot boot the newest release and follow resin_root_part to resin-rootB; its update paths and rollback-health run nightly (one 2.x path took 724 s of a 20-minute CI budget with a host thread per emulated CPU, 825 s on one thread on a host loaded by three other boards)',
     },
     {
       rig: /^virtual-bench-/,
@@ -44,7 +44,7 @@ export const tiers: Record<TierName, TierRule[]> = {
       rig: /^qemu-raspberrypi3$/,
       grepInvert:
         /power cut: |history: (?!altboot rollback)|refuses: (?!wrong device type|spare root too small)|data limit: |chain: |registry-(down|slow) |the target ships the running supervisor/,
-      why: "everything board-specific: boot, every path, rollback, the faults of its own link (network-down, link-drop over its usb-net), the refusals that read the board (its device type, its spare root's size), the altboot history (U-Boot's boot count and altboot are the board's) and the device profiles of its device type (profiles/ ships none for it yet). What is the same on every board runs on the BeagleBone (--full runs it here too): the power-cut rows (the updaters' write order), the registry-side faults (registry-down, registry-slow), the other refusals (the updaters' checks of registry, lock and versions), the data limits (the backup arithmetic on the same card geometry), the chain (its steps are paths the Pi runs one by one), the same-supervisor branches (the updater's version compare) and the other histories (what an updater and rollback-health leave on the data and state partitions). The Pi bounds the night: its tests run 1.43× slower beside another board",
+      why: "everything board-specific: boot, every path, rollback, the faults of its own link (network-down, link-drop over its usb-net), the refusals that read the board (its device type, its spare root's size), the altboot history (U-Boot's boot count and altboot are the board's) and the device profiles of its device type (profiles/ ships none for it yet). What is the same on every board runs on the BeagleBone (--full runs it here too): the power-cut rows (the updaters' write order), the registry-side faults (registry-down, registry-slow), the other refusals (the updaters' checks of registry, lock and versions), the data limits (the backup arithmetic on the same card geometry), the chain (its steps are paths the Pi runs one by one), the same-supervisor branches (the updater's version compare) and the other histories (what an updater and rollback-health leave on the data and state partitions). The Pi bounds the night: one instance, and the slowest board",
     },
     {
       rig: /./,
