@@ -2,26 +2,15 @@
 // message naming the file and the field, and no results folder is made (nothing was started).
 // The shipped profiles pass the same checks.
 import { test, expect } from '@playwright/test';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadReleases } from '../images/lib/releases.ts';
 import { checkProfileForRig, parseProfile, ProfileError } from '../harness/profile/load-profile.ts';
+import { hupbench } from './hupbench-command.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const RIG = 'qemu-beaglebone-black';
-
-function hupbench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'bin/hupbench.js'), ...args],
-      { cwd: root, timeout: 60_000 },
-      (e, o, s) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout: o, stderr: s }),
-    );
-  });
-}
 
 const good = `name: t
 device: { type: beaglebone-black, release: 2.9.7+rev1 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { cacheDir, fileExists } from '../../images/lib/cache.ts';
 import { makeFilesystem } from '../../images/lib/disk.ts';
 import type { Filesystem } from '../../images/lib/layout.ts';
-import { partitionByLabel } from './card-image.ts';
+import { type CardPartition, partitionByLabel } from './card-image.ts';
 
 export type DataKind = 'incompressible' | 'compressible';
 
@@ -87,21 +87,9 @@ export async function seedResinData(image: string, spec: DataSeed): Promise<Seed
       );
       files++;
     }
-    const fsFile = path.join(work, 'resin-data.fs');
-    await makeFilesystem(
-      {
-        number: part.number,
-        label: 'resin-data',
-        fs: part.fs as Filesystem,
-        startBytes: part.startBytes,
-        sizeBytes: part.sizeBytes,
-      },
-      fsFile,
-      { from: tree },
-    );
     const tmp = `${out}.partial`;
     await $`cp --sparse=always ${image} ${tmp}`;
-    await $`dd if=${fsFile} of=${tmp} bs=1M seek=${part.startBytes / MiB} conv=notrunc,sparse status=none`;
+    await writeResinData(tmp, part, tree, work);
     const seeded: SeededCard = { path: out, checksums, bytes: spec.totalBytes, files, spec };
     await rename(tmp, out);
     await writeFile(sidecar, JSON.stringify(seeded, null, 2));
@@ -168,4 +156,12 @@ async function pruneSeeded(keepAlso: string): Promise<void> {
     await rm(f, { force: true });
     await rm(f.replace(/\.img$/, '.json'), { force: true });
   }
+}
+
+/** Makes `tree` the resin-data filesystem of `card` (in place, at `part`); `work` holds the image meanwhile. */
+export async function writeResinData(card: string, part: CardPartition, tree: string, work: string): Promise<void> {
+  const fsFile = path.join(work, 'resin-data.fs');
+  const placed = { number: part.number, label: 'resin-data', fs: part.fs as Filesystem };
+  await makeFilesystem({ ...placed, startBytes: part.startBytes, sizeBytes: part.sizeBytes }, fsFile, { from: tree });
+  await $`dd if=${fsFile} of=${card} bs=1M seek=${part.startBytes / MiB} conv=notrunc,sparse status=none`;
 }

@@ -6,10 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDir, fileExists } from '../../images/lib/cache.ts';
-import { makeFilesystem } from '../../images/lib/disk.ts';
-import type { Filesystem } from '../../images/lib/layout.ts';
 import { partitionByLabel } from '../image/card-image.ts';
-import { SEED_DIR, writeSeedFile } from '../image/seed-data.ts';
+import { SEED_DIR, writeResinData, writeSeedFile } from '../image/seed-data.ts';
 import { preloadApp } from './app-preload.ts';
 import type { DeviceProfile } from './profile-schema.ts';
 import { dataFiles } from './profile-sizes.ts';
@@ -58,19 +56,7 @@ export async function profileCard(
     const checksums = await writeUserData(path.join(tree, SEED_DIR), profile, tarball);
     const app = profile.app ? await preloadApp(tree, deviceType, profile.app.sizeMB) : undefined;
     const part = await partitionByLabel(tmp, 'resin-data');
-    const fsFile = path.join(work, 'resin-data.fs');
-    await makeFilesystem(
-      {
-        number: part.number,
-        label: 'resin-data',
-        fs: part.fs as Filesystem,
-        startBytes: part.startBytes,
-        sizeBytes: part.sizeBytes,
-      },
-      fsFile,
-      { from: tree },
-    );
-    await $`dd if=${fsFile} of=${tmp} bs=1M seek=${part.startBytes / MiB} conv=notrunc,sparse status=none`;
+    await writeResinData(tmp, part, tree, work);
     const card: ProfileCard = { path: out, checksums, appBytes: app?.bytes };
     await rename(tmp, out);
     await writeFile(sidecar, JSON.stringify(card, null, 2));

@@ -2,25 +2,9 @@
 // bad input refused before anything starts, naming what is wrong and the known values (exit 2).
 // Plus the release-gate verdict from a run's summary.
 import { test, expect } from '@playwright/test';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { loadReleases } from '../../images/lib/releases.ts';
 import { main } from '../../harness/cli/main.ts';
-
-const root = path.resolve(import.meta.dirname, '../..');
-
-function hupbench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(root, 'bin/hupbench.js'), ...args],
-      { cwd: root, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+import { hupbench } from '../hupbench-command.ts';
 
 /** The same command in this process (a process per case costs seconds under a loaded host). */
 async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
