@@ -6,15 +6,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { deviceKeyPath } from '../../images/lib/keys.ts';
-import { loadReleases } from '../../images/lib/releases.ts';
 import { requireOk } from '../command-result.ts';
 import { captureProfile } from '../profile/capture.ts';
-import { checkProfileForRig, ProfileError, readProfile } from '../profile/load-profile.ts';
 import { createRig } from '../rig/create-rig.ts';
 import type { RigConfig } from '../rig/rig-config.ts';
 import { DeviceSsh, type SshEndpoint } from '../ssh/ssh-client.ts';
 import { cacheDir } from '../../images/lib/cache.ts';
 import { keptBoard } from './kept-board.ts';
+import { profileForRig } from './profile-plan.ts';
 import { requireRig } from './known.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -64,17 +63,7 @@ export async function profileCapture(opts: {
 
 export async function profileCheck(file: string, opts: { rig?: string }): Promise<number> {
   const config = await requireRig(opts.rig);
-  try {
-    const profile = await readProfile(file);
-    const source = checkProfileForRig(profile, file, {
-      rigName: config.name,
-      deviceType: config.deviceType,
-      releases: await loadReleases(),
-    });
-    console.log(`${file}: a valid profile of a ${source.version} ${profile.device.type} for ${config.name}`);
-    return 0;
-  } catch (e) {
-    if (e instanceof ProfileError) throw new UsageError(e.message);
-    throw e;
-  }
+  const { profile, source } = await profileForRig(file, config);
+  console.log(`${file}: a valid profile of a ${source.version} ${profile.device.type} for ${config.name}`);
+  return 0;
 }

@@ -1,9 +1,8 @@
 // `hupbench run --profile FILE`: the profile read and judged against the rig before anything starts
 // (exit 2 on a bad one), and the path it gives: from the profile's release to --to, else the
 // profile's target, else the newest release the rig's matrix offers from that source.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadReleases } from '../../images/lib/releases.ts';
+import { loadReleases, type Release } from '../../images/lib/releases.ts';
 import { newestPathFor } from '../profile/profile-target.ts';
 import { checkProfileForRig, ProfileError, readProfile } from '../profile/load-profile.ts';
 import type { DeviceProfile } from '../profile/profile-schema.ts';
@@ -21,33 +20,41 @@ export interface RunProfile {
   to: string;
 }
 
-export async function loadRunProfile(
+/** The profile in `file`, its text and its source release, refused (exit 2) unless `rig` can build it. */
+export async function profileForRig(
   file: string,
   rig: RigConfig,
-  opts: { from?: string; to?: string },
-): Promise<RunProfile> {
-  const resolved = path.resolve(file);
+): Promise<{ profile: DeviceProfile; text: string; source: Release }> {
   try {
-    const profile = await readProfile(file);
+    const { profile, text } = await readProfile(file);
     const source = checkProfileForRig(profile, file, {
       rigName: rig.name,
       deviceType: rig.deviceType,
       releases: await loadReleases(),
     });
-    if (profile.history)
-      throw new ProfileError(
-        `${file}: history: replaying a history ("${profile.history}") inside hupbench run is not supported: histories are suite tests (suites/history*.spec.ts) whose steps assert as they go. Run it with: npx playwright test suites/history --project=${rig.name} -g '${profile.history}' --workers 1, or drop the field.`,
-      );
-    if (opts.from && opts.from !== source.version)
-      throw new UsageError(
-        `--from ${opts.from} and the profile's device.release ${source.version} disagree: with --profile, leave --from out.`,
-      );
-    const paths = (await upgradeMatrix([rig.name])).map((e) => e.path);
-    const to = opts.to ?? profile.target ?? newestPathFor(profile, paths)?.to.version;
-    if (!to) throw new UsageError(`${file}: no release on ${rig.name} updates ${source.version}; give --to.`);
-    return { profile, file: resolved, text: await readFile(file, 'utf8'), from: source.version, to };
+    return { profile, text, source };
   } catch (e) {
     if (e instanceof ProfileError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+export async function loadRunProfile(
+  file: string,
+  rig: RigConfig,
+  opts: { from?: string; to?: string },
+): Promise<RunProfile> {
+  const { profile, text, source } = await profileForRig(file, rig);
+  if (profile.history)
+    throw new UsageError(
+      `${file}: history: replaying a history ("${profile.history}") inside hupbench run is not supported: histories are suite tests (suites/history*.spec.ts) whose steps assert as they go. Run it with: npx playwright test suites/history --project=${rig.name} -g '${profile.history}' --workers 1, or drop the field.`,
+    );
+  if (opts.from && opts.from !== source.version)
+    throw new UsageError(
+      `--from ${opts.from} and the profile's device.release ${source.version} disagree: with --profile, leave --from out.`,
+    );
+  const paths = (await upgradeMatrix([rig.name])).map((e) => e.path);
+  const to = opts.to ?? profile.target ?? newestPathFor(profile, paths)?.to.version;
+  if (!to) throw new UsageError(`${file}: no release on ${rig.name} updates ${source.version}; give --to.`);
+  return { profile, file: path.resolve(file), text, from: source.version, to };
 }

@@ -42,9 +42,11 @@ export function parseProfile(text: string, file: string): DeviceProfile {
   return parsed.data;
 }
 
-export async function readProfile(file: string): Promise<DeviceProfile> {
+/** The profile in `file`, and its text as given (kept beside a run's results). */
+export async function readProfile(file: string): Promise<{ profile: DeviceProfile; text: string }> {
   if (!existsSync(file)) throw new ProfileError(`No profile file ${file}.`);
-  return parseProfile(await readFile(file, 'utf8'), file);
+  const text = await readFile(file, 'utf8');
+  return { profile: parseProfile(text, file), text };
 }
 
 export interface ProfileTarget {
