@@ -55,8 +55,11 @@ export const passKey = (rig: string, title: string) => `${rig}\t${title}`;
  */
 export const recordsValidFrom: Record<string, string> = { 'qemu-raspberrypi3': '2026-11-29T19:45:00Z' };
 
-const stale = (project: string, file: string) =>
-  recordsValidFrom[project] !== undefined && statSync(file).mtime < new Date(recordsValidFrom[project]!);
+/** Which projects' rows in `file` are older than their rig's records may be. */
+function staleIn(file: string): (project: string) => boolean {
+  const written = statSync(file).mtime;
+  return (project) => recordsValidFrom[project] !== undefined && written < new Date(recordsValidFrom[project]!);
+}
 
 /** The passed durations per rig and test title: run folders under `roots`, then the committed file. */
 export async function recordedPasses(roots: string[]): Promise<Map<string, number[]>> {
@@ -83,8 +86,9 @@ type Add = (project: string, title: string, ms: number) => void;
 async function fromSummary(file: string, add: Add): Promise<void> {
   type Row = { project: string; title: string; verdict: { result: string }; durationMs: number };
   const { rows } = JSON.parse(await readFile(file, 'utf8')) as { rows?: Row[] };
+  const stale = staleIn(file);
   for (const row of rows ?? [])
-    if (row.verdict.result === 'passed' && !stale(row.project, file)) add(row.project, row.title, row.durationMs);
+    if (row.verdict.result === 'passed' && !stale(row.project)) add(row.project, row.title, row.durationMs);
 }
 
 async function fromReport(file: string, add: Add): Promise<void> {
@@ -95,11 +99,12 @@ async function fromReport(file: string, add: Add): Promise<void> {
     }>;
     suites?: Suite[];
   };
+  const stale = staleIn(file);
   const walk = (s: Suite) => {
     for (const spec of s.specs ?? [])
       for (const t of spec.tests) {
         const last = t.results.at(-1);
-        if (last?.status === 'passed' && t.results.length === 1 && !stale(t.projectName, file))
+        if (last?.status === 'passed' && t.results.length === 1 && !stale(t.projectName))
           add(t.projectName, spec.title, last.duration);
       }
     s.suites?.forEach(walk);
