@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { currentTier, tierRule } from './harness/matrix/tiers.ts';
+import { otherDeviceTypes } from './harness/matrix/device-type-tag.ts';
 import { rigsByLoad, type RigLoad } from './harness/matrix/rig-order.ts';
 import { newResultsFolder } from './harness/report/results-folder.ts';
 
@@ -27,7 +28,7 @@ const hilRetries = Number(process.env.HUPBENCH_RETRIES ?? 1);
 const tier = currentTier();
 
 /** The rigs of rigs/*.yaml this run drives. Example rigs describe benches not wired to this host: only when named. */
-function rigFiles(): RigLoad[] {
+function rigFiles(): Array<RigLoad & { deviceType: string }> {
   return readdirSync(rigsDir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
@@ -36,14 +37,14 @@ function rigFiles(): RigLoad[] {
       rig: parse(readFileSync(path.join(rigsDir, f), 'utf8')) as RigYaml,
     }))
     .filter(({ rig }) => !rig.example || process.env.HUPBENCH_RIGS?.split(',').includes(rig.name ?? ''))
-    .map(({ name, rig }) => ({ name, instances: rig.instances ?? 1 }));
+    .map(({ name, rig }) => ({ name, instances: rig.instances ?? 1, deviceType: rig.deviceType ?? '' }));
 }
-type RigYaml = { name?: string; example?: boolean; instances?: number };
+type RigYaml = { name?: string; example?: boolean; instances?: number; deviceType?: string };
 
 // Note: the rig whose tests take longest per instance is configured first, so it starts first and runs
 // beside the others instead of alone at the end (harness/matrix/rig-order.ts).
 function rigProjects(): Project[] {
-  return rigsByLoad(rigFiles()).map(({ name, instances }) => {
+  return rigsByLoad(rigFiles()).map(({ name, instances, deviceType }) => {
     // Which tests this rig runs in this tier (smoke for `npm test`, nightly for `npm run hil`, full
     // for a gate): harness/matrix/tiers.ts, with the reasons.
     // A rig runs at most `instances` tests at once (each worker takes one instance: harness/fixtures.ts).
@@ -58,7 +59,8 @@ function rigProjects(): Project[] {
       workers: instances,
       fullyParallel: true,
       grep,
-      grepInvert,
+      // A test tagged for another device type is not this rig's (harness/matrix/device-type-tag.ts).
+      grepInvert: [otherDeviceTypes(deviceType), ...(grepInvert ? [grepInvert] : [])],
     };
   });
 }

@@ -1,6 +1,7 @@
 // @profile: every device profile in profiles/ on every rig of its device type, so a field failure,
-// once reproduced, stays reproduced. Each profile's device is built (card and steps over SSH),
-// checked field by field against the profile before the update, updated to the newest release along
+// once reproduced, stays reproduced; listed only for the rigs of the profile's device type (its
+// @device-type tag, playwright.config.ts). Each profile's device is built (card and steps over SSH),
+// checked field by field against the profile, its history replayed if it names one, updated to the newest release along
 // its path class (harness/profile/profile-target.ts) under the profile's link conditions, and judged
 // against what the profile expects (updated, or refused with its words). profile.yaml and the checks
 // before and after the update are attached.
@@ -10,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import nodePath from 'node:path';
 import { promisify } from 'node:util';
+import type { TestInfo } from '@playwright/test';
 import {
   test,
   expect,
@@ -21,6 +23,9 @@ import {
   mismatchLines,
   updateProfiled,
   describeRun,
+  deviceTypeTag,
+  recordTestData,
+  type ProfiledSource,
   type UpgradePath,
 } from '../harness/index.ts';
 import { loadReleases } from '../images/lib/releases.ts';
@@ -37,15 +42,22 @@ for (const f of files) {
   if (!path) continue;
   test(
     `profile: ${profile.name} (${profile.device.type}, ${path.name})`,
-    { tag: ['@profile'] },
+    { tag: ['@profile', deviceTypeTag(profile.device.type)] },
     async ({ rig, scenario }, testInfo) => {
-      test.skip(rig.deviceType !== profile.device.type, `a ${profile.device.type} profile`);
-      test.skip(Boolean(profile.history), 'replaying a history is the histories suite’s (suites/history*.spec.ts)');
-      // Note: a shaped link's pull and a big data set's backup take their own time under TCG.
-      test.setTimeout(75 * 60_000);
+      // Note: a shaped link's pull and a big data set's backup take their own time under TCG; a
+      // replayed rollback, up to a boot per boot-limit count.
+      test.setTimeout((profile.history ? 105 : 75) * 60_000);
       await testInfo.attach('profile.yaml', { body: text, contentType: 'text/yaml' });
-      const profiled = await test.step('build the device of the profile and check it field by field', () =>
-        bootProfileSource(scenario, path, profile, file));
+      const build = `build the device of the profile and check it field by field${profile.history ? `, then replay its history (${profile.history})` : ''}`;
+      const profiled = await test.step(build, () =>
+        bootProfileSource(scenario, path, profile, file).catch(
+          async (e: Error & { history?: ProfiledSource['history'] }) => {
+            if (e.history) await attachHistory(testInfo, e.history);
+            throw e;
+          },
+        ),
+      );
+      if (profiled.history) await attachHistory(testInfo, profiled.history);
       await testInfo.attach('profile-check-before.json', {
         body: JSON.stringify({ checks: profiled.checks, captured: profiled.captured }, null, 2),
         contentType: 'application/json',
@@ -62,6 +74,16 @@ for (const f of files) {
   );
 }
 
+/** A replayed history's timeline, as suites/history*.spec.ts attach theirs. */
+async function attachHistory(testInfo: TestInfo, history: NonNullable<ProfiledSource['history']>): Promise<void> {
+  await testInfo.attach('history-timeline.md', { body: history.markdown, contentType: 'text/markdown' });
+  await testInfo.attach('history-timeline.json', {
+    body: JSON.stringify(history.timeline, null, 2),
+    contentType: 'application/json',
+  });
+  await recordTestData(testInfo, 'history', history.timeline);
+}
+
 /** Profiles whose round trip runs: one 2.x (WiFi as keyfiles, keys, data groups, a fill) and one 1.x (root changes). */
 const roundTrips = ['wifi-networks-2x.yaml', 'etc-modified-1x.yaml'].filter((f) => files.includes(f));
 const root = nodePath.resolve(import.meta.dirname, '..');
@@ -73,11 +95,8 @@ for (const f of roundTrips) {
   if (!path) continue;
   test(
     `profile round trip: ${profile.name}: capture of the device built from it gives back an equivalent profile`,
-    {
-      tag: ['@profile'],
-    },
+    { tag: ['@profile', deviceTypeTag(profile.device.type)] },
     async ({ rig, scenario }, testInfo) => {
-      test.skip(rig.deviceType !== profile.device.type, `a ${profile.device.type} profile`);
       test.setTimeout(30 * 60_000);
       const profiled = await test.step('build the device of the profile', () =>
         bootProfileSource(scenario, path, profile, file));

@@ -45,9 +45,15 @@ const cases: { title: string; yaml: string; message: RegExp }[] = [
     message: /device\.type: "raspberrypi3-64" is not the device type of rig qemu-beaglebone-black \(beaglebone-black\)/,
   },
   {
-    title: 'a history to replay (histories are suite tests)',
+    title: 'a history this harness cannot replay',
     yaml: `${good}history: over-the-backup-cap\n`,
-    message: /history: replaying a history \("over-the-backup-cap"\) inside hupbench run is not supported/,
+    message: /history: a history this harness can replay: rolled-back-by-altboot, rolled-back-by-health/,
+  },
+  {
+    title: 'a rollback history on a 1.x device',
+    yaml: 'name: t\ndevice: { type: beaglebone-black, release: 1.30.1 }\nhistory: rolled-back-by-health\n',
+    message:
+      /history: rolled-back-by-health is an update .* rollback-health rejected it .*; that happens on 2\.x devices, and 1\.30\.1 is 1\.x/,
   },
   {
     title: 'root changes on a 2.x device',

@@ -45,10 +45,6 @@ export async function loadRunProfile(
   opts: { from?: string; to?: string },
 ): Promise<RunProfile> {
   const { profile, text, source } = await profileForRig(file, rig);
-  if (profile.history)
-    throw new UsageError(
-      `${file}: history: replaying a history ("${profile.history}") inside hupbench run is not supported: histories are suite tests (suites/history*.spec.ts) whose steps assert as they go. Run it with: npx playwright test suites/history --project=${rig.name} -g '${profile.history}' --workers 1, or drop the field.`,
-    );
   if (opts.from && opts.from !== source.version)
     throw new UsageError(
       `--from ${opts.from} and the profile's device.release ${source.version} disagree: with --profile, leave --from out.`,

@@ -57,6 +57,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
   let source: BootedSource | undefined;
   let profiled: ProfiledSource | undefined;
   let profileChecks: FieldCheck[] | undefined;
+  let history: ProfiledSource['history'];
   let played: Played = { judgement: { ok: false, line: 'did not get to the update' } };
   let infra = false;
   try {
@@ -65,7 +66,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     if (plan.profile) {
       profiled = await bootProfileSource(ctx, plan.path, plan.profile.profile, plan.profile.file);
       profileChecks = profiled.checks;
+      history = profiled.history;
       p.log(`the device matches profile ${plan.profile.profile.name} (${profiled.checks.length} fields checked)`);
+      if (history) p.log(`history replayed: ${history.timeline.history}`);
     }
     source = profiled?.source ?? (await bootSource(ctx, plan.path));
     await session.markRegistry();
@@ -84,6 +87,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
   } catch (error) {
     if (error instanceof ProfileMismatchError)
       profileChecks = (error as ProfileMismatchError & { checks?: FieldCheck[] }).checks;
+    history ??= (error as { history?: ProfiledSource['history'] }).history;
     infra = error instanceof InfraError;
     const kind = infra ? 'INFRASTRUCTURE FAULT (the rig, not the product)' : 'ERROR';
     played.judgement = { ok: false, line: `${kind}: ${(error as Error).message}` };
@@ -93,7 +97,13 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     p.stop();
   }
   const { ok, line } = played.judgement;
-  const profileFiles = plan.profile && profileEvidence(plan.profile, profiled, profileChecks, played.after);
+  const profileFiles = plan.profile && {
+    ...profileEvidence(plan.profile, profiled, profileChecks, played.after),
+    ...(history && {
+      'history-timeline.md': history.markdown,
+      'history-timeline.json': JSON.stringify(history.timeline, null, 2),
+    }),
+  };
   const evidence = () => saveEvidence(session, plan, resultsDir, source, played, profileFiles);
   await evidence().then((files) => files && p.log(`evidence: ${resultsDir}/ (${files.join(', ')})`));
   console.log(`\n${ok ? 'OK' : 'FAILED'}: ${line}`);

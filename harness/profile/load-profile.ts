@@ -1,13 +1,14 @@
 // Reading a device profile and refusing one that cannot be built on a rig, before any board starts:
 // a field the schema does not know, a version the catalogue does not have, a device type that is not
-// the rig's, data that cannot fit the card's resin-data, root changes on a 2.x device. Every message
-// names the file and the field.
+// the rig's, data that cannot fit the card's resin-data, root changes on a 2.x device, a history that
+// cannot happen on the device's layout. Every message names the file and the field.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { cardBytesFor, placePartitions } from '../../images/lib/layout.ts';
 import type { Release } from '../../images/lib/releases.ts';
+import { profileHistories } from './profile-histories.ts';
 import { type DeviceProfile, deviceProfileSchema } from './profile-schema.ts';
 import { appStoreBytes, dataBytes, fillBytes } from './profile-sizes.ts';
 
@@ -82,6 +83,12 @@ export function checkProfileForRig(profile: DeviceProfile, file: string, on: Pro
     throw at(
       'rootChanges',
       `${source.version} is a 2.x release: its root is read-only and replaced whole by an update; root changes describe 1.x devices`,
+    );
+  const history = profile.history && profileHistories[profile.history];
+  if (history && source.layout !== history.layout)
+    throw at(
+      'history',
+      `${profile.history} is ${history.says}; that happens on ${history.layout} devices, and ${source.version} is ${source.layout}`,
     );
   if (profile.data?.tarball && !existsSync(path.resolve(path.dirname(file), profile.data.tarball)))
     throw at('data.tarball', `no file ${profile.data.tarball} (relative to ${path.dirname(file)})`);

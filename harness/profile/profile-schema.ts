@@ -11,8 +11,10 @@
 //   app: { sizeMB: 339 }
 //   rootChanges: { modified: [{ path, append }], added: [{ path, content }], removed: [path] }   # 1.x only
 //   link: { rateKbit: 160, lossPercent: 1, outages: [{ atSecond: 30, seconds: 20 }] }
+//   history: rolled-back-by-health          # optional: replayed before the update (profile-histories.ts)
 //   expect: { outcome: refused, message: "fingerprint check failed" }
 import { z } from 'zod';
+import { profileHistoryNames } from './profile-histories.ts';
 
 const versionText = (pattern: RegExp, message: string) =>
   z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().regex(pattern, message));
@@ -121,7 +123,11 @@ export const deviceProfileSchema = z
     app: z.object({ sizeMB: z.number().positive() }).strict().optional(),
     rootChanges: rootChanges.optional(),
     link: link.optional(),
-    history: z.string().min(1).optional(),
+    history: z
+      .enum(profileHistoryNames, {
+        message: `a history this harness can replay: ${profileHistoryNames.join(', ')} (harness/profile/profile-histories.ts)`,
+      })
+      .optional(),
     expect: z
       .object({
         outcome: z.enum(['updated', 'refused']),

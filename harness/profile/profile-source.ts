@@ -2,7 +2,8 @@
 // that ships the profile's supervisor) in the registry, the profile's card (grown, resin-data holding
 // its data and its preloaded app) flashed and booted, config.json at the registry with the profile's
 // supervisor, its custom keys and WiFi, 1.x root files changed, partitions filled; then the device
-// is captured and compared with the profile, field by field, before any update runs.
+// is captured and compared with the profile, field by field, before any update runs; last, the
+// profile's history, if it names one, is replayed on it.
 import { loadReleases } from '../../images/lib/releases.ts';
 import { healthWindowScript } from '../device/health-window.ts';
 import { prepareDevice, runningContainers } from '../device/services.ts';
@@ -16,6 +17,7 @@ import { type CapturedFacts, captureProfile } from './capture.ts';
 import { compareProfiles, type FieldCheck, mismatchLines } from './compare-profiles.ts';
 import { profileCard } from './profile-card.ts';
 import { applyConfig, applyFill, applyRootChanges } from './profile-device.ts';
+import { type ReplayedHistory, replayHistory } from './profile-history.ts';
 import type { DeviceProfile } from './profile-schema.ts';
 
 export interface ProfiledSource {
@@ -24,6 +26,8 @@ export interface ProfiledSource {
   captured: DeviceProfile;
   facts: CapturedFacts;
   checks: FieldCheck[];
+  /** The profile's history, replayed after the check (profile-history.ts): its timeline. */
+  history?: Pick<ReplayedHistory, 'timeline' | 'markdown'>;
 }
 
 export class ProfileMismatchError extends Error {
@@ -73,7 +77,10 @@ export async function bootProfileSource(
   await board.step(`publish ${path.to.version} and what ${path.updater} pulls (pushed meanwhile)`, () => publishing);
   const { captured, facts, checks } = await checkDevice(ctx, profile, supervisor);
   const { state: before, sums } = await stateAndChecksums(device);
-  return { source: { path, started, before, sums }, captured, facts, checks };
+  const built: BootedSource = { path, started, before, sums };
+  if (!profile.history) return { source: built, captured, facts, checks };
+  const { source, timeline, markdown } = await replayHistory(ctx, profile.history, built);
+  return { source, captured, facts, checks, history: { timeline, markdown } };
 }
 
 /** The app running with a heartbeat: a few minutes per 100 MB of image to unpack under TCG. */
