@@ -21,6 +21,7 @@ import { listMatrix, type MatrixTest, passKey, recordedPasses, recordsValidFrom 
 import { writeSection } from './results-file.ts';
 import { type Contention, scheduleMs } from './schedule.ts';
 import { median } from './stats.ts';
+import { knownLoads, type LoadClass, loadCorrection, NIGHTLY_LOAD_PER_CORE, nightlyDuration } from './record-load.ts';
 
 const roots = options('--results').length ? options('--results') : [path.join(projectRoot, 'results')];
 const out = option('--out') ?? path.join(projectRoot, 'bench', 'results.md');
@@ -57,9 +58,19 @@ const recordedScale: Record<string, number> = { 'qemu-raspberrypi3': 2.65, 'virt
 const started = new Date();
 
 const passes = await recordedPasses(roots);
+const correction = loadCorrection(passes.values());
 const recorded = (rig: string, title: string) => {
   const p = passes.get(passKey(rig, title));
-  return p ? median(p) : undefined;
+  return p ? nightlyDuration(p, correction).ms : undefined;
+};
+/** How many of a rig's tests of the tier count with records of each load. */
+const loadsOf = (rig: string, tests: MatrixTest[]) => {
+  const n: Record<LoadClass, number> = { nightly: 0, unknown: 0, loaded: 0 };
+  for (const t of tests) {
+    const p = t.rig === rig && passes.get(passKey(rig, t.title));
+    if (p) n[nightlyDuration(p, correction).load]++;
+  }
+  return `${n.nightly} / ${n.unknown} / ${n.loaded}`;
 };
 
 type Source = 'own' | 'scaled' | 'suite' | 'unknown';
@@ -95,8 +106,8 @@ function slowdown(rig: string, tests: MatrixTest[], reference: string): number |
 
 const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
 const body = [
-  '| tier | rig | tests | recorded | scaled | from their suite | unknown | 1 worker |',
-  '|---|---|---|---|---|---|---|---|',
+  '| tier | rig | tests | recorded | of them at nightly / unknown / other load | scaled | from their suite | unknown | 1 worker |',
+  '|---|---|---|---|---|---|---|---|---|',
 ];
 const totals: string[] = [];
 for (const tier of tierNames) {
@@ -111,7 +122,7 @@ for (const tier of tierNames) {
     const n = (s: Source) => mine.filter((t) => t.source === s).length;
     const ms = mine.reduce((s, t) => s + t.ms, 0);
     body.push(
-      `| ${tier} | ${rig} | ${mine.length} | ${n('own')} | ${n('scaled')} | ${n('suite')} | ${n('unknown')} | ${hours(ms)} |`,
+      `| ${tier} | ${rig} | ${mine.length} | ${n('own')} | ${loadsOf(rig, mine)} | ${n('scaled')} | ${n('suite')} | ${n('unknown')} | ${hours(ms)} |`,
     );
     for (const t of mine.filter((x) => x.source === 'unknown'))
       console.log(`  no record: [${rig}] ${t.file} › ${t.title}`);
@@ -127,7 +138,7 @@ for (const tier of tierNames) {
   const byName = scheduleMs(queued([...rigs].sort()), 2, instances, contention);
   const line = `${tier}: ${timed.length} tests, ${hours(one)} at 1 worker, ${hours(two)} at 2 workers (rigs started by name instead: ${hours(byName)})`;
   totals.push(
-    `| ${tier} | all | ${timed.length} | | | | | ${hours(one)}; **${hours(two)} at 2 workers** (${hours(byName)} with the rigs queued by name) |`,
+    `| ${tier} | all | ${timed.length} | | | | | | ${hours(one)}; **${hours(two)} at 2 workers** (${hours(byName)} with the rigs queued by name) |`,
   );
   console.log(line);
 }
@@ -144,7 +155,9 @@ body.push(
     recordsValidFrom,
   )
     .map(([r, t]) => `Records of ${r} before ${t} do not count (it has run differently since). `)
-    .join('')}The runs were recorded at different host loads: an estimate, not a measurement.`,
+    .join(
+      '',
+    )}A test's records count by the host's load as they ran (bench/record-load.ts): those at a nightly's own load (mean load average ≤ ${NIGHTLY_LOAD_PER_CORE} per core) first, else those of unknown load as they are, else those taken beside other work × ${correction.factor.toFixed(2)} (${correction.tests >= 3 ? `the median ratio of the ${correction.tests} tests recorded both ways` : `no correction: only ${correction.tests} tests recorded both ways`}). ${knownLoads.map((k) => `Runs started ${k.from}–${k.to} count as ${k.load} load (${k.why}). `).join('')}An estimate, not a measurement.`,
 );
 await writeSection(out, 'estimate', started, body);
 console.log(`written to ${path.relative(projectRoot, out)}`);

@@ -11,6 +11,8 @@ import { rigNames } from '../harness/cli/known.ts';
 import { recordedDurations } from '../harness/matrix/recorded-durations.ts';
 import type { TierName } from '../harness/matrix/tiers.ts';
 import { projectRoot } from '../harness/project-root.ts';
+import type { HostLoad } from '../harness/report/host-load.ts';
+import { type LoadClass, loadClass, type RecordedPass } from './record-load.ts';
 
 export interface MatrixTest {
   rig: string;
@@ -62,10 +64,12 @@ function staleIn(file: string): (project: string) => boolean {
 }
 
 /** The passed durations per rig and test title: run folders under `roots`, then the committed file. */
-export async function recordedPasses(roots: string[]): Promise<Map<string, number[]>> {
-  const passes = new Map<string, number[]>();
-  const add = (project: string, title: string, ms: number) =>
-    passes.set(passKey(project, title), [...(passes.get(passKey(project, title)) ?? []), ms]);
+export async function recordedPasses(roots: string[]): Promise<Map<string, RecordedPass[]>> {
+  const passes = new Map<string, RecordedPass[]>();
+  // Note: the unit project is not the matrix's, and its runs would skew the load correction.
+  const add: Add = (project, title, ms, load = 'unknown') =>
+    project !== 'unit' &&
+    passes.set(passKey(project, title), [...(passes.get(passKey(project, title)) ?? []), { ms, load }]);
   const folders = new Set(
     roots.flatMap((root) => [root, ...(existsSync(root) ? readdirSync(root).map((d) => path.join(root, d)) : [])]),
   );
@@ -81,14 +85,16 @@ export async function recordedPasses(roots: string[]): Promise<Map<string, numbe
   return passes;
 }
 
-type Add = (project: string, title: string, ms: number) => void;
+type Add = (project: string, title: string, ms: number, load?: LoadClass) => void;
 
 async function fromSummary(file: string, add: Add): Promise<void> {
-  type Row = { project: string; title: string; verdict: { result: string }; durationMs: number };
-  const { rows } = JSON.parse(await readFile(file, 'utf8')) as { rows?: Row[] };
+  type Row = { project: string; title: string; verdict: { result: string }; durationMs: number; hostLoad?: HostLoad };
+  const { rows, startedAt } = JSON.parse(await readFile(file, 'utf8')) as { rows?: Row[]; startedAt?: string };
   const stale = staleIn(file);
+  const started = startedAt ? new Date(startedAt) : statSync(file).mtime;
   for (const row of rows ?? [])
-    if (row.verdict.result === 'passed' && !stale(row.project)) add(row.project, row.title, row.durationMs);
+    if (row.verdict.result === 'passed' && !stale(row.project))
+      add(row.project, row.title, row.durationMs, loadClass(row.hostLoad, started));
 }
 
 async function fromReport(file: string, add: Add): Promise<void> {
@@ -105,7 +111,7 @@ async function fromReport(file: string, add: Add): Promise<void> {
       for (const t of spec.tests) {
         const last = t.results.at(-1);
         if (last?.status === 'passed' && t.results.length === 1 && !stale(t.projectName))
-          add(t.projectName, spec.title, last.duration);
+          add(t.projectName, spec.title, last.duration, loadClass(undefined, statSync(file).mtime));
       }
     s.suites?.forEach(walk);
   };

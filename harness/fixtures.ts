@@ -7,6 +7,7 @@ import { cacheDir } from '../images/lib/cache.ts';
 import { Device } from './device/device.ts';
 import { imageForRelease, type ReleaseImage } from './image/release-image.ts';
 import { attachConsoleEvidence } from './report/evidence.ts';
+import { hostLoadAnnotation, sampleHostLoad } from './report/host-load.ts';
 import { failRetryOfProductFailure } from './report/retry-policy.ts';
 import { createRig } from './rig/create-rig.ts';
 import { acquireInstanceLease, acquireRigLease } from './rig/lease.ts';
@@ -159,7 +160,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ rig }, use, testInfo) => {
       const firstLine = rig.console.lines.length;
       const firstEvent = rig.console.bootEvents.events.length;
+      const load = sampleHostLoad();
       await use();
+      testInfo.annotations.push(hostLoadAnnotation(load.stop()));
       // Note: runs whatever the outcome, so a failed test still carries its console.
       await attachConsoleEvidence(testInfo, rig, firstLine, firstEvent);
     },

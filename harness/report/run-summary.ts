@@ -3,6 +3,7 @@
 // Playwright's results and the tests' records (test-data.ts), and saved as summary.json beside junit.xml.
 import type { TestCase } from '@playwright/test/reporter';
 import { failureHeadline } from './failure-kind.ts';
+import { type HostLoad, hostLoadOf } from './host-load.ts';
 import { verdictOf, type Verdict } from './retry-policy.ts';
 import { readAllTestData } from './test-data.ts';
 import type { PathClass } from '../updater/paths.ts';
@@ -28,6 +29,8 @@ export interface SummaryRow {
   error?: string;
   /** `finding` annotations: what the device did in a window the suite records rather than forbids. */
   findings?: string[];
+  /** The host's load while the test ran (host-load.ts): the estimate weighs records by it. */
+  hostLoad?: HostLoad;
   /** Records of this test that did not read (test-data.ts): the tables miss them, so the summary says so. */
   dataProblems?: string[];
 }
@@ -71,6 +74,7 @@ export function summaryRow(test: TestCase): SummaryRow {
     ...(bandwidth && { receivedMiB: bandwidth.bytesReceived / MiB, sentMiB: bandwidth.bytesSent / MiB }),
     error: deciding ? failureHeadline(deciding.errors[0]?.message) : undefined,
     findings: findingsOf(test),
+    hostLoad: hostLoadOf(annotations),
     dataProblems: problems.length ? problems : undefined,
   };
 }
