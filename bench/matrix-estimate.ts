@@ -157,7 +157,7 @@ body.push(
     .map(([r, t]) => `Records of ${r} before ${t} do not count (it has run differently since). `)
     .join(
       '',
-    )}A test's records count by the host's load as they ran (bench/record-load.ts): those at a nightly's own load (mean load average ≤ ${NIGHTLY_LOAD_PER_CORE} per core) first, else those of unknown load as they are, else those taken beside other work × ${correction.factor.toFixed(2)} (${correction.tests >= 3 ? `the median ratio of the ${correction.tests} tests recorded both ways` : `no correction: only ${correction.tests} tests recorded both ways`}). ${knownLoads.map((k) => `Runs started ${k.from}–${k.to} count as ${k.load} load (${k.why}). `).join('')}An estimate, not a measurement.`,
+    )}A test's records count by the host's load as they ran (bench/record-load.ts): those at a nightly's own load (mean load average ≤ ${NIGHTLY_LOAD_PER_CORE} per core) first, else those taken beside other work × ${correction.factor.toFixed(2)} (${correction.tests >= 3 ? `the median ratio of the ${correction.tests} tests recorded both ways` : `not corrected: only ${correction.tests} tests recorded both ways`}), else those of unknown load as they are. ${knownLoads.map((k) => `Runs started ${k.from}–${k.to} count as ${k.load} load (${k.why}). `).join('')}An estimate, not a measurement.`,
 );
 await writeSection(out, 'estimate', started, body);
 console.log(`written to ${path.relative(projectRoot, out)}`);

@@ -1,5 +1,5 @@
 // Which recorded durations the matrix estimate believes: records at a nightly's own load first, then
-// those of unknown load, then loaded ones scaled by what the tests recorded both ways say.
+// loaded ones scaled by what the tests recorded both ways say, then those of unknown load.
 import { test, expect } from '@playwright/test';
 import { loadClass, loadCorrection, nightlyDuration, type RecordedPass } from '../../bench/record-load.ts';
 import { hostLoadAnnotation, hostLoadOf } from '../../harness/report/host-load.ts';
@@ -34,7 +34,11 @@ test('nightly records win; loaded ones alone are scaled by the median ratio of t
     ms: 100,
     load: 'nightly',
   });
-  expect(nightlyDuration([at(80, 'unknown'), at(300, 'loaded')], c)).toEqual({ ms: 80, load: 'unknown' });
+  expect(nightlyDuration([at(80, 'unknown'), at(300, 'loaded')], c)).toEqual({ ms: 150, load: 'loaded' });
+  expect(nightlyDuration([at(80, 'unknown'), at(300, 'loaded')], { factor: 1, tests: 2 })).toEqual({
+    ms: 80,
+    load: 'unknown',
+  });
   expect(nightlyDuration([at(300, 'loaded'), at(500, 'loaded')], c)).toEqual({ ms: 200, load: 'loaded' });
 });
 
