@@ -25,6 +25,8 @@ import {
   describeRun,
   deviceTypeTag,
   recordTestData,
+  pathRecord,
+  bandwidthRecord,
   type ProfiledSource,
   type UpgradePath,
 } from '../harness/index.ts';
@@ -48,6 +50,7 @@ for (const f of files) {
       // replayed rollback, up to a boot per boot-limit count.
       test.setTimeout((profile.history ? 105 : 75) * 60_000);
       await testInfo.attach('profile.yaml', { body: text, contentType: 'text/yaml' });
+      await recordTestData(testInfo, 'path', pathRecord(path, `profile ${profile.name}`));
       const build = `build the device of the profile and check it field by field${profile.history ? `, then replay its history (${profile.history})` : ''}`;
       const profiled = await test.step(build, () =>
         bootProfileSource(scenario, path, profile, file).catch(
@@ -64,6 +67,7 @@ for (const f of files) {
       });
       const played = await test.step(`update to ${path.to.version} under the profile's link`, () =>
         updateProfiled(scenario, profile, profiled, (l) => rig.console.note(l)));
+      if (played.run) await recordTestData(testInfo, 'bandwidth', bandwidthRecord(played.run));
       await testInfo.attach('profile-check-after.json', {
         body: JSON.stringify(played.after ?? null, null, 2),
         contentType: 'application/json',
