@@ -1,5 +1,6 @@
 // The board's boot primitives the strategy (strategy.ts) is made of: the login prompt, and a start
 // from a card image that resumes its login snapshot when it can.
+import { LOGIN_PROMPT } from '../console/login-prompt.ts';
 import type { Rig } from '../rig/rig.ts';
 import type { Device } from '../device/device.ts';
 
@@ -20,7 +21,7 @@ export async function powerOnToLogin(rig: Rig): Promise<BootTimes> {
 
 /** Waits for the next login prompt on the console (after a power-on or a reboot). */
 export async function waitForLoginPrompt(rig: Rig): Promise<void> {
-  await rig.console.expect(/login: ?$/m, {
+  await rig.console.expect(LOGIN_PROMPT, {
     timeoutMs: rig.config.bootTimeoutSeconds * 1000,
     what: `Login prompt on ${rig.config.name} (boot timeout ${rig.config.bootTimeoutSeconds}s from the rig file)`,
   });
@@ -83,7 +84,7 @@ async function promptAgain(rig: Rig): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     await rig.console.send('\n');
     try {
-      await rig.console.expect(/login: ?$/m, {
+      await rig.console.expect(LOGIN_PROMPT, {
         timeoutMs: 5000,
         what: `Login prompt on ${rig.config.name} after resuming its snapshot`,
       });

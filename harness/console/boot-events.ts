@@ -1,5 +1,7 @@
 // Recognises what a board's console says about its boots. Pure: fed line by line, so it is tested
 // against recorded U-Boot and kernel logs.
+import { LOGIN_PROMPT_LINE } from './login-prompt.ts';
+
 export type BootEventKind =
   | 'bootloader' // U-Boot banner: a (re)boot started
   | 'bootcount' // U-Boot reported the bootcount it keeps while an upgrade is on trial
@@ -27,7 +29,7 @@ const patterns: Array<[BootEventKind, RegExp]> = [
   ['panic', /Kernel panic - not syncing/],
   ['restart', /reboot: Restarting system/],
   ['halt', /reboot: (System halted|Power down)/],
-  ['login', /\blogin: ?$/],
+  ['login', LOGIN_PROMPT_LINE],
 ];
 
 export class BootEventParser {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { CommandResult } from '../command-result.ts';
 import { WaitTimeoutError } from '../errors.ts';
 import { BootEventParser, type BootEvent } from './boot-events.ts';
+import { isLoginPrompt, LOGIN_PROMPT } from './login-prompt.ts';
 import type { ConsoleTransport } from './transport.ts';
 
 interface Waiter {
@@ -133,7 +134,7 @@ export class SerialConsole {
       await this.send('\n');
       const left = deadline - Date.now();
       try {
-        first = await this.expect(/login: ?$|[#$] (\x1b\[6n)?$/m, {
+        first = await this.expect(new RegExp(`${LOGIN_PROMPT.source}|[#$] (\\x1b\\[6n)?$`, 'm'), {
           timeoutMs: Math.min(5000, Math.max(left, 1)),
           what: 'Login prompt',
         });
@@ -200,7 +201,7 @@ export class SerialConsole {
     this.partial = parts.pop()!;
     for (const line of parts) this.record(line);
     // A prompt has no newline yet; let the boot-event parser see it too.
-    if (/login: ?$/.test(this.partial)) this.feedEvent(this.partial, this.lines.length);
+    if (isLoginPrompt(this.partial)) this.feedEvent(this.partial, this.lines.length);
     this.wakeWaiters();
     // Keep the expect buffer bounded: nobody waits for text older than this.
     if (this.pending.length > 1_000_000) this.pending = this.pending.slice(-500_000);
@@ -214,7 +215,7 @@ export class SerialConsole {
   private lastPromptLine = -1;
   private feedEvent(text: string, lineIndex: number): void {
     // Note: a login prompt is fed while it is a partial line and again once its line ends; count it once.
-    if (/login: ?$/.test(text) && this.lastPromptLine === lineIndex) return;
+    if (isLoginPrompt(text) && this.lastPromptLine === lineIndex) return;
     const event = this.bootEvents.feed(text, this.now());
     if (!event) return;
     if (event.kind === 'login') this.lastPromptLine = lineIndex;
