@@ -4,7 +4,6 @@
 // data. A device that does not is a product failure, and the reproduction stops there: the field
 // device's past could not happen. The steps are a History (harness/scenarios/history.ts), so the
 // timeline, boots and bootcounts per step go into the evidence as the histories suite's do.
-import { stateAndChecksums } from '../device/user-data.ts';
 import { newOsFaults } from '../faults/catalogue.ts';
 import type { ScenarioContext } from '../scenarios/context.ts';
 import { History } from '../scenarios/history.ts';
@@ -33,7 +32,8 @@ export async function replayHistory(
   const { fault: faultName } = profileHistories[name];
   const fault = newOsFaults[faultName]!;
   const { from, to } = source.path;
-  const h = new History(ctx, `${name} (${from.version} → ${to.version})`);
+  // The data the profile's device was built with is what every step must keep.
+  const h = new History(ctx, `${name} (${from.version} → ${to.version})`, source.sums);
   const done = () => ({ timeline: h.timeline(), markdown: h.markdown() });
   try {
     const update = await h.step(`update to ${to.version} (--no-reboot)`, () =>
@@ -43,8 +43,6 @@ export async function replayHistory(
       throw new HistoryReplayError(
         `history ${name}: the first update to ${to.version} failed (exit ${update.value.exitCode}: ${update.value.error ?? 'no error line'}), so the device cannot have rolled back from it`,
       );
-    // The data the profile's device was built with is what every step must keep.
-    h.rebaseData(update, source.sums);
     const rollback = await h.step(`${fault.name} in ${to.version}; reboot; rollback by ${fault.caughtBy}`, () =>
       breakNewOsAndFollowRollback(ctx, fault, update.state),
     );
@@ -61,10 +59,7 @@ export async function replayHistory(
       throw new HistoryReplayError(
         `history ${name}: after the rollback the device ${problems.join('; ')}: ${verdict.line}`,
       );
-    const { state, sums } = await ctx.board.step(`after history ${name}: the device's state and resin-data`, () =>
-      stateAndChecksums(ctx.board.device),
-    );
-    return { ...done(), source: { ...source, before: state, sums } };
+    return { ...done(), source: { ...source, before: rollback.state, sums: rollback.sums } };
   } catch (error) {
     throw Object.assign(error as Error, { history: done() });
   }

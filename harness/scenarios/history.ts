@@ -29,10 +29,14 @@ export class History {
   /** The resin-data checksums every step must keep: those after the first step. */
   private reference?: Record<string, string>;
 
+  /** `dataReference`: the checksums every step must keep, when known before the first step. */
   constructor(
     readonly ctx: ScenarioContext,
     readonly name: string,
-  ) {}
+    dataReference?: Record<string, string>,
+  ) {
+    this.reference = dataReference;
+  }
 
   /** Runs one step of the history, then reads the device's state and data: its row of the timeline. */
   async step<T>(name: string, body: () => Promise<T>): Promise<HistoryStep<T>> {
