@@ -106,12 +106,13 @@ async function fromReport(file: string, add: Add): Promise<void> {
     suites?: Suite[];
   };
   const stale = staleIn(file);
+  const load = loadClass(undefined, statSync(file).mtime);
   const walk = (s: Suite) => {
     for (const spec of s.specs ?? [])
       for (const t of spec.tests) {
         const last = t.results.at(-1);
         if (last?.status === 'passed' && t.results.length === 1 && !stale(t.projectName))
-          add(t.projectName, spec.title, last.duration, loadClass(undefined, statSync(file).mtime));
+          add(t.projectName, spec.title, last.duration, load);
       }
     s.suites?.forEach(walk);
   };

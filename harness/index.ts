@@ -57,7 +57,7 @@ export { recordTestData, pathRecord, bandwidthRecord } from './report/test-data.
 export { deviceTypeTag } from './matrix/device-type-tag.ts';
 export { expectHealthKeepsUpdate } from './assertions/health-verdict.ts';
 export { expectStep, partOf, otherRoot, type ExpectedStep, type RootLabel } from './assertions/history-state.ts';
-export { runHistory, type AfterStep } from './assertions/history-run.ts';
+export { runHistory, attachHistoryTimeline, type AfterStep } from './assertions/history-run.ts';
 export {
   updateAndKeep,
   expectUpdatedInto,

@@ -11,7 +11,6 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import nodePath from 'node:path';
 import { promisify } from 'node:util';
-import type { TestInfo } from '@playwright/test';
 import {
   test,
   expect,
@@ -25,6 +24,7 @@ import {
   describeRun,
   deviceTypeTag,
   recordTestData,
+  attachHistoryTimeline,
   pathRecord,
   bandwidthRecord,
   type ProfiledSource,
@@ -55,12 +55,12 @@ for (const f of files) {
       const profiled = await test.step(build, () =>
         bootProfileSource(scenario, path, profile, file).catch(
           async (e: Error & { history?: ProfiledSource['history'] }) => {
-            if (e.history) await attachHistory(testInfo, e.history);
+            if (e.history) await attachHistoryTimeline(testInfo, e.history.timeline, e.history.markdown);
             throw e;
           },
         ),
       );
-      if (profiled.history) await attachHistory(testInfo, profiled.history);
+      if (profiled.history) await attachHistoryTimeline(testInfo, profiled.history.timeline, profiled.history.markdown);
       await testInfo.attach('profile-check-before.json', {
         body: JSON.stringify({ checks: profiled.checks, captured: profiled.captured }, null, 2),
         contentType: 'application/json',
@@ -76,16 +76,6 @@ for (const f of files) {
       expect(played.judgement.ok, `${played.judgement.line}\n${how}`).toBe(true);
     },
   );
-}
-
-/** A replayed history's timeline, as suites/history*.spec.ts attach theirs. */
-async function attachHistory(testInfo: TestInfo, history: NonNullable<ProfiledSource['history']>): Promise<void> {
-  await testInfo.attach('history-timeline.md', { body: history.markdown, contentType: 'text/markdown' });
-  await testInfo.attach('history-timeline.json', {
-    body: JSON.stringify(history.timeline, null, 2),
-    contentType: 'application/json',
-  });
-  await recordTestData(testInfo, 'history', history.timeline);
 }
 
 /** Profiles whose round trip runs: one 2.x (WiFi as keyfiles, keys, data groups, a fill) and one 1.x (root changes). */

@@ -1,11 +1,12 @@
 // Suite-side: runs a history (harness/scenarios/history.ts) inside a test. The body gets the history
 // and `after`, which asserts a step's state against the step before (expectStep); the history's
 // timeline is attached (JSON and markdown) and recorded for the summary whatever the outcome.
-import { test } from '@playwright/test';
+import { type TestInfo, test } from '@playwright/test';
 import type { DeviceState } from '../device/device-state.ts';
 import { recordTestData } from '../report/test-data.ts';
 import type { ScenarioContext } from '../scenarios/context.ts';
 import { History, type HistoryStep } from '../scenarios/history.ts';
+import type { HistoryTimeline } from '../scenarios/history-timeline.ts';
 import { type ExpectedStep, expectStep } from './history-state.ts';
 
 /**
@@ -39,11 +40,20 @@ export async function runHistory(
     const timeline = h.timeline();
     const testInfo = test.info();
     testInfo.annotations.push({ type: 'history', description: `${name}: ${(timeline.wallMs / 1000).toFixed(0)} s` });
-    await testInfo.attach('history-timeline.md', { body: h.markdown(), contentType: 'text/markdown' });
-    await testInfo.attach('history-timeline.json', {
-      body: JSON.stringify(timeline, null, 2),
-      contentType: 'application/json',
-    });
-    await recordTestData(testInfo, 'history', timeline);
+    await attachHistoryTimeline(testInfo, timeline, h.markdown());
   }
+}
+
+/** A history's timeline on the running test: JSON and markdown, and its record for the run's tables. */
+export async function attachHistoryTimeline(
+  testInfo: TestInfo,
+  timeline: HistoryTimeline,
+  markdown: string,
+): Promise<void> {
+  await testInfo.attach('history-timeline.md', { body: markdown, contentType: 'text/markdown' });
+  await testInfo.attach('history-timeline.json', {
+    body: JSON.stringify(timeline, null, 2),
+    contentType: 'application/json',
+  });
+  await recordTestData(testInfo, 'history', timeline);
 }

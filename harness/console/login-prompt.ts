@@ -5,10 +5,10 @@
 // is never at the end of the text. Seen on the BeagleBone after upgrade-1.x.sh's reboot: the board
 // was up, the wait for its prompt timed out and failed the path as the product's.
 
-/** For expect() on the console's text (multiline). */
-export const LOGIN_PROMPT = /login: ?$|^[\w.-]+ login: (?=\[)/m;
-
 /** One console line (or the partial line so far) that is a login prompt. */
 export const LOGIN_PROMPT_LINE = /\blogin: ?$|^[\w.-]+ login: (?=\[)/;
+
+/** The same, for expect() on the console's text (multiline). */
+export const LOGIN_PROMPT = new RegExp(LOGIN_PROMPT_LINE.source, 'm');
 
 export const isLoginPrompt = (line: string): boolean => LOGIN_PROMPT_LINE.test(line);
