@@ -15,7 +15,7 @@ import {
   resolveWithDependencies,
   writeDpkgStatus,
 } from './lib/debian-packages.ts';
-import { buildInitramfs, findKernel } from './lib/kernel.ts';
+import { buildInitramfs, findKernel, installKernelModules } from './lib/kernel.ts';
 import { downloadBootPackages, installKernel, writeBootPartition } from './lib/boot-files.ts';
 import { writeLegacyBootPartition } from './lib/boot-files-1x.ts';
 import { linkBusyboxApplets, prune, writeReleaseFiles } from './lib/rootfs.ts';
@@ -48,7 +48,7 @@ interface ImageInputs {
   kernelDeb: string[];
   bootPackages: string[];
   engine: EngineName;
-  /** The engine's packages (none for the shell engine, which is an overlay file). */
+  /** The engine's packages (none for the lean engine, which is an overlay file). */
   engineDebs: string[];
   hash: string;
 }
@@ -164,8 +164,9 @@ async function imageInputs(release: Release, deviceType: string): Promise<ImageI
       kernelDeb.map((d) => path.basename(d)),
       bootPackages.map((d) => path.basename(d)),
       key.publicKey,
-      // Note: only a non-default engine is named, so the default build's inputs read as before.
-      ...(engine === 'shell' ? [] : [engine, engineDebs.map((d) => path.basename(d))]),
+      // Note: the lean engine is not named, so its builds keep the hashes (and caches) they had when it
+      // was the default.
+      ...(engine === 'lean' ? [] : [engine, engineDebs.map((d) => path.basename(d))]),
     ],
   );
   return { profile, key, userland, kernelDeb, bootPackages, engine, engineDebs, hash };
@@ -202,6 +203,7 @@ async function buildRootTree(release: Release, deviceType: string, inputs: Image
   await extract(inputs.kernelDeb, kernelTree);
   const kernel = await findKernel(kernelTree);
   await installKernel(kernel, path.join(rootfs, 'boot/vmlinuz'), profile);
+  if (inputs.engine === 'moby') await installKernelModules(kernel, rootfs, release.kernelModules ?? []);
   await buildInitramfs({
     kernel,
     modules: inputs.engine === 'moby' ? [...profile.modules, ...mobyModules] : profile.modules,

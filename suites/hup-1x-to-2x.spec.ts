@@ -85,6 +85,7 @@ async function migrate(opts: {
   });
 
   await expectTwoXLayout(rig.deviceType, path, before, after);
+  expect(after, 'the root is the image, not a container of it').toHoldTheImagesOwnRootFiles(before);
 
   await test.step('resin-data restored bit for bit', async () => {
     expect(await dataChecksums(device)).toEqual(sumsBefore);

@@ -29,6 +29,7 @@ import {
   bandwidthRecord,
   expectSupervisorAndAppRunning,
   spareRoot,
+  hostOsAllowanceMs,
 } from '../harness/index.ts';
 
 const paths = await loadPaths2x();
@@ -42,7 +43,7 @@ for (const path of paths) {
   const tags = ['@hup', '@2x', ...(path === smokePath ? ['@smoke'] : [])];
   test(`2.x → 2.x: ${path.name}`, { tag: tags }, async ({ rig, device, scenario }, testInfo) => {
     // A path is a handful of boots plus the update: scale with the rig's boot timeout (the Pi is slow).
-    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6);
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + hostOsAllowanceMs(rig));
     const wallStarted = Date.now();
     await recordTestData(testInfo, 'path', pathRecord(path));
 
@@ -114,6 +115,7 @@ async function expectOnNewRoot({ rig, device, path, before, after, spare, spareP
     expect(after).toBootFrom(spare);
     expect(after.osRelease.VERSION, 'os-release of the running OS is the target version').toBe(path.to.version);
     expect(after.osRelease.MACHINE).toBe(rig.deviceType);
+    expect(after, 'the root is the image, not a container of it').toHoldTheImagesOwnRootFiles(before);
   });
 
   await test.step('partition table and labels unchanged', async () => {

@@ -1,22 +1,23 @@
-// The device engine is chosen by HUPBENCH_ENGINE: unset is the shell engine with the DESIGN.md
-// layout; moby has larger roots and card; anything else is refused naming the choices.
+// The device engine is chosen by HUPBENCH_ENGINE: unset is moby (Debian's engine), with larger roots
+// and card; lean (the shell model) keeps the DESIGN.md layout; anything else is refused naming the choices.
 import { test, expect } from '@playwright/test';
 import { selectedEngine } from '../images/lib/engine.ts';
 import { cardBytesFor, layoutFor, layouts, CARD_SIZE_BYTES } from '../images/lib/layout.ts';
 
-test('unset or empty HUPBENCH_ENGINE is the shell engine; moby is taken as named', () => {
-  expect(selectedEngine({})).toBe('shell');
-  expect(selectedEngine({ HUPBENCH_ENGINE: ' ' })).toBe('shell');
-  expect(selectedEngine({ HUPBENCH_ENGINE: 'moby' })).toBe('moby');
+test('unset or empty HUPBENCH_ENGINE is the moby engine; lean (or its old name shell) is taken as named', () => {
+  expect(selectedEngine({})).toBe('moby');
+  expect(selectedEngine({ HUPBENCH_ENGINE: ' ' })).toBe('moby');
+  expect(selectedEngine({ HUPBENCH_ENGINE: 'lean' })).toBe('lean');
+  expect(selectedEngine({ HUPBENCH_ENGINE: 'shell' })).toBe('lean');
 });
 
 test('an unknown engine is refused, naming the known ones', () => {
-  expect(() => selectedEngine({ HUPBENCH_ENGINE: 'balena' })).toThrow(/HUPBENCH_ENGINE="balena".*shell, moby/);
+  expect(() => selectedEngine({ HUPBENCH_ENGINE: 'balena' })).toThrow(/HUPBENCH_ENGINE="balena".*moby, lean/);
 });
 
-test('the shell engine keeps the DESIGN.md layout and a 1 GiB card', () => {
-  for (const name of ['1.x', '2.x'] as const) expect(layoutFor(name, 'shell')).toEqual(layouts[name]);
-  expect(cardBytesFor('shell')).toBe(CARD_SIZE_BYTES);
+test('the lean engine keeps the DESIGN.md layout and a 1 GiB card', () => {
+  for (const name of ['1.x', '2.x'] as const) expect(layoutFor(name, 'lean')).toEqual(layouts[name]);
+  expect(cardBytesFor('lean')).toBe(CARD_SIZE_BYTES);
 });
 
 test('the moby engine grows only the two roots, and its card still leaves resin-data room', () => {

@@ -12,7 +12,7 @@ const MiB = 2 ** 20;
 const byNumber = (layout: '1.x' | '2.x', engine: EngineName) =>
   Object.fromEntries(placePartitions(layout, undefined, engine).map((p) => [p.number, p]));
 
-for (const engine of ['shell', 'moby'] as const) {
+for (const engine of ['lean', 'moby'] as const) {
   test(`${engine}: the 2.x table is a rewrite of the 1.x one the migration can make in two stages`, () => {
     const one = byNumber('1.x', engine);
     const two = byNumber('2.x', engine);
@@ -41,7 +41,7 @@ const part = (number: number, label: string, startMiB: number, sizeMiB: number):
 });
 
 test('a snapshot compares with the builder placement, resin-data to the card end, the extended partition aside', () => {
-  const placed = placePartitions('2.x', 1024 * MiB, 'shell');
+  const placed = placePartitions('2.x', 1024 * MiB, 'lean');
   const partitions = placed.map((p) => part(p.number, p.label, p.startBytes / MiB, p.sizeBytes / MiB));
   partitions.splice(3, 0, { device: '/dev/vda4', number: 4, startSector: 524 * 2048, sizeBytes: 1024 });
   const state = { partitions } as DeviceState;

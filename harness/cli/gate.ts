@@ -10,6 +10,7 @@
 // only failures were the rig's.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { selectedEngine } from '../../images/lib/engine.ts';
 import { compareVersions } from '../../images/lib/releases.ts';
 import { buildReport } from '../report/build-report.ts';
 import { newResultsFolder } from '../report/results-folder.ts';
@@ -52,6 +53,11 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
       `No supported source version updates to ${version} (it is the oldest of its layout, or 1.x sources are not offered to it). Versions that are update targets: ${targets.join(', ')}`,
     );
   }
+  // Checked after the arguments, so a mistyped version is named first.
+  if (selectedEngine() !== 'moby')
+    throw new UsageError(
+      `HUPBENCH_ENGINE=${process.env.HUPBENCH_ENGINE} selects the lean shell model of the device's engine: a release verdict needs the real engine. Unset HUPBENCH_ENGINE (moby is the default) to gate ${version}.`,
+    );
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const resultsDir = newResultsFolder(
     shard ? `gate-${version}-shard-${shard.index}-of-${shard.total}` : `gate-${version}`,

@@ -44,7 +44,16 @@ export interface DeviceState {
   filesystems: FilesystemUsage[];
   /** Files under /mnt/state (breadcrumbs and the like). */
   stateFiles: string[];
+  /**
+   * The root's files a container engine's init layer shadows (ENGINE_SHADOWED_FILES), each as
+   * `missing`, `link <target>`, `empty` or `file <md5>`: a root written by `docker export` carries the
+   * engine's versions unless the updater put the image's back.
+   */
+  engineShadowed: Record<string, string>;
 }
+
+/** What Docker's init layer adds to every container's root, over the image's own files. */
+export const ENGINE_SHADOWED_FILES = ['/.dockerenv', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf'];
 
 export const snapshotScript = [
   "echo '=== cmdline'; cat /proc/cmdline",
@@ -60,6 +69,7 @@ export const snapshotScript = [
   "echo '=== boot-files'; (cd /mnt/boot 2>/dev/null && find . -type f -exec stat -c '%s %n' {} +)",
   "echo '=== df'; df -k / /mnt/boot /mnt/state /mnt/data 2>/dev/null",
   "echo '=== state-files'; ls -1A /mnt/state 2>/dev/null",
+  `echo '=== engine-shadowed'; for f in ${ENGINE_SHADOWED_FILES.join(' ')}; do if [ -L $f ]; then echo "$f link $(readlink $f)"; elif [ ! -e $f ]; then echo "$f missing"; elif [ ! -s $f ]; then echo "$f empty"; else echo "$f file $(md5sum < $f | cut -c1-32)"; fi; done`,
   'true',
 ].join('\n');
 
@@ -131,6 +141,12 @@ export function parseSnapshot(output: string): DeviceState {
     osRelease: envFile(sections.get('os-release') ?? []),
     filesystems,
     stateFiles: (sections.get('state-files') ?? []).filter((f) => f && f !== 'lost+found'),
+    engineShadowed: Object.fromEntries(
+      (sections.get('engine-shadowed') ?? []).map((line) => {
+        const [file, ...what] = line.split(' ');
+        return [file!, what.join(' ')];
+      }),
+    ),
   };
 }
 

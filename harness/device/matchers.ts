@@ -77,6 +77,39 @@ export const expect = baseExpect.extend({
     };
   },
 
+  /**
+   * The new root holds the image's own versions of the files a container engine's init layer shadows
+   * (ENGINE_SHADOWED_FILES): no /.dockerenv, and no empty /etc/hostname, /etc/hosts or
+   * /etc/resolv.conf where the OS `before` the update had its own. An updater that writes the root with
+   * `docker export` gets Docker's versions unless it puts the image's back.
+   */
+  toHoldTheImagesOwnRootFiles(state: DeviceState, before: DeviceState) {
+    const problems = Object.entries(state.engineShadowed)
+      .filter(([file, now]) => {
+        const was = before.engineShadowed[file];
+        const enginesVersion = file === '/.dockerenv' ? now !== 'missing' : now === 'empty';
+        return now !== was && enginesVersion;
+      })
+      .map(
+        ([file, now]) =>
+          `${file} is ${now} (the engine's), before the update it was ${before.engineShadowed[file] ?? 'unknown'}`,
+      );
+    if (!Object.keys(state.engineShadowed).length) problems.push('the snapshot read none of the shadowed files');
+    const pass = problems.length === 0;
+    return {
+      pass,
+      name: 'toHoldTheImagesOwnRootFiles',
+      message: () =>
+        hinted(
+          this,
+          'toHoldTheImagesOwnRootFiles',
+          pass
+            ? "expected engine-made files in the root, but it holds the image's own"
+            : `expected the root to hold the image's own files, not the container engine's init layer:\n  ${problems.join('\n  ')}`,
+        ),
+    };
+  },
+
   /** The boot settings (resinOS_uEnv.txt, or 1.x uEnv.txt / cmdline.txt) select this root partition for the next boot. */
   toSelectRoot(state: DeviceState, partition: number) {
     const pass = state.bootSelects.partition === partition;

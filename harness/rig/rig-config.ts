@@ -20,6 +20,12 @@ const qemuRig = z.object({
   memoryMiB: z.number().int().min(128).max(4096).default(512),
   /** How long power-on → login prompt may take before the rig is declared broken. */
   bootTimeoutSeconds: z.number().positive().default(120),
+  /**
+   * The slowest rate (MiB/s) at which the board pulls and unpacks a container image: an update's time
+   * budget grows by a real-sized hostOS image at this rate (harness/scenarios/update.ts). Under QEMU's
+   * TCG the engine's gunzip and sha256 run on the emulated CPU (bench/engine-results.md).
+   */
+  imagePullMiBps: z.number().positive().default(1),
   /** How many copies of this board one host can run at once. */
   instances: z.number().int().min(1).default(1),
   /**

@@ -4,7 +4,14 @@
 export type { ScenarioContext } from './context.ts';
 export { releasePublisher, type ReleasePublisher } from './publisher.ts';
 export { bootSource, type BootedSource, type SourceOptions } from './source.ts';
-export { runUpdate, updaterArgs, updateTimeoutMs, migrationTimeoutMs, type UpdateOptions } from './update.ts';
+export {
+  runUpdate,
+  updaterArgs,
+  updateTimeoutMs,
+  migrationTimeoutMs,
+  hostOsAllowanceMs,
+  type UpdateOptions,
+} from './update.ts';
 export {
   breakNewOsAndFollowRollback,
   expectedRollbackBoots,

@@ -1,6 +1,7 @@
 // "Run the update of path P and follow it": the path's updater with the arguments its class takes,
 // its phases as steps, the reboot it makes followed to the new OS and SSH (and, for a pre-step that
 // asks for it, the rerun). Faults that strike at a phase ride on `at`.
+import { selectedEngine } from '../../images/lib/engine.ts';
 import type { Rig } from '../rig/rig.ts';
 import type { UpgradePath } from '../updater/paths.ts';
 import { buildUpdaterArgs, contractOfScript, type UpdaterContract } from '../updater/profiles/index.ts';
@@ -34,15 +35,31 @@ export function updaterArgs(
   return [...buildUpdaterArgs(pathContract(path), invocation), ...extra];
 }
 
-/** Test time for one 1.x migration: the Raspberry Pi rig is several times slower (SD card I/O under raspi3b). */
+/** The top of real hostOS images' range (70-120 MB compressed): what an update's time budget allows for. */
+const REAL_HOSTOS_MB = 120;
+
+/**
+ * What pulling and unpacking a real-sized hostOS image adds to one update on this rig, beyond the
+ * budgets below (set for the lean engine's 16-26 MB images): 120 MB at the rig's imagePullMiBps, and
+ * half as long again for its export onto the spare root. None on the lean engine.
+ */
+export function hostOsAllowanceMs(rig: Rig): number {
+  if (selectedEngine() === 'lean') return 0;
+  return Math.round(((1.5 * REAL_HOSTOS_MB * 1e6) / 2 ** 20 / rig.config.imagePullMiBps) * 1000);
+}
+
+/**
+ * Test time for one 1.x migration: the Raspberry Pi rig is several times slower (SD card I/O under
+ * raspi3b). A migration pulls two images (the updater's and the hostOS).
+ */
 export function migrationTimeoutMs(rig: Rig, dataMB = 0): number {
   const slow = rig.deviceType === 'raspberrypi3-64' ? 3 : 1;
-  return (12 + dataMB / 25) * 60_000 * slow;
+  return (12 + dataMB / 25) * 60_000 * slow + 2 * hostOsAllowanceMs(rig);
 }
 
 /** How long one update of the path may take on this rig. */
 export function updateTimeoutMs(rig: Rig, path: UpgradePath, seedMB = 0): number {
-  return path.pathClass === '2x' ? 15 * 60_000 : migrationTimeoutMs(rig, seedMB);
+  return path.pathClass === '2x' ? 15 * 60_000 + hostOsAllowanceMs(rig) : migrationTimeoutMs(rig, seedMB);
 }
 
 /** The runner's options for the update of a path: its script and arguments, its steps, its time. */

@@ -6,7 +6,7 @@ import { projectRoot } from '../../harness/project-root.ts';
 import { selectedEngine } from './engine.ts';
 
 // A moby-engine build keeps a cache of its own (images/lib/engine.ts): its cards, hostOS archives
-// and release manifests are never taken for the shell engine's.
+// and release manifests are never taken for the lean engine's.
 export const cacheDir =
   process.env.HUPBENCH_CACHE ??
   path.join(projectRoot, '.cache', ...(selectedEngine() === 'moby' ? ['engine-moby'] : []));

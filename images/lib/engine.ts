@@ -1,18 +1,24 @@
 // The device's container engine, chosen per build with HUPBENCH_ENGINE:
-//   shell (default) — the docker CLI subset in images/rootfs-overlay/usr/bin/docker;
-//   moby — Debian's docker.io (dockerd + containerd + runc), set up by images/engine-moby/overlay.
+//   moby (default) — Debian's docker.io (dockerd + containerd + runc, the engine balenaEngine is
+//     forked from), set up by images/engine-moby/overlay;
+//   lean — the docker CLI subset in images/rootfs-overlay/usr/bin/docker, a shell model of the
+//     engine on small cards: only for speed runs that select it (npm test's smoke tier), never for a
+//     verdict on a release.
 // The engine is part of an image's hash, and a moby build keeps its whole cache (cards, hostOS
 // archives, release manifests) under .cache/engine-moby, so the two never mix.
-export type EngineName = 'shell' | 'moby';
+export type EngineName = 'lean' | 'moby';
 
-const engines: EngineName[] = ['shell', 'moby'];
+const engines: EngineName[] = ['moby', 'lean'];
+/** Earlier name of the lean engine, still taken. */
+const aliases: Record<string, EngineName> = { shell: 'lean' };
 
 export function selectedEngine(env: NodeJS.ProcessEnv = process.env): EngineName {
-  const value = env.HUPBENCH_ENGINE?.trim() || 'shell';
+  const named = env.HUPBENCH_ENGINE?.trim() || 'moby';
+  const value = aliases[named] ?? named;
   if (!engines.includes(value as EngineName))
     throw new Error(
       `HUPBENCH_ENGINE="${env.HUPBENCH_ENGINE}" names no engine. Use one of: ${engines.join(', ')} ` +
-        '(unset = shell, the default).',
+        '(unset = moby, the default; lean is the shell model for speed runs).',
     );
   return value as EngineName;
 }
@@ -64,5 +70,5 @@ export const mobyUnusedFiles = [
 /** Kernel modules the engine needs at boot besides the board's: overlay2's filesystem. */
 export const mobyModules = ['overlay'];
 
-/** Overlay files of the shell engine that the moby engine replaces with Debian's binaries. */
+/** Overlay files of the lean engine that the moby engine replaces with Debian's binaries. */
 export const shellEngineFiles = ['usr/bin/docker'];

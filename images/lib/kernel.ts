@@ -1,6 +1,6 @@
 // Kernel and initramfs for the reference OS, from Debian's kernel package for the target arch.
 import { $ } from 'zx';
-import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface KernelTree {
@@ -78,4 +78,27 @@ export async function buildInitramfs(opts: {
   }
   await writeFile(path.join(tree, 'etc/modules.order'), `${order.join('\n')}\n`);
   await $`cd ${tree} && find . -print0 | sort -z | cpio --null -o -H newc --reproducible --quiet | gzip -9n > ${opts.output}`;
+}
+
+/**
+ * Copies module folders (under lib/modules/<release>/kernel, like `fs` or `drivers/net/usb`) into the
+ * root with the kernel's module indexes (depmod run on the root), so the OS can modprobe them. Real
+ * hostOS images carry their board's drivers and filesystems: most of a release's size beside the engine.
+ */
+export async function installKernelModules(kernel: KernelTree, rootfs: string, folders: string[]): Promise<void> {
+  if (!folders.length) return;
+  const from = path.join(kernel.root, 'lib/modules', kernel.release);
+  const to = path.join(rootfs, 'lib/modules', kernel.release);
+  for (const folder of folders) {
+    const source = path.join(from, 'kernel', folder);
+    if (!(await stat(source).catch(() => undefined))?.isDirectory())
+      throw new Error(
+        `Kernel ${kernel.release} has no module folder kernel/${folder} (images/releases.yaml kernelModules)`,
+      );
+    await mkdir(path.dirname(path.join(to, 'kernel', folder)), { recursive: true });
+    await $`cp -a ${source} ${path.dirname(path.join(to, 'kernel', folder))}/`;
+  }
+  for (const index of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo'])
+    await $`cp -a ${path.join(from, index)} ${to}/`.nothrow();
+  await $`/sbin/depmod -b ${rootfs} ${kernel.release}`;
 }

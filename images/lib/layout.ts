@@ -48,14 +48,14 @@ const MOBY_ROOT_EXTRA_MIB = 140;
 const MOBY_CARD_SIZE_BYTES = 2048 * MiB;
 
 export function layoutFor(layout: LayoutName, engine: EngineName = selectedEngine()): PartitionSpec[] {
-  if (engine === 'shell') return layouts[layout];
+  if (engine === 'lean') return layouts[layout];
   return layouts[layout].map((p) =>
     p.number === 2 || p.number === 3 ? { ...p, sizeMiB: p.sizeMiB! + MOBY_ROOT_EXTRA_MIB } : p,
   );
 }
 
 export function cardBytesFor(engine: EngineName = selectedEngine()): number {
-  return engine === 'shell' ? CARD_SIZE_BYTES : MOBY_CARD_SIZE_BYTES;
+  return engine === 'lean' ? CARD_SIZE_BYTES : MOBY_CARD_SIZE_BYTES;
 }
 
 export interface PlacedPartition extends PartitionSpec {

@@ -26,6 +26,11 @@ const releaseSchema = z.object({
   from1x: z.boolean().optional(),
   /** Boot content per release; the reference builder's default (revision 1) when absent. */
   boot: bootSchema.optional(),
+  /**
+   * Folders of the kernel's modules (under lib/modules/<release>/kernel) the root ships, as a board's
+   * hostOS carries drivers and filesystems it may load (moby builds; the lean engine's are minimal).
+   */
+  kernelModules: z.array(z.string().regex(/^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/, 'a folder like drivers/net/usb')).optional(),
   /** Debian packages (with their dependencies) the release ships beyond the base userland. */
   packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'a Debian package name')).optional(),
   /**

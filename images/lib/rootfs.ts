@@ -81,6 +81,7 @@ export async function writeReleaseFiles(spec: RootfsSpec): Promise<void> {
       '',
     ].join('\n'),
     'etc/hostname': `${spec.deviceType}\n`,
+    'etc/hosts': `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.deviceType}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
     'etc/inittab': [
       '::sysinit:/etc/init.d/rcS',
       `${profile.consoleTty}::respawn:/sbin/getty -L 115200 ${profile.consoleTty} vt100`,
@@ -98,10 +99,18 @@ export async function writeReleaseFiles(spec: RootfsSpec): Promise<void> {
   for (const [file, text] of Object.entries(files)) await writeFile(path.join(tree, file), text);
   await rm(path.join(tree, 'etc/resolv.conf'), { force: true });
   await symlink('/run/resolv.conf', path.join(tree, 'etc/resolv.conf'));
+  // `docker export` of the hostOS image gives Docker's init layer over these (an empty file each, and a
+  // /.dockerenv): the image carries its own copies for the updater to put back on the new root.
+  await mkdir(path.join(tree, 'usr/share/hostos'), { recursive: true });
+  await $`tar -C ${tree} --owner=0 --group=0 --numeric-owner -cf ${path.join(tree, ENGINE_SHADOWED_TAR)} ${ENGINE_SHADOWED_ETC}`;
   await $`chmod 700 ${path.join(tree, 'root')} ${path.join(tree, 'root/.ssh')}`;
   await $`chmod 600 ${path.join(tree, 'etc/shadow')} ${path.join(tree, 'root/.ssh/authorized_keys')}`;
   await $`chown -R 0:0 ${tree}`;
 }
+
+/** Where a hostOS root keeps the image's own versions of the files a container engine shadows. */
+export const ENGINE_SHADOWED_TAR = 'usr/share/hostos/engine-shadowed.tar';
+const ENGINE_SHADOWED_ETC = ['etc/hostname', 'etc/hosts', 'etc/resolv.conf'];
 
 async function exists(p: string): Promise<boolean> {
   try {

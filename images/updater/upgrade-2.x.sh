@@ -137,6 +137,19 @@ pull_image() { # IMAGE WHAT
     try=$((try + 1))
   done
 }
+# `docker export` writes the container's root, not the image's: Docker's init layer puts a /.dockerenv
+# and an empty /etc/hostname, /etc/hosts and /etc/resolv.conf over the image's own (resolv.conf is a
+# link to /run in the image). A hostOS image carries its own copies in usr/share/hostos/engine-shadowed.tar.
+undo_init_layer() { # ROOT
+  rm -f "$1/.dockerenv"
+  shadowed=$1/usr/share/hostos/engine-shadowed.tar
+  if [ ! -f "$shadowed" ]; then
+    log "warning: the image has no /usr/share/hostos/engine-shadowed.tar: /etc/hostname, /etc/hosts and /etc/resolv.conf are as the engine made them"
+    return 0
+  fi
+  rm -f "$1/etc/hostname" "$1/etc/hosts" "$1/etc/resolv.conf"
+  tar -x -C "$1" -f "$shadowed" || fail "cannot put the image's /etc files back from $shadowed"
+}
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
 # The target's hostOS image as the registry serves it under $TAG: its manifest, and its config (the
 # labels), read once for the checks below.
@@ -222,7 +235,6 @@ REGISTRY_HOST=${REGISTRY#*://}
 TAG=$(echo "$HOSTOS_VERSION" | tr + _)-$SLUG
 # Pulled by registry host; the engine stores it under its name without the host.
 IMAGE=$REGISTRY_HOST/resin/resinos:$TAG
-LOCAL_IMAGE=resin/resinos:$TAG
 timeout 15 wget -q -O /dev/null "$REGISTRY/v2/" ||
   fail "registry $REGISTRY unreachable (GET $REGISTRY/v2/ failed)"
 timeout 30 wget -q -O /dev/null --header "Accept: application/vnd.docker.distribution.manifest.v2+json" \
@@ -285,9 +297,10 @@ phase export
 mkdir -p "$NEWROOT"
 mount -t ext4 "$SPARE_DEV" "$NEWROOT" || fail "cannot mount $SPARE_DEV"
 docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
-docker create --name "$HOSTOS_CONTAINER" "$LOCAL_IMAGE" > /dev/null || fail "cannot create a container of $LOCAL_IMAGE"
+docker create --name "$HOSTOS_CONTAINER" "$IMAGE" > /dev/null || fail "cannot create a container of $IMAGE"
 docker export "$HOSTOS_CONTAINER" | tar -x -C "$NEWROOT" || fail "exporting $IMAGE onto $SPARE_DEV failed"
 docker rm -f "$HOSTOS_CONTAINER" > /dev/null
+undo_init_layer "$NEWROOT"
 new_os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" "$NEWROOT/etc/os-release" 2>/dev/null | head -n 1; }
 NEW_VERSION=$(new_os_release VERSION)
 NEW_MACHINE=$(new_os_release MACHINE)
@@ -373,6 +386,8 @@ elif [ -n "$CURRENT_SUPERVISOR" ] && [ "$(version_cmp "$SUPERVISOR_VERSION" "$CU
 else
   NEW_SUPERVISOR_IMAGE=${CURRENT_SUPERVISOR_IMAGE%:*}:v$SUPERVISOR_VERSION
   pull_image "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" "supervisor $NEW_SUPERVISOR_IMAGE"
+  # The engine stores the pull under the registry's name; the supervisor starts from config.json's.
+  docker tag "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" "$NEW_SUPERVISOR_IMAGE" || fail "cannot tag $NEW_SUPERVISOR_IMAGE"
   # The old (stopped) supervisor container goes now, so at boot the engine's restart policy and
   # S60supervisor do not race over it (a removal racing a restart deletes through its /mnt/boot bind).
   docker rm -f "$SUPERVISOR" > /dev/null 2>&1 && STOPPED_SUPERVISOR=removed

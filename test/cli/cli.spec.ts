@@ -124,6 +124,19 @@ const refusals: Array<[string[], RegExp]> = [
   [['gate', '2.12.3+rev1', '--only', 'paths'], /categories are update paths, rollback, sanity, power cuts/],
 ];
 
+test('refuses: a gate on the lean engine (a release verdict needs the real engine)', async () => {
+  const before = process.env.HUPBENCH_ENGINE;
+  process.env.HUPBENCH_ENGINE = 'lean';
+  try {
+    const out = await inProcess('gate', '2.12.3+rev1', '--rig', 'qemu-beaglebone-black');
+    expect(out.stderr).toMatch(/HUPBENCH_ENGINE=lean selects the lean shell model.*needs the real engine/);
+    expect(out.code).toBe(2);
+  } finally {
+    if (before === undefined) delete process.env.HUPBENCH_ENGINE;
+    else process.env.HUPBENCH_ENGINE = before;
+  }
+});
+
 for (const [args, message] of refusals) {
   test(`refuses: hupbench ${args.join(' ')}`, async () => {
     const out = await inProcess(...args);

@@ -87,6 +87,7 @@ function qemuRig(relaunch: boolean): { rig: QemuRig; workDir: string } {
     deviceType: 'beaglebone-black',
     memoryMiB: 128,
     bootTimeoutSeconds: 60,
+    imagePullMiBps: 1,
     instances: 1,
     tcgThread: 'multi',
     example: false,
