@@ -21,7 +21,7 @@ import {
   spareRoot,
   type Device,
   type UpgradePath,
-  hostOsAllowanceMs,
+  imagePullAllowanceMs,
 } from '../harness/index.ts';
 import { cardBootFiles } from '../harness/release/release-contents.ts';
 import { bootRevisions, bootScriptBanner, ubootVersionIn } from '../images/lib/release-boot.ts';
@@ -87,7 +87,7 @@ if (subject) {
       tag: ['@boot-files', '@2x'],
     },
     async ({ rig, device, scenario, imageFor }, testInfo) => {
-      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + hostOsAllowanceMs(rig));
+      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + imagePullAllowanceMs(rig));
       const [from, to] = await Promise.all([findRelease(path.from.version), findRelease(path.to.version)]);
       const uboot: Record<string, string | undefined> = {};
       const cardFiles = async (version: string) =>

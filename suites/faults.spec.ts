@@ -60,7 +60,7 @@ import {
   forkPowerCut,
   whyNotForked,
   type ForkedCut,
-  hostOsAllowanceMs,
+  imagePullAllowanceMs,
 } from '../harness/index.ts';
 // Note: not yet re-exported by harness/index.ts (owned elsewhere); imported from the scenario itself.
 
@@ -115,7 +115,7 @@ const path2x = subjectPath(paths);
 if (path2x)
   subjects.push({
     path: path2x,
-    timeoutMs: (rig) => rig.config.bootTimeoutSeconds * 1000 * 8 + hostOsAllowanceMs(rig),
+    timeoutMs: (rig) => rig.config.bootTimeoutSeconds * 1000 * 8 + imagePullAllowanceMs(rig),
     expectDone: expectUpdated,
   });
 const path1x = subjectPath(await loadPaths1xTo2x());
@@ -246,7 +246,7 @@ for (const fault of [networkDown, registryDown] satisfies OutageFault[]) {
     { tag: ['@fault'] },
     async ({ rig, scenario }, testInfo) => {
       // The outage outlasts the updater's pull retries (OUTAGE_MS): the run waits it out before the rerun.
-      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + OUTAGE_MS + hostOsAllowanceMs(rig));
+      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + OUTAGE_MS + imagePullAllowanceMs(rig));
       testInfo.annotations.push({ type: 'fault', description: `${fault.name} at ${fault.at.phase}` });
       const { before, sums } = await bootSource(scenario, path);
       const { device } = scenario.board;
@@ -284,7 +284,7 @@ test(
   async ({ rig, scenario }, testInfo) => {
     // The whole hostOS image crosses the shaped link: 120 MB (the top of real sizes) at its rate.
     test.setTimeout(
-      rig.config.bootTimeoutSeconds * 1000 * 12 + hostOsAllowanceMs(rig) + (120e6 * 8) / registrySlow.kbitPerSecond,
+      rig.config.bootTimeoutSeconds * 1000 * 12 + imagePullAllowanceMs(rig) + (120e6 * 8) / registrySlow.kbitPerSecond,
     );
     testInfo.annotations.push({
       type: 'fault',
@@ -314,7 +314,7 @@ test(
   `${linkDrop.name} mid-layer, back within the retry window: the update completes through a retried pull`,
   { tag: ['@fault'] },
   async ({ rig, scenario }, testInfo) => {
-    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 8 + hostOsAllowanceMs(rig));
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 8 + imagePullAllowanceMs(rig));
     testInfo.annotations.push({ type: 'fault', description: linkDrop.description });
     const { before, sums } = await bootSource(scenario, path);
     const d = await updateThroughLinkDrop(scenario, path, linkDrop);

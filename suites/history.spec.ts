@@ -43,7 +43,7 @@ import {
   type NewOsFault,
   type ScenarioContext,
   type HealthWindow,
-  hostOsAllowanceMs,
+  imagePullAllowanceMs,
 } from '../harness/index.ts';
 
 const [A, B, C] = (await loadReleases())
@@ -86,7 +86,7 @@ const rollbackFaults: NewOsFault[] = [
 for (const fault of rollbackFaults) {
   const title = `history: ${fault.caughtBy} rollback (${fault.name} in ${B!.version}), then update to ${C!.version}`;
   test(title, { tag: ['@history'] }, async ({ rig, scenario }) => {
-    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 18 + 2 * hostOsAllowanceMs(rig));
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 18 + 2 * imagePullAllowanceMs(rig));
     await runHistory(scenario, title, async (h, after) => {
       const base = { bootcounts: [], bootcountEnv: false };
       await bootA(h, after, scenario, [AC]);
@@ -162,7 +162,7 @@ test(`history: ${A!.version} → ${B!.version} kept, then ${B!.version} → ${C!
   rig,
   scenario,
 }) => {
-  test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 16 + 2 * hostOsAllowanceMs(rig));
+  test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 16 + 2 * imagePullAllowanceMs(rig));
   const title = `twice in a row: ${A!.version} → ${B!.version} → ${C!.version}`;
   await runHistory(scenario, title, async (h, after) => {
     await bootA(h, after, scenario, [BC]);
@@ -224,7 +224,7 @@ const longTrial: HealthWindow = { count: 4, timeoutSeconds: 30 };
 test(`history: a second update during ${B!.version}'s trial is refused; the trial completes`, {
   tag: ['@history'],
 }, async ({ rig, scenario }) => {
-  test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 16 + 2 * hostOsAllowanceMs(rig));
+  test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 16 + 2 * imagePullAllowanceMs(rig));
   const title = `during a trial: ${A!.version} → ${B!.version}, then ${C!.version} before the verdict`;
   await runHistory(scenario, title, async (h, after) => {
     const base = { bootcounts: [], bootcountEnv: false };
@@ -286,7 +286,7 @@ test(`history: ${registryDown.name} during the pull, then the update again`, { t
   rig,
   scenario,
 }) => {
-  test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 12 + 2 * hostOsAllowanceMs(rig));
+  test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 12 + 2 * imagePullAllowanceMs(rig));
   const title = `after a refusal: ${registryDown.name} during the pull of ${C!.version}, then up`;
   await runHistory(scenario, title, async (h, after) => {
     const base = { bootcounts: [], bootcountEnv: false };

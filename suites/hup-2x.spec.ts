@@ -29,7 +29,7 @@ import {
   bandwidthRecord,
   expectSupervisorAndAppRunning,
   spareRoot,
-  hostOsAllowanceMs,
+  imagePullAllowanceMs,
 } from '../harness/index.ts';
 
 const paths = await loadPaths2x();
@@ -43,7 +43,7 @@ for (const path of paths) {
   const tags = ['@hup', '@2x', ...(path === smokePath ? ['@smoke'] : [])];
   test(`2.x → 2.x: ${path.name}`, { tag: tags }, async ({ rig, device, scenario }, testInfo) => {
     // A path is a handful of boots plus the update: scale with the rig's boot timeout (the Pi is slow).
-    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + hostOsAllowanceMs(rig));
+    test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + imagePullAllowanceMs(rig));
     const wallStarted = Date.now();
     await recordTestData(testInfo, 'path', pathRecord(path));
 

@@ -28,7 +28,7 @@ import {
   type DeviceState,
   recordTestData,
   pathRecord,
-  hostOsAllowanceMs,
+  imagePullAllowanceMs,
 } from '../harness/index.ts';
 
 // The newest target from the newest source below it: the update a fleet would take next; in a
@@ -39,7 +39,7 @@ if (path)
   for (const fault of Object.values(newOsFaults)) {
     test(`rollback: ${fault.name} (${path.name})`, { tag: ['@rollback'] }, async ({ rig, scenario }, testInfo) => {
       // Up to five boots plus an update (and a second one after broken-init): scale with the rig.
-      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 10 + hostOsAllowanceMs(rig));
+      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 10 + imagePullAllowanceMs(rig));
       await recordTestData(testInfo, 'path', pathRecord(path, `rollback: ${fault.name}`));
       testInfo.annotations.push({ type: 'fault', description: `${fault.name}: ${fault.description}` });
       testInfo.annotations.push({ type: 'guarantee', description: fault.guarantee });

@@ -24,7 +24,7 @@ import {
   bandwidthRecord,
   type ScenarioContext,
   type UpgradePath,
-  hostOsAllowanceMs,
+  imagePullAllowanceMs,
 } from '../harness/index.ts';
 
 /** A request in the registry's access log (harness/registry/access-log.ts). */
@@ -61,7 +61,7 @@ if (path2x) {
       tag: ['@hup', '@2x'],
     },
     async ({ rig, scenario }, testInfo) => {
-      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + hostOsAllowanceMs(rig));
+      test.setTimeout(rig.config.bootTimeoutSeconds * 1000 * 6 + imagePullAllowanceMs(rig));
       const { device } = scenario.board;
       const { before } = await bootSource(scenario, path);
       const configBefore = JSON.parse(await device.check('cat /mnt/boot/config.json'));

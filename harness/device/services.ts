@@ -3,17 +3,25 @@
 import { APP_REFERENCE, supervisorReference } from '../../images/containers/container-images.ts';
 import { selectedEngine } from '../../images/lib/engine.ts';
 import { waitFor } from '../wait.ts';
+import type { Rig } from '../rig/rig.ts';
 import type { Device } from './device.ts';
 import { expectOnDevice } from './product-wait.ts';
 import { heartbeats, heartbeatsCommand, parseHeartbeats } from './user-data.ts';
 
 const BEATS = '=== heartbeats';
+/** The most a supervisor and the app pull when neither is in the engine's store (53-57 MB and the app). */
+const SERVICES_PULL_MB = 60;
+
 /**
- * How long a prepared source may take to have the supervisor and the app running: the real engine
- * under TCG answers ~45 s after boot and runs the app ~140 s after power-on on a quiet host
- * (bench/engine-results.md); 166 s was seen at load 5. The lean engine: well under 180 s.
+ * How long the supervisor and the app may take to come to run when the supervisor must be pulled
+ * first (a prepared source; the first 2.x boot of a migrated device): 180 s (the engine's start and the
+ * containers'), and on the real engine the pull at the rig's imagePullMiBps, half as long again for a
+ * loaded host. The lean engine's one-layer supervisor comes up well within 180 s.
  */
-const APP_START_MS = selectedEngine() === 'lean' ? 180_000 : 360_000;
+function servicesStartMs(rig: Rig): number {
+  if (selectedEngine() === 'lean') return 180_000;
+  return 180_000 + Math.round(((1.5 * SERVICES_PULL_MB) / rig.config.imagePullMiBps) * 1000);
+}
 
 export interface PreparedDevice {
   config: Record<string, string>;
@@ -61,7 +69,11 @@ export async function prepareDevice(
         if (parseHeartbeats(beatLines).length < 2) throw new Error('no heartbeat yet');
         return true;
       },
-      { timeoutMs: APP_START_MS, intervalMs: 1000, what: 'the supervisor and the app running with a heartbeat' },
+      {
+        timeoutMs: servicesStartMs(device.rig),
+        intervalMs: 1000,
+        what: 'the supervisor and the app running with a heartbeat',
+      },
     );
   }
   return { config };
@@ -95,7 +107,7 @@ export async function expectSupervisorAndAppRunning(
         },
         { timeoutMs, intervalMs: 2000, what, details: () => serviceConsoleLines(device) },
       ),
-    opts.timeoutMs ?? 240_000,
+    opts.timeoutMs ?? Math.max(240_000, servicesStartMs(device.rig)),
   );
   const last = Math.max(0, ...(await heartbeats(device)));
   await expectOnDevice(

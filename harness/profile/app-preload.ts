@@ -1,8 +1,8 @@
 // A big app preloaded on the card, as a device that has run its app for months has it: the app image
-// (the harness's heartbeat app plus one incompressible payload layer, so the image is `sizeMB`) laid out
-// in the engine's store on resin-data (blobs/sha256, images/<id>/manifest.json, repositories), so the
-// supervisor finds it and starts it without pulling. Preparing a 339 MB app by pulling it over the
-// emulated board's link would take minutes of TCG time for nothing the update looks at.
+// (the harness's heartbeat app plus one incompressible payload layer, so the image is `sizeMB`) put
+// on resin-data for the engine (its store on the lean engine; a `docker save` archive the real engine
+// loads at boot), so the supervisor finds it and starts it without pulling. Preparing a 339 MB app by
+// pulling it over the emulated board's link would take minutes of TCG time for nothing the update looks at.
 import { $ } from 'zx';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { APP_REFERENCE, appImage } from '../../images/containers/container-images.ts';
 import { cacheDir, fileExists } from '../../images/lib/cache.ts';
+import { selectedEngine } from '../../images/lib/engine.ts';
 import { writeSeedFile } from '../image/seed-data.ts';
 import { MB } from './profile-sizes.ts';
 
@@ -52,41 +53,74 @@ export interface PreloadedApp {
 }
 
 /**
- * Writes the engine's store for the app into `dataTree` (the resin-data partition's root): the
- * heartbeat app's own layer plus a payload layer that makes the image `sizeMB` in all.
+ * Preloads the app into `dataTree` (the resin-data partition's root): the heartbeat app's own layer
+ * plus a payload layer that makes the image `sizeMB` in all. The lean engine's store is written as it
+ * keeps it (blobs, manifest, repositories); for the real engine, whose store only dockerd writes, a
+ * `docker save` archive goes to resin-data/preload/, which the reference OS loads before it starts
+ * the supervisor (images/engine-moby/overlay/etc/rc.d/S60supervisor).
  */
 export async function preloadApp(dataTree: string, deviceType: string, sizeMB: number): Promise<PreloadedApp> {
   const app = await appImage(deviceType);
-  const base = await readFile(app.layerPath);
+  // The heartbeat app is one layer.
+  const base = await readFile(app.layerPaths[0]!);
   // An app no bigger than the heartbeat app itself is that image alone.
   const payloadBytes = Math.round(sizeMB * MB) - base.length;
   const payload = payloadBytes > 0 ? await payloadLayer(payloadBytes) : undefined;
+  const layers = [
+    { file: app.layerPaths[0]!, size: base.length, digest: sha256(base), diffId: `sha256:${sha256(gunzipSync(base))}` },
+  ];
+  if (payload) {
+    const digest = (await $`sha256sum ${payload.file}`).stdout.split(' ')[0]!;
+    const size = Number((await $`stat -c %s ${payload.file}`).stdout.trim());
+    layers.push({ file: payload.file, size, digest, diffId: payload.diffId });
+  }
+  const config = JSON.stringify({ ...app.config, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } });
+  const configDigest = sha256(config);
+  if (selectedEngine() === 'lean') await writeLeanStore(dataTree, config, configDigest, layers);
+  else await writeSaveArchive(dataTree, config, configDigest, layers);
+  const bytes = layers.reduce((s, l) => s + l.size, Buffer.byteLength(config));
+  return { reference: APP_REFERENCE, bytes };
+}
+
+interface PreloadLayer {
+  file: string;
+  size: number;
+  /** sha256 of the gzip blob, hex. */
+  digest: string;
+  diffId: string;
+}
+
+/** The lean engine's store: blobs/sha256, images/<id>/manifest.json, repositories. */
+async function writeLeanStore(dataTree: string, config: string, configDigest: string, layers: PreloadLayer[]) {
   const store = path.join(dataTree, 'docker');
   const blobs = path.join(store, 'blobs', 'sha256');
   await mkdir(blobs, { recursive: true });
-  const baseDigest = sha256(base);
-  await writeFile(path.join(blobs, baseDigest), base);
-  const layers = [{ mediaType: MEDIA.layer, size: base.length, digest: `sha256:${baseDigest}` }];
-  const diffIds = [`sha256:${sha256(gunzipSync(base))}`];
-  if (payload) {
-    const digest = (await $`sha256sum ${payload.file}`).stdout.split(' ')[0]!;
-    await $`cp ${payload.file} ${path.join(blobs, digest)}`;
-    const size = Number((await $`stat -c %s ${payload.file}`).stdout.trim());
-    layers.push({ mediaType: MEDIA.layer, size, digest: `sha256:${digest}` });
-    diffIds.push(payload.diffId);
-  }
-  const config = JSON.stringify({ ...app.config, rootfs: { type: 'layers', diff_ids: diffIds } });
-  const configDigest = sha256(config);
+  for (const layer of layers) await $`cp ${layer.file} ${path.join(blobs, layer.digest)}`;
   await writeFile(path.join(blobs, configDigest), config);
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: MEDIA.manifest,
     config: { mediaType: MEDIA.config, size: Buffer.byteLength(config), digest: `sha256:${configDigest}` },
-    layers,
+    layers: layers.map((l) => ({ mediaType: MEDIA.layer, size: l.size, digest: `sha256:${l.digest}` })),
   });
   await mkdir(path.join(store, 'images', configDigest), { recursive: true });
   await writeFile(path.join(store, 'images', configDigest, 'manifest.json'), manifest);
   await writeFile(path.join(store, 'repositories'), `${APP_REFERENCE} ${configDigest} sha256:${sha256(manifest)}\n`);
-  const bytes = layers.reduce((s, l) => s + l.size, Buffer.byteLength(config));
-  return { reference: APP_REFERENCE, bytes };
+}
+
+/** A `docker save` archive at preload/app.tar: manifest.json, the config, the layers (gzip, which `docker load` takes). */
+async function writeSaveArchive(dataTree: string, config: string, configDigest: string, layers: PreloadLayer[]) {
+  const work = path.join(dataTree, 'preload', '.app');
+  await mkdir(work, { recursive: true });
+  try {
+    await writeFile(path.join(work, `${configDigest}.json`), config);
+    for (const layer of layers) await $`cp ${layer.file} ${path.join(work, `${layer.digest}.tar.gz`)}`;
+    const manifest = [
+      { Config: `${configDigest}.json`, RepoTags: [APP_REFERENCE], Layers: layers.map((l) => `${l.digest}.tar.gz`) },
+    ];
+    await writeFile(path.join(work, 'manifest.json'), JSON.stringify(manifest));
+    await $`tar -C ${work} --owner=0 --group=0 --numeric-owner -cf ${path.join(dataTree, 'preload', 'app.tar')} .`;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }

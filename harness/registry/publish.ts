@@ -39,7 +39,7 @@ export function tarFileBytes(tar: Uint8Array): number {
 
 async function pushContainer(client: RegistryClient, image: ContainerImage): Promise<PushedImage> {
   return client.pushImage(image.reference, {
-    layers: [{ gzip: await readFile(image.layerPath) }],
+    layers: await Promise.all(image.layerPaths.map(async (file) => ({ gzip: await readFile(file) }))),
     config: image.config,
   });
 }

@@ -57,7 +57,7 @@ export async function provideReferenceRelease(
   const container = (stem: string, image: ContainerImage) =>
     ensureImageArchive(typeDir, stem, {
       reference: image.reference,
-      layerFiles: [image.layerPath],
+      layerFiles: image.layerPaths,
       config: image.config,
     });
   const supervisor = await container('supervisor', await supervisorImage(deviceType, release.supervisor));

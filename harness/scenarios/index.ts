@@ -9,7 +9,7 @@ export {
   updaterArgs,
   updateTimeoutMs,
   migrationTimeoutMs,
-  hostOsAllowanceMs,
+  imagePullAllowanceMs,
   type UpdateOptions,
 } from './update.ts';
 export {

@@ -35,17 +35,21 @@ export function updaterArgs(
   return [...buildUpdaterArgs(pathContract(path), invocation), ...extra];
 }
 
-/** The top of real hostOS images' range (70-120 MB compressed): what an update's time budget allows for. */
-const REAL_HOSTOS_MB = 120;
+/**
+ * What one update pulls at most on the real engine: a hostOS image at the top of real releases'
+ * range (70-120 MB compressed) and a supervisor (53-57 MB, harness/device/services.ts).
+ */
+const REAL_PULL_MB = 120 + 60;
 
 /**
- * What pulling and unpacking a real-sized hostOS image adds to one update on this rig, beyond the
- * budgets below (set for the lean engine's 16-26 MB images): 120 MB at the rig's imagePullMiBps, and
- * half as long again for its export onto the spare root. None on the lean engine.
+ * What pulling and unpacking real-sized images adds to one update (or one source's preparation) on
+ * this rig, beyond the budgets below (set for the lean engine's 16-26 MB images): the pull at the
+ * rig's imagePullMiBps, and half as long again for the hostOS's export onto the spare root. None on
+ * the lean engine.
  */
-export function hostOsAllowanceMs(rig: Rig): number {
+export function imagePullAllowanceMs(rig: Rig): number {
   if (selectedEngine() === 'lean') return 0;
-  return Math.round(((1.5 * REAL_HOSTOS_MB * 1e6) / 2 ** 20 / rig.config.imagePullMiBps) * 1000);
+  return Math.round(((1.5 * REAL_PULL_MB * 1e6) / 2 ** 20 / rig.config.imagePullMiBps) * 1000);
 }
 
 /**
@@ -54,12 +58,12 @@ export function hostOsAllowanceMs(rig: Rig): number {
  */
 export function migrationTimeoutMs(rig: Rig, dataMB = 0): number {
   const slow = rig.deviceType === 'raspberrypi3-64' ? 3 : 1;
-  return (12 + dataMB / 25) * 60_000 * slow + 2 * hostOsAllowanceMs(rig);
+  return (12 + dataMB / 25) * 60_000 * slow + 2 * imagePullAllowanceMs(rig);
 }
 
 /** How long one update of the path may take on this rig. */
 export function updateTimeoutMs(rig: Rig, path: UpgradePath, seedMB = 0): number {
-  return path.pathClass === '2x' ? 15 * 60_000 + hostOsAllowanceMs(rig) : migrationTimeoutMs(rig, seedMB);
+  return path.pathClass === '2x' ? 15 * 60_000 + imagePullAllowanceMs(rig) : migrationTimeoutMs(rig, seedMB);
 }
 
 /** The runner's options for the update of a path: its script and arguments, its steps, its time. */

@@ -1,13 +1,19 @@
-// The supervisor and user-app container images: tiny root trees (static busybox and one script
-// from images/containers/<kind>/) for a device type's architecture, as gzip tar layers cached by
-// their inputs.
+// The supervisor and user-app container images for a device type's architecture, as gzip tar layers
+// cached by their inputs. The app is one tiny layer (static busybox and its script from
+// images/containers/app/). The supervisor is sized and layered as the real one (40-70 MB, a Node.js
+// application): a runtime layer every version shares (busybox, Debian's Node.js and its libraries)
+// and a layer of its own per version (its script from images/containers/supervisor/, its version, and
+// the JavaScript modules it ships: Debian's node-* packages), so an update that brings a new
+// supervisor pulls that layer only. Note: the supervisor's logic is still the script; Node.js is
+// carried, not run.
 import { $ } from 'zx';
 import { cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deviceTypeProfile, type DeviceTypeProfile } from '../device-types.ts';
 import { cacheDir, fileExists, hashInputs } from '../lib/cache.ts';
-import { download, extract } from '../lib/debian-packages.ts';
+import { selectedEngine } from '../lib/engine.ts';
+import { download, extract, resolveWithDependencies } from '../lib/debian-packages.ts';
 import { linkBusyboxApplets } from '../lib/rootfs.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,7 +43,8 @@ export const APP_REFERENCE = 'hupbench/app:latest';
 
 export interface ContainerImage {
   reference: string;
-  layerPath: string;
+  /** The image's layers, bottom first (gzip tar files). */
+  layerPaths: string[];
   config: {
     architecture: string;
     variant: string;
@@ -50,8 +57,21 @@ export async function supervisorImage(deviceType: string, version: string): Prom
   const platform = platformOf(deviceType);
   return {
     reference: supervisorReference(deviceType, version),
-    // The version is in the layer too, so each supervisor version is a different image.
-    layerPath: await containerLayer('supervisor', deviceType, { 'etc/supervisor-version': `${version}\n` }),
+    // The version is in the layer too, so each supervisor version is a different image. The lean
+    // engine's speed runs keep the one small layer of busybox and the script.
+    layerPaths:
+      selectedEngine() === 'lean'
+        ? [await containerLayer('supervisor', deviceType, { 'etc/supervisor-version': `${version}\n` })]
+        : [
+            await runtimeLayer(deviceType),
+            await containerLayer(
+              'supervisor',
+              deviceType,
+              { 'etc/supervisor-version': `${version}\n` },
+              SUPERVISOR_MODULES,
+              false,
+            ),
+          ],
     config: {
       architecture: platform.architecture,
       variant: platform.variant,
@@ -69,7 +89,7 @@ export async function appImage(deviceType: string): Promise<ContainerImage> {
   const platform = platformOf(deviceType);
   return {
     reference: APP_REFERENCE,
-    layerPath: await containerLayer('app', deviceType, {}),
+    layerPaths: [await containerLayer('app', deviceType, {})],
     config: {
       architecture: platform.architecture,
       variant: platform.variant,
@@ -79,12 +99,65 @@ export async function appImage(deviceType: string): Promise<ContainerImage> {
   };
 }
 
-async function containerLayer(kind: ContainerKind, deviceType: string, files: Record<string, string>): Promise<string> {
+/** The supervisor's runtime (the real one's Node.js base image): Debian's Node.js with its dependencies. */
+const SUPERVISOR_RUNTIME = ['nodejs', 'busybox-static'];
+/**
+ * The JavaScript a supervisor version ships on that runtime: Debian's node-* packages (architecture
+ * independent), without their closure.
+ */
+const SUPERVISOR_MODULES = [
+  'node-typescript',
+  'node-lodash',
+  'node-moment',
+  'node-express',
+  'node-ws',
+  'node-semver',
+  'node-yargs',
+  'node-undici',
+  'node-axios',
+].map((p) => `${p}:all`);
+
+/** The layer every supervisor version shares: busybox (the script's shell) and Node.js. */
+async function runtimeLayer(deviceType: string): Promise<string> {
+  const profile = deviceTypeProfile(deviceType);
+  const debs = await download(await resolveWithDependencies(SUPERVISOR_RUNTIME, profile.arch), profile.arch, cacheDir);
+  const hash = await hashInputs([fileURLToPath(import.meta.url)], [profile.arch, debs.map((d) => path.basename(d))]);
+  const output = path.join(cacheDir, 'containers', `supervisor-runtime-${profile.arch}-${hash}.tar.gz`);
+  if (await fileExists(output)) return output;
+  const work = path.join(cacheDir, 'work', `supervisor-runtime-${profile.arch}-${hash}-${process.pid}`);
+  const tree = path.join(work, 'rootfs');
+  await rm(work, { recursive: true, force: true });
+  try {
+    await extract(debs, tree);
+    await mkdir(path.join(tree, 'bin'), { recursive: true });
+    await linkBusyboxApplets(tree, profile);
+    for (const d of ['usr/share/doc', 'usr/share/man', 'usr/share/lintian'])
+      await rm(path.join(tree, d), { recursive: true, force: true });
+    await writeLayerTarball(tree, output);
+    return output;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A layer of `kind`'s files (images/containers/<kind>/) and `files`, with the contents of `debs`
+ * (Debian packages, without their closure); `withBusybox`: a layer that runs on its own (static
+ * busybox and its applets), not on a runtime layer below.
+ */
+async function containerLayer(
+  kind: ContainerKind,
+  deviceType: string,
+  files: Record<string, string>,
+  debs: string[] = [],
+  withBusybox = true,
+): Promise<string> {
   const profile = deviceTypeProfile(deviceType);
   const [busybox] = await download(['busybox-static'], profile.arch, cacheDir);
+  const packages = debs.length ? await download(debs, profile.arch, cacheDir) : [];
   const hash = await hashInputs(
     [path.join(here, kind), fileURLToPath(import.meta.url)],
-    [profile.arch, path.basename(busybox!), files],
+    [profile.arch, path.basename(busybox!), files, packages.map((d) => path.basename(d)), withBusybox],
   );
   const output = path.join(cacheDir, 'containers', `${kind}-${profile.arch}-${hash}.tar.gz`);
   if (await fileExists(output)) return output;
@@ -93,10 +166,17 @@ async function containerLayer(kind: ContainerKind, deviceType: string, files: Re
   const tree = path.join(work, 'rootfs');
   await rm(work, { recursive: true, force: true });
   try {
-    await extract([busybox!], path.join(work, 'deb'));
-    await mkdir(path.join(tree, 'bin'), { recursive: true });
-    await cp(path.join(work, 'deb/bin/busybox'), path.join(tree, 'bin/busybox'));
-    await linkBusyboxApplets(tree, profile);
+    if (withBusybox) {
+      await extract([busybox!], path.join(work, 'deb'));
+      await mkdir(path.join(tree, 'bin'), { recursive: true });
+      await cp(path.join(work, 'deb/bin/busybox'), path.join(tree, 'bin/busybox'));
+      await linkBusyboxApplets(tree, profile);
+    }
+    if (packages.length) {
+      await extract(packages, tree);
+      for (const d of ['usr/share/doc', 'usr/share/man'])
+        await rm(path.join(tree, d), { recursive: true, force: true });
+    }
     await cp(path.join(here, kind), tree, { recursive: true });
     for (const [file, text] of Object.entries(files)) {
       await mkdir(path.dirname(path.join(tree, file)), { recursive: true });
@@ -111,7 +191,6 @@ async function containerLayer(kind: ContainerKind, deviceType: string, files: Re
   }
 }
 
-/** The layer's bytes, for pushing. */
 /**
  * A reproducible gzip'd tar of `tree` (root-owned, sorted, epoch mtimes) at `output`, written under a
  * per-process name first: two runs may build the same layer at once.
@@ -121,8 +200,4 @@ export async function writeLayerTarball(tree: string, output: string): Promise<v
   const partial = `${output}.${process.pid}.partial`;
   await $`tar --numeric-owner --owner=0 --group=0 --sort=name --mtime=@0 -C ${tree} -cf - . | gzip -n -9 > ${partial}`;
   await rename(partial, output);
-}
-
-export function readLayer(image: ContainerImage): Promise<Buffer> {
-  return readFile(image.layerPath);
 }

@@ -30,7 +30,7 @@ export async function resinhupImage(deviceType: string, secondaryDir: string): P
   const platform = platformOf(deviceType);
   return {
     reference: resinhupReference(deviceType),
-    layerPath: await resinhupLayer(deviceType, secondaryDir),
+    layerPaths: [await resinhupLayer(deviceType, secondaryDir)],
     config: {
       architecture: platform.architecture,
       variant: platform.variant,

@@ -51,7 +51,7 @@ export async function toolsImage(target: BuiltImage): Promise<ContainerImage> {
   const platform = platformOf(target.deviceType);
   return {
     reference: toolsReference(target.version, target.deviceType),
-    layerPath: await toolsLayer(target),
+    layerPaths: [await toolsLayer(target)],
     config: {
       architecture: platform.architecture,
       variant: platform.variant,

@@ -52,7 +52,10 @@ async function downloadUncached(packages: string[], arch: string, cacheDir: stri
     .map((line) => line.match(/^'[^']+' (\S+\.deb) /)?.[1])
     .filter((f): f is string => Boolean(f));
   const have = new Set(await readdir(dir));
-  const missing = wanted.filter((f) => !have.has(f)).map((f) => `${f.split('_')[0]}:${arch}`);
+  // Note: an architecture-independent package (`node-lodash:all`) is fetched as `all`.
+  const missing = wanted
+    .filter((f) => !have.has(f))
+    .map((f) => `${f.split('_')[0]}:${f.endsWith('_all.deb') ? 'all' : arch}`);
   if (missing.length) await $({ cwd: dir })`apt-get -o APT::Sandbox::User=root download ${missing}`;
   return wanted.map((f) => path.join(dir, f));
 }
