@@ -30,6 +30,9 @@ export function selectedEngine(env: NodeJS.ProcessEnv = process.env): EngineName
  */
 export const mobyPackagesNoDeps = [
   'docker.io',
+  // Moby decompresses layers with unpigz when it is on the PATH (C's zlib, not Go's): under TCG the
+  // pull is CPU-bound (bench/engine-results.md).
+  'pigz',
   'containerd',
   'runc',
   'tini',
