@@ -12,14 +12,44 @@ export function hostOsReference(version: string, deviceType: string): string {
 }
 
 /**
- * The label that says how many bytes of files the hostOS image's root holds: the least a spare root
- * must hold to take it (the updaters check it before they write anything).
+ * The label that says the least a spare root must hold to take the hostOS image's root (the updaters
+ * check it before they write anything): ext4RootNeedBytes of its layer.
  */
 export const ROOTFS_BYTES_LABEL = 'io.resin.os.rootfs-bytes';
 
-/** The bytes of the regular files in a tar stream (ustar/GNU headers: size at 124, type at 156). */
+/** The bytes of the regular files in a tar stream. */
 export function tarFileBytes(tar: Uint8Array): number {
   let total = 0;
+  forEachTarEntry(tar, (type, size) => {
+    if (type === '0' || type === '\0' || type === '7') total += size;
+  });
+  return total;
+}
+
+const BLOCK = 4096;
+/** ext4's journal on a spare root of 128 MiB-1 GiB (mke2fs's default for that size). */
+const JOURNAL_BYTES = 16 * 2 ** 20;
+/** ext4's inode tables: a 256-byte inode per 16 KiB of the partition (mke2fs.conf's default ratio). */
+const INODE_SHARE = 256 / 16384;
+
+/**
+ * What the root in a tar stream takes on an ext4 spare root of 4 KiB blocks: each regular file rounded
+ * up to whole blocks, a block for each directory and each symlink too long to keep in its inode, and
+ * the filesystem's own share of the partition (its journal and inode tables). The sum of the files'
+ * sizes alone is not enough: a Raspberry Pi 2.12.3+rev1 root of 365.5 MB of files, thousands of them
+ * kernel modules, did not fit a 398.5 MB spare root ("No space left on device" in the export).
+ */
+export function ext4RootNeedBytes(tar: Uint8Array): number {
+  let blocks = 0;
+  forEachTarEntry(tar, (type, size, linkLength) => {
+    if (type === '0' || type === '\0' || type === '7') blocks += Math.ceil(size / BLOCK);
+    else if (type === '5' || (type === '2' && linkLength > 60)) blocks += 1;
+  });
+  return Math.ceil((blocks * BLOCK + JOURNAL_BYTES) / (1 - INODE_SHARE));
+}
+
+/** Calls `visit` with each entry's type, size and link-name length (ustar/GNU headers). */
+function forEachTarEntry(tar: Uint8Array, visit: (type: string, size: number, linkLength: number) => void): void {
   for (let at = 0; at + 512 <= tar.length; ) {
     const header = tar.subarray(at, at + 512);
     if (header.every((b) => b === 0)) break;
@@ -30,11 +60,10 @@ export function tarFileBytes(tar: Uint8Array): number {
         .trim() || '0',
       8,
     );
-    const type = String.fromCharCode(header[156]!);
-    if (type === '0' || type === '\0' || type === '7') total += size;
+    const linkLength = header.subarray(157, 257).indexOf(0);
+    visit(String.fromCharCode(header[156]!), size, linkLength < 0 ? 100 : linkLength);
     at += 512 + Math.ceil(size / 512) * 512;
   }
-  return total;
 }
 
 async function pushContainer(client: RegistryClient, image: ContainerImage): Promise<PushedImage> {

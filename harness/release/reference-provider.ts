@@ -13,7 +13,7 @@ import { toolsImage } from '../../images/containers/tools-image.ts';
 import { cacheDir } from '../../images/lib/cache.ts';
 import { hostOsArchive } from '../../images/lib/hostos-archive.ts';
 import type { Release } from '../../images/lib/releases.ts';
-import { hostOsReference, ROOTFS_BYTES_LABEL, tarFileBytes } from '../registry/publish.ts';
+import { ext4RootNeedBytes, hostOsReference, ROOTFS_BYTES_LABEL } from '../registry/publish.ts';
 import { loadReleaseManifest, type LoadedManifest, MANIFEST_NAME } from './load-manifest.ts';
 import type { DeviceArtifacts, ReleaseManifest } from './manifest-schema.ts';
 import { referenceProviderCalls } from './published-record.ts';
@@ -49,7 +49,7 @@ export async function provideReferenceRelease(
         Labels: {
           'io.resin.os.version': release.version,
           'io.resin.device-type': deviceType,
-          [ROOTFS_BYTES_LABEL]: String(tarFileBytes(gunzipSync(await readFile(layer)))),
+          [ROOTFS_BYTES_LABEL]: String(ext4RootNeedBytes(gunzipSync(await readFile(layer)))),
         },
       },
     },

@@ -40,11 +40,12 @@ export const layouts: Record<LayoutName, PartitionSpec[]> = {
 };
 
 /**
- * The moby engine's root partitions and card: Debian's engine adds ~150 MB to the root tree, and
- * resin-data holds the engine's unpacked layers besides their downloads. Both layouts' roots grow by
- * the same amount, so 1.x and 2.x still differ.
+ * The moby engine's root partitions and card: Debian's engine adds ~150 MB to the root tree and the
+ * release's kernel modules up to ~200 MB more (a Pi 2.12.3+rev1 root: 365.5 MB of files, ~400 MB on
+ * ext4), and resin-data holds the engine's unpacked layers besides their downloads. Both layouts'
+ * roots grow by the same amount, so 1.x and 2.x still differ.
  */
-const MOBY_ROOT_EXTRA_MIB = 140;
+const MOBY_ROOT_EXTRA_MIB = 300;
 const MOBY_CARD_SIZE_BYTES = 2048 * MiB;
 
 export function layoutFor(layout: LayoutName, engine: EngineName = selectedEngine()): PartitionSpec[] {

@@ -175,7 +175,7 @@ check_image_labels() {
   log "image labels: ${labelled:-no version label}, ${labelled_type:-no device-type label}"
 }
 # The least the target's root filesystem needs, in bytes, then how that is known: the image's
-# io.resin.os.rootfs-bytes label (the size of its files), or else the size of its compressed layers.
+# io.resin.os.rootfs-bytes label (what its root takes on ext4), or else the size of its compressed layers.
 target_root_bytes() {
   bytes=$(target_label io.resin.os.rootfs-bytes)
   case $bytes in
