@@ -46,7 +46,8 @@ export const layouts: Record<LayoutName, PartitionSpec[]> = {
  * roots grow by the same amount, so 1.x and 2.x still differ.
  */
 const MOBY_ROOT_EXTRA_MIB = 300;
-const MOBY_CARD_SIZE_BYTES = 2048 * MiB;
+// Note: a power of 2: QEMU's raspi3b takes no other SD card size.
+const MOBY_CARD_SIZE_BYTES = 4096 * MiB;
 
 export function layoutFor(layout: LayoutName, engine: EngineName = selectedEngine()): PartitionSpec[] {
   if (engine === 'lean') return layouts[layout];

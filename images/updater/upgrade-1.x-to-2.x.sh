@@ -159,7 +159,7 @@ cleanup() {
       mountpoint -q "$BACKUP_MNT" 2>/dev/null && umount "$BACKUP_MNT"
       if [ "$SERVICES_STOPPED" = 1 ]; then
         remount_1x
-        [ -f /run/docker/engine.pid ] && [ -d "/proc/$(cat /run/docker/engine.pid)" ] || /etc/rc.d/S50engine start
+        engine_running || /etc/rc.d/S50engine start
         log "starting the supervisor again (it pulls its image and starts the app)"
         /etc/rc.d/S60supervisor start > /dev/null 2>&1 || log "warning: could not start the supervisor"
       fi
@@ -192,7 +192,7 @@ trap 'fail "interrupted"' INT TERM
 config_value() { jq -r --arg k "$1" '.[$k] // empty' "$CONFIG" 2>/dev/null; }
 os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" /etc/os-release | head -n 1; }
 # The least the target's root filesystem needs, in bytes, then how that is known: the image's
-# io.resin.os.rootfs-bytes label (the size of its files), or else the size of its compressed layers.
+# io.resin.os.rootfs-bytes label (what its root takes on ext4), or else the size of its compressed layers.
 target_root_bytes() { # REPO TAG
   manifest=$(timeout 30 wget -q -O - --header "Accept: application/vnd.docker.distribution.manifest.v2+json" "$REGISTRY/v2/$1/manifests/$2") || return 1
   digest=$(echo "$manifest" | jq -r '.config.digest // empty')
@@ -219,6 +219,19 @@ version_cmp() {
       n = split(v, t, "."); for (i = 1; i <= 4; i++) out[i] = (i <= n && t[i] ~ /^[0-9]+$/) ? t[i] + 0 : 0
     }
     BEGIN { parts(a, x); parts(b, y); for (i = 1; i <= 4; i++) { if (x[i] < y[i]) { print -1; exit } if (x[i] > y[i]) { print 1; exit } } print 0 }'
+}
+# `docker export` writes the container's root, not the image's: Docker's init layer puts a /.dockerenv
+# and an empty /etc/hostname, /etc/hosts and /etc/resolv.conf over the image's own (resolv.conf is a
+# link to /run in the image). A hostOS image carries its own copies in usr/share/hostos/engine-shadowed.tar.
+undo_init_layer() { # ROOT
+  rm -f "$1/.dockerenv"
+  shadowed=$1/usr/share/hostos/engine-shadowed.tar
+  if [ ! -f "$shadowed" ]; then
+    log "warning: the image has no /usr/share/hostos/engine-shadowed.tar: /etc/hostname, /etc/hosts and /etc/resolv.conf are as the engine made them"
+    return 0
+  fi
+  rm -f "$1/etc/hostname" "$1/etc/hosts" "$1/etc/resolv.conf"
+  tar -x -C "$1" -f "$shadowed" || fail "cannot put the image's /etc files back from $shadowed"
 }
 # Pulls IMAGE in up to PULL_TRIES tries, waiting PULL_BACKOFF s longer after each failed one. The
 # engine keeps the blobs a failed try completed; a blob cut off mid-way is downloaded again whole.
@@ -264,18 +277,47 @@ stop_supervisor_starter() {
     esac
   done
 }
-engine_running() { [ -f /run/docker/engine.pid ] && [ -d "/proc/$(cat /run/docker/engine.pid)" ]; }
+# The engine's daemons, as S50engine records them: moby's dockerd and containerd, or the lean
+# engine's loop. Both keep their stores on resin-data.
+ENGINE_PIDS="/run/dockerd.pid /run/containerd.pid /run/docker/engine.pid"
+engine_running() {
+  for f in /run/dockerd.pid /run/docker/engine.pid; do [ -f "$f" ] && [ -d "/proc/$(cat "$f")" ] && return 0; done
+  return 1
+}
+# dockerd first (it shuts its containers and its storage driver down), then containerd. Under
+# emulation dockerd takes well over 10 s to stop.
 stop_engine() {
-  [ -f /run/docker/engine.pid ] || return 0
-  engine=$(cat /run/docker/engine.pid)
-  kill "$engine" 2> /dev/null
-  n=0
-  while [ -d "/proc/$engine" ]; do
-    n=$((n + 1))
-    [ $n -gt 50 ] && fail "the engine daemon (pid $engine) did not stop within 10s"
-    sleep 0.2
+  for f in $ENGINE_PIDS; do
+    [ -f "$f" ] || continue
+    engine=$(cat "$f")
+    kill "$engine" 2> /dev/null
+    n=0
+    while [ -d "/proc/$engine" ]; do
+      n=$((n + 1))
+      [ $n -gt 600 ] && fail "the engine's ${f##*/} (pid $engine) did not stop within 120s"
+      sleep 0.2
+    done
+    rm -f "$f"
   done
-  rm -f /run/docker/engine.pid
+  rm -f /run/engine-ready
+  # dockerd binds its store onto itself (/mnt/data/docker, and the btrfs driver's home in it) and
+  # undoes that when it shuts down cleanly; what a harder stop left goes here, innermost first.
+  for m in $(awk '$2 ~ "^/mnt/data/(docker|containerd)(/|$)" { print $2 }' /proc/mounts | sort -r); do
+    umount "$m" && log "unmounted $m (left by the engine)"
+  done
+}
+# Starts the engine on the new resin-data (S50engine picks the storage driver its filesystem takes)
+# and waits until it answers: moby's S50engine starts its daemons in the background.
+start_engine() {
+  engine_running || /etc/rc.d/S50engine start
+  n=0
+  until docker ps -q > /dev/null 2>&1; do
+    n=$((n + 1))
+    [ $n -gt 300 ] && fail "the engine does not answer 300s after starting it on the new resin-data"
+    sleep 1
+  done
+  driver=$(docker info -f '{{.Driver}}' 2> /dev/null) || driver=
+  log "engine up on the new resin-data${driver:+, storage driver $driver}"
 }
 # The resume point on resin-boot (not repartitioned): `data` or `roots`, and the target.
 mark_stage() { # STAGE
@@ -398,7 +440,6 @@ REGISTRY=${REGISTRY%/}
 REGISTRY_HOST=${REGISTRY#*://}
 TAG=$(echo "$HOSTOS_VERSION" | tr + _)-$SLUG
 IMAGE=$REGISTRY_HOST/resin/resinos:$TAG
-LOCAL_IMAGE=resin/resinos:$TAG
 TOOLS_IMAGE=${TOOLS_IMAGE_ARG:-resin/resinhup-tools:$TAG}
 timeout 15 wget -q -O /dev/null "$REGISTRY/v2/" || fail "registry $REGISTRY unreachable (GET $REGISTRY/v2/ failed)"
 for ref in "resin/resinos:$TAG" "$TOOLS_IMAGE"; do
@@ -487,10 +528,10 @@ case $RESUME in
   '')
     pull_image "$REGISTRY_HOST/$TOOLS_IMAGE" "the tools image $TOOLS_IMAGE"
     docker rm -f "$TOOLS_CONTAINER" > /dev/null 2>&1
-    docker create --name "$TOOLS_CONTAINER" "$TOOLS_IMAGE" > /dev/null || fail "cannot create a container of $TOOLS_IMAGE"
+    docker create --name "$TOOLS_CONTAINER" "$REGISTRY_HOST/$TOOLS_IMAGE" > /dev/null || fail "cannot create a container of $TOOLS_IMAGE"
     docker export "$TOOLS_CONTAINER" | tar -x -C "$TOOLS" || fail "cannot unpack $TOOLS_IMAGE into $TOOLS"
     docker rm -f "$TOOLS_CONTAINER" > /dev/null
-    docker rmi -f "$TOOLS_IMAGE" > /dev/null
+    docker rmi -f "$REGISTRY_HOST/$TOOLS_IMAGE" > /dev/null
     ;;
   data)
     # The interrupted run kept a copy of the tools beside the backup: the engine has no store now.
@@ -522,7 +563,9 @@ phase backup
 cd /mnt/data || fail "cannot enter /mnt/data"
 ENTRIES=
 for e in $(ls -A); do
-  case $e in docker) continue ;; esac # the engine's store: images are pulled again by 2.x
+  # The engine's stores (moby's docker and containerd, the lean engine's docker): 2.x starts with
+  # empty ones, in the storage driver of its ext4 resin-data, and pulls its images again.
+  case $e in docker | containerd) continue ;; esac
   ENTRIES="$ENTRIES $e"
 done
 [ "$(ls -A | wc -l)" = "$(ls -A | wc -w)" ] || fail "resin-data has top-level names with spaces; this updater cannot back them up"
@@ -639,7 +682,7 @@ log "layout is 2.x: resin-rootA (the running 1.x root; its filesystem keeps its 
 
 # --- the engine on the new resin-data; pull the 2.x hostOS image -------------------------------------
 phase pull
-engine_running || /etc/rc.d/S50engine start
+start_engine
 pull_image "$IMAGE" "$IMAGE"
 
 # --- the new root on the spare (resin-rootB) ------------------------------------------------------------
@@ -648,9 +691,13 @@ mkfs.ext4 -q -F -L resin-rootB -O ^orphan_file -E nodiscard "$SPARE_DEV" || fail
 mkdir -p "$NEWROOT"
 mount -t ext4 "$SPARE_DEV" "$NEWROOT" || fail "cannot mount $SPARE_DEV"
 docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
-docker create --name "$HOSTOS_CONTAINER" "$LOCAL_IMAGE" > /dev/null || fail "cannot create a container of $LOCAL_IMAGE"
+docker create --name "$HOSTOS_CONTAINER" "$IMAGE" > /dev/null || fail "cannot create a container of $IMAGE"
 docker export "$HOSTOS_CONTAINER" | tar -x -C "$NEWROOT" || fail "exporting $IMAGE onto $SPARE_DEV failed"
 docker rm -f "$HOSTOS_CONTAINER" > /dev/null
+# Nothing on 2.x runs the hostOS image: the first 2.x boot starts with an empty store (overlay2 on the
+# new resin-data) and pulls the supervisor and the app into it.
+docker rmi -f "$IMAGE" > /dev/null || log "warning: cannot remove $IMAGE from the engine's store"
+undo_init_layer "$NEWROOT"
 NEW_VERSION=$(sed -n 's/^VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$NEWROOT/etc/os-release" 2>/dev/null)
 for f in /boot/vmlinuz /boot/initrd.img /sbin/init /etc/os-release; do
   [ -e "$NEWROOT$f" ] || fail "the exported image lacks $f"

@@ -6,7 +6,7 @@
 #
 # The outer script: checks, stops the supervisor and the app, checks the supervisor update, pulls the
 # resinhup image (the secondary updater with its Python and tools) and runs the secondary in it,
-# chrooted, with the running root (read-only), resin-boot, the engine's spool and /dev, /proc, /sys
+# chrooted, with the running root (read-only), resin-boot, the engine's API and /dev, /proc, /sys
 # bound in. The secondary (resinhup.py) checks the running root against its fingerprint, pulls the
 # target, exports it onto the spare root (resin-root/resin-updt, whichever is not running) and the
 # boot files onto resin-boot, migrates config.json and switches the boot settings (uEnv.txt on the
@@ -31,8 +31,10 @@ SUPERVISOR=resin_supervisor
 SECONDARY_CONTAINER=resinhup-secondary
 RH=/tmp/resinhup-root
 SHARED=/run/resinhup
-# Where the resinhup image's tree gets the host's directories (the secondary's interface).
-BINDS="host dev proc sys mnt/boot run/docker/spool run/resinhup"
+# The engine's API for the secondary: moby's socket, or the lean engine's request spool.
+if [ -S /var/run/docker.sock ]; then ENGINE_API=run/docker.sock; else ENGINE_API=run/docker/spool; fi
+# Where the resinhup image's tree gets the host's directories and the engine (the secondary's interface).
+BINDS="host dev proc sys mnt/boot $ENGINE_API run/resinhup"
 
 usage() { sed -n '4,5p' "$0" | sed 's/^# *//' >&2; }
 
@@ -107,7 +109,8 @@ release_chroot() {
   reversed=
   for b in $BINDS; do reversed="$b $reversed"; done
   for b in $reversed; do
-    mountpoint -q "$RH/$b" 2>/dev/null && { umount "$RH/$b" || umount -l "$RH/$b"; }
+    # Note: /proc/mounts, not mountpoint: the engine's socket is a file bound onto a file.
+    awk -v p="$RH/$b" '$2 == p { found = 1 } END { exit !found }' /proc/mounts && { umount "$RH/$b" || umount -l "$RH/$b"; }
   done
   if awk -v p="$RH/" 'index($2, p) == 1 { found = 1 } END { exit !found }' /proc/mounts; then
     log "warning: mounts remain under $RH; leaving it in place"
@@ -150,7 +153,7 @@ config_value() { jq -r --arg k "$1" '.[$k] // empty' "$CONFIG" 2>/dev/null; }
 os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" /etc/os-release | head -n 1; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
 # The least the target's root filesystem needs, in bytes, then how that is known: the image's
-# io.resin.os.rootfs-bytes label (the size of its files), or else the size of its compressed layers.
+# io.resin.os.rootfs-bytes label (what its root takes on ext4), or else the size of its compressed layers.
 target_root_bytes() { # REPO TAG
   manifest=$(timeout 30 wget -q -O - --header "Accept: application/vnd.docker.distribution.manifest.v2+json" "$REGISTRY/v2/$1/manifests/$2") || return 1
   digest=$(echo "$manifest" | jq -r '.config.digest // empty')
@@ -281,6 +284,8 @@ elif [ "$(version_cmp "$SUPERVISOR_VERSION" "${CURRENT_SUPERVISOR_IMAGE##*:}")" 
 else
   NEW_SUPERVISOR_IMAGE=${CURRENT_SUPERVISOR_IMAGE%:*}:v$SUPERVISOR_VERSION
   pull_image "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" "the supervisor $NEW_SUPERVISOR_IMAGE"
+  # The engine stores the pull under the registry's name; the supervisor starts from config.json's.
+  docker tag "$REGISTRY_HOST/$NEW_SUPERVISOR_IMAGE" "$NEW_SUPERVISOR_IMAGE" || fail "cannot tag $NEW_SUPERVISOR_IMAGE"
   log "supervisor ${CURRENT_SUPERVISOR_IMAGE##*:} -> v$SUPERVISOR_VERSION: $NEW_SUPERVISOR_IMAGE pulled (config.json is updated once the OS is)"
 fi
 
@@ -290,23 +295,27 @@ pull_image "$REGISTRY_HOST/$RESINHUP_IMAGE" "the resinhup image $RESINHUP_IMAGE"
 release_chroot
 mkdir -p "$RH" "$SHARED"
 docker rm -f "$SECONDARY_CONTAINER" > /dev/null 2>&1
-docker create --name "$SECONDARY_CONTAINER" "$RESINHUP_IMAGE" > /dev/null || fail "cannot create a container of $RESINHUP_IMAGE"
+docker create --name "$SECONDARY_CONTAINER" "$REGISTRY_HOST/$RESINHUP_IMAGE" > /dev/null || fail "cannot create a container of $RESINHUP_IMAGE"
 docker export "$SECONDARY_CONTAINER" | tar -x -C "$RH" || fail "cannot unpack $RESINHUP_IMAGE into $RH"
 docker rm -f "$SECONDARY_CONTAINER" > /dev/null
-docker rmi -f "$RESINHUP_IMAGE" > /dev/null
+docker rmi -f "$REGISTRY_HOST/$RESINHUP_IMAGE" > /dev/null
 [ -x "$RH/usr/lib/resinhup/resinhup.py" ] || [ -f "$RH/usr/lib/resinhup/resinhup.py" ] || fail "$RESINHUP_IMAGE has no /usr/lib/resinhup/resinhup.py"
-for b in $BINDS; do mkdir -p "$RH/$b"; done
+for b in $BINDS; do [ "$b" = run/docker.sock ] && touch "$RH/$b" || mkdir -p "$RH/$b"; done
 mount --bind / "$RH/host" && mount -o remount,ro,bind "$RH/host" || fail "cannot bind the running root read-only into $RH/host"
 mount --bind /dev "$RH/dev" || fail "cannot bind /dev"
 mount -t proc proc "$RH/proc" || fail "cannot mount proc"
 mount -t sysfs sys "$RH/sys" || fail "cannot mount sysfs"
 mount --bind /mnt/boot "$RH/mnt/boot" || fail "cannot bind resin-boot"
-mount --bind /run/docker/spool "$RH/run/docker/spool" || fail "cannot bind the engine's spool"
+if [ "$ENGINE_API" = run/docker.sock ]; then
+  mount --bind /var/run/docker.sock "$RH/run/docker.sock" || fail "cannot bind the engine's socket"
+else
+  mount --bind /run/docker/spool "$RH/run/docker/spool" || fail "cannot bind the engine's spool"
+fi
 mount --bind "$SHARED" "$RH/run/resinhup" || fail "cannot bind $SHARED"
 PYTHON=$(cd "$RH/usr/bin" && ls python3* 2>/dev/null | head -n 1)
 [ -n "$PYTHON" ] || fail "$RESINHUP_IMAGE has no python3 in /usr/bin"
 log "running the secondary updater ($(chroot "$RH" "/usr/bin/$PYTHON" --version 2>&1))"
-set -- --hostos-version "$HOSTOS_VERSION" --image "$REGISTRY_HOST/$LOCAL_IMAGE" --local-image "$LOCAL_IMAGE" \
+set -- --hostos-version "$HOSTOS_VERSION" --image "$REGISTRY_HOST/$LOCAL_IMAGE" --local-image "$REGISTRY_HOST/$LOCAL_IMAGE" \
   --root-dev "$ROOT_DEV" --spare-dev "$SPARE_DEV" --boot-style "$BOOT_STYLE"
 [ "$FORCE" = 1 ] && set -- "$@" --force
 chroot "$RH" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp "/usr/bin/$PYTHON" /usr/lib/resinhup/resinhup.py "$@"

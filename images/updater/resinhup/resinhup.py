@@ -3,7 +3,8 @@
 # upgrade-1.x.sh runs it chrooted in the resinhup image, with these bound in:
 #   /host              the running 1.x root, read-only (its files are checked against its fingerprint)
 #   /mnt/boot          resin-boot, read-write
-#   /run/docker/spool  the host engine's request spool (the engine API; no docker CLI needed here)
+#   /run/docker.sock   the host engine's API socket (moby), or
+#   /run/docker/spool  the lean engine's request spool; no docker CLI needed here
 #   /run/resinhup      a directory shared with the host at the same path (the export stream's FIFO)
 #   /dev /proc /sys
 #
@@ -22,6 +23,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +32,7 @@ HOST = '/host'
 BOOT = '/mnt/boot'
 SPARE_MNT = '/mnt/spare'
 SPOOL = '/run/docker/spool'
+DOCKER_SOCK = '/run/docker.sock'
 EXPORT_FIFO = '/run/resinhup/export.fifo'
 CONTAINER = 'resinhup-hostos'
 FINGERPRINT = 'resinos.fingerprint'
@@ -47,6 +50,25 @@ ALLOWED_CHANGES = [
     '/etc/dropbear/*',
     '/root/.ssh/authorized_keys',
 ]
+
+ENGINE_SHADOWED = 'usr/share/hostos/engine-shadowed.tar'
+
+
+def undo_init_layer(root):
+    """`docker export` writes the container's root, not the image's: Docker's init layer puts a
+    /.dockerenv and an empty /etc/hostname, /etc/hosts and /etc/resolv.conf over the image's own. A
+    hostOS image carries its own copies in usr/share/hostos/engine-shadowed.tar."""
+    if os.path.lexists(os.path.join(root, '.dockerenv')):
+        os.remove(os.path.join(root, '.dockerenv'))
+    shadowed = os.path.join(root, ENGINE_SHADOWED)
+    if not os.path.exists(shadowed):
+        log(f'warning: the image has no /{ENGINE_SHADOWED}: /etc/hostname, /etc/hosts and /etc/resolv.conf are as the engine made them')
+        return
+    for f in ('etc/hostname', 'etc/hosts', 'etc/resolv.conf'):
+        if os.path.lexists(os.path.join(root, f)):
+            os.remove(os.path.join(root, f))
+    check('tar', '-x', '-C', root, '-f', shadowed, what=f"cannot put the image's /etc files back from /{ENGINE_SHADOWED}")
+
 
 # config.json changes between 1.x releases, applied when updating from below `since` to `since` or
 # later. Each takes the parsed config and returns a description of what it changed (or None).
@@ -145,11 +167,95 @@ def fingerprint_changes(root):
     return changes
 
 
-# --- the engine, through its request spool (what docker.sock is to a real engine) -------------------
+# --- the engine: its API socket (moby), or the lean engine's request spool -----------------------------
+def engine(*args, timeout=900):
+    """`docker ARGS` (the few the update needs) -> (exit code, stdout, stderr)."""
+    if os.path.exists(DOCKER_SOCK):
+        return engine_api(*args, timeout=timeout)
+    return engine_spool(*args, timeout=timeout)
+
+
+def quote(text, safe=''):
+    """Percent-encodes TEXT for a URL (the docker CLI keeps `/` and `:` of a name in the path as they are)."""
+    keep = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-' + safe
+    return ''.join(chr(b) if chr(b) in keep else f'%{b:02X}' for b in text.encode())
+
+
+def api(method, path, body=None, timeout=900):
+    """One request to the Engine API over its socket: (status, the response body as a file).
+    HTTP/1.0, so the body is never chunked and ends when the engine closes the connection."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)  # the longest silence, not the whole request
+    sock.connect(DOCKER_SOCK)
+    data = json.dumps(body).encode() if body is not None else b''
+    sock.sendall(f'{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Type: application/json\r\n'
+                 f'Content-Length: {len(data)}\r\n\r\n'.encode() + data)
+    response = sock.makefile('rb')
+    sock.close()  # the file keeps the connection open
+    status = response.readline().split()
+    if len(status) < 2 or not status[1].isdigit():
+        raise Failure(f'the engine answered {method} {path} with {b" ".join(status)!r}, not HTTP')
+    while response.readline() not in (b'\r\n', b'\n', b''):
+        pass
+    return int(status[1]), response
+
+
+def api_message(response):
+    text = response.read().decode(errors='replace').strip()
+    try:
+        return json.loads(text).get('message', text)
+    except ValueError:
+        return text
+
+
+def split_reference(ref):
+    name, _, tag = ref.rpartition(':')
+    return (name, tag) if name and '/' not in tag else (ref, 'latest')
+
+
+def engine_api(*args, timeout=900):
+    cmd, rest = args[0], list(args[1:])
+    force = '-f' in rest
+    rest = [a for a in rest if a != '-f']
+    if cmd == 'pull':
+        name, tag = split_reference(rest[0])
+        status, response = api('POST', f'/images/create?fromImage={quote(name)}&tag={quote(tag)}', timeout=timeout)
+        if status != 200:
+            return 1, '', api_message(response)
+        # The pull's progress, one JSON object a line; a failure mid-way is an `error` in it.
+        last, error = '', None
+        for line in response:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            error = event.get('error', error)
+            last = event.get('status', last)
+        return (1, '', error) if error else (0, last, '')
+    if cmd == 'rm':
+        status, response = api('DELETE', f'/containers/{quote(rest[0], "/:")}?force={int(force)}&v=1', timeout=timeout)
+    elif cmd == 'rmi':
+        status, response = api('DELETE', f'/images/{quote(rest[0], "/:")}?force={int(force)}', timeout=timeout)
+    elif cmd == 'create' and rest[0] == '--name':
+        status, response = api('POST', f'/containers/create?name={quote(rest[1])}', {'Image': rest[2]}, timeout=timeout)
+    elif cmd == 'export' and rest[0] == '-o':
+        status, response = api('GET', f'/containers/{quote(rest[2], "/:")}/export', timeout=timeout)
+        if status == 200:
+            with open(rest[1], 'wb') as out:
+                for chunk in iter(lambda: response.read(1 << 20), b''):
+                    out.write(chunk)
+            return 0, '', ''
+    else:
+        raise Failure(f"docker {' '.join(args)}: not a request this updater knows how to make of the engine's API")
+    if status >= 300:
+        return 1, '', api_message(response)
+    return 0, response.read().decode(errors='replace').strip(), ''
+
+
 _requests = [0]
 
 
-def engine(*args, timeout=900):
+def engine_spool(*args, timeout=900):
     _requests[0] += 1
     rid = f'{SPOOL}/{int(time.time())}.resinhup{os.getpid()}.{_requests[0]}'
     with open(f'{rid}.tmp', 'w') as f:
@@ -317,6 +423,7 @@ def update(args):
     engine('rmi', '-f', args.local_image)
     if rc != 0 or tar.returncode != 0:
         raise Failure(f'exporting {args.local_image} onto {args.spare_dev} failed: engine exit {rc} {err[-300:]}; tar exit {tar.returncode} {tar_out[-300:]}')
+    undo_init_layer(SPARE_MNT)
     os.sync()
     new_version = os_release(SPARE_MNT).get('VERSION')
     for f in ('boot/vmlinuz', 'boot/initrd.img', 'sbin/init', 'etc/os-release', FINGERPRINT):
