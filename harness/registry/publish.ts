@@ -21,7 +21,7 @@ export const ROOTFS_BYTES_LABEL = 'io.resin.os.rootfs-bytes';
 export function tarFileBytes(tar: Uint8Array): number {
   let total = 0;
   forEachTarEntry(tar, (type, size) => {
-    if (type === '0' || type === '\0' || type === '7') total += size;
+    if (isRegularFile(type)) total += size;
   });
   return total;
 }
@@ -42,11 +42,14 @@ const INODE_SHARE = 256 / 16384;
 export function ext4RootNeedBytes(tar: Uint8Array): number {
   let blocks = 0;
   forEachTarEntry(tar, (type, size, linkLength) => {
-    if (type === '0' || type === '\0' || type === '7') blocks += Math.ceil(size / BLOCK);
+    if (isRegularFile(type)) blocks += Math.ceil(size / BLOCK);
     else if (type === '5' || (type === '2' && linkLength > 60)) blocks += 1;
   });
   return Math.ceil((blocks * BLOCK + JOURNAL_BYTES) / (1 - INODE_SHARE));
 }
+
+/** A tar entry's type flag for a regular file (ustar '0', old tar NUL, contiguous '7'). */
+const isRegularFile = (type: string) => type === '0' || type === '\0' || type === '7';
 
 /** Calls `visit` with each entry's type, size and link-name length (ustar/GNU headers). */
 function forEachTarEntry(tar: Uint8Array, visit: (type: string, size: number, linkLength: number) => void): void {

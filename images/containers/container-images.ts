@@ -7,7 +7,7 @@
 // supervisor pulls that layer only. Note: the supervisor's logic is still the script; Node.js is
 // carried, not run.
 import { $ } from 'zx';
-import { cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deviceTypeProfile, type DeviceTypeProfile } from '../device-types.ts';
@@ -122,22 +122,12 @@ async function runtimeLayer(deviceType: string): Promise<string> {
   const profile = deviceTypeProfile(deviceType);
   const debs = await download(await resolveWithDependencies(SUPERVISOR_RUNTIME, profile.arch), profile.arch, cacheDir);
   const hash = await hashInputs([fileURLToPath(import.meta.url)], [profile.arch, debs.map((d) => path.basename(d))]);
-  const output = path.join(cacheDir, 'containers', `supervisor-runtime-${profile.arch}-${hash}.tar.gz`);
-  if (await fileExists(output)) return output;
-  const work = path.join(cacheDir, 'work', `supervisor-runtime-${profile.arch}-${hash}-${process.pid}`);
-  const tree = path.join(work, 'rootfs');
-  await rm(work, { recursive: true, force: true });
-  try {
+  return cachedLayer(`supervisor-runtime-${profile.arch}-${hash}`, async (tree) => {
     await extract(debs, tree);
-    await mkdir(path.join(tree, 'bin'), { recursive: true });
     await linkBusyboxApplets(tree, profile);
     for (const d of ['usr/share/doc', 'usr/share/man', 'usr/share/lintian'])
       await rm(path.join(tree, d), { recursive: true, force: true });
-    await writeLayerTarball(tree, output);
-    return output;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -159,13 +149,7 @@ async function containerLayer(
     [path.join(here, kind), fileURLToPath(import.meta.url)],
     [profile.arch, path.basename(busybox!), files, packages.map((d) => path.basename(d)), withBusybox],
   );
-  const output = path.join(cacheDir, 'containers', `${kind}-${profile.arch}-${hash}.tar.gz`);
-  if (await fileExists(output)) return output;
-  // Note: per hash too: one process may build two versions' supervisor layers at once.
-  const work = path.join(cacheDir, 'work', `container-${kind}-${profile.arch}-${hash}-${process.pid}`);
-  const tree = path.join(work, 'rootfs');
-  await rm(work, { recursive: true, force: true });
-  try {
+  return cachedLayer(`${kind}-${profile.arch}-${hash}`, async (tree, work) => {
     if (withBusybox) {
       await extract([busybox!], path.join(work, 'deb'));
       await mkdir(path.join(tree, 'bin'), { recursive: true });
@@ -184,6 +168,24 @@ async function containerLayer(
     }
     for (const d of ['tmp', 'data', 'dev', 'proc', 'var/run', 'mnt/boot'])
       await mkdir(path.join(tree, d), { recursive: true });
+  });
+}
+
+/**
+ * The layer `.cache/containers/<name>.tar.gz` (`name` carries the hash of its inputs), built when it is
+ * not there yet: `build` fills `tree` (a scratch folder `work` beside it is its own), then the tree is
+ * written as a reproducible tarball. The scratch folder is per name and process: one process may build
+ * two versions' layers at once, and two runs the same one.
+ */
+export async function cachedLayer(name: string, build: (tree: string, work: string) => Promise<void>): Promise<string> {
+  const output = path.join(cacheDir, 'containers', `${name}.tar.gz`);
+  if (await fileExists(output)) return output;
+  const work = path.join(cacheDir, 'work', `${name}-${process.pid}`);
+  const tree = path.join(work, 'rootfs');
+  await rm(work, { recursive: true, force: true });
+  try {
+    await mkdir(tree, { recursive: true });
+    await build(tree, work);
     await writeLayerTarball(tree, output);
     return output;
   } finally {

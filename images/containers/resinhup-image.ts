@@ -15,7 +15,7 @@ import { deviceTypeProfile } from '../device-types.ts';
 import { cacheDir, fileExists, hashInputs } from '../lib/cache.ts';
 import { download, extract, resolveWithDependencies } from '../lib/debian-packages.ts';
 import { linkBusyboxApplets } from '../lib/rootfs.ts';
-import { platformOf, writeLayerTarball, type ContainerImage } from './container-images.ts';
+import { cachedLayer, platformOf, type ContainerImage } from './container-images.ts';
 
 /** The secondary updater's interface version: the tag's `v<N>` (upgrade-1.x.sh pulls `resin/resinhup:v<N>-<device type>`). */
 export const RESINHUP_VERSION = '1';
@@ -58,12 +58,7 @@ async function resinhupLayer(deviceType: string, secondaryDir: string): Promise<
     [secondaryDir, fileURLToPath(import.meta.url)],
     [profile.arch, debs.map((d) => path.basename(d)), path.basename(stdlib!)],
   );
-  const output = path.join(cacheDir, 'containers', `resinhup-${profile.arch}-${hash}.tar.gz`);
-  if (await fileExists(output)) return output;
-  const work = path.join(cacheDir, 'work', `resinhup-${profile.arch}-${process.pid}`);
-  const tree = path.join(work, 'rootfs');
-  await rm(work, { recursive: true, force: true });
-  try {
+  return cachedLayer(`resinhup-${profile.arch}-${hash}`, async (tree, work) => {
     await extract(debs, tree);
     await extract([stdlib!], path.join(work, 'stdlib'));
     await cp(path.join(work, 'stdlib/usr/lib', PYTHON, 'json'), path.join(tree, 'usr/lib', PYTHON, 'json'), {
@@ -81,9 +76,5 @@ async function resinhupLayer(deviceType: string, secondaryDir: string): Promise<
     // Mount points the outer script binds: the running root, the card's boot partition, the engine.
     for (const d of ['host', 'mnt/boot', 'mnt/spare', 'dev', 'proc', 'sys', 'tmp', 'run/docker/spool', 'run/resinhup'])
       await mkdir(path.join(tree, d), { recursive: true });
-    await writeLayerTarball(tree, output);
-    return output;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }

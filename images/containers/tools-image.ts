@@ -18,7 +18,7 @@ import { copyBootPartitionFiles } from '../lib/boot-partition-files.ts';
 import { cacheDir, fileExists, hashInputs } from '../lib/cache.ts';
 import { download, extract, resolveWithDependencies } from '../lib/debian-packages.ts';
 import { registryTag } from '../lib/releases.ts';
-import { platformOf, writeLayerTarball, type ContainerImage } from './container-images.ts';
+import { cachedLayer, platformOf, type ContainerImage } from './container-images.ts';
 
 /** Debian packages of the tools, and where each tool is inside them. */
 const tools: Record<string, { package: string; path: string }> = {
@@ -81,12 +81,7 @@ async function toolsLayer(target: BuiltImage): Promise<string> {
     [fileURLToPath(import.meta.url)],
     [profile.arch, debs.map((d) => path.basename(d)), target.hash],
   );
-  const output = path.join(cacheDir, 'containers', `tools-${target.deviceType}-${target.version}-${hash}.tar.gz`);
-  if (await fileExists(output)) return output;
-  const work = path.join(cacheDir, 'work', `tools-${target.deviceType}-${target.version}-${process.pid}`);
-  const tree = path.join(work, 'rootfs');
-  await rm(work, { recursive: true, force: true });
-  try {
+  return cachedLayer(`tools-${target.deviceType}-${target.version}-${hash}`, async (tree) => {
     await extract(debs, tree);
     // What a device never runs: documentation, locales, character-set converters, headers.
     for (const d of ['usr/share', 'usr/include', `usr/lib/${loaders[profile.arch].triplet}/gconv`, 'etc', 'var'])
@@ -97,11 +92,7 @@ async function toolsLayer(target: BuiltImage): Promise<string> {
     await copyBootPartitionFiles(target, boot, deviceOwnedBootFiles);
     if (!(await fileExists(path.join(boot, 'boot.scr'))))
       throw new Error(`${target.path}: resin-boot has no boot.scr; is it a 2.x card?`);
-    await writeLayerTarball(tree, output);
-    return output;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The target's partitions as `number start size label` lines (sectors of 512 bytes). */
