@@ -10,17 +10,25 @@ import { heartbeats, heartbeatsCommand, parseHeartbeats } from './user-data.ts';
 
 const BEATS = '=== heartbeats';
 /** The most a supervisor and the app pull when neither is in the engine's store (53-57 MB and the app). */
-const SERVICES_PULL_MB = 60;
+export const SERVICES_PULL_MB = 60;
+
+/**
+ * The time the real engine takes on this rig to pull and unpack `megabytes` of images, half as long
+ * again (for a loaded host, or for an export of what was pulled): at the rig's imagePullMiBps. None on
+ * the lean engine, whose budgets were set with its small images in them.
+ */
+export function pullAllowanceMs(rig: Rig, megabytes: number): number {
+  if (selectedEngine() === 'lean') return 0;
+  return Math.round(((1.5 * megabytes * 1e6) / 2 ** 20 / rig.config.imagePullMiBps) * 1000);
+}
 
 /**
  * How long the supervisor and the app may take to come to run when the supervisor must be pulled
  * first (a prepared source; the first 2.x boot of a migrated device): 180 s (the engine's start and the
- * containers'), and on the real engine the pull at the rig's imagePullMiBps, half as long again for a
- * loaded host. The lean engine's one-layer supervisor comes up well within 180 s.
+ * containers'; the lean engine's one-layer supervisor comes up well within it) and the pull.
  */
 function servicesStartMs(rig: Rig): number {
-  if (selectedEngine() === 'lean') return 180_000;
-  return 180_000 + Math.round(((1.5 * SERVICES_PULL_MB) / rig.config.imagePullMiBps) * 1000);
+  return 180_000 + pullAllowanceMs(rig, SERVICES_PULL_MB);
 }
 
 export interface PreparedDevice {

@@ -1,7 +1,7 @@
 // "Run the update of path P and follow it": the path's updater with the arguments its class takes,
 // its phases as steps, the reboot it makes followed to the new OS and SSH (and, for a pre-step that
 // asks for it, the rerun). Faults that strike at a phase ride on `at`.
-import { selectedEngine } from '../../images/lib/engine.ts';
+import { pullAllowanceMs, SERVICES_PULL_MB } from '../device/services.ts';
 import type { Rig } from '../rig/rig.ts';
 import type { UpgradePath } from '../updater/paths.ts';
 import { buildUpdaterArgs, contractOfScript, type UpdaterContract } from '../updater/profiles/index.ts';
@@ -35,21 +35,16 @@ export function updaterArgs(
   return [...buildUpdaterArgs(pathContract(path), invocation), ...extra];
 }
 
-/**
- * What one update pulls at most on the real engine: a hostOS image at the top of real releases'
- * range (70-120 MB compressed) and a supervisor (53-57 MB, harness/device/services.ts).
- */
-const REAL_PULL_MB = 120 + 60;
+/** The top of real hostOS images' range (70-120 MB compressed). */
+const REAL_HOSTOS_MB = 120;
 
 /**
  * What pulling and unpacking real-sized images adds to one update (or one source's preparation) on
- * this rig, beyond the budgets below (set for the lean engine's 16-26 MB images): the pull at the
- * rig's imagePullMiBps, and half as long again for the hostOS's export onto the spare root. None on
- * the lean engine.
+ * this rig, beyond the budgets below (set for the lean engine's 16-26 MB images): a hostOS image and
+ * the supervisor and app, and the hostOS's export onto the spare root.
  */
 export function imagePullAllowanceMs(rig: Rig): number {
-  if (selectedEngine() === 'lean') return 0;
-  return Math.round(((1.5 * REAL_PULL_MB * 1e6) / 2 ** 20 / rig.config.imagePullMiBps) * 1000);
+  return pullAllowanceMs(rig, REAL_HOSTOS_MB + SERVICES_PULL_MB);
 }
 
 /**
