@@ -1,6 +1,7 @@
 // @data-limit: the ~170 MB backup cap of the 1.x → 2.x migration (upgrade-1.x-to-2.x.sh backs
-// resin-data up, zstd-compressed, onto the 1.x spare root of 186 MiB beside a copy of its tools, before
-// it rewrites the partition table). Seeded on the host into btrfs resin-data:
+// resin-data up, zstd-compressed, onto the 1.x spare root beside the staged 2.x OS and a copy of its
+// tools, before it rewrites the partition table: the cap is what those two leave). Seeded on the host
+// into btrfs resin-data:
 //   - incompressible data comfortably under the cap: migrated, bit for bit;
 //   - incompressible data over the cap: refused before the partition table, resin-conf or resin-data
 //     are touched, with a message naming the size and the cap; the device as it was (table, labels,

@@ -29,6 +29,8 @@ export interface LegacyBootSettings {
 
 export interface DeviceState {
   partitions: PartitionState[];
+  /** Sectors of the whole card holding the root (larger than the image written to it on a bench). */
+  cardSectors?: number;
   activeRoot: { device: string; partition: number; label?: string };
   /** resinOS_uEnv.txt on resin-boot, as key=value pairs. */
   bootEnv: Record<string, string>;
@@ -61,6 +63,8 @@ export const snapshotScript = [
   "echo '=== blkid'; blkid",
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
   'echo \'=== partitions\'; for p in /sys/class/block/*; do [ -f $p/partition ] && echo "${p##*/} $(cat $p/partition) $(cat $p/start) $(cat $p/size)"; done',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+  'echo \'=== disks\'; for d in /sys/class/block/*; do [ -f $d/partition ] || echo "${d##*/} $(cat $d/size)"; done',
   "echo '=== os-release'; cat /etc/os-release",
   "echo '=== boot-env'; cat /mnt/boot/resinOS_uEnv.txt 2>/dev/null",
   "echo '=== uenv-1x'; cat /mnt/boot/uEnv.txt 2>/dev/null",
@@ -109,6 +113,12 @@ export function parseSnapshot(output: string): DeviceState {
     })
     .sort((a, b) => a.number - b.number);
   const rootPartition = partitions.find((p) => p.device === rootDevice);
+  // The disk whose name the root partition's starts with (mmcblk0 for mmcblk0p2, vda for vda2).
+  const cardSectors = (sections.get('disks') ?? [])
+    .map((line) => line.split(/\s+/))
+    .filter(([name]) => name && rootDevice.startsWith(`/dev/${name}`))
+    .map(([, size]) => Number(size))
+    .find((size) => size > 0);
 
   const filesystems: FilesystemUsage[] = (sections.get('df') ?? [])
     .slice(1)
@@ -129,6 +139,7 @@ export function parseSnapshot(output: string): DeviceState {
   }
   return {
     partitions,
+    cardSectors,
     activeRoot: {
       device: rootDevice,
       partition: rootPartition?.number ?? Number(rootDevice.match(/(\d+)$/)?.[1] ?? 0),

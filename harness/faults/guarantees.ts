@@ -78,6 +78,8 @@ const phaseGuarantees: PhaseGuarantee[] = [
   oneXToTwoX('stop-services', 'old-os', 'services stopped; the old OS starts them at boot'),
   oneXToTwoX('remove-containers', 'old-os', 'containers and images removed; the old OS pulls its supervisor again'),
   oneXToTwoX('tools', 'old-os', 'tools fetched to a temporary directory'),
+  oneXToTwoX('pull', 'old-os', "the 2.x hostOS image is pulled into the 1.x engine's store only", 2000),
+  oneXToTwoX('stage', 'old-os', 'the 2.x root is exported to the spare root only', 1500),
   oneXToTwoX('backup', 'old-os', 'the backup is written to the spare root only', 1500),
   // The repartition (upgrade-1.x-to-2.x.sh's header): the 1.x root keeps its place and boot settings until
   // switch-boot, so the 1.x OS boots after any of these cuts; a rerun resumes from the resume point on
@@ -98,7 +100,6 @@ const phaseGuarantees: PhaseGuarantee[] = [
     'old-os',
     'resin-data is restored; the table is rewritten (rootA grown in place, rootB moved): the 1.x root keeps its place, the 1.x OS boots with its data and a rerun resumes',
   ),
-  oneXToTwoX('pull', 'unsafe', 'the layout is already 2.x while the device still boots the 1.x root; a rerun resumes'),
   oneXToTwoX(
     'populate',
     'unsafe',

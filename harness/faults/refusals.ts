@@ -105,7 +105,7 @@ const SHRUNK_SPARE_MIB = 16;
 export const spareRootSmall: RefusalFault = {
   kind: 'refusal',
   name: 'spare-root-too-small',
-  description: `the card's spare root is shrunk host-side to ${SHRUNK_SPARE_MIB} MiB (a fresh ext4), smaller than the files of the target's root`,
+  description: `the card's spare root is shrunk host-side to ${SHRUNK_SPARE_MIB} MiB (a fresh ext4), smaller than what the updater writes there (the target's root; a 1.x → 2.x migration: the staged OS and the tools)`,
   guarantee: `exit 1 with "spare root too small", before anything is written; ${unchanged}`,
   refusal: (subject) => {
     const spareLabel = needs(subject, 'spareLabel', 'spare-root-too-small');
@@ -119,7 +119,7 @@ export const spareRootSmall: RefusalFault = {
       target: subject.target,
       exitCode: 1,
       message: new RegExp(
-        `spare root too small: \\S+ \\(${spareLabel}\\) holds ${versionPattern(spareMB)} MB but the root filesystem of ${versionPattern(subject.target)} needs at least [\\d.]+ MB \\(the size of its files\\)`,
+        `spare root too small: \\S+ \\(${spareLabel}\\) holds ${versionPattern(spareMB)} MB but (the root filesystem of|staging) ${versionPattern(subject.target)} needs at least [\\d.]+ MB \\((the size of its files|its hostOS and the tools: the size of their compressed layers)\\)`,
       ),
     };
   },

@@ -19,8 +19,9 @@ export const CARD_SIZE_BYTES = 1024 * MiB;
  * The two geometries differ as resinOS 1.x and 2.x cards did (resinhup's upgrade-1.x-to-2.x.sh: the
  * migration grows p2 in place, moves p3 after it, and moves the extended partition with resin-state and
  * resin-data further in), scaled to a 1 GiB card: 2.x roots are larger, the 1.x resin-conf smaller than
- * resin-state, and 2.x resin-data starts 120 MiB later. The 1.x spare root (p3) holds the resin-data
- * backup and the migration's own tools; its size sets the ~170 MB backup cap (bench/data-cap.ts).
+ * resin-state, and 2.x resin-data starts 120 MiB later. The 1.x spare root (p3) holds the
+ * migration's staged 2.x OS, its own tools and the resin-data backup: what the first two leave is the
+ * ~170 MB backup cap (bench/data-cap.ts).
  */
 export const layouts: Record<LayoutName, PartitionSpec[]> = {
   '2.x': [
@@ -42,17 +43,19 @@ export const layouts: Record<LayoutName, PartitionSpec[]> = {
 /**
  * The moby engine's root partitions and card: Debian's engine adds ~150 MB to the root tree and the
  * release's kernel modules up to ~200 MB more (a Pi 2.12.3+rev1 root: 365.5 MB of files, ~400 MB on
- * ext4), and resin-data holds the engine's unpacked layers besides their downloads. Both layouts'
- * roots grow by the same amount, so 1.x and 2.x still differ.
+ * ext4), and resin-data holds the engine's unpacked layers besides their downloads. 1.x roots grow
+ * less, as real 1.x roots were smaller: they hold a 1.x root (BeagleBone 1.30.1: 230 MB on ext4) with
+ * some room, and the 1.x spare root holds the migration's staged 2.x OS (its zstd export, about its
+ * compressed layers: 90-120 MB), the tools and the resin-data backup, which leaves the ~170 MB cap.
  */
-const MOBY_ROOT_EXTRA_MIB = 300;
+const MOBY_ROOT_EXTRA_MIB: Record<LayoutName, number> = { '2.x': 300, '1.x': 110 };
 // Note: a power of 2: QEMU's raspi3b takes no other SD card size.
 const MOBY_CARD_SIZE_BYTES = 4096 * MiB;
 
 export function layoutFor(layout: LayoutName, engine: EngineName = selectedEngine()): PartitionSpec[] {
   if (engine === 'lean') return layouts[layout];
   return layouts[layout].map((p) =>
-    p.number === 2 || p.number === 3 ? { ...p, sizeMiB: p.sizeMiB! + MOBY_ROOT_EXTRA_MIB } : p,
+    p.number === 2 || p.number === 3 ? { ...p, sizeMiB: p.sizeMiB! + MOBY_ROOT_EXTRA_MIB[layout] } : p,
   );
 }
 

@@ -7,8 +7,8 @@
 # Phases (each announced on stdout as `[hup] phase=<name>`):
 #   checks; when running from resin-updt (p3), the pre-step: stop-app, copy-root, switch-boot, reboot,
 #   and exit 0 with a `[hup] rerun:` line (run the script again once the device is back on p2);
-#   otherwise stop-services, remove-containers, tools, backup, layout, format, restore, repartition,
-#   pull, populate, boot-files, wifi, supervisor, switch-boot, reboot.
+#   otherwise stop-services, remove-containers, tools, pull, stage, backup, layout, format, restore,
+#   repartition, populate, boot-files, wifi, supervisor, switch-boot, reboot.
 # Pulls (the tools image, the 2.x hostOS image) get --pull-tries tries (default $HUP_PULL_TRIES or 3), the
 # n-th failed one followed by a wait of n x --pull-backoff s (default $HUP_PULL_BACKOFF or 5), each logged
 # (`pull try N/M: IMAGE`, `pull try N/M failed: … next try in Ss`).
@@ -16,11 +16,15 @@
 # Exit: 0 migrated or pre-step done (reboot scheduled unless --no-reboot), 1 failed, 9 another update
 # holds the lock.
 #
-# What is modified when: until `backup` nothing; `backup` reformats the spare root resin-updt (p3, the
-# 1.x OS copy that is not running) and writes onto it a copy of the tools, then the compressed resin-data
-# backup and resin-conf's files; a backup that does not fit (the ~170 MB cap: the spare root's space
-# less the tools) is refused there, with the partition table, resin-conf, resin-data and the boot
-# settings untouched, and the supervisor and the app are started again.
+# What is modified when: until `stage` nothing but the engine's store (`pull` pulls the 2.x hostOS image
+# into the 1.x engine); `stage` reformats the spare root resin-updt (p3, the 1.x OS copy that is not
+# running) and writes onto it a copy of the tools and the 2.x root, exported from the image and
+# zstd-compressed (the staged OS: resinhup's newos.tar.gz); `backup` writes beside them the compressed
+# resin-data backup and resin-conf's files. The ~170 MB backup cap is what that arithmetic leaves: the
+# spare root's space less the staged OS and the tools. A backup over it is refused there, with the
+# partition table, resin-conf, resin-data and the boot settings untouched, and the supervisor and the
+# app are started again. The staged OS goes to the new resin-data with the restore (the spare root is
+# moved by the repartition) and becomes resin-rootB in `populate`.
 # The partition table is rewritten with sfdisk, and the kernel told with partx (both from the tools
 # image), in two stages, as resinhup's did with parted, so that the backup is never where a partition is
 # being made:
@@ -64,6 +68,7 @@ NEWROOT=/tmp/resinhup-newroot
 VERIFY_MNT=/tmp/resinhup-verify
 BACKUP_FILE=resin-data.tar.zst
 TOOLS_STASH=hup-tools.tar.gz
+OS_STASH=hostos-root.tar.zst
 MIGRATION=/mnt/boot/resinhup-migration
 STATE_TREE=/tmp/resinhup-state
 STATE_IMG=/tmp/resinhup-state.img
@@ -152,6 +157,8 @@ cleanup() {
   if [ "$rc" != 0 ]; then
     for m in "$NEWROOT" "$VERIFY_MNT"; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done
     docker rm -f "$HOSTOS_CONTAINER" "$TOOLS_CONTAINER" > /dev/null 2>&1
+    # A pulled hostOS image is of no use to the 1.x OS (a rerun pulls what it lacks again).
+    [ "$POINT_OF_NO_RETURN" = 1 ] || [ -z "${IMAGE:-}" ] || docker rmi -f "$IMAGE" > /dev/null 2>&1
     if [ "$POINT_OF_NO_RETURN" = 1 ]; then
       log "FAILED (exit $rc) after the point of no return. Modified on the device:$TOUCHED."
       log "The 1.x OS still runs on a card part way to the 2.x layout. Run this script again (same --hostos-version): it resumes from $MIGRATION ($(sed -n 's/^stage=//p' "$MIGRATION" 2>/dev/null)); resin-data is in $BACKUP_FILE on the spare root until the log says it was restored."
@@ -203,15 +210,29 @@ target_root_bytes() { # REPO TAG
     *) echo "$bytes the size of its files" ;;
   esac
 }
-# Refuses a spare root smaller than the least the target's root needs: a lower bound against the
-# partition's whole size, so a refusal here is certain (a root that fits only without the filesystem's
-# own overhead still fails when it is written).
-check_spare_fits() { # SPARE_DEV SPARE_LABEL
-  spare_bytes=$(($(cat "/sys/class/block/${1##*/}/size") * 512))
+# The size of an image's compressed layers in the registry, in bytes.
+image_layers_bytes() { # REPO TAG
+  timeout 30 wget -q -O - --header "Accept: application/vnd.docker.distribution.manifest.v2+json" "$REGISTRY/v2/$1/manifests/$2" |
+    jq '[.layers[].size] | add // 0'
+}
+# Refuses a spare root that cannot hold the staged OS and the tools (the size of their compressed
+# layers: the staged export is recompressed, so about as large), before anything is written.
+check_spare_holds_stage() { # SPARE_DEV SPARE_LABEL
+  spare_bytes=$(part_bytes "$1")
+  os_bytes=$(image_layers_bytes resin/resinos "$TAG") || fail "cannot read the manifest of resin/resinos:$TAG from $REGISTRY"
+  tools_bytes=$(image_layers_bytes "${TOOLS_IMAGE%:*}" "${TOOLS_IMAGE##*:}") || fail "cannot read the manifest of $TOOLS_IMAGE from $REGISTRY"
+  need=$((os_bytes + tools_bytes))
+  [ "$need" -le "$spare_bytes" ] ||
+    fail "spare root too small: $1 ($2) holds $(mb "$spare_bytes") MB but staging $HOSTOS_VERSION needs at least $(mb "$need") MB (its hostOS and the tools: the size of their compressed layers); refusing before anything is written"
+  log "staging $HOSTOS_VERSION takes about $(mb "$need") MB (the compressed layers of its hostOS and the tools); the spare root $1 holds $(mb "$spare_bytes") MB, the rest is the backup cap"
+}
+# Refuses a 2.x resin-rootB smaller than the least the target's root needs: a lower bound against the
+# partition's whole size, so a refusal here is certain.
+check_root_b_fits() { # ROOT_B_BYTES
   need=$(target_root_bytes resin/resinos "$TAG") || fail "cannot read the manifest of resin/resinos:$TAG from $REGISTRY"
-  [ "${need%% *}" -le "$spare_bytes" ] ||
-    fail "spare root too small: $1 ($2) holds $(mb "$spare_bytes") MB but the root filesystem of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); refusing before anything is written"
-  log "the root of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); the spare root $1 holds $(mb "$spare_bytes") MB"
+  [ "${need%% *}" -le "$1" ] ||
+    fail "resin-rootB too small: the 2.x layout's resin-rootB holds $(mb "$1") MB but the root filesystem of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); refusing before anything is written"
+  log "the root of $HOSTOS_VERSION needs at least $(mb "${need%% *}") MB (${need#* }); resin-rootB will hold $(mb "$1") MB"
 }
 version_cmp() {
   awk -v a="$1" -v b="$2" 'function parts(v, out,   n, i, t) {
@@ -305,19 +326,6 @@ stop_engine() {
   for m in $(awk '$2 ~ "^/mnt/data/(docker|containerd)(/|$)" { print $2 }' /proc/mounts | sort -r); do
     umount "$m" && log "unmounted $m (left by the engine)"
   done
-}
-# Starts the engine on the new resin-data (S50engine picks the storage driver its filesystem takes)
-# and waits until it answers: moby's S50engine starts its daemons in the background.
-start_engine() {
-  engine_running || /etc/rc.d/S50engine start
-  n=0
-  until docker ps -q > /dev/null 2>&1; do
-    n=$((n + 1))
-    [ $n -gt 300 ] && fail "the engine does not answer 300s after starting it on the new resin-data"
-    sleep 1
-  done
-  driver=$(docker info -f '{{.Driver}}' 2> /dev/null) || driver=
-  log "engine up on the new resin-data${driver:+, storage driver $driver}"
 }
 # The resume point on resin-boot (not repartitioned): `data` or `roots`, and the target.
 mark_stage() { # STAGE
@@ -456,7 +464,7 @@ PREFIX=${ROOT_DEV%"$ROOT_PART"}
 case $ROOT_PART in 2 | 3) ;; *) fail "cannot tell the active root partition from root=$ROOT_DEV" ;; esac
 for n in 1 2 3 5 6; do [ -b "$PREFIX$n" ] || fail "partition $PREFIX$n is missing: not the 1.x layout"; done
 SPARE_DEV=${PREFIX}3
-check_spare_fits "$SPARE_DEV" resin-updt
+check_spare_holds_stage "$SPARE_DEV" resin-updt
 [ "$(part_bytes "${PREFIX}2")" = "$(part_bytes "$SPARE_DEV")" ] || fail "resin-root and resin-updt differ in size; not the layout this migration knows"
 if [ -f /mnt/boot/uEnv.txt ]; then BOOT_STYLE=uenv
 elif [ -f /mnt/boot/cmdline.txt ]; then BOOT_STYLE=cmdline
@@ -555,10 +563,40 @@ case $PREFIX in *[0-9]p) DISK=${PREFIX%p} ;; *) DISK=$PREFIX ;; esac
 TABLE=$("$SFDISK" --dump "$DISK") || fail "sfdisk cannot read the partition table of $DISK"
 echo "$TABLE" | grep -q "^${PREFIX}4 .*type= *5" || fail "partition 4 of $DISK is not the extended partition: $(echo "$TABLE" | grep "^${PREFIX}4")"
 plan_layout
+check_root_b_fits $((T3_SIZE * 512))
 log "tools ready: $("$ZSTD" --version | head -n 1); $("$SFDISK" --version)"
 
-# --- back up resin-data, compressed, onto the reformatted spare root ---------------------------------
+# --- the 2.x hostOS: pulled into the 1.x engine, its root staged on the reformatted spare root ------
+# (resinhup staged `docker export | gzip` beside the resin-data backup as well: the engine's store is on
+# the old resin-data, which is reformatted before the new root is written.)
 if [ -z "$RESUME" ]; then
+phase pull
+pull_image "$IMAGE" "$IMAGE"
+
+phase stage
+grep -q "^$SPARE_DEV " /proc/mounts && fail "the spare root $SPARE_DEV is mounted"
+TOUCHED="$TOUCHED spare root $SPARE_DEV (resin-updt) reformatted"
+mkfs.ext4 -q -F -L resin-updt -m 0 -T largefile -O ^orphan_file -E nodiscard "$SPARE_DEV" || fail "mkfs.ext4 of the spare root $SPARE_DEV failed"
+mkdir -p "$BACKUP_MNT"
+mount -t ext4 "$SPARE_DEV" "$BACKUP_MNT" || fail "cannot mount the spare root $SPARE_DEV"
+# The tools go beside the backup first: a run interrupted after the table rewrite resumes with them.
+(cd "$TOOLS" && tar -cz .) > "$BACKUP_MNT/$TOOLS_STASH" || fail "cannot keep a copy of the tools on $SPARE_DEV"
+docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
+docker create --name "$HOSTOS_CONTAINER" "$IMAGE" > /dev/null || fail "cannot create a container of $IMAGE"
+docker export "$HOSTOS_CONTAINER" | "$ZSTD" -q -c > "$BACKUP_MNT/$OS_STASH" 2> /tmp/resinhup-stage.err || {
+  grep -qi 'no space' /tmp/resinhup-stage.err &&
+    fail "spare root too small: $SPARE_DEV (resin-updt) filled up while staging $HOSTOS_VERSION ($(head -n 1 /tmp/resinhup-stage.err)); refusing before resin-data or the table are touched"
+  fail "staging $IMAGE on $SPARE_DEV failed: $(head -n 3 /tmp/resinhup-stage.err | tr '\n' ' ')"
+}
+docker rm -f "$HOSTOS_CONTAINER" > /dev/null
+# The engine's store is not kept (2.x starts with an empty one): the image has done its part.
+docker rmi -f "$IMAGE" > /dev/null || log "warning: cannot remove $IMAGE from the engine's store"
+sync
+"$ZSTD" -q -t "$BACKUP_MNT/$OS_STASH" || fail "the staged OS on $SPARE_DEV does not read back (zstd -t)"
+STAGED_BYTES=$(stat -c %s "$BACKUP_MNT/$OS_STASH")
+log "staged $HOSTOS_VERSION's root on $SPARE_DEV: $(mb "$STAGED_BYTES") MB compressed"
+
+# --- back up resin-data, compressed, onto the spare root beside the staged OS -----------------------
 phase backup
 cd /mnt/data || fail "cannot enter /mnt/data"
 ENTRIES=
@@ -578,18 +616,11 @@ else
 fi
 cd /
 log "resin-data to back up: $(mb "$RAW") MB in $FILES files ($ENTRIES )"
-grep -q "^$SPARE_DEV " /proc/mounts && fail "the spare root $SPARE_DEV is mounted"
-TOUCHED="$TOUCHED spare root $SPARE_DEV (resin-updt) reformatted"
-mkfs.ext4 -q -F -L resin-updt -m 0 -T largefile -O ^orphan_file -E nodiscard "$SPARE_DEV" || fail "mkfs.ext4 of the spare root $SPARE_DEV failed"
-mkdir -p "$BACKUP_MNT"
-mount -t ext4 "$SPARE_DEV" "$BACKUP_MNT" || fail "cannot mount the spare root $SPARE_DEV"
-# The tools go beside the backup first: a run interrupted after the table rewrite resumes with them.
-(cd "$TOOLS" && tar -cz .) > "$BACKUP_MNT/$TOOLS_STASH" || fail "cannot keep a copy of the tools on $SPARE_DEV"
 # Room left for the manifest and the resin-conf archive.
 CAP=$(df -k "$BACKUP_MNT" | awk 'NR == 2 { printf "%.0f", ($4 - 1024) * 1024 }')
-log "backup space on $SPARE_DEV: $(mb "$CAP") MB (the cap), after $(mb "$(stat -c %s "$BACKUP_MNT/$TOOLS_STASH")") MB of tools kept beside it"
+log "backup space on $SPARE_DEV: $(mb "$CAP") MB (the cap), after $(mb "$STAGED_BYTES") MB of staged OS and $(mb "$(stat -c %s "$BACKUP_MNT/$TOOLS_STASH")") MB of tools kept beside it"
 refuse() { # COMPRESSED_DESCRIPTION
-  fail "resin-data holds $(mb "$RAW") MB ($FILES files) to back up, over the backup cap of $(mb "$CAP") MB (the space of the spare root resin-updt, $SPARE_DEV) even compressed with zstd: $1. Move data off the device until what remains compresses to under $(mb "$CAP") MB, then run the update again"
+  fail "resin-data holds $(mb "$RAW") MB ($FILES files) to back up, over the backup cap of $(mb "$CAP") MB (the space left on the spare root resin-updt, $SPARE_DEV, beside the staged $HOSTOS_VERSION) even compressed with zstd: $1. Move data off the device until what remains compresses to under $(mb "$CAP") MB, then run the update again"
 }
 # tar's headers and padding, zstd's block headers: what incompressible data grows by.
 WORST=$(awk -v r="$RAW" -v f="$FILES" 'BEGIN { printf "%.0f", r * 1.0001 + f * 1024 + 65536 }')
@@ -665,8 +696,12 @@ fi
 [ "files=$GOT_FILES bytes=$GOT_RAW" = "$(cat "$BACKUP_MNT/manifest")" ] ||
   fail "restored resin-data has files=$GOT_FILES bytes=$GOT_RAW, the backup had $(cat "$BACKUP_MNT/manifest")"
 mkdir -p "$LOG_DIR"
-cp "$BACKUP_MNT/$TOOLS_STASH" "$LOG_DIR/$TOOLS_STASH.new" && sync && mv "$LOG_DIR/$TOOLS_STASH.new" "$LOG_DIR/$TOOLS_STASH" && sync ||
-  fail "cannot keep the tools in $LOG_DIR"
+# The tools and the staged OS move to resin-data: the repartition moves the spare root.
+for f in "$TOOLS_STASH" "$OS_STASH"; do
+  cp "$BACKUP_MNT/$f" "$LOG_DIR/$f.new" && sync && mv "$LOG_DIR/$f.new" "$LOG_DIR/$f" && sync ||
+    fail "cannot keep $f in $LOG_DIR"
+done
+"$ZSTD" -q -t "$LOG_DIR/$OS_STASH" || fail "the staged OS copied to $LOG_DIR does not read back (zstd -t)"
 umount "$BACKUP_MNT" || fail "cannot unmount the backup"
 log "resin-data restored: $GOT_FILES files, $(mb "$GOT_RAW") MB"
 mark_stage roots
@@ -680,23 +715,14 @@ e2label "${PREFIX}2" resin-rootA || fail "cannot relabel ${PREFIX}2 resin-rootA"
 mkfs.ext4 -q -F -L resin-rootB -O ^orphan_file -E nodiscard "$SPARE_DEV" || fail "mkfs.ext4 of $SPARE_DEV (resin-rootB) failed"
 log "layout is 2.x: resin-rootA (the running 1.x root; its filesystem keeps its 1.x size), resin-rootB, resin-state, resin-data"
 
-# --- the engine on the new resin-data; pull the 2.x hostOS image -------------------------------------
-phase pull
-start_engine
-pull_image "$IMAGE" "$IMAGE"
-
-# --- the new root on the spare (resin-rootB) ------------------------------------------------------------
+# --- the new root on the spare (resin-rootB), from the staged OS ---------------------------------------
+# The engine stays stopped: the first 2.x boot starts it with an empty store (overlay2 on the new
+# resin-data) and pulls the supervisor and the app into it.
 phase populate
 mkfs.ext4 -q -F -L resin-rootB -O ^orphan_file -E nodiscard "$SPARE_DEV" || fail "mkfs.ext4 of $SPARE_DEV failed"
 mkdir -p "$NEWROOT"
 mount -t ext4 "$SPARE_DEV" "$NEWROOT" || fail "cannot mount $SPARE_DEV"
-docker rm -f "$HOSTOS_CONTAINER" > /dev/null 2>&1
-docker create --name "$HOSTOS_CONTAINER" "$IMAGE" > /dev/null || fail "cannot create a container of $IMAGE"
-docker export "$HOSTOS_CONTAINER" | tar -x -C "$NEWROOT" || fail "exporting $IMAGE onto $SPARE_DEV failed"
-docker rm -f "$HOSTOS_CONTAINER" > /dev/null
-# Nothing on 2.x runs the hostOS image: the first 2.x boot starts with an empty store (overlay2 on the
-# new resin-data) and pulls the supervisor and the app into it.
-docker rmi -f "$IMAGE" > /dev/null || log "warning: cannot remove $IMAGE from the engine's store"
+"$ZSTD" -q -d -c "$LOG_DIR/$OS_STASH" | tar -x -C "$NEWROOT" || fail "unpacking the staged OS ($LOG_DIR/$OS_STASH) onto $SPARE_DEV failed"
 undo_init_layer "$NEWROOT"
 NEW_VERSION=$(sed -n 's/^VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$NEWROOT/etc/os-release" 2>/dev/null)
 for f in /boot/vmlinuz /boot/initrd.img /sbin/init /etc/os-release; do
@@ -792,7 +818,7 @@ done
 # What only the 1.x boot flow read.
 rm -f /mnt/boot/uEnv.txt /mnt/boot/cmdline.txt /mnt/boot/kernel8.img /mnt/boot/initrd.img
 sync
-rm -f "$MIGRATION" "$LOG_DIR/$TOOLS_STASH"
+rm -f "$MIGRATION" "$LOG_DIR/$TOOLS_STASH" "$LOG_DIR/$OS_STASH"
 sync
 log "boot switched to the 2.x flow: resin_root_part=3 (resin-rootB)"
 log "migration to $HOSTOS_VERSION done"
