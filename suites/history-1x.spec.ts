@@ -154,6 +154,6 @@ test('history: refused over the backup cap on 1.x, data moved off, then the migr
       stateFiles: [],
       repartitioned: true,
     });
-    await expectSupervisorAndAppRunning(device, p.to.supervisor, { when: 'after the migration', timeoutMs: 240_000 });
+    await expectSupervisorAndAppRunning(device, p.to.supervisor, { when: 'after the migration' });
   });
 });

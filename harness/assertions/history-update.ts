@@ -32,7 +32,7 @@ export function expectUpdatedInto(run: HupRun, spare: RootLabel): void {
 /** The trial's verdict came and kept the update; the target's supervisor and the app run. */
 export async function keepTrial(ctx: ScenarioContext, supervisor: string, window?: HealthWindow): Promise<void> {
   await awaitTrialVerdict(ctx, window);
-  await expectSupervisorAndAppRunning(ctx.board.device, supervisor, { when: 'after the trial', timeoutMs: 240_000 });
+  await expectSupervisorAndAppRunning(ctx.board.device, supervisor, { when: 'after the trial' });
 }
 
 export interface UpdateAndKeep<T> {
