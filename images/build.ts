@@ -8,8 +8,14 @@ import { deviceTypeProfile, deviceTypes } from './device-types.ts';
 import { cacheDir, fileExists, hashInputs } from './lib/cache.ts';
 import { PromiseCache } from './lib/promise-cache.ts';
 import { projectRoot } from '../harness/project-root.ts';
-import { download, extract, resolveWithDependencies, writeDpkgStatus } from './lib/debian-packages.ts';
-import { buildInitramfs, downloadKernelPackage, findKernel, installKernelModules } from './lib/kernel.ts';
+import {
+  download,
+  extract,
+  resolveMetapackage,
+  resolveWithDependencies,
+  writeDpkgStatus,
+} from './lib/debian-packages.ts';
+import { buildInitramfs, findKernel, installKernelModules } from './lib/kernel.ts';
 import { downloadBootPackages, installKernel, writeBootPartition } from './lib/boot-files.ts';
 import { writeLegacyBootPartition } from './lib/boot-files-1x.ts';
 import { linkBusyboxApplets, prune, writeReleaseFiles } from './lib/rootfs.ts';
@@ -133,8 +139,11 @@ async function imageInputs(release: Release, deviceType: string): Promise<ImageI
     ...(await download([...bySuite.host, ...userlandPackagesNoDeps], profile.arch, cacheDir)),
     ...(await downloadFromSuite(bySuite.suite, profile.arch, releaseSuite(release), cacheDir)),
   ];
-  // The kernel too comes from the release's suite, as a real release ships its Debian's kernel.
-  const kernelDeb = await downloadKernelPackage(profile, release, cacheDir);
+  const kernelDeb = await download(
+    [await resolveMetapackage(profile.kernelPackage, profile.arch)],
+    profile.arch,
+    cacheDir,
+  );
   const bootPackages = await downloadBootPackages(profile, release, cacheDir);
   const engine = selectedEngine();
   const engineDebs = engine === 'moby' ? await download(mobyPackagesNoDeps, profile.arch, cacheDir) : [];

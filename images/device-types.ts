@@ -3,7 +3,7 @@
 export interface DeviceTypeProfile {
   /** Debian architecture of the target userland and kernel. */
   arch: 'armhf' | 'arm64';
-  /** Debian metapackage whose kernel (and modules) the image boots, resolved in the release's suite (images/lib/kernel.ts). */
+  /** Debian package whose kernel (and modules) the image boots. */
   kernelPackage: string;
   /** Serial console device as Linux names it on this board. */
   consoleTty: string;

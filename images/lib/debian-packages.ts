@@ -75,17 +75,12 @@ export async function resolveMetapackage(name: string, arch: string): Promise<st
 
 async function resolveMetapackageUncached(name: string, arch: string): Promise<string> {
   const out = await $`apt-cache depends ${name}:${arch}`;
-  const dep = metapackageTarget(out.stdout);
+  const dep = out.stdout.match(/Depends: (linux-image-[^\s:]+)/)?.[1];
   if (!dep)
     throw new Error(
       `Cannot resolve ${name}:${arch} to a kernel package (apt-cache depends gave none). Run apt-get update with ${arch} enabled.`,
     );
   return dep;
-}
-
-/** The kernel package in `apt-cache depends` output of a kernel metapackage ("Depends: linux-image-6.1.0-50-armmp:armhf"). */
-export function metapackageTarget(aptCacheDepends: string): string | undefined {
-  return aptCacheDepends.match(/Depends: (linux-image-[^\s:]+)/)?.[1];
 }
 
 /**

@@ -1,47 +1,13 @@
-// Kernel and initramfs for the reference OS, from Debian's kernel package for the target arch, of the
-// release's Debian suite (an older release boots an older kernel: bullseye's 5.10, bookworm's 6.1).
+// Kernel and initramfs for the reference OS, from Debian's kernel package for the target arch.
 import { $ } from 'zx';
 import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DeviceTypeProfile } from '../device-types.ts';
-import { download, resolveMetapackage } from './debian-packages.ts';
-import { downloadFromSuite, HOST_SUITE, resolveMetapackageInSuite } from './debian-suite.ts';
-import { releaseSuite } from './release-boot.ts';
-import type { Release } from './releases.ts';
 
 export interface KernelTree {
   /** Directory the kernel package was unpacked into. */
   root: string;
   release: string;
   vmlinuz: string;
-}
-
-/** Where a release's kernel comes from: the board's kernel metapackage in the release's Debian suite. */
-export function kernelSource(
-  profile: Pick<DeviceTypeProfile, 'kernelPackage' | 'arch'>,
-  release: Pick<Release, 'suite'>,
-): { metapackage: string; arch: string; suite: string } {
-  return { metapackage: profile.kernelPackage, arch: profile.arch, suite: releaseSuite(release) };
-}
-
-/**
- * Downloads (cached) the kernel package the release boots: the one the board's metapackage points at
- * in the release's suite (linux-image-armmp → linux-image-5.10.0-32-armmp on bullseye). Its file name
- * is part of the image hash.
- */
-export async function downloadKernelPackage(
-  profile: Pick<DeviceTypeProfile, 'kernelPackage' | 'arch'>,
-  release: Pick<Release, 'suite'>,
-  cacheDir: string,
-): Promise<string[]> {
-  const { metapackage, arch, suite } = kernelSource(profile, release);
-  if (suite === HOST_SUITE) return download([await resolveMetapackage(metapackage, arch)], arch, cacheDir);
-  return downloadFromSuite(
-    [await resolveMetapackageInSuite(metapackage, arch, suite, cacheDir)],
-    arch,
-    suite,
-    cacheDir,
-  );
 }
 
 export async function findKernel(root: string): Promise<KernelTree> {

@@ -34,10 +34,9 @@ const releaseSchema = z.object({
   /** Debian packages (with their dependencies) the release ships beyond the base userland. */
   packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'a Debian package name')).optional(),
   /**
-   * The Debian suite the release's own packages (`packages`), its kernel (the board's kernel
-   * metapackage resolved there, with its modules and device trees) and its U-Boot on boards that carry
-   * one come from, when not the host's (bookworm): an older release built from an older Debian. The
-   * packages' dependencies still come from the host's suite.
+   * The Debian suite the release's own packages (`packages`, and its U-Boot on boards that carry one)
+   * come from, when not the host's (bookworm): an older release built from an older Debian. Their
+   * dependencies still come from the host's suite.
    */
   suite: z.enum(['bullseye', 'bookworm']).optional(),
   /** Real vendor images to test instead of the reference build, per device type (paths relative to the project). */
