@@ -23,7 +23,7 @@ export function updaterCommands(qualified: string, local: string, supervisor: st
     `docker pull ${qualified} >/dev/null`,
     `docker images -q ${qualified}`,
     `docker images -q ${local}`,
-    'docker rm -f hostos-cli >/dev/null 2>&1; docker create --name hostos-cli ' + local,
+    `docker rm -f hostos-cli >/dev/null 2>&1; docker create --name hostos-cli ${local}`,
     'docker export hostos-cli | tar -t | head -n 3',
     `docker inspect -f '{{index .Config.Labels "io.resin.os.version"}}' ${qualified}`,
     'docker rm -f hostos-cli',

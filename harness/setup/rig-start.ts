@@ -209,7 +209,7 @@ async function runPaused(
   }
   let qmp: QmpClient | undefined;
   try {
-    qmp = await QmpClient.connect(qmpPath);
+    qmp = await QmpClient.connectWhenListening(qmpPath, { timeoutMs: 10_000, exited: () => exited });
     const { status } = await qmp.execute<{ status: string }>('query-status');
     if (status !== 'prelaunch') throw new Error(`QEMU is ${status}, not paused before the first instruction`);
     // Devices the board plugs in when the kernel starts (the Raspberry Pi's usb-net) must attach too.

@@ -79,12 +79,10 @@ export async function startQemuProcess(
     throw new InfraError(`${rigName}: QEMU did not start.\n${whatQemuSaid()}`, { cause: error });
   }
   try {
-    // Note: QEMU binds the socket file before it listens on it; a connect in between is refused
-    // (seen on a loaded host), so a refused connect is tried again until QEMU listens.
-    running.qmp = await waitFor(
-      async () => (running.exited ? Promise.reject(new Error('QEMU exited')) : QmpClient.connect(qmpPath)),
-      { timeoutMs: 10_000, what: `QEMU listening on its QMP socket ${qmpPath}` },
-    );
+    running.qmp = await QmpClient.connectWhenListening(qmpPath, {
+      timeoutMs: 10_000,
+      exited: () => running.exited,
+    });
   } catch (error) {
     running.stopping = true;
     child.kill('SIGKILL');

@@ -1,6 +1,7 @@
 // QMP, QEMU's machine protocol, over its unix socket: the rig's power switch and link control.
 import net from 'node:net';
 import { InfraError } from '../../errors.ts';
+import { waitFor } from '../../wait.ts';
 
 type Json = Record<string, unknown>;
 
@@ -32,6 +33,22 @@ export class QmpClient {
     const client = new QmpClient(socket, path);
     await client.execute('qmp_capabilities');
     return client;
+  }
+
+  /**
+   * Connects once QEMU listens. QEMU binds the socket file before it listens on it, so a connect
+   * in between is refused (seen on a loaded host): a refused connect is tried again until
+   * `timeoutMs`, or until `exited()` says QEMU is gone.
+   */
+  static connectWhenListening(
+    path: string,
+    opts: { timeoutMs: number; exited: () => boolean; details?: () => string },
+  ): Promise<QmpClient> {
+    return waitFor(async () => (opts.exited() ? Promise.reject(new Error('QEMU exited')) : QmpClient.connect(path)), {
+      timeoutMs: opts.timeoutMs,
+      what: `QEMU listening on its QMP socket ${path}`,
+      details: opts.details,
+    });
   }
 
   onEvent(listener: (event: string, data: Json) => void): void {

@@ -6,7 +6,6 @@
 import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { fileExists } from '../../../../images/lib/cache.ts';
 import { InfraError } from '../../../errors.ts';
 import { freeLoopbackPort } from '../../ports.ts';
 import { qemuBoardFor } from '../../qemu/boards.ts';
@@ -96,12 +95,12 @@ async function startBoard(opts: VirtualLabOptions, dir: string, processes: LabPr
   const args = launch.args.map((a, i) => (i === drive ? a.replace('format=qcow2', 'format=raw') : a));
   const qemu = LabProcess.start('QEMU', launch.binary, args);
   processes.push(qemu);
-  await qemu.waitReady(
-    `QEMU QMP socket ${qmpPath}`,
-    async () => ((await fileExists(qmpPath)) ? true : undefined),
+  // A refused connect is tried again: QEMU binds the socket file before it listens on it.
+  const qmp = await qemu.waitReady(
+    `QEMU listening on its QMP socket ${qmpPath}`,
+    () => QmpClient.connect(qmpPath),
     15_000,
   );
-  const qmp = await QmpClient.connect(qmpPath);
   try {
     const chardevs = await qmp.execute<Array<{ label: string; filename: string }>>('query-chardev');
     const pty = chardevs.find((c) => c.label === 'console0')?.filename.replace(/^pty:/, '');
