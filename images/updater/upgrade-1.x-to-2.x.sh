@@ -501,9 +501,10 @@ if [ "$ROOT_PART" = 3 ]; then
   tree_sums / > /tmp/resinhup-p3.sums
   tree_sums "$VERIFY_MNT" > /tmp/resinhup-p2.sums
   umount "$VERIFY_MNT"
-  # What differs, by path: '<' only or changed on the running root, '>' on the copy.
+  # What differs, by path (a line in one list only: a file on one side, or other bytes); diff's
+  # output format is busybox's or GNU's, so it is not parsed.
   cmp -s /tmp/resinhup-p3.sums /tmp/resinhup-p2.sums ||
-    fail "the copy on $ROOT2 differs from the running root ($(diff /tmp/resinhup-p3.sums /tmp/resinhup-p2.sums | grep -c '^[<>]') lines; < running root, > copy): $(diff /tmp/resinhup-p3.sums /tmp/resinhup-p2.sums | sed -n 's/^\([<>]\) [0-9a-f]*  /\1 /p' | head -n 6 | tr '\n' ' ')"
+    fail "the copy on $ROOT2 differs from the running root in $(sort /tmp/resinhup-p3.sums /tmp/resinhup-p2.sums | uniq -u | sed 's/^[0-9a-f]*  //' | sort -u | wc -l) files, e.g. $(sort /tmp/resinhup-p3.sums /tmp/resinhup-p2.sums | uniq -u | sed 's/^[0-9a-f]*  //' | sort -u | head -n 6 | tr '\n' ' ')(root $(wc -l < /tmp/resinhup-p3.sums) files, copy $(wc -l < /tmp/resinhup-p2.sums))"
   log "copied and verified: $(wc -l < /tmp/resinhup-p3.sums) files identical on $ROOT_DEV and $ROOT2"
   e2label "$ROOT2" resin-root || fail "cannot label $ROOT2 resin-root"
 
