@@ -66,6 +66,7 @@ TOOLS=/tmp/resinhup-tools
 BACKUP_MNT=/tmp/resinhup-backup
 NEWROOT=/tmp/resinhup-newroot
 VERIFY_MNT=/tmp/resinhup-verify
+SOURCE_MNT=/tmp/resinhup-source
 BACKUP_FILE=resin-data.tar.zst
 TOOLS_STASH=hup-tools.tar.gz
 OS_STASH=hostos-root.tar.zst
@@ -155,7 +156,7 @@ cleanup() {
   rc=$?
   trap - EXIT INT TERM
   if [ "$rc" != 0 ]; then
-    for m in "$NEWROOT" "$VERIFY_MNT"; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done
+    for m in "$NEWROOT" "$VERIFY_MNT" "$SOURCE_MNT"; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done
     docker rm -f "$HOSTOS_CONTAINER" "$TOOLS_CONTAINER" > /dev/null 2>&1
     # A pulled hostOS image is of no use to the 1.x OS (a rerun pulls what it lacks again).
     [ "$POINT_OF_NO_RETURN" = 1 ] || [ -z "${IMAGE:-}" ] || docker rmi -f "$IMAGE" > /dev/null 2>&1
@@ -495,12 +496,15 @@ if [ "$ROOT_PART" = 3 ]; then
   e2image -ra -p "$ROOT_DEV" "$ROOT2" 2>&1 | tr '\r' '\n' | tail -n 1 || fail "copying $ROOT_DEV to $ROOT2 failed"
   sync
   e2fsck -fn "$ROOT2" > /dev/null 2>&1 || fail "the copy on $ROOT2 does not pass e2fsck"
-  mkdir -p "$VERIFY_MNT"
+  mkdir -p "$VERIFY_MNT" "$SOURCE_MNT"
   mount -o ro -t ext4 "$ROOT2" "$VERIFY_MNT" || fail "cannot mount the copy $ROOT2"
+  # The running root's filesystem, mounted a second time: '/' hides what lies under its mount points,
+  # which the copy, mounted whole, shows.
+  mount -o ro -t ext4 "$ROOT_DEV" "$SOURCE_MNT" || fail "cannot mount the running root $ROOT_DEV a second time, read-only"
   tree_sums() { (cd "$1" && find . -xdev -type f | sort | xargs -r sha256sum); }
-  tree_sums / > /tmp/resinhup-p3.sums
+  tree_sums "$SOURCE_MNT" > /tmp/resinhup-p3.sums
   tree_sums "$VERIFY_MNT" > /tmp/resinhup-p2.sums
-  umount "$VERIFY_MNT"
+  umount "$VERIFY_MNT"; umount "$SOURCE_MNT"
   # What differs, by path (a line in one list only: a file on one side, or other bytes); diff's
   # output format is busybox's or GNU's, so it is not parsed.
   cmp -s /tmp/resinhup-p3.sums /tmp/resinhup-p2.sums ||
