@@ -3,12 +3,15 @@ import type { CommandResult } from '../command-result.ts';
 import { requireOk } from '../command-result.ts';
 import type { Rig } from '../rig/rig.ts';
 import { DeviceSsh } from '../ssh/ssh-client.ts';
+import { SshTraffic } from '../ssh/ssh-traffic.ts';
 import { parseSnapshot, snapshotScript, type DeviceState } from './device-state.ts';
 
 export class Device {
   private ssh?: DeviceSsh;
   /** Exec requests the device's SSH server refused (and that were retried), for the evidence. */
   readonly sshRefusals: string[] = [];
+  /** The harness's SSH bytes to and from the device, over every connection (harness/ssh/ssh-traffic.ts). */
+  readonly sshTraffic = new SshTraffic();
 
   constructor(readonly rig: Rig) {}
 
@@ -16,7 +19,7 @@ export class Device {
   async connect(timeoutMs = 60_000): Promise<void> {
     // Note: a rig may forward SSH on a new port after a power cycle, so ask it every time.
     await this.ssh?.close();
-    this.ssh = new DeviceSsh(this.rig.sshEndpoint(), this.sshRefusals);
+    this.ssh = new DeviceSsh(this.rig.sshEndpoint(), this.sshRefusals, this.sshTraffic);
     await this.ssh.waitReachable(timeoutMs, () => `Last console lines:\n${this.rig.console.tail(15)}`);
   }
 

@@ -3,6 +3,8 @@
 // the devices, give or take HTTP headers.
 export interface AccessLogEntry {
   client: string;
+  /** When the request started, ms since the epoch (the log has whole seconds). */
+  time: number;
   method: string;
   path: string;
   status: number;
@@ -11,18 +13,29 @@ export interface AccessLogEntry {
 }
 
 // 172.17.0.1 - - [26/Nov/2026:19:20:00 +0000] "GET /v2/ HTTP/1.1" 200 2 "" "Wget"
-const combined = /^(\S+) \S+ \S+ \[[^\]]+\] "(\S+) (\S+) [^"]*" (\d{3}) (\d+|-) "[^"]*" "([^"]*)"/;
+const combined = /^(\S+) \S+ \S+ \[([^\]]+)\] "(\S+) (\S+) [^"]*" (\d{3}) (\d+|-) "[^"]*" "([^"]*)"/;
+const months = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
+
+/** `26/Nov/2026:19:20:00 +0000` → ms since the epoch (NaN when it does not read). */
+export function parseLogTime(text: string): number {
+  const m = /^(\d{2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(text);
+  if (!m) return Number.NaN;
+  const utc = Date.UTC(Number(m[3]), months.indexOf(m[2]!), Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  const offsetMs = (Number(m[8]) * 60 + Number(m[9])) * 60_000 * (m[7] === '-' ? -1 : 1);
+  return utc - offsetMs;
+}
 
 export function parseAccessLogLine(line: string): AccessLogEntry | undefined {
   const m = combined.exec(line.trim());
   if (!m) return undefined;
   return {
     client: m[1]!,
-    method: m[2]!,
-    path: m[3]!,
-    status: Number(m[4]),
-    bytes: m[5] === '-' ? 0 : Number(m[5]),
-    userAgent: m[6]!,
+    time: parseLogTime(m[2]!),
+    method: m[3]!,
+    path: m[4]!,
+    status: Number(m[5]),
+    bytes: m[6] === '-' ? 0 : Number(m[6]),
+    userAgent: m[7]!,
   };
 }
 

@@ -19,6 +19,7 @@ import type { HistoryTimeline } from '../scenarios/history-timeline.ts';
 import type { PathTiming } from '../updater/path-timing.ts';
 import type { PathClass, UpgradePath } from '../updater/paths.ts';
 import type { HupRun } from '../updater/runner.ts';
+import { updateTraffic } from '../bandwidth/update-traffic-schema.ts';
 
 /** How the report names a path class (the one `PathClass`, from harness/updater/paths.ts). */
 export const pathClassTitles: Record<PathClass, string> = {
@@ -52,6 +53,8 @@ const schemas = {
     registryBytes: bytes.optional(),
     /** What the registry bytes cover beyond the updater's pull, e.g. `incl. the first boot's pulls`. */
     registryScope: z.string().optional(),
+    /** The whole update, split by component and phase (harness/bandwidth/), when the test measured it. */
+    update: updateTraffic.optional(),
   }),
   /** Where the test's time went: the device's own work against the wall (path-timing.ts). */
   timing: z.object({

@@ -1,9 +1,11 @@
 // SSH to the device with ssh2: exec with exit codes, SFTP upload, and reconnect across reboots.
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { Client, type ConnectConfig } from 'ssh2';
 import type { CommandResult } from '../command-result.ts';
 import { InfraError } from '../errors.ts';
 import { waitFor } from '../wait.ts';
+import { SshTraffic } from './ssh-traffic.ts';
 
 export interface SshEndpoint {
   host: string;
@@ -22,10 +24,14 @@ class ExecRefused extends InfraError {
 export class DeviceSsh {
   private client?: Client;
 
-  /** `refusals` collects the exec requests the server refused; each was retried. */
+  /**
+   * `refusals` collects the exec requests the server refused; each was retried. `traffic` counts the
+   * bytes of every connection made (pass one to keep counting across reconnects).
+   */
   constructor(
     readonly endpoint: SshEndpoint,
     readonly refusals: string[] = [],
+    readonly traffic = new SshTraffic(),
   ) {}
 
   get where(): string {
@@ -147,9 +153,11 @@ export class DeviceSsh {
 
   private async connectOnce(): Promise<Client> {
     const privateKey = await readFile(this.endpoint.privateKeyPath);
+    // Our own socket, so its bytes can be counted (ssh2 connects one of its own otherwise).
+    const sock = connect({ host: this.endpoint.host, port: this.endpoint.port });
+    this.traffic.track(sock);
     const config: ConnectConfig = {
-      host: this.endpoint.host,
-      port: this.endpoint.port,
+      sock,
       username: this.endpoint.username,
       privateKey,
       readyTimeout: 5000,
@@ -163,6 +171,7 @@ export class DeviceSsh {
       // before handshake") that would otherwise escape as an uncaught exception and fail the test.
       client.on('error', (err) => {
         client.end();
+        sock.destroy();
         reject(err);
       });
       client.on('close', () => {

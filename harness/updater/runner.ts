@@ -12,6 +12,7 @@ import { asksRerun, recognisePhase } from './profiles/contract.ts';
 import type { UpdaterContract } from './profiles/types.ts';
 import { type HupOutcome, lineSplitter, readResult, shellQuote, TICK_LINE, wrappedCommand } from './run-output.ts';
 import { newLogAfter, logsBefore } from './run-log.ts';
+import { type SshBytes, sshBytesBetween } from '../ssh/ssh-traffic.ts';
 
 export type { PhaseCapture };
 
@@ -42,6 +43,8 @@ export interface HupRun {
   /** Bytes on the device's network interface while the updater ran (before the reboot). */
   bytesReceived: number;
   bytesSent: number;
+  /** The harness's own SSH payload over the same window as those counters (when it started the run). */
+  sshDuringRun?: SshBytes;
   /** Updater start → exit, ms. */
   durationMs: number;
   /** Updater exit → login prompt after the reboot, ms (when it rebooted). */
@@ -108,8 +111,9 @@ export async function runUpdater(board: BoardStrategy, options: RunUpdaterOption
     await board.device.put(file, path.join(path.dirname(remote), path.basename(file)), 0o755);
   const logs = await logsBefore(board.device, options.contract);
   const started = Date.now();
+  const sshAtStart = board.device.sshTraffic.total();
   const handle = await startDetached(board.device, wrappedCommand(remote, options.args));
-  return followRun(board, options, { handle, started, logs });
+  return followRun(board, options, { handle, started, logs, sshAtStart });
 }
 
 /**
@@ -128,7 +132,7 @@ export function followUpdater(
 async function followRun(
   board: BoardStrategy,
   options: RunUpdaterOptions,
-  run0: { handle: DetachedHandle; started: number; from?: PhaseCapture; logs?: string[] },
+  run0: { handle: DetachedHandle; started: number; from?: PhaseCapture; logs?: string[]; sshAtStart?: SshBytes },
 ): Promise<HupRun> {
   const { device, rig } = board;
   const { started, from } = run0;
@@ -177,6 +181,7 @@ async function followRun(
     offset: from ? Buffer.byteLength(from.raw, 'utf8') : undefined,
     stopped: cutDone,
   });
+  const sshAtExit = device.sshTraffic.total();
   await captures.done();
   const result: DetachedRunResult = from ? { ...followed, output: from.raw + followed.output } : followed;
   const exitedAt = Date.now();
@@ -191,6 +196,7 @@ async function followRun(
     exitedAt,
     injected,
     deviceTicks,
+    ...(run0.sshAtStart && { sshDuringRun: sshBytesBetween(run0.sshAtStart, sshAtExit) }),
   };
 
   // Note: after a power cut injected into this run the board is off: the reboot the updater scheduled
