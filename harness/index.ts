@@ -54,6 +54,8 @@ export * from './scenarios/index.ts';
 export * from './profile/index.ts';
 // Typed records the reporters build their tables from (path, bandwidth, timing, data limits).
 export { recordTestData, pathRecord, bandwidthRecord } from './report/test-data.ts';
+export { measureUpdate } from './bandwidth/measure-update.ts';
+export type { UpdateMeter } from './bandwidth/meter.ts';
 export { deviceTypeTag } from './matrix/device-type-tag.ts';
 export { expectHealthKeepsUpdate } from './assertions/health-verdict.ts';
 export { expectStep, partOf, otherRoot, type ExpectedStep, type RootLabel } from './assertions/history-state.ts';

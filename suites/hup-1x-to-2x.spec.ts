@@ -29,6 +29,8 @@ import {
   recordTestData,
   pathRecord,
   bandwidthRecord,
+  measureUpdate,
+  type UpdateMeter,
   cardEndSector,
   deviceGeometry,
   layoutGeometry,
@@ -48,7 +50,6 @@ async function migrate(opts: {
 }) {
   const { scenario, path, testInfo } = opts;
   const { rig, device } = scenario.board;
-  const registry = scenario.registry;
   const wallStarted = Date.now();
   await recordTestData(testInfo, 'path', pathRecord(path, opts.expectPreStep ? 'from resin-updt' : undefined));
   const booted = await bootSource(scenario, path, { seedMB: SEED_MB, seedFileBytes: 8 * MiB, card: opts.card });
@@ -66,8 +67,9 @@ async function migrate(opts: {
     );
   });
 
-  const mark = await registry.started.mark();
+  const meter = await measureUpdate(scenario, path);
   const run: HupRun = await runUpdate(scenario, path, { seedMB: SEED_MB });
+  await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, undefined, await meter.read(run, false)));
   await testInfo.attach('updater.log', {
     body: [run.preStep?.log, run.log].filter(Boolean).join('\n\n--- rerun ---\n\n'),
     contentType: 'text/plain',
@@ -97,7 +99,7 @@ async function migrate(opts: {
   });
 
   const firstBootWorkStarted = Date.now();
-  await expectFirstBootPulls(scenario, path, run, mark, testInfo);
+  await expectFirstBootPulls(scenario, path, run, meter, testInfo);
   // The first 2.x boot pulling the supervisor and the app is the device's own work, not overhead.
   const timing = pathTiming(wallStarted, start, run, Date.now() - firstBootWorkStarted);
   await recordTestData(testInfo, 'timing', timing);
@@ -126,7 +128,6 @@ test(
   },
 );
 
-const FIRST_BOOT_SCOPE = "incl. the first boot's supervisor and app";
 const tail = (r: HupRun) => r.output.split('\n').slice(-20).join('\n');
 
 /** The updater's run: its pre-step when the device ran from resin-updt, then every phase, one reboot. */
@@ -199,21 +200,19 @@ async function expectTwoXLayout(deviceType: string, path: UpgradePath, before: D
 }
 
 async function expectFirstBootPulls(
-  { board, registry }: ScenarioContext,
+  { board }: ScenarioContext,
   path: UpgradePath,
   run: HupRun,
-  mark: number,
+  meter: UpdateMeter,
   testInfo: ReturnType<typeof test.info>,
 ) {
   const { device } = board;
   await test.step('the first 2.x boot pulled the supervisor and the app; the app runs again', async () => {
     await expectSupervisorAndAppRunning(device, path.to.supervisor, { when: 'on the first 2.x boot' });
-    const served = await registry.started.bytesServed(mark);
-    const repos = Object.keys(served.byRepository);
-    expect(repos, 'pulled from the registry since the updater started').toEqual(
-      expect.arrayContaining(['resin/resinos', 'resin/resinhup-tools', 'hupbench/app']),
+    const update = await meter.read(run, true);
+    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, undefined, update));
+    expect(Object.keys(update.components), 'pulled from the registry since the updater started').toEqual(
+      expect.arrayContaining(['hostOS', 'tools', 'supervisor', 'app']),
     );
-    expect(repos.some((r) => r.endsWith('-supervisor'))).toBe(true);
-    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, { bytes: served.total, scope: FIRST_BOOT_SCOPE }));
   });
 }

@@ -26,6 +26,8 @@ import {
   recordTestData,
   pathRecord,
   bandwidthRecord,
+  measureUpdate,
+  type UpdateMeter,
   stateAndChecksums,
 } from '../harness/index.ts';
 
@@ -70,7 +72,6 @@ function run1x(scenario: ScenarioContext, path: UpgradePath, extra: string[] = [
   return runUpdate(scenario, path, { extraArgs: extra });
 }
 
-const FIRST_BOOT_SCOPE = 'incl. what the updated device pulled after its reboot';
 const tail = (r: HupRun) => r.output.split('\n').slice(-25).join('\n');
 const phaseNames = (r: HupRun) => r.phases.map((p) => p.name);
 
@@ -79,7 +80,7 @@ for (const path of paths) {
   test(
     `1.x → 1.x: ${path.name}`,
     { tag: ['@hup', '@1x', ...(path === newest ? ['@smoke'] : [])] },
-    async ({ rig, device, registry, scenario }, testInfo) => {
+    async ({ rig, device, scenario }, testInfo) => {
       test.setTimeout(migrationTimeoutMs(rig) * 2);
       await recordTestData(testInfo, 'path', pathRecord(path));
       const wallStarted = Date.now();
@@ -94,8 +95,9 @@ for (const path of paths) {
         expect(configBefore).toMatchObject(LEGACY_KEYS);
       });
 
-      const mark = await registry.started.mark();
+      const meter = await measureUpdate(scenario, path);
       const run = await run1x(scenario, path);
+      await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, undefined, await meter.read(run, false)));
       await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
       await testInfo.attach('phases.json', {
         body: JSON.stringify(run.phases, null, 2),
@@ -110,7 +112,7 @@ for (const path of paths) {
       await expectUpdated1x(scenario, path, before, sumsBefore, testInfo);
       await expectConfigMigrated(device, path, configBefore, run, testInfo);
       const servicesStarted = Date.now();
-      await expectServicesAndPulls(scenario, path, run, mark, testInfo);
+      await expectServicesAndPulls(scenario, path, run, meter, testInfo);
       // The services coming up after the reboot are the device's own work, not harness overhead.
       const timing = pathTiming(wallStarted, source.started, run, Date.now() - servicesStarted);
       await recordTestData(testInfo, 'timing', timing);
@@ -166,17 +168,17 @@ async function expectConfigMigrated(
 }
 
 async function expectServicesAndPulls(
-  { board, registry }: ScenarioContext,
+  { board }: ScenarioContext,
   path: UpgradePath,
   run: HupRun,
-  mark: number,
+  meter: UpdateMeter,
   testInfo: ReturnType<typeof test.info>,
 ) {
   await test.step(`the supervisor v${path.to.supervisor} and the app run on ${path.to.version}`, async () => {
     await expectSupervisorAndAppRunning(board.device, path.to.supervisor);
-    const served = await registry.started.bytesServed(mark);
-    expect(Object.keys(served.byRepository)).toEqual(expect.arrayContaining(['resin/resinos', 'resin/resinhup']));
-    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, { bytes: served.total, scope: FIRST_BOOT_SCOPE }));
+    const update = await meter.read(run, true);
+    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, undefined, update));
+    expect(Object.keys(update.components)).toEqual(expect.arrayContaining(['hostOS', 'resinhup']));
   });
 }
 

@@ -27,6 +27,7 @@ import {
   pathRecord,
   expectHealthKeepsUpdate,
   bandwidthRecord,
+  measureUpdate,
   expectSupervisorAndAppRunning,
   spareRoot,
   imagePullAllowanceMs,
@@ -51,13 +52,15 @@ for (const path of paths) {
     expect(before.osRelease.VERSION).toBe(path.from.version);
     const deviceStart = Number((await device.check('date +%s')).trim());
 
+    const meter = await measureUpdate(scenario, path);
     const run: HupRun = await runUpdate(scenario, path);
     await testInfo.attach('updater.log', { body: run.log, contentType: 'text/plain' });
     await testInfo.attach('phases.json', {
       body: JSON.stringify(run.phases, null, 2),
       contentType: 'application/json',
     });
-    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run));
+    // Recorded now (what the update cost so far) and again once the device settled on the new OS.
+    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, undefined, await meter.read(run, false)));
 
     expect(run.exitCode, `${path.updater} ${describeRun(run)}\n${run.output.split('\n').slice(-15).join('\n')}`).toBe(
       0,
@@ -86,6 +89,7 @@ for (const path of paths) {
     });
     const servicesStarted = Date.now();
     const appBackAt = await expectServicesBack(updated);
+    await recordTestData(testInfo, 'bandwidth', bandwidthRecord(run, undefined, await meter.read(run, true)));
     await expectOnlyRebootDowntime(device, run, deviceStart, appBackAt);
     const verdictStarted = Date.now();
     await expectHealthKept(updated);

@@ -19,7 +19,7 @@ import type { HistoryTimeline } from '../scenarios/history-timeline.ts';
 import type { PathTiming } from '../updater/path-timing.ts';
 import type { PathClass, UpgradePath } from '../updater/paths.ts';
 import type { HupRun } from '../updater/runner.ts';
-import { updateTraffic } from '../bandwidth/update-traffic-schema.ts';
+import { type UpdateTraffic, updateTraffic } from '../bandwidth/update-traffic-schema.ts';
 
 /** How the report names a path class (the one `PathClass`, from harness/updater/paths.ts). */
 export const pathClassTitles: Record<PathClass, string> = {
@@ -158,11 +158,18 @@ export function pathRecord(path: UpgradePath, variant?: string): PathRecord {
  * The bandwidth record of an updater run (its pre-step's bytes included), with what the registry
  * served since the mark the test took and what that covers beyond the updater's own pull.
  */
-export function bandwidthRecord(run: HupRun, registry?: { bytes: number; scope: string }): TestData<'bandwidth'> {
+export function bandwidthRecord(
+  run: HupRun,
+  registry?: { bytes: number; scope: string },
+  update?: UpdateTraffic,
+): TestData<'bandwidth'> {
+  const scope = update?.settled ? 'the whole update, until settled on the new OS' : 'the update so far';
+  const served = registry ?? (update && { bytes: update.registryBytes, scope });
   return {
     bytesReceived: run.bytesReceived + (run.preStep?.bytesReceived ?? 0),
     bytesSent: run.bytesSent + (run.preStep?.bytesSent ?? 0),
-    ...(registry ? { registryBytes: registry.bytes, registryScope: registry.scope } : {}),
+    ...(served ? { registryBytes: served.bytes, registryScope: served.scope } : {}),
+    ...(update ? { update } : {}),
   };
 }
 
