@@ -4,7 +4,8 @@
 // - hupbench's retry policy: a product failure retried into a pass is shown failed; a pass after an
 //   infrastructure fault is marked flaky;
 // - categories.json (infrastructure vs product), environment.properties, executor.json;
-// - one "run summary" entry (clearly not a test) with the bandwidth chart across paths, the result
+// - one "run summary" entry (clearly not a test) with the bandwidth chart across paths (stacked by
+//   component when the tests measured the whole update), the result
 //   table and, for a release gate, its verdict.
 // Idempotent: finalizing the same folder twice gives the same result.
 import { existsSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { renderBandwidthHtml, type BandwidthPoint } from './render/bandwidth-svg
 import { escapeHtml, htmlPage } from './render/html.ts';
 import { renderTimelineSvg, type TimelineSegment } from './render/timeline-svg.ts';
 import { parseTestData, testDataContentType, type TestData, type TestDataKind } from './test-data.ts';
+import { updateBandwidth } from './update-bandwidth.ts';
 
 export interface AllureAttachment {
   name: string;
@@ -183,6 +185,7 @@ async function bandwidthPoint(dir: string, r: AllureResult): Promise<BandwidthPo
       receivedMiB: bandwidth.bytesReceived / 2 ** 20,
       sentMiB: bandwidth.bytesSent / 2 ** 20,
       status: r.status,
+      whole: updateBandwidth(bandwidth),
     };
   } catch (error) {
     // Note: the summary reporter lists the records that did not read; the chart goes on without them.

@@ -1,5 +1,6 @@
 // What the report adds to a test's own evidence, from what the test recorded: Allure labels (device
-// type, rig; from, to, path class from its `path` record; fault), its bandwidth record and the annotations a release engineer reads (guarantee,
+// type, rig; from, to, path class from its `path` record; fault), its bandwidth record (the whole
+// update by component, and its findings) and the annotations a release engineer reads (guarantee,
 // verdict, bandwidth, downtime) as the description, DeviceState before/after as tables, and which
 // side failed. Runs in the evidence fixture's teardown, after the test body attached its files.
 import type { TestInfo } from '@playwright/test';
@@ -8,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { attemptFailureKind } from './failure-kind.ts';
 import { renderDeviceStateHtml } from './render/device-state-html.ts';
 import { faultLabel } from './run-summary.ts';
+import { componentsSentence, findingSentence, type UpdateBandwidth, updateBandwidth } from './update-bandwidth.ts';
 import { MalformedTestData, pathClassTitles, readTestData, type TestData, type TestDataKind } from './test-data.ts';
 
 export interface ReportSubject {
@@ -37,10 +39,28 @@ function recorded<K extends TestDataKind>(testInfo: TestInfo, kind: K): TestData
 
 function readBandwidth(testInfo: TestInfo): string | undefined {
   const b = recorded(testInfo, 'bandwidth');
-  if (!b) return undefined;
+  return b && bandwidthProse(b);
+}
+
+/** A bandwidth record in words: the whole update (when measured), then the updater's run. */
+export function bandwidthProse(b: TestData<'bandwidth'>): string {
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(2)} MiB`;
   const registry = b.registryBytes === undefined ? '' : `; registry served ${mib(b.registryBytes)}`;
-  return `received ${mib(b.bytesReceived)}, sent ${mib(b.bytesSent)}${registry}${b.registryScope ? ` (${b.registryScope})` : ''}`;
+  const run = `while the updater ran: received ${mib(b.bytesReceived)}, sent ${mib(b.bytesSent)}${registry}${b.registryScope ? ` (${b.registryScope})` : ''}`;
+  const whole = updateBandwidth(b);
+  return whole ? `${wholeUpdateProse(whole)}; ${run}` : run;
+}
+
+/** The whole update in words: its figure, the components, the device's own bytes, the findings. */
+function wholeUpdateProse(b: UpdateBandwidth): string {
+  const device =
+    b.deviceReceivedMiB === undefined
+      ? 'the device was not counted'
+      : `the device received ${b.deviceReceivedMiB.toFixed(2)} MiB and sent ${b.deviceSentMiB!.toFixed(2)} MiB without the harness's SSH (${b.deviceCovers})`;
+  const findings = b.findings.length
+    ? `${b.findings.length} finding${b.findings.length === 1 ? '' : 's'}: ${b.findings.map(findingSentence).join('; ')}`
+    : 'no findings (nothing served twice, nothing the device held pulled again, no retried download)';
+  return `whole update${b.settled ? '' : ' (until the test failed, before the device settled)'}: the registry served ${b.registryMiB.toFixed(2)} MiB (${componentsSentence(b)}); ${device}; ${findings}`;
 }
 
 export async function attachReportEvidence(testInfo: TestInfo, subject: ReportSubject): Promise<void> {

@@ -1,11 +1,13 @@
 // One row per test of a run, as the nightly table and the gate verdict show it: path, rig, result
-// (with hupbench's retry policy), duration, MiB pulled. Built by the summary reporter from
-// Playwright's results and the tests' records (test-data.ts), and saved as summary.json beside junit.xml.
+// (with hupbench's retry policy), duration, MiB pulled, and the whole update by component with its
+// findings (update-bandwidth.ts). Built by the summary reporter from Playwright's results and the
+// tests' records (test-data.ts), and saved as summary.json beside junit.xml.
 import type { TestCase } from '@playwright/test/reporter';
 import { failureHeadline } from './failure-kind.ts';
 import { type HostLoad, hostLoadOf } from './host-load.ts';
 import { verdictOf, type Verdict } from './retry-policy.ts';
 import { readAllTestData } from './test-data.ts';
+import { type UpdateBandwidth, updateBandwidth } from './update-bandwidth.ts';
 import type { PathClass } from '../updater/paths.ts';
 
 const MiB = 2 ** 20;
@@ -23,8 +25,11 @@ export interface SummaryRow {
   verdict: Verdict;
   /** All attempts, ms. */
   durationMs: number;
+  /** The device's interface while the updater ran (the bandwidth record's oldest figures). */
   receivedMiB?: number;
   sentMiB?: number;
+  /** The whole update, when the test measured it: MiB by component, the device's own bytes, findings. */
+  bandwidth?: UpdateBandwidth;
   /** First line of the deciding error. */
   error?: string;
   /** `finding` annotations: what the device did in a window the suite records rather than forbids. */
@@ -57,6 +62,7 @@ export function summaryRow(test: TestCase): SummaryRow {
   const annotations = [...test.annotations, ...test.results.flatMap((r) => r.annotations ?? [])];
   const { records, problems } = readAllTestData(test);
   const { path, bandwidth } = records;
+  const whole = bandwidth && updateBandwidth(bandwidth);
   const verdict = verdictOf(test.results.map((r) => ({ status: r.status, errors: r.errors })));
   const deciding =
     verdict.result === 'failed' ? test.results.find((r) => r.status !== 'passed' && r.status !== 'skipped') : undefined;
@@ -72,6 +78,7 @@ export function summaryRow(test: TestCase): SummaryRow {
     verdict,
     durationMs: test.results.reduce((sum, r) => sum + r.duration, 0),
     ...(bandwidth && { receivedMiB: bandwidth.bytesReceived / MiB, sentMiB: bandwidth.bytesSent / MiB }),
+    ...(whole && { bandwidth: whole }),
     error: deciding ? failureHeadline(deciding.errors[0]?.message) : undefined,
     findings: findingsOf(test),
     hostLoad: hostLoadOf(annotations),

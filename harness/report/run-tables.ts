@@ -1,9 +1,11 @@
 // The per-run tables, one per rig, built from the records every test made (test-data.ts), whichever
-// worker or shard ran it: bandwidth per path, timings, the 1.x → 2.x data limits and the power-cut
+// worker or shard ran it: bandwidth per path (and its findings, bandwidth-tables.ts), timings, the 1.x → 2.x data limits and the power-cut
 // guarantee table. The summary reporter prints them and writes each into the results folder.
 import type { TestCase } from '@playwright/test/reporter';
 import { guaranteeTable, POWER_CUT_ROW_ANNOTATION, type MeasuredRow } from '../faults/guarantees.ts';
 import { timelineMarkdown } from '../scenarios/history-timeline.ts';
+import { bandwidthTable, findingsTable, type PathBandwidthRow } from './bandwidth-tables.ts';
+import { markdownTable } from './markdown-table.ts';
 import { MalformedTestData, parseTestData, readAllTestData, type TestRecords } from './test-data.ts';
 
 export interface RunTable {
@@ -19,15 +21,8 @@ interface Tested {
   records: TestRecords;
 }
 
-const MiB = 2 ** 20;
 const s = (ms: number) => (ms / 1000).toFixed(0);
-const cell = (text: string) => text.replace(/\|/g, '\\|');
-const markdown = (head: string[], rows: string[][]) =>
-  [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ].join('\n');
+const markdown = markdownTable;
 
 const pathOf = ({ records: { path }, title }: Tested) =>
   path ? `${path.name}${path.variant ? ` (${path.variant})` : ''}` : title;
@@ -43,24 +38,11 @@ function powerCutRow(test: TestCase, records: TestRecords): MeasuredRow | undefi
   return note?.description ? parseTestData('power-cut-row', note.description, `"${test.title}"`) : undefined;
 }
 
-function bandwidthTable(tests: Tested[]): string | undefined {
-  const rows = tests.flatMap((t) => {
-    const b = t.records.bandwidth;
-    if (!b) return [];
-    const registry = b.registryBytes === undefined ? '' : (b.registryBytes / MiB).toFixed(2);
-    return [
-      [
-        classOf(t),
-        pathOf(t),
-        (b.bytesReceived / MiB).toFixed(2),
-        (b.bytesSent / MiB).toFixed(2),
-        `${registry}${b.registryScope ? ` (${b.registryScope})` : ''}`,
-      ],
-    ];
-  });
-  const head = ['class', 'path', 'MiB received', 'MiB sent', 'MiB served by the registry'];
-  return rows.length ? markdown(head, rows) : undefined;
-}
+/** The bandwidth rows of a rig's tests (bandwidth-tables.ts). */
+const bandwidthRows = (tests: Tested[]): PathBandwidthRow[] =>
+  tests.flatMap((t) =>
+    t.records.bandwidth ? [{ pathClass: classOf(t), path: pathOf(t), record: t.records.bandwidth }] : [],
+  );
 
 const longest = (phases: Array<{ name: string; durationMs: number }>) => {
   const p = phases.reduce<(typeof phases)[number] | undefined>(
@@ -143,7 +125,16 @@ export function runTables(tests: TestCase[]): { tables: RunTable[]; problems: st
   for (const [rig, tested] of byRig) {
     const add = (name: string, title: string, table?: string) =>
       table && tables.push({ file: `${name}-${rig}.md`, title: `${title} (${rig})`, markdown: table });
-    add('bandwidth', 'Bandwidth per update path, device eth0 while the updater ran', bandwidthTable(tested));
+    const bandwidth = bandwidthRows(tested);
+    const whole = bandwidth.some((r) => r.record.update);
+    add(
+      'bandwidth',
+      whole
+        ? 'Bandwidth per update path, the whole update: MiB by component, the device without the harness SSH'
+        : 'Bandwidth per update path, device eth0 while the updater ran',
+      bandwidthTable(bandwidth),
+    );
+    add('bandwidth-findings', 'Bandwidth findings: bytes an update did not need to move', findingsTable(bandwidth));
     add('timings', 'Where the time went, per update path', timingTable(tested));
     add('data-limits', 'Backup cap of the 1.x → 2.x migration', dataLimitTable(tested));
     add('histories', 'Fleet histories: one row per step, with its boot events', historyTables(tested));
