@@ -67,7 +67,8 @@ for (const f of files) {
       });
       const played = await test.step(`update to ${path.to.version} under the profile's link`, () =>
         updateProfiled(scenario, profile, profiled, (l) => rig.console.note(l)));
-      if (played.run) await recordTestData(testInfo, 'bandwidth', bandwidthRecord(played.run));
+      if (played.run)
+        await recordTestData(testInfo, 'bandwidth', bandwidthRecord(played.run, undefined, played.traffic));
       await testInfo.attach('profile-check-after.json', {
         body: JSON.stringify(played.after ?? null, null, 2),
         contentType: 'application/json',

@@ -32,7 +32,9 @@ export interface Accounted {
 }
 
 const MiB = 2 ** 20;
-const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
+/** Bytes as a reader wants them: MiB for layers, KiB or bytes for configs and manifests. */
+const mib = (n: number) =>
+  n >= MiB / 10 ? `${(n / MiB).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
 
 function add(into: ByComponent, component: Component, bytes: number) {
   if (bytes > 0) into[component] = (into[component] ?? 0) + bytes;

@@ -23,13 +23,17 @@ export interface UpdateMeter {
   read(run: HupRun, settled: boolean): Promise<UpdateTraffic>;
 }
 
+/**
+ * Starts measuring. `held`: what the device holds before the update, as references in the registry
+ * (their blobs are looked up) and as blob digests (an image preloaded from the card).
+ */
 export async function startUpdateMeter(
   registry: StartedRegistry,
   device: Device,
-  held: string[] = [],
+  held: { references?: string[]; blobs?: string[] } = {},
 ): Promise<UpdateMeter> {
-  const heldDigests = new Set<string>();
-  for (const reference of held) {
+  const heldDigests = new Set<string>(held.blobs);
+  for (const reference of held.references ?? []) {
     // A reference the registry does not hold (a source image preloaded on the card only) holds nothing to re-pull.
     const found = await registry.client.getManifest(reference).catch(() => undefined);
     if (found) for (const d of [found.manifest.config, ...found.manifest.layers]) heldDigests.add(d.digest);

@@ -60,6 +60,18 @@ export interface PreloadedApp {
  * the supervisor (images/engine-moby/overlay/etc/rc.d/S60supervisor).
  */
 export async function preloadApp(dataTree: string, deviceType: string, sizeMB: number): Promise<PreloadedApp> {
+  const { config, configDigest, layers } = await preloadedAppImage(deviceType, sizeMB);
+  if (selectedEngine() === 'lean') await writeLeanStore(dataTree, config, configDigest, layers);
+  else await writeSaveArchive(dataTree, config, configDigest, layers);
+  const bytes = layers.reduce((s, l) => s + l.size, Buffer.byteLength(config));
+  return { reference: APP_REFERENCE, bytes };
+}
+
+/** The preloaded app's image: its config (bytes and sha256) and its layers, the payload's cached. */
+export async function preloadedAppImage(
+  deviceType: string,
+  sizeMB: number,
+): Promise<{ config: string; configDigest: string; layers: PreloadLayer[] }> {
   const app = await appImage(deviceType);
   // The heartbeat app is one layer.
   const base = await readFile(app.layerPaths[0]!);
@@ -75,19 +87,25 @@ export async function preloadApp(dataTree: string, deviceType: string, sizeMB: n
     layers.push({ file: payload.file, size, digest, diffId: payload.diffId });
   }
   const config = JSON.stringify({ ...app.config, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } });
-  const configDigest = sha256(config);
-  if (selectedEngine() === 'lean') await writeLeanStore(dataTree, config, configDigest, layers);
-  else await writeSaveArchive(dataTree, config, configDigest, layers);
-  const bytes = layers.reduce((s, l) => s + l.size, Buffer.byteLength(config));
-  return { reference: APP_REFERENCE, bytes };
+  return { config, configDigest: sha256(config), layers };
 }
 
-interface PreloadLayer {
+export interface PreloadLayer {
   file: string;
   size: number;
   /** sha256 of the gzip blob, hex. */
   digest: string;
   diffId: string;
+}
+
+/** The image's registry manifest (v2 schema 2), as the lean store keeps it and a registry serves it. */
+export function preloadedAppManifest(config: string, configDigest: string, layers: PreloadLayer[]): string {
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA.manifest,
+    config: { mediaType: MEDIA.config, size: Buffer.byteLength(config), digest: `sha256:${configDigest}` },
+    layers: layers.map((l) => ({ mediaType: MEDIA.layer, size: l.size, digest: `sha256:${l.digest}` })),
+  });
 }
 
 /** The lean engine's store: blobs/sha256, images/<id>/manifest.json, repositories. */
@@ -97,12 +115,7 @@ async function writeLeanStore(dataTree: string, config: string, configDigest: st
   await mkdir(blobs, { recursive: true });
   for (const layer of layers) await $`cp ${layer.file} ${path.join(blobs, layer.digest)}`;
   await writeFile(path.join(blobs, configDigest), config);
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MEDIA.manifest,
-    config: { mediaType: MEDIA.config, size: Buffer.byteLength(config), digest: `sha256:${configDigest}` },
-    layers: layers.map((l) => ({ mediaType: MEDIA.layer, size: l.size, digest: `sha256:${l.digest}` })),
-  });
+  const manifest = preloadedAppManifest(config, configDigest, layers);
   await mkdir(path.join(store, 'images', configDigest), { recursive: true });
   await writeFile(path.join(store, 'images', configDigest, 'manifest.json'), manifest);
   await writeFile(path.join(store, 'repositories'), `${APP_REFERENCE} ${configDigest} sha256:${sha256(manifest)}\n`);

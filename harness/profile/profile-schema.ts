@@ -8,7 +8,7 @@
 //   config: { keys: {…}, wifi: [{ ssid, passphrase }], wifiConnect: { ssid, passphrase } }
 //   data: { compressibility: incompressible, totalMB: 160, files: 40 }   # or groups: […], or tarball: FILE
 //   fill: { root: 60%, state: 20 MB, data: 50% }
-//   app: { sizeMB: 339 }
+//   app: { sizeMB: 339, repullDuringUpdate: true }   # the re-pull provoked: app-repull.ts
 //   rootChanges: { modified: [{ path, append }], added: [{ path, content }], removed: [path] }   # 1.x only
 //   link: { rateKbit: 160, lossPercent: 1, outages: [{ atSecond: 30, seconds: 20 }] }
 //   history: rolled-back-by-health          # optional: replayed before the update (profile-histories.ts)
@@ -120,7 +120,17 @@ export const deviceProfileSchema = z
       .object({ root: fillLevel.optional(), state: fillLevel.optional(), data: fillLevel.optional() })
       .strict()
       .optional(),
-    app: z.object({ sizeMB: z.number().positive() }).strict().optional(),
+    app: z
+      .object({
+        sizeMB: z.number().positive(),
+        /**
+         * Provoke a re-pull of the whole app during the update (harness/profile/app-repull.ts): as
+         * the update starts, config.json names the app by its registry digest. Real engine only.
+         */
+        repullDuringUpdate: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     rootChanges: rootChanges.optional(),
     link: link.optional(),
     history: z

@@ -13,12 +13,18 @@ import { judgeUpdated, type Judgement, type SettledDevice, settledDevice } from 
 import type { BootedSource } from '../scenarios/source.ts';
 import { runUpdate, updateTimeoutMs } from '../scenarios/update.ts';
 import type { HupRun } from '../updater/runner.ts';
+import { measureUpdate } from '../bandwidth/measure-update.ts';
+import type { UpdateTraffic } from '../bandwidth/update-traffic-schema.ts';
+import { expectSupervisorAndAppRunning } from '../device/services.ts';
+import { expectPinnedAppPulled, pinAppByDigest, publishPreloadedApp } from './app-repull.ts';
 
 export interface ProfilePlayed {
   run?: HupRun;
   judgement: Judgement;
   /** The device after the update against the profile: what the update kept of it (informational). */
   after?: FieldCheck[];
+  /** The whole update's bandwidth (harness/bandwidth/), when the updater ran. */
+  traffic?: UpdateTraffic;
 }
 
 /** Update time on a shaped link: the usual time plus 40 MB (hostOS, supervisor, retries) at the link's rate. */
@@ -41,6 +47,24 @@ export async function updateProfiled(
     applyLink(ctx.registry.started, profile.link),
   );
   note(`profile link: ${link.description}`);
+  const { device } = ctx.board;
+  const app = profile.app;
+  const repull = app?.repullDuringUpdate
+    ? await ctx.board.step(
+        `profile ${profile.name}: publish the preloaded ${app.sizeMB} MB app as it is on the card`,
+        () => publishPreloadedApp(ctx.registry.started.client, rig.deviceType, app.sizeMB),
+      )
+    : undefined;
+  const supervisor = profile.device.supervisor ?? source.path.from.supervisor;
+  const meter = await measureUpdate(ctx, source.path, { supervisor, heldBlobs: repull?.blobs });
+  if (repull) {
+    await ctx.board.step(`profile ${profile.name}: config.json names the app by digest (the re-pull provoked)`, () =>
+      pinAppByDigest(device, repull.pinned),
+    );
+    note(
+      `profile app: config.json now names the app ${repull.pinned}; the engine's copy from the card has no registry digest`,
+    );
+  }
   let played: { run?: HupRun; judgement?: Judgement };
   try {
     link.armOutages(rig, note);
@@ -52,6 +76,18 @@ export async function updateProfiled(
   }
   const settled = played.judgement ? undefined : await settledDevice(ctx, source);
   const judgement = played.judgement ?? judgeExpected(profile, source, played.run!, settled!);
+  const traffic = played.run
+    ? await ctx.board.step(`profile ${profile.name}: the update's bandwidth, once the device settled`, async () => {
+        const settledOnTarget = await settleServices(ctx, source, profile, repull?.pinned).then(
+          () => true,
+          (e: Error) => {
+            note(`bandwidth: read before the device settled: ${e.message.split('\n')[0]}`);
+            return false;
+          },
+        );
+        return meter.read(played.run!, settledOnTarget);
+      })
+    : undefined;
   const after = await ctx.board
     .step(`profile ${profile.name}: what the update kept`, async () => {
       const { profile: got, facts } = await captureProfile(ctx.board.device, `${profile.name}-after`);
@@ -64,7 +100,15 @@ export async function updateProfiled(
       return compareProfiles({ ...profile, device: { ...profile.device, release } }, got, { supervisor, facts });
     })
     .catch((e) => [{ field: '(capture after the update)', want: '-', got: (e as Error).message, ok: false }]);
-  return { run: played.run, judgement, after };
+  return { run: played.run, judgement, after, traffic };
+}
+
+/** An updated device settles when its supervisor and app run again (and a provoked re-pull finished). */
+async function settleServices(ctx: ScenarioContext, source: BootedSource, profile: DeviceProfile, pinned?: string) {
+  if (profile.expect?.outcome === 'refused') throw new Error('the profile expects a refusal: nothing to settle on');
+  const { device } = ctx.board;
+  await expectSupervisorAndAppRunning(device, source.path.to.supervisor, { when: 'after the update' });
+  if (pinned) await expectPinnedAppPulled(device, pinned, profile.app!.sizeMB);
 }
 
 /** Updated (the default), or refused with the profile's words and the device left on its source. */

@@ -1,0 +1,65 @@
+// The forum's case, provoked: the app a device has run for months pulled whole again by an update.
+// The preloaded app is published as it is on the card (the same blobs); as the update starts,
+// config.json names it by its registry digest, as a target state that pins images by digest does.
+// The engine's copy came from the card (`docker load`), which keeps no registry digest, so the
+// supervisor does not recognise it and the engine downloads every layer again, though it holds the
+// same bytes. Real engine only: the lean engine's store has no such distinction.
+import type { Device } from '../device/device.ts';
+import { pullAllowanceMs } from '../device/services.ts';
+import { expectOnDevice } from '../device/product-wait.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { waitFor } from '../wait.ts';
+import { preloadedAppImage, preloadedAppManifest } from './app-preload.ts';
+import { readFile } from 'node:fs/promises';
+
+const REPOSITORY = 'hupbench/app';
+const MANIFEST_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
+
+export interface PublishedPreload {
+  /** `hupbench/app@sha256:…`: the preloaded app by its registry digest. */
+  pinned: string;
+  /** Its config and layer digests: what the device holds before the update. */
+  blobs: string[];
+  bytes: number;
+}
+
+export async function publishPreloadedApp(
+  client: RegistryClient,
+  deviceType: string,
+  sizeMB: number,
+): Promise<PublishedPreload> {
+  const { config, configDigest, layers } = await preloadedAppImage(deviceType, sizeMB);
+  await client.pushBlob(REPOSITORY, Buffer.from(config));
+  for (const layer of layers) await client.pushBlob(REPOSITORY, await readFile(layer.file));
+  const manifest = Buffer.from(preloadedAppManifest(config, configDigest, layers));
+  const digest = await client.pushManifestBytes(REPOSITORY, `preloaded-${sizeMB}mb`, manifest, MANIFEST_TYPE);
+  return {
+    pinned: `${REPOSITORY}@${digest}`,
+    blobs: [`sha256:${configDigest}`, ...layers.map((l) => `sha256:${l.digest}`)],
+    bytes: layers.reduce((sum, l) => sum + l.size, Buffer.byteLength(config)),
+  };
+}
+
+/** config.json names the app by digest (the container keeps its name, `app`). */
+export async function pinAppByDigest(device: Device, pinned: string): Promise<void> {
+  const edit = `s|"app": *"[^"]*"|"app": "${pinned}", "appName": "app"|`;
+  await device.check(
+    `sed '${edit}' /mnt/boot/config.json > /mnt/boot/config.json.new && sync && mv /mnt/boot/config.json.new /mnt/boot/config.json && sync && grep -q '${pinned}' /mnt/boot/config.json`,
+  );
+}
+
+/** A product wait: the engine holds the pinned app (the supervisor's pull of it finished). */
+export async function expectPinnedAppPulled(device: Device, pinned: string, sizeMB: number): Promise<void> {
+  const what = `the supervisor's pull of the app by digest (${pinned.slice(0, 32)}…, ${sizeMB} MB) finished`;
+  await expectOnDevice(
+    device.rig,
+    what,
+    (timeoutMs) =>
+      waitFor(async () => ((await device.exec(`docker images -q '${pinned}'`)).stdout.trim() ? true : undefined), {
+        timeoutMs,
+        intervalMs: 10_000,
+        what,
+      }),
+    pullAllowanceMs(device.rig, sizeMB),
+  );
+}
