@@ -11,6 +11,7 @@ import type { RegistryClient } from '../registry/client.ts';
 import { waitFor } from '../wait.ts';
 import { preloadedAppImage, preloadedAppManifest } from './app-preload.ts';
 import { readFile } from 'node:fs/promises';
+import { selectedEngine } from '../../images/lib/engine.ts';
 
 const REPOSITORY = 'hupbench/app';
 const MANIFEST_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -28,6 +29,10 @@ export async function publishPreloadedApp(
   deviceType: string,
   sizeMB: number,
 ): Promise<PublishedPreload> {
+  if (selectedEngine() === 'lean')
+    throw new Error(
+      'app.repullDuringUpdate needs the real engine: the lean engine keeps no registry digests, so it cannot tell its copy from the card from a pulled one. Unset HUPBENCH_ENGINE (or set it to moby).',
+    );
   const { config, configDigest, layers } = await preloadedAppImage(deviceType, sizeMB);
   await client.pushBlob(REPOSITORY, Buffer.from(config));
   for (const layer of layers) await client.pushBlob(REPOSITORY, await readFile(layer.file));

@@ -1,7 +1,7 @@
 // A profile's link, made the way the registry-slow fault makes one: the registry container's egress
 // shaped in its own network namespace (tc's token bucket for the rate, as shapeRegistry does; an
-// iptables `statistic` rule dropping that share of its packets for the loss: this host's kernel has
-// no netem), and the device's link taken down and up by the rig for each outage, timed from the
+// iptables `statistic` rule dropping that share of its packets for the loss, another answering a
+// share with TCP resets: this host's kernel has no netem), and the device's link taken down and up by the rig for each outage, timed from the
 // start of the update. Nothing outside the registry's namespace and the board's link is touched.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -33,6 +33,25 @@ const lossRule = (percent: number) => [
   'DROP',
 ];
 
+/** Resets instead of drops: the registry's side of a connection killed mid-transfer (the client sees RST). */
+const resetRule = (percent: number) => [
+  'OUTPUT',
+  '-o',
+  'eth0',
+  '-p',
+  'tcp',
+  '-m',
+  'statistic',
+  '--mode',
+  'random',
+  '--probability',
+  String(percent / 100),
+  '-j',
+  'REJECT',
+  '--reject-with',
+  'tcp-reset',
+];
+
 export interface AppliedLink {
   /** What was applied, in words (for the progress and the verdict). */
   description: string;
@@ -51,6 +70,10 @@ export async function applyLink(registry: StartedRegistry, link: ProfileLink | u
   if (link?.lossPercent) {
     await inRegistryNetns(registry, ['iptables', '-A', ...lossRule(link.lossPercent)]);
     words.push(`${link.lossPercent}% of the registry's packets dropped`);
+  }
+  if (link?.resetPercent) {
+    await inRegistryNetns(registry, ['iptables', '-A', ...resetRule(link.resetPercent)]);
+    words.push(`${link.resetPercent}% of the registry's packets answered with a TCP reset`);
   }
   const outages = link?.outages ?? [];
   for (const o of outages) words.push(`link down ${o.seconds} s at ${o.atSecond} s into the update`);
@@ -74,6 +97,8 @@ export async function applyLink(registry: StartedRegistry, link: ProfileLink | u
       if (link?.rateKbit) await unshapeRegistry(registry);
       if (link?.lossPercent)
         await inRegistryNetns(registry, ['iptables', '-D', ...lossRule(link.lossPercent)]).catch(() => undefined);
+      if (link?.resetPercent)
+        await inRegistryNetns(registry, ['iptables', '-D', ...resetRule(link.resetPercent)]).catch(() => undefined);
     },
   };
 }
