@@ -9,21 +9,12 @@ import { cacheDir } from '../../images/lib/cache.ts';
 import { projectRoot } from '../project-root.ts';
 import { loadReleases } from '../../images/lib/releases.ts';
 import { rigNames, requireRelease, requireRig, upgradeMatrix } from './known.ts';
+import { textTable } from './text-table.ts';
 import { unknown } from './usage-error.ts';
 
 const classes = ['2x', '1x-2x', '1x'];
 
-function printTable(headers: string[], rows: string[][]): void {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  console.log(line(headers));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const r of rows) console.log(line(r));
-}
+const printTable = (headers: string[], rows: string[][]) => console.log(textTable(headers, rows));
 
 export async function paths(opts: {
   rig?: string[];

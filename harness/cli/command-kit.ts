@@ -12,3 +12,8 @@ export const count = (value: string) => {
 
 /** Wraps a command's body so that its exit code reaches main(). */
 export type Act = <A extends unknown[]>(body: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;
+export const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number above 0');
+  return n;
+};

@@ -1,11 +1,12 @@
 // `hupbench`: the command line for the three users — nightly runs (`nightly`, `report`), engineers
 // reproducing field failures (`run`, `console`, `flash`, `check`), release gating (`gate`) — plus
-// the catalogue (`paths`, `images`). Bad input is refused before anything starts, naming the
-// known values; exit codes: 0 ok, 1 a product failure, 2 bad input (every parse error too), 3 only
-// rig failures (harness/report/run-exit-code.ts).
+// the catalogue (`paths`, `images`) and a run's bytes per path (`bandwidth`). Bad input is refused
+// before anything starts, naming the known values; exit codes: 0 ok, 1 a product failure, 2 bad
+// input (every parse error too), 3 only rig failures (harness/report/run-exit-code.ts).
 import { Command, CommanderError } from 'commander';
 import { InfraError } from '../errors.ts';
 import { type Act, examples } from './command-kit.ts';
+import { defineBandwidth } from './define-bandwidth-command.ts';
 import { defineBoardCommands, defineImages, definePaths } from './define-board-commands.ts';
 import { defineProfileCommands } from './define-profile-commands.ts';
 import { defineRunCommands } from './define-run-commands.ts';
@@ -46,6 +47,7 @@ export function program(embedding: Embedding = {}): Command {
   // Note: the order here is the order of `hupbench --help`.
   definePaths(cli, act);
   defineRunCommands(cli, act);
+  defineBandwidth(cli, act);
   defineBoardCommands(cli, act);
   defineProfileCommands(cli, act);
   defineImages(cli, act);

@@ -3,32 +3,10 @@
 // Plus the release-gate verdict from a run's summary.
 import { test, expect } from '@playwright/test';
 import { loadReleases } from '../../images/lib/releases.ts';
-import { main } from '../../harness/cli/main.ts';
 import { hupbench } from '../hupbench-command.ts';
+import { inProcess } from './in-process.ts';
 
-/** The same command in this process (a process per case costs seconds under a loaded host). */
-async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '',
-    stderr = '';
-  const { log, error, warn } = console;
-  const toStdout = (t: string) => {
-    stdout += t;
-  };
-  const toStderr = (t: string) => {
-    stderr += t;
-  };
-  console.log = (...a: unknown[]) => toStdout(`${a.join(' ')}\n`);
-  console.error = (...a: unknown[]) => toStderr(`${a.join(' ')}\n`);
-  console.warn = console.error;
-  try {
-    const code = await main(['node', 'hupbench', ...args], { output: { writeOut: toStdout, writeErr: toStderr } });
-    return { code, stdout, stderr };
-  } finally {
-    Object.assign(console, { log, error, warn });
-  }
-}
-
-const commands = ['paths', 'run', 'gate', 'nightly', 'report', 'flash', 'console', 'check', 'images'];
+const commands = ['paths', 'run', 'gate', 'nightly', 'report', 'bandwidth', 'flash', 'console', 'check', 'images'];
 
 test('the installed command runs: bin/hupbench.js --help, and a refusal exits 2', async () => {
   const top = await hupbench('--help');
