@@ -1,7 +1,7 @@
 // The commands that run tests and deal with their results: run (one path, for reproducing a field
 // failure), gate (judge a release), nightly (the matrix), merge (shards into one run), report.
 import { type Command, InvalidArgumentError } from 'commander';
-import { type Act, collect, count, examples } from './command-kit.ts';
+import { type Act, collect, count, examples, positiveNumber } from './command-kit.ts';
 import { defineDiff } from './diff-command.ts';
 import { gate } from './gate.ts';
 import { gateCategories, type GateCategoryName } from './gate-plan.ts';
@@ -130,6 +130,11 @@ function defineGate(cli: Command, act: Act): void {
       'take releases from this folder (release.yaml and its artifacts; repeatable), VERSION among them: the registry serves exactly its artifacts',
       collect,
     )
+    .option(
+      '--budget-mib <n>',
+      "fail every update path whose whole update (the device's received MiB, from the updater's start until settled) exceeds N MiB, or that measured none; default: the release manifest's bandwidth.budgetMiB",
+      positiveNumber,
+    )
     .addHelpText(
       'after',
       examples(
@@ -138,6 +143,7 @@ function defineGate(cli: Command, act: Act): void {
         'hupbench gate 2.12.3+rev1 --rig qemu-beaglebone-black --quick',
         'hupbench gate 2.9.7+rev1 --workers 2 --retries 0',
         'hupbench gate 2.12.3+rev1 --shard 2/3',
+        'hupbench gate 2.12.3+rev1 --only "update paths" --budget-mib 250',
       ),
     )
     .action(act((version, opts) => gate(version, opts)));
@@ -188,6 +194,11 @@ function defineMerge(cli: Command, act: Act): void {
     )
     .option('--gate <version>', 'the shards were a gate of this release: write its one verdict')
     .option('--quick', 'with --gate: the shards ran the --quick sample of power cuts')
+    .option(
+      '--budget-mib <n>',
+      "with --gate: the whole update's budget per path (as gate's --budget-mib)",
+      positiveNumber,
+    )
     .option(
       '--record-durations',
       'save the merged durations in bench/test-durations.json, which balances the next shards',

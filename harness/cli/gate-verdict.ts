@@ -1,7 +1,10 @@
 // The gate's verdict: one Markdown page, a section per category with pass/fail/finding counts,
-// findings and failures first, and the exit code (harness/report/run-exit-code.ts).
+// findings and failures first, the update paths' bandwidth judged against the release's budget
+// (gate-bandwidth.ts), and the exit code (harness/report/run-exit-code.ts).
 import { exitCodes, runExitCode } from '../report/run-exit-code.ts';
 import { verdictText } from '../report/run-summary.ts';
+import { bandwidthSection, budgetFailures, judgeBandwidth } from './gate-bandwidth.ts';
+import type { GateBudget } from './gate-budget.ts';
 import {
   type GateCategoryName,
   type GateLine,
@@ -23,13 +26,18 @@ export function gateVerdict(
   plan: GatePlan,
   lines: GateLine[],
   meta: { resultsDir: string; startedAt: Date; durationMs: number; playwrightExit: number },
+  budget?: GateBudget,
 ): GateVerdict {
   const ran = lines.filter((l) => l.row).map((l) => l.row!);
   const exit = runExitCode(ran, meta.playwrightExit);
   const missing = lines.filter((l) => l.status === 'not run' || l.status === 'not covered');
   // Note: a check that did not run leaves the release unjudged: never a pass; the rig's fault only
   // when the rig's failures are all there is.
-  const exitCode = exit.code === exitCodes.passed && missing.length ? exitCodes.product : exit.code;
+  const judged = judgeBandwidth(lines, budget);
+  const overBudget = budgetFailures(judged, budget);
+  // Note: a path over its budget is the product's failure, whatever else the rig did.
+  const exitCode =
+    (exit.code === exitCodes.passed && missing.length) || overBudget.length ? exitCodes.product : exit.code;
   const pass = exitCode === exitCodes.passed;
   const version = plan.target.version;
   const findings = lines
@@ -37,15 +45,19 @@ export function gateVerdict(
     .flatMap((l) => l.row!.findings!.map((f) => `- **${l.rig}, ${l.category}, ${l.check}**: ${f}`));
   const failures = lines
     .filter((l) => l.status === 'failed')
-    .map((l) => `- **${l.rig}, ${l.category}, ${l.check}**: ${l.row?.error ?? verdictText(l.row!.verdict)}`);
+    .map((l) => `- **${l.rig}, ${l.category}, ${l.check}**: ${l.row?.error ?? verdictText(l.row!.verdict)}`)
+    .concat(overBudget);
   const partial =
     plan.categories.length < gateCategories.length ? ` (partial: only ${plan.categories.join(', ')})` : '';
   const headline = `${pass ? 'PASS' : exitCode === exitCodes.rig ? 'NO VERDICT (the rig failed)' : 'FAIL'}${partial}`;
-  const sections = categoryOrder.map((name) => categorySection(plan, lines, name));
+  const sections = categoryOrder.map((name) => [
+    ...categorySection(plan, lines, name),
+    ...(name === 'update paths' ? bandwidthSection(judged, budget) : []),
+  ]);
   const markdown = [
     `# Release gate: ${version} — ${headline}`,
     '',
-    `${lines.filter((l) => l.status === 'passed' || l.status === 'flaky' || l.status === 'finding').length} of ${lines.length} checks passed; ${exit.why}${missing.length ? `; ${missing.length} did not run` : ''}.`,
+    `${lines.filter((l) => l.status === 'passed' || l.status === 'flaky' || l.status === 'finding').length} of ${lines.length} checks passed; ${exit.why}${missing.length ? `; ${missing.length} did not run` : ''}${overBudget.length ? `; ${overBudget.length} update path${overBudget.length === 1 ? '' : 's'} over the bandwidth budget or unmeasured` : ''}.`,
     '',
     `Run ${meta.startedAt.toISOString()}, ${(meta.durationMs / 60000).toFixed(1)} min. Results: \`${meta.resultsDir}\` (JUnit \`junit.xml\`, Allure \`allure-report/\`).`,
     '',

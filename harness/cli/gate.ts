@@ -5,7 +5,8 @@
 // - sanity: the refusals of every updater that can install VERSION;
 // - power cuts: the guarantee rows of those updaters (all, or the named sample of --quick).
 // The verdict is one Markdown page (stdout, results folder, the report's run summary), a section per
-// category with pass/fail/finding counts, findings first. Exit 0 only when every check ran and
+// category with pass/fail/finding counts, findings first, and each path's bandwidth against the
+// release's budget (its manifest's `bandwidth.budgetMiB`, or --budget-mib). Exit 0 only when every check ran and
 // passed; 1 on any product failure (a product failure that a retry passed is a failure); 3 when the
 // only failures were the rig's.
 import { writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { buildReport } from '../report/build-report.ts';
 import { newResultsFolder } from '../report/results-folder.ts';
 import { runExitCode } from '../report/run-exit-code.ts';
 import { type GateCategoryName, gateFiles, gateGrep, gateLines, gatePlan } from './gate-plan.ts';
+import { gateBudget } from './gate-budget.ts';
 import { gateVerdict } from './gate-verdict.ts';
 import { rigNames, requireRelease, requireRig, upgradeMatrix } from './known.ts';
 import { runPlaywright } from './playwright-run.ts';
@@ -36,6 +38,8 @@ export interface GateOptions {
   report?: boolean;
   /** Release folders (release.yaml and its artifacts) to take releases from, the gated one among them. */
   releaseDir?: string[];
+  /** The whole update's budget per path, MiB, over the release manifest's `bandwidth.budgetMiB`. */
+  budgetMib?: number;
 }
 
 export async function gate(version: string, opts: GateOptions): Promise<number> {
@@ -47,6 +51,7 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
   const given = await prepareGivenReleases(opts.releaseDir ?? [], deviceTypes);
   const target = await requireRelease(version, 'VERSION');
   const plan = await gatePlan(target, rigs, opts.quick ?? false, opts.only);
+  const budget = await gateBudget(target, opts.budgetMib);
   if (!plan.paths.length) {
     const targets = [...new Set((await upgradeMatrix(rigs)).map((e) => e.path.to.version))].sort(compareVersions);
     throw new UsageError(
@@ -91,12 +96,17 @@ export async function gate(version: string, opts: GateOptions): Promise<number> 
     );
     return exit.code;
   }
-  const verdict = gateVerdict(plan, gateLines(plan, rigs, run.summary), {
-    resultsDir,
-    startedAt,
-    durationMs: Date.now() - startedAt.getTime(),
-    playwrightExit: run.exitCode,
-  });
+  const verdict = gateVerdict(
+    plan,
+    gateLines(plan, rigs, run.summary),
+    {
+      resultsDir,
+      startedAt,
+      durationMs: Date.now() - startedAt.getTime(),
+      playwrightExit: run.exitCode,
+    },
+    budget,
+  );
   const releaseSection = await gateReleaseSection(
     given.filter((g) => g.version === version),
     resultsDir,

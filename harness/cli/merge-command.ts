@@ -12,6 +12,7 @@ import { newResultsFolder } from '../report/results-folder.ts';
 import { runExitCode } from '../report/run-exit-code.ts';
 import { summaryLine, summaryTable, type RunSummary } from '../report/run-summary.ts';
 import { gateLines, gatePlan } from './gate-plan.ts';
+import { gateBudget } from './gate-budget.ts';
 import { gateVerdict } from './gate-verdict.ts';
 import { requireRelease } from './known.ts';
 import { durationsFile, recordedDurations } from '../matrix/recorded-durations.ts';
@@ -21,6 +22,8 @@ import { UsageError } from './usage-error.ts';
 export interface MergeOptions {
   gate?: string;
   quick?: boolean;
+  /** With --gate: the whole update's budget per path, MiB, over the release manifest's. */
+  budgetMib?: number;
   report?: boolean;
   /** Write the merged run's test durations to bench/test-durations.json (what shards are balanced by). */
   recordDurations?: boolean;
@@ -86,12 +89,17 @@ export async function merge(dirs: string[], opts: MergeOptions): Promise<number>
   if (target) {
     const rigs = [...new Set(summary.rows.map((r) => r.project).filter((p) => p !== 'unit'))];
     const plan = await gatePlan(target, rigs, opts.quick ?? false);
-    const verdict = gateVerdict(plan, gateLines(plan, rigs, summary), {
-      resultsDir,
-      startedAt: new Date(summary.startedAt),
-      durationMs: summary.durationMs,
-      playwrightExit: exitCode,
-    });
+    const verdict = gateVerdict(
+      plan,
+      gateLines(plan, rigs, summary),
+      {
+        resultsDir,
+        startedAt: new Date(summary.startedAt),
+        durationMs: summary.durationMs,
+        playwrightExit: exitCode,
+      },
+      await gateBudget(target, opts.budgetMib),
+    );
     verdictMarkdown = verdict.markdown;
     code = verdict.exitCode;
     await writeFile(path.join(resultsDir, 'verdict.md'), verdict.markdown);

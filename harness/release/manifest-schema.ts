@@ -11,6 +11,9 @@
 //       supervisor: { archive: supervisor.tar }
 //       tools: { archive: tools.tar }           # 2.x targets of a 1.x migration (from1x)
 //       resinhup: { archive: resinhup.tar }     # 1.x releases (else built around the updater set's secondary)
+//   bandwidth:                                  # optional: what an update to this release may cost a device
+//     budgetMiB: 250                            # the whole update (device received), per path; the gate fails a path over it
+//     deviceTypes: { raspberrypi3-64: { budgetMiB: 300 } }   # per device type, over the release's
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ReleaseError } from './release-error.ts';
@@ -49,6 +52,20 @@ export const deviceArtifactsSchema = z
   })
   .strict();
 
+const budgetMiB = z.number().positive('a number of MiB above 0');
+
+/** The most an update to the release may move over a device's link, MiB (`hupbench gate` judges it). */
+export const bandwidthBudgetSchema = z
+  .object({
+    budgetMiB: budgetMiB.optional(),
+    deviceTypes: z.record(z.string(), z.object({ budgetMiB }).strict()).optional(),
+  })
+  .strict()
+  .refine((b) => b.budgetMiB !== undefined || Object.keys(b.deviceTypes ?? {}).length, {
+    message: 'give budgetMiB (for every device type) or deviceTypes.<type>.budgetMiB',
+  });
+export type BandwidthBudget = z.infer<typeof bandwidthBudgetSchema>;
+
 // Note: YAML reads `2.13` as a number; such a value is judged as the text it was written as.
 const versionText = (pattern: RegExp, message: string) =>
   z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().regex(pattern, message));
@@ -63,6 +80,8 @@ export const releaseManifestSchema = z
     /** Who made it: `hupbench-reference` for the reference builder, free text otherwise. */
     provider: z.string().optional(),
     deviceTypes: z.record(z.string(), deviceArtifactsSchema),
+    /** The whole update's budget per path, MiB: for every device type, or per device type. */
+    bandwidth: bandwidthBudgetSchema.optional(),
   })
   .strict()
   .refine((m) => !(m.from1x && m.layout !== '2.x'), {
@@ -88,10 +107,14 @@ export function parseReleaseManifest(text: string, file: string, knownDeviceType
     const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
     throw new ReleaseError(`${file} is not a valid release manifest:\n${issues.join('\n')}`);
   }
-  const unknownTypes = Object.keys(parsed.data.deviceTypes).filter((t) => !knownDeviceTypes.includes(t));
-  if (unknownTypes.length)
+  const named = [
+    ...Object.keys(parsed.data.deviceTypes).map((t) => ['deviceTypes', t]),
+    ...Object.keys(parsed.data.bandwidth?.deviceTypes ?? {}).map((t) => ['bandwidth.deviceTypes', t]),
+  ];
+  const unknownType = named.find(([, t]) => !knownDeviceTypes.includes(t!));
+  if (unknownType)
     throw new ReleaseError(
-      `${file} is not a valid release manifest:\n  deviceTypes.${unknownTypes[0]}: unknown device type; known: ${knownDeviceTypes.join(', ')}`,
+      `${file} is not a valid release manifest:\n  ${unknownType.join('.')}: unknown device type; known: ${knownDeviceTypes.join(', ')}`,
     );
   return parsed.data;
 }

@@ -1,10 +1,16 @@
 // The release gate's verdict and the exit codes of the commands that judge the product, from a
 // run's summary rows: a product failure is 1 whether or not a retry passed, rig failures alone are
-// 3, a check that did not run never passes, and findings of unsafe windows lead the verdict.
+// 3, a check that did not run never passes, findings of unsafe windows lead the verdict, and a path
+// over the release's bandwidth budget (or with none measured while one is set) fails it.
 import { test, expect } from '@playwright/test';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { findRelease } from '../../images/lib/releases.ts';
 import { gateGrep, gateLines, gatePlan, powerCutTitle, type GatePlan } from '../../harness/cli/gate-plan.ts';
 import { gateVerdict } from '../../harness/cli/gate-verdict.ts';
+import { gateBudget } from '../../harness/cli/gate-budget.ts';
+import { updateBandwidth } from '../../harness/report/update-bandwidth.ts';
+import { clean2x, migration } from '../report/fixture/update-traffic.ts';
 import { runExitCode } from '../../harness/report/run-exit-code.ts';
 import type { RunSummary, SummaryRow } from '../../harness/report/run-summary.ts';
 import type { Verdict } from '../../harness/report/retry-policy.ts';
@@ -154,4 +160,82 @@ test('--only judges some categories, and the verdict says the gate was partial',
   expect(v.exitCode).toBe(0);
   expect(v.markdown).toMatch(/— PASS \(partial: only update paths\)/);
   expect(v.markdown).toContain('## sanity\n\nNot judged in this run (--only update paths).');
+});
+
+test.describe('the bandwidth budget', () => {
+  const budget = { budgetMiB: 250, byDeviceType: {}, source: '/r/release.yaml' };
+  /** Every check passed; the update paths with the whole update measured as `record` (or none). */
+  const measured = (record?: Parameters<typeof updateBandwidth>[0]) =>
+    allChecks(plan, (r) => (r.from && record ? { ...r, bandwidth: updateBandwidth(record) } : r));
+
+  test('the verdict shows each path’s bandwidth, its components and findings, with or without a budget', () => {
+    const v = gateVerdict(plan, gateLines(plan, [rig], summary(measured(clean2x))), meta);
+    expect(v.exitCode).toBe(0);
+    expect(v.markdown).toContain('## bandwidth: the whole update per path\n');
+    expect(v.markdown).toContain('No bandwidth budget for this release');
+    expect(v.markdown).toMatch(
+      /\| qemu-beaglebone-black \| 2\.9\.7\+rev1 → 2\.12\.3\+rev1 \(2x, upgrade-2\.x\.sh\) \| 104\.0 \| 101\.0 \| 90\.0 \| 10\.0 \| 0\.0 \| 0\.0 \| 1\.0 \| 0 \| {2}\|/,
+    );
+    const withFindings = gateVerdict(plan, gateLines(plan, [rig], summary(measured(migration))), meta);
+    expect(withFindings.markdown).toMatch(
+      /Findings \(bytes an update did not need to move\):\n\n- qemu-beaglebone-black, 1\.26\.0 → 2\.12\.3\+rev1 \([^)]*\): held-pulled-again, app re-pulled 323 MiB in first-boot/,
+    );
+    // No record and no budget: no section at all.
+    expect(gateVerdict(plan, gateLines(plan, [rig], summary(allChecks(plan))), meta).markdown).not.toContain(
+      '## bandwidth',
+    );
+  });
+
+  test('under the budget: PASS, each path marked within it', () => {
+    const v = gateVerdict(plan, gateLines(plan, [rig], summary(measured(clean2x))), meta, budget);
+    expect(v.exitCode).toBe(0);
+    expect(v.markdown).toMatch(/— PASS/);
+    expect(v.markdown).toContain('Budget (/r/release.yaml): 250 MiB per path');
+    expect(v.markdown).toMatch(/\| 0 \| within 250 MiB \|/);
+  });
+
+  test('over the budget: FAIL (exit 1) naming the path, its MiB and the budget', () => {
+    const v = gateVerdict(plan, gateLines(plan, [rig], summary(measured(migration))), meta, budget);
+    expect(v.exitCode).toBe(1);
+    expect(v.markdown).toMatch(/— FAIL/);
+    expect(v.markdown).toMatch(
+      /## Failures\n\n- \*\*qemu-beaglebone-black, bandwidth, 1\.26\.0 → 2\.12\.3\+rev1 \(1x-2x, upgrade-1\.x-to-2\.x\.sh\)\*\*: the whole update moved 530\.0 MiB \(device received\), over the budget of 250 MiB \(\/r\/release\.yaml\)/,
+    );
+    expect(v.markdown).toMatch(/\| \*\*OVER 250 MiB\*\* \|/);
+    // A device type's own budget wins over the release's.
+    const roomy = { ...budget, byDeviceType: { 'beaglebone-black': 600 } };
+    expect(gateVerdict(plan, gateLines(plan, [rig], summary(measured(migration))), meta, roomy).exitCode).toBe(0);
+  });
+
+  test('a path that measured no bandwidth while a budget is set fails the gate', () => {
+    const v = gateVerdict(plan, gateLines(plan, [rig], summary(allChecks(plan))), meta, budget);
+    expect(v.exitCode).toBe(1);
+    expect(v.markdown).toMatch(
+      /- \*\*qemu-beaglebone-black, bandwidth, 2\.9\.7\+rev1 → 2\.12\.3\+rev1 \([^)]*\)\*\*: no bandwidth measured — the test made no whole-update bandwidth record, and \/r\/release\.yaml sets a budget of 250 MiB/,
+    );
+    // Rig failures alone are exit 3; a path over the budget makes it the product's failure.
+    const rigFailed: Verdict = { result: 'failed', attempts: 2, kind: 'infrastructure', retriedIntoPass: false };
+    const rows = measured(migration).map((r) =>
+      r.title.startsWith('rollback') ? { ...r, verdict: rigFailed, error: 'InfraError: QEMU' } : r,
+    );
+    expect(gateVerdict(plan, gateLines(plan, [rig], summary(rows)), meta, budget).exitCode).toBe(1);
+  });
+
+  test("the budget comes from --budget-mib, else the release manifest's bandwidth section", async ({}, testInfo) => {
+    const release = await findRelease(target);
+    expect(await gateBudget(release)).toBeUndefined();
+    expect(await gateBudget(release, 120)).toEqual({ budgetMiB: 120, byDeviceType: {}, source: '--budget-mib' });
+    const dir = testInfo.outputPath('release');
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'release.yaml');
+    await writeFile(
+      file,
+      `version: ${release.version}\nlayout: ${release.layout}\nsupervisor: ${release.supervisor}\ndeviceTypes: {}\nbandwidth:\n  budgetMiB: 250\n  deviceTypes:\n    raspberrypi3-64: { budgetMiB: 300 }\n`,
+    );
+    expect(await gateBudget({ ...release, manifest: file })).toEqual({
+      budgetMiB: 250,
+      byDeviceType: { 'raspberrypi3-64': 300 },
+      source: file,
+    });
+  });
 });

@@ -1,4 +1,5 @@
-// release.yaml validation: every problem is refused with the manifest's file and the field.
+// release.yaml validation: every problem is refused with the manifest's file and the field; the
+// optional bandwidth budget the gate judges paths by.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -50,7 +51,38 @@ const refusals: [string, string, RegExp][] = [
     'version: 1.31.0\nlayout: 1.x\nsupervisor: 6.0.1\nfrom1x: true\ndeviceTypes: {}\n',
     /from1x: from1x is for 2\.x releases/,
   ],
+  [
+    'a bandwidth budget of no MiB',
+    `${base}deviceTypes: {}\nbandwidth: { budgetMiB: 0 }\n`,
+    /bandwidth\.budgetMiB: a number of MiB above 0/,
+  ],
+  [
+    'a bandwidth section without a budget',
+    `${base}deviceTypes: {}\nbandwidth: {}\n`,
+    /bandwidth: give budgetMiB \(for every device type\) or deviceTypes\.<type>\.budgetMiB/,
+  ],
+  [
+    'a bandwidth budget in MB, a key the schema does not know',
+    `${base}deviceTypes: {}\nbandwidth: { budgetMB: 250 }\n`,
+    /bandwidth: .*budgetMB/,
+  ],
+  [
+    'a bandwidth budget for an unknown device type',
+    `${base}deviceTypes: {}\nbandwidth: { deviceTypes: { beaglebone-white: { budgetMiB: 9 } } }\n`,
+    /bandwidth\.deviceTypes\.beaglebone-white: unknown device type; known: beaglebone-black/,
+  ],
 ];
+
+test('a bandwidth budget: for the release, and per device type', async () => {
+  const dir = await manifestWith(
+    `${base}deviceTypes: {}\nbandwidth:\n  budgetMiB: 250\n  deviceTypes:\n    raspberrypi3-64: { budgetMiB: 300 }\n`,
+  );
+  expect((await loadReleaseManifest(dir)).bandwidth).toEqual({
+    budgetMiB: 250,
+    deviceTypes: { 'raspberrypi3-64': { budgetMiB: 300 } },
+  });
+  expect((await loadReleaseManifest(await manifestWith(`${base}deviceTypes: {}\n`))).bandwidth).toBeUndefined();
+});
 
 for (const [what, text, message] of refusals) {
   test(`a manifest with ${what} is refused, naming the file and the field`, async () => {
