@@ -233,5 +233,10 @@ test('the run summary shows the bandwidth chart across paths', async () => {
   const chart = page.frameLocator('iframe').first();
   await expect(chart.locator('svg.hup-bandwidth g.path')).toHaveCount(1);
   await expect(chart.locator('svg.hup-bandwidth')).toContainText('17.2 MiB');
+  // The whole update: stacked by component, the app's re-pull marked.
+  await expect(chart.locator('svg.hup-bandwidth')).toContainText('MiB per update path, whole update');
+  await expect(chart.locator('svg.hup-bandwidth g.legend')).toContainText('tools/resinhup');
+  await expect(chart.locator('svg.hup-bandwidth line.finding')).toHaveCount(1);
+  await expect(chart.locator('svg.hup-bandwidth')).toContainText('re-pulled 4.0 MiB');
   await test.info().attach('report-bandwidth.png', { body: await page.screenshot(), contentType: 'image/png' });
 });

@@ -76,13 +76,13 @@ function stackedRow(p: BandwidthPoint, y: number, scale: number): string[] {
 }
 
 /** A path measured while the updater ran only: received and sent. */
-function updaterRunRow(p: BandwidthPoint, y: number, scale: number): string[] {
+function updaterRunRow(p: BandwidthPoint, y: number, scale: number, mixed: boolean): string[] {
   const w = Math.max(1, p.receivedMiB * scale);
   const ws = Math.max(p.sentMiB > 0 ? 1 : 0, p.sentMiB * scale);
   return [
     rect(layout.labelW, y + 2, w, 12, '#4a90d9', `received ${p.receivedMiB.toFixed(2)} MiB`),
     rect(layout.labelW, y + 15, ws, 5, '#f0a030', `sent ${p.sentMiB.toFixed(2)} MiB`),
-    `<text x="${(layout.labelW + w + 5).toFixed(1)}" y="${y + 14}">${p.receivedMiB.toFixed(1)} MiB</text>`,
+    `<text x="${(layout.labelW + w + 5).toFixed(1)}" y="${y + 14}">${p.receivedMiB.toFixed(1)} MiB${mixed ? ' (while the updater ran; no whole-update record)' : ''}</text>`,
   ];
 }
 
@@ -114,7 +114,7 @@ export function renderBandwidthSvg(points: BandwidthPoint[], title?: string): st
     return [
       `<g class="path" data-path="${escapeHtml(p.path)}" data-rig="${escapeHtml(p.rig)}">`,
       `<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${escapeHtml(`${p.rig}: ${p.path}`)}</text>`,
-      ...(p.whole ? stackedRow(p, y, scale) : updaterRunRow(p, y, scale)),
+      ...(p.whole ? stackedRow(p, y, scale) : updaterRunRow(p, y, scale, whole)),
       `</g>`,
     ].join('');
   });
