@@ -78,8 +78,10 @@ export function matchingPaths(all: MeasuredPath[], filter: PathFilter, resultsDi
   const named = Object.entries(filter)
     .filter(([, v]) => v)
     .map(([k, v]) => `--${k} ${v}`);
-  const has = all.length ? `It has: ${[...new Set(all.map((p) => `${p.rig} ${p.path}`))].join('; ')}.` : 'It has none.';
-  throw new UsageError(
-    `No bandwidth record in ${resultsDir}${named.length ? ` matches ${named.join(' ')}` : ''}. ${has} ${produce}`,
-  );
+  if (!all.length)
+    throw new UsageError(
+      `No bandwidth record in ${resultsDir}${named.length ? ` for ${named.join(' ')}` : ''}: no update path of that run recorded one. ${produce}`,
+    );
+  const has = [...new Set(all.map((p) => `${p.rig} ${p.path}`))].join('; ');
+  throw new UsageError(`No bandwidth record in ${resultsDir} matches ${named.join(' ')}. It has: ${has}. ${produce}`);
 }

@@ -89,6 +89,17 @@ test('refuses (exit 2): no record matches, no such folder, nothing to judge, a b
   expect(none.code).toBe(2);
   expect(none.stderr).toContain(`No bandwidth record in ${results} matches --rig ${rpi} --from 1.30.1.`);
   expect(none.stderr).toMatch(/It has: qemu-beaglebone-black 2\.9\.7\+rev1 → 2\.12\.3\+rev1;.*`npm run hil`/);
+  const empty = await inProcess(
+    'bandwidth',
+    '--results',
+    writeResultsFixture(`${results}-empty`, []),
+    '--to',
+    '2.12.3+rev1',
+  );
+  expect(empty.code).toBe(2);
+  expect(empty.stderr).toMatch(
+    /No bandwidth record in .*-empty for --to 2\.12\.3\+rev1: no update path of that run recorded one\..*`npm run hil`/,
+  );
   const missing = await inProcess('bandwidth', '--results', '/nonexistent/run');
   expect(missing.code).toBe(2);
   expect(missing.stderr).toMatch(/No results folder \/nonexistent\/run\..*npm run hil/);
