@@ -1,7 +1,7 @@
 // A profile's link, made the way the registry-slow fault makes one: the registry container's egress
 // shaped in its own network namespace (tc's token bucket for the rate, as shapeRegistry does; an
-// iptables `statistic` rule dropping that share of its packets for the loss, another answering a
-// share with TCP resets: this host's kernel has no netem), and the device's link taken down and up by the rig for each outage, timed from the
+// iptables `statistic` rule dropping that share of its packets for the loss, another resetting
+// its connections at intervals: this host's kernel has no netem), and the device's link taken down and up by the rig for each outage, timed from the
 // start of the update. Nothing outside the registry's namespace and the board's link is touched.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -33,32 +33,26 @@ const lossRule = (percent: number) => [
   'DROP',
 ];
 
-/** Resets instead of drops: the registry's side of a connection killed mid-transfer (the client sees RST). */
-const resetRule = (percent: number) => [
-  'OUTPUT',
-  '-o',
-  'eth0',
-  '-p',
-  'tcp',
-  '-m',
-  'statistic',
-  '--mode',
-  'random',
-  '--probability',
-  String(percent / 100),
-  '-j',
-  'REJECT',
-  '--reject-with',
-  'tcp-reset',
-];
+/**
+ * Resets instead of drops: while this rule stands, each TCP segment that reaches the registry is
+ * answered with a reset, so the peer's side of every busy connection is killed mid-transfer and the
+ * client sees it (a reset of the registry's own side instead leaves the client waiting on a silent
+ * connection). By time, not by a share of packets: the interface hands iptables segments of up to
+ * 64 KB (GSO), so a per-packet chance would say little about how often a download breaks.
+ */
+const resetRule = ['INPUT', '-i', 'eth0', '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+/** How long each reset stands: long enough to meet a segment of every busy connection. */
+const RESET_MS = 300;
 
 export interface AppliedLink {
   /** What was applied, in words (for the progress and the verdict). */
   description: string;
   /** Arms the outages, timed from now (call as the update starts). */
   armOutages(rig: Rig, note: (line: string) => void): void;
-  /** Ends every outage and removes the shaping. */
-  restore(rig: Rig): Promise<void>;
+  /** How many times the registry's connections were reset so far. */
+  resets(): number;
+  /** Ends every outage (on the rig that had them) and removes the shaping. */
+  restore(rig?: Rig): Promise<void>;
 }
 
 export async function applyLink(registry: StartedRegistry, link: ProfileLink | undefined): Promise<AppliedLink> {
@@ -71,15 +65,23 @@ export async function applyLink(registry: StartedRegistry, link: ProfileLink | u
     await inRegistryNetns(registry, ['iptables', '-A', ...lossRule(link.lossPercent)]);
     words.push(`${link.lossPercent}% of the registry's packets dropped`);
   }
-  if (link?.resetPercent) {
-    await inRegistryNetns(registry, ['iptables', '-A', ...resetRule(link.resetPercent)]);
-    words.push(`${link.resetPercent}% of the registry's packets answered with a TCP reset`);
+  const resets: { count: number; timer?: NodeJS.Timeout } = { count: 0 };
+  if (link?.resetEverySeconds) {
+    resets.timer = setInterval(() => {
+      resets.count += 1;
+      inRegistryNetns(registry, ['iptables', '-I', ...resetRule])
+        .then(() => new Promise((r) => setTimeout(r, RESET_MS)))
+        .finally(() => inRegistryNetns(registry, ['iptables', '-D', ...resetRule]))
+        .catch(() => undefined);
+    }, link.resetEverySeconds * 1000);
+    words.push(`the registry's connections reset every ${link.resetEverySeconds} s`);
   }
   const outages = link?.outages ?? [];
   for (const o of outages) words.push(`link down ${o.seconds} s at ${o.atSecond} s into the update`);
   const timers: NodeJS.Timeout[] = [];
   return {
     description: words.join(', ') || 'no link conditions',
+    resets: () => resets.count,
     armOutages(rig, note) {
       for (const o of outages) {
         timers.push(
@@ -93,12 +95,13 @@ export async function applyLink(registry: StartedRegistry, link: ProfileLink | u
     },
     async restore(rig) {
       for (const t of timers) clearTimeout(t);
-      if (outages.length) await rig.network.up().catch(() => undefined);
+      if (outages.length) await rig?.network.up().catch(() => undefined);
       if (link?.rateKbit) await unshapeRegistry(registry);
       if (link?.lossPercent)
         await inRegistryNetns(registry, ['iptables', '-D', ...lossRule(link.lossPercent)]).catch(() => undefined);
-      if (link?.resetPercent)
-        await inRegistryNetns(registry, ['iptables', '-D', ...resetRule(link.resetPercent)]).catch(() => undefined);
+      clearInterval(resets.timer);
+      // A reset that stood at the moment of the restore is taken down by its own timer.
+      await new Promise((r) => setTimeout(r, resets.timer ? RESET_MS + 200 : 0));
     },
   };
 }

@@ -10,7 +10,7 @@
 //   fill: { root: 60%, state: 20 MB, data: 50% }
 //   app: { sizeMB: 339, repullDuringUpdate: true }   # the re-pull provoked: app-repull.ts
 //   rootChanges: { modified: [{ path, append }], added: [{ path, content }], removed: [path] }   # 1.x only
-//   link: { rateKbit: 160, lossPercent: 1, resetPercent: 0.01, outages: [{ atSecond: 30, seconds: 20 }] }
+//   link: { rateKbit: 160, lossPercent: 1, resetEverySeconds: 45, outages: [{ atSecond: 30, seconds: 20 }] }
 //   history: rolled-back-by-health          # optional: replayed before the update (profile-histories.ts)
 //   expect: { outcome: refused, message: "fingerprint check failed" }
 import { z } from 'zod';
@@ -87,8 +87,11 @@ const link = z
   .object({
     rateKbit: z.number().positive().optional(),
     lossPercent: z.number().min(0).max(50).optional(),
-    /** Share of the registry's packets answered with a TCP reset instead (a mobile link's dropped sessions). */
-    resetPercent: z.number().min(0).max(5).optional(),
+    /**
+     * Every this many seconds the registry's connections are reset (a mobile link dropping its
+     * sessions): for a moment, every packet the registry sends is answered with a TCP reset instead.
+     */
+    resetEverySeconds: z.number().min(5).optional(),
     outages: z.array(z.object({ atSecond: z.number().min(0), seconds: z.number().positive() }).strict()).default([]),
   })
   .strict();
