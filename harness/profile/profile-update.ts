@@ -27,11 +27,14 @@ export interface ProfilePlayed {
   traffic?: UpdateTraffic;
 }
 
-/** Update time on a shaped link: the usual time plus 40 MB (hostOS, supervisor, retries) at the link's rate. */
+/** What an update pulls at real sizes, with room for retries: a 98 MB hostOS and a 14 MB supervisor layer. */
+const UPDATE_PULL_BYTES = 130e6;
+
+/** Update time on a shaped link: the usual time plus the update's pull at the link's rate. */
 function timeoutFor(ctx: ScenarioContext, source: BootedSource, profile: DeviceProfile): number {
   const base = updateTimeoutMs(ctx.board.rig, source.path);
   const rate = profile.link?.rateKbit;
-  return rate ? base + ((40e6 * 8) / (rate * 1000)) * 1000 : base;
+  return rate ? base + ((UPDATE_PULL_BYTES * 8) / (rate * 1000)) * 1000 : base;
 }
 
 export async function updateProfiled(
