@@ -92,6 +92,14 @@ function textReport(
       out.push(
         `With a ${opts.appMb} MB app: the device's total with the app's bytes replaced by ${opts.appMb} MB on the paths that pulled the app they held again (a held-pulled-again finding); other paths unchanged.`,
       );
+    out.push(
+      '',
+      'By phase (MiB the registry served in each):',
+      ...measured.map(
+        (p) =>
+          `  ${p.rig} ${label(p, matching)}: ${p.whole!.phases.map((ph) => `${ph.name} ${ph.mib.toFixed(ph.mib < 0.1 ? 3 : 1)}`).join(', ') || 'nothing'}`,
+      ),
+    );
     const findings = measured.flatMap((p) =>
       p.whole!.findings.map((f) => `  ${p.rig} ${label(p, matching)}: ${f.kind}, ${findingSentence(f)}`),
     );

@@ -35,6 +35,8 @@ export interface UpdateBandwidth {
   deviceCovers?: string;
   /** MiB the registry served per component (a component with none is left out). */
   components: Partial<Record<Component, number>>;
+  /** MiB the registry served in each phase that had any, in order. */
+  phases: Array<{ name: string; mib: number }>;
   findings: BandwidthFinding[];
 }
 
@@ -55,6 +57,7 @@ export function updateBandwidth(record: TestData<'bandwidth'>): UpdateBandwidth 
       deviceCovers: u.device.covers,
     }),
     components,
+    phases: u.phases.filter((p) => p.bytes > 0).map((p) => ({ name: p.name, mib: mib(p.bytes) })),
     findings: u.findings.map((f) => ({
       kind: f.kind,
       component: f.component,
