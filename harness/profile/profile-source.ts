@@ -6,7 +6,7 @@
 // profile's history, if it names one, is replayed on it.
 import { loadReleases } from '../../images/lib/releases.ts';
 import { healthWindowScript } from '../device/health-window.ts';
-import { prepareDevice, runningContainers } from '../device/services.ts';
+import { prepareDevice, pullAllowanceMs, runningContainers, SERVICES_PULL_MB } from '../device/services.ts';
 import type { Device } from '../device/device.ts';
 import { heartbeats, stateAndChecksums } from '../device/user-data.ts';
 import { waitFor } from '../wait.ts';
@@ -83,9 +83,13 @@ export async function bootProfileSource(
   return { source, captured, facts, checks, history: { timeline, markdown } };
 }
 
-/** The app running with a heartbeat: a few minutes per 100 MB of image to unpack under TCG. */
+/**
+ * The app running with a heartbeat: a few minutes per 100 MB of image to unpack under TCG; on the
+ * real engine, `docker load` of the card's archive first (339 MB took 9.3 min on the BeagleBone) and
+ * the supervisor's pull after it, at the rig's pull rate.
+ */
 async function waitForBigApp(device: Device, sizeMB: number): Promise<void> {
-  const timeoutMs = (3 + sizeMB / 25) * 60_000;
+  const timeoutMs = (3 + sizeMB / 25) * 60_000 + pullAllowanceMs(device.rig, sizeMB + SERVICES_PULL_MB);
   await waitFor(
     async () => {
       const running = await runningContainers(device);
