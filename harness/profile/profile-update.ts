@@ -76,6 +76,8 @@ export async function updateProfiled(
       : { run: await runUpdate(ctx, source.path, { timeoutMs: timeoutFor(ctx, source, profile) }) };
   } finally {
     await link.restore(rig);
+    if (profile.link?.resetEverySeconds)
+      note(`profile link: the registry's connections were reset ${link.resets()} times`);
   }
   const settled = played.judgement ? undefined : await settledDevice(ctx, source);
   const judgement = played.judgement ?? judgeExpected(profile, source, played.run!, settled!);
