@@ -38,7 +38,7 @@ const script = [
   'echo "=== sample"; find /mnt/data/resin-data -type f ! -name \'heartbeat*\' -size +64k 2>/dev/null | head -n 4 | while read -r f; do echo "$(head -c 1000000 "$f" | wc -c) $(head -c 1000000 "$f" | gzip -1 | wc -c)"; done',
   `echo "=== df"; for m in ${Object.values(fillTargets).join(' ')}; do df -k $m | tail -n 1 | awk -v m=$m '{ print m, $2, $3 }'; done`,
   `echo "=== fill"; for m in ${Object.values(fillTargets).join(' ')}; do f=$m/${FILL_FILE}; [ $m = / ] && f=/${FILL_FILE}; [ -f $f ] && echo "$m $(stat -c %s $f)"; done; true`,
-  'echo "=== app"; app=$(jq -r .app /mnt/boot/config.json); id=$(awk -v r="$app" \'$1 == r { print $2 }\' /mnt/data/docker/repositories 2>/dev/null); [ -n "$id" ] && jq \'[.config.size] + [.layers[].size] | add\' /mnt/data/docker/images/$id/manifest.json; true',
+  'echo "=== app"; app=$(jq -r .app /mnt/boot/config.json); id=$(awk -v r="$app" \'$1 == r { print $2 }\' /mnt/data/docker/repositories 2>/dev/null); if [ -n "$id" ]; then jq \'[.config.size] + [.layers[].size] | add\' /mnt/data/docker/images/$id/manifest.json; else docker image inspect -f "{{.Size}}" "$app" 2>/dev/null; fi; true',
   'echo "=== end"',
 ].join('\n');
 
