@@ -29,6 +29,9 @@ import { breakNewOsAndFollowRollback } from '../scenarios/rollback.ts';
 import { type BootedSource, bootSource } from '../scenarios/source.ts';
 import { runUpdate } from '../scenarios/update.ts';
 import type { HupRun } from '../updater/runner.ts';
+import { measureUpdate } from '../bandwidth/measure-update.ts';
+import type { UpdateTraffic } from '../bandwidth/update-traffic-schema.ts';
+import { expectSupervisorAndAppRunning } from '../device/services.ts';
 import { consoleSession } from './console-session.ts';
 import { Progress } from './progress.ts';
 import { writeRunEvidence } from './run-evidence.ts';
@@ -46,6 +49,8 @@ interface Played {
   judgement: Judgement;
   /** --profile: the device against its profile after the update. */
   after?: FieldCheck[];
+  /** The whole update's bandwidth (harness/bandwidth/), when the updater ran without a fault. */
+  traffic?: UpdateTraffic;
 }
 
 export async function reproduce(opts: ReproduceOptions): Promise<number> {
@@ -117,8 +122,20 @@ async function play(ctx: ScenarioContext, fault: PlannedFault, source: BootedSou
   const { path: upgrade } = source;
   switch (fault.kind) {
     case 'none': {
+      const meter = await measureUpdate(ctx, upgrade);
       const run = await runUpdate(ctx, upgrade, { onOutput: errorLines(p) });
-      return { run, judgement: judgeUpdated(source, run, await settledDevice(ctx, source)) };
+      const judgement = judgeUpdated(source, run, await settledDevice(ctx, source));
+      // The whole update ends when the supervisor and the app run on the new OS (an updated device only).
+      const settled =
+        judgement.ok &&
+        (await expectSupervisorAndAppRunning(ctx.board.device, upgrade.to.supervisor).then(
+          () => true,
+          (e: Error) => {
+            p.log(`bandwidth: read before the services ran: ${e.message.split('\n')[0]}`);
+            return false;
+          },
+        ));
+      return { run, judgement, traffic: await meter.read(run, settled) };
     }
     case 'phase-cut': {
       const { row } = fault;
@@ -216,6 +233,7 @@ async function saveEvidence(
     before: source?.before,
     after,
     registryBytes,
+    traffic: played.traffic,
     title,
     verdict,
     steps: session.scenario?.board.steps,

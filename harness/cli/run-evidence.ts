@@ -10,6 +10,7 @@ import { renderTimelineHtml, segmentsFromPhases, type TimelineSegment } from '..
 import type { BoardStep } from '../board/steps.ts';
 import type { Rig } from '../rig/rig.ts';
 import type { HupRun } from '../updater/runner.ts';
+import type { UpdateTraffic } from '../bandwidth/update-traffic-schema.ts';
 
 export async function writeRunEvidence(
   dir: string,
@@ -19,6 +20,8 @@ export async function writeRunEvidence(
     before?: DeviceState;
     after?: DeviceState;
     registryBytes: number;
+    /** The whole update's bandwidth by component, phase and finding (harness/bandwidth/). */
+    traffic?: UpdateTraffic;
     title: string;
     verdict: string;
     /** The board's steps (board-steps.json, as the suites attach it). */
@@ -61,6 +64,7 @@ export async function writeRunEvidence(
           receivedMiB: e.run.bytesReceived / 2 ** 20,
           sentMiB: e.run.bytesSent / 2 ** 20,
           registryBytesServed: e.registryBytes,
+          ...(e.traffic && { update: e.traffic }),
         },
         null,
         2,
