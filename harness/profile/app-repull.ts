@@ -1,9 +1,13 @@
 // The forum's case, provoked: the app a device has run for months pulled whole again by an update.
-// The preloaded app is published as it is on the card (the same blobs); as the update starts,
-// config.json names it by its registry digest, as a target state that pins images by digest does.
-// The engine's copy came from the card (`docker load`), which keeps no registry digest, so the
-// supervisor does not recognise it and the engine downloads every layer again, though it holds the
-// same bytes. Real engine only: the lean engine's store has no such distinction.
+// The new OS's engine starts on an empty store, as when an update moves the engine to another storage
+// driver or data root without migrating the images (balenaOS's move from aufs to overlay2): the
+// harness moves the store aside as the updater switches the boot (its images stay on resin-data,
+// unused). After the reboot the supervisor is pulled again, then the app. The preloaded app is
+// published as it is on the card (the same blobs) and config.json names it by its registry digest,
+// so what the device pulls is the very image it held.
+// A finding on the way (stop 36): naming the card's app by digest alone does not make the engine
+// pull it again. The engine fetched the manifest, found its config digest in its store and took
+// nothing more (`docker load` keeps no registry digest, but an image's config digest is its ID).
 import type { Device } from '../device/device.ts';
 import { pullAllowanceMs } from '../device/services.ts';
 import { expectOnDevice } from '../device/product-wait.ts';
@@ -43,6 +47,14 @@ export async function publishPreloadedApp(
     blobs: [`sha256:${configDigest}`, ...layers.map((l) => `sha256:${l.digest}`)],
     bytes: layers.reduce((sum, l) => sum + l.size, Buffer.byteLength(config)),
   };
+}
+
+/** The updater phase as which the store goes: the last before the reboot, after every pull. */
+export const STORE_LOST_AT_PHASE = 'switch-boot';
+
+/** The engine's store moved aside (rename on resin-data: the running engine keeps its open files). */
+export async function loseEngineStore(device: Device): Promise<void> {
+  await device.check('mv /mnt/data/docker "/mnt/data/docker.lost-by-hupbench-$(date +%s)" && sync');
 }
 
 /** config.json names the app by digest (the container keeps its name, `app`). */

@@ -129,8 +129,8 @@ export const deviceProfileSchema = z
       .object({
         sizeMB: z.number().positive(),
         /**
-         * Provoke a re-pull of the whole app during the update (harness/profile/app-repull.ts): as
-         * the update starts, config.json names the app by its registry digest. Real engine only.
+         * Provoke a re-pull of the whole app by the update (harness/profile/app-repull.ts): the new
+         * OS's engine starts on an empty store. Real engine only.
          */
         repullDuringUpdate: z.boolean().optional(),
       })

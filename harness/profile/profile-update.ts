@@ -15,8 +15,14 @@ import { runUpdate, updateTimeoutMs } from '../scenarios/update.ts';
 import type { HupRun } from '../updater/runner.ts';
 import { measureUpdate } from '../bandwidth/measure-update.ts';
 import type { UpdateTraffic } from '../bandwidth/update-traffic-schema.ts';
-import { expectSupervisorAndAppRunning } from '../device/services.ts';
-import { expectPinnedAppPulled, pinAppByDigest, publishPreloadedApp } from './app-repull.ts';
+import { expectSupervisorAndAppRunning, pullAllowanceMs, SERVICES_PULL_MB } from '../device/services.ts';
+import {
+  expectPinnedAppPulled,
+  loseEngineStore,
+  pinAppByDigest,
+  publishPreloadedApp,
+  STORE_LOST_AT_PHASE,
+} from './app-repull.ts';
 
 export interface ProfilePlayed {
   run?: HupRun;
@@ -64,16 +70,23 @@ export async function updateProfiled(
     await ctx.board.step(`profile ${profile.name}: config.json names the app by digest (the re-pull provoked)`, () =>
       pinAppByDigest(device, repull.pinned),
     );
-    note(
-      `profile app: config.json now names the app ${repull.pinned}; the engine's copy from the card has no registry digest`,
-    );
+    note(`profile app: config.json now names the app ${repull.pinned} (the image it runs)`);
   }
+  // The re-pull provoked: the new OS's engine starts on an empty store.
+  const at = repull && {
+    phase: STORE_LOST_AT_PHASE,
+    connection: 'resumes' as const,
+    action: async () => {
+      await loseEngineStore(device);
+      note(`profile app: the engine's store moved aside as the updater entered ${STORE_LOST_AT_PHASE}`);
+    },
+  };
   let played: { run?: HupRun; judgement?: Judgement };
   try {
     link.armOutages(rig, note);
     played = playFault
       ? await playFault()
-      : { run: await runUpdate(ctx, source.path, { timeoutMs: timeoutFor(ctx, source, profile) }) };
+      : { run: await runUpdate(ctx, source.path, { timeoutMs: timeoutFor(ctx, source, profile), at }) };
   } finally {
     await link.restore(rig);
     if (profile.link?.resetEverySeconds)
@@ -112,7 +125,10 @@ export async function updateProfiled(
 async function settleServices(ctx: ScenarioContext, source: BootedSource, profile: DeviceProfile, pinned?: string) {
   if (profile.expect?.outcome === 'refused') throw new Error('the profile expects a refusal: nothing to settle on');
   const { device } = ctx.board;
-  await expectSupervisorAndAppRunning(device, source.path.to.supervisor, { when: 'after the update' });
+  // A re-pulled app comes to run only once its whole image is in again.
+  const pullMB = SERVICES_PULL_MB + (pinned ? profile.app!.sizeMB : 0);
+  const timeoutMs = 240_000 + pullAllowanceMs(device.rig, pullMB);
+  await expectSupervisorAndAppRunning(device, source.path.to.supervisor, { when: 'after the update', timeoutMs });
   if (pinned) await expectPinnedAppPulled(device, pinned, profile.app!.sizeMB);
 }
 
