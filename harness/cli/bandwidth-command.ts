@@ -97,7 +97,7 @@ function textReport(
       'By phase (MiB the registry served in each):',
       ...measured.map(
         (p) =>
-          `  ${p.rig} ${label(p, matching)}: ${p.whole!.phases.map((ph) => `${ph.name} ${ph.mib.toFixed(ph.mib < 0.1 ? 3 : 1)}`).join(', ') || 'nothing'}`,
+          `  ${p.rig} ${label(p, matching)}: ${(p.whole!.phases ?? []).map((ph) => `${ph.name} ${ph.mib.toFixed(ph.mib < 0.1 ? 3 : 1)}`).join(', ') || 'not recorded (a summary written before phases were)'}`,
       ),
     );
     const findings = measured.flatMap((p) =>

@@ -35,8 +35,8 @@ export interface UpdateBandwidth {
   deviceCovers?: string;
   /** MiB the registry served per component (a component with none is left out). */
   components: Partial<Record<Component, number>>;
-  /** MiB the registry served in each phase that had any, in order. */
-  phases: Array<{ name: string; mib: number }>;
+  /** MiB the registry served in each phase that had any, in order (missing in older summaries). */
+  phases?: Array<{ name: string; mib: number }>;
   findings: BandwidthFinding[];
 }
 
@@ -75,10 +75,17 @@ export function columnMiB(b: Pick<UpdateBandwidth, 'components'>, column: Compon
   return b.components[column] ?? 0;
 }
 
+/** MiB as a reader wants them: `323 MiB`, `1.5 MiB`, or KiB and bytes for a config or a manifest. */
+function sizeText(mib: number): string {
+  if (mib >= 0.1) return `${mib.toFixed(mib < 10 ? 1 : 0)} MiB`;
+  const bytes = mib * MiB;
+  return bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${Math.round(bytes)} B`;
+}
+
 /** How a finding reads in a chart label or a sentence: `re-pulled 323 MiB`. */
 export function findingLabel(f: Pick<BandwidthFinding, 'kind' | 'mib'>): string {
   const what = { 'served-twice': 'served twice', 'held-pulled-again': 're-pulled', retried: 'retried' }[f.kind];
-  return `${what} ${f.mib.toFixed(f.mib < 10 ? 1 : 0)} MiB`;
+  return `${what} ${sizeText(f.mib)}`;
 }
 
 /** One sentence of a finding: `app re-pulled 323 MiB in first-boot (…)`. */
