@@ -1,14 +1,15 @@
 // The forum's case, provoked: the app a device has run for months pulled whole again by an update.
 // The new OS's engine starts on an empty store, as when an update moves the engine to another storage
 // driver or data root without migrating the images (balenaOS's move from aufs to overlay2): the
-// harness moves the store aside as the updater switches the boot (its images stay on resin-data,
-// unused). After the reboot the supervisor is pulled again, then the app. The preloaded app is
+// harness restarts the new OS's engine on an empty store right after the update's reboot (the old
+// store stays on resin-data, unused). After the reboot the supervisor is pulled again, then the app. The preloaded app is
 // published as it is on the card (the same blobs) and config.json names it by its registry digest,
 // so what the device pulls is the very image it held.
 // A finding on the way (stop 36): naming the card's app by digest alone does not make the engine
 // pull it again. The engine fetched the manifest, found its config digest in its store and took
 // nothing more (`docker load` keeps no registry digest, but an image's config digest is its ID).
 import type { Device } from '../device/device.ts';
+import { InfraError } from '../errors.ts';
 import { pullAllowanceMs } from '../device/services.ts';
 import { expectOnDevice } from '../device/product-wait.ts';
 import type { RegistryClient } from '../registry/client.ts';
@@ -49,12 +50,30 @@ export async function publishPreloadedApp(
   };
 }
 
-/** The updater phase as which the store goes: the last before the reboot, after every pull. */
-export const STORE_LOST_AT_PHASE = 'switch-boot';
-
-/** The engine's store moved aside (rename on resin-data: the running engine keeps its open files). */
-export async function loseEngineStore(device: Device): Promise<void> {
-  await device.check('mv /mnt/data/docker "/mnt/data/docker.lost-by-hupbench-$(date +%s)" && sync');
+/**
+ * The new OS's engine restarted on an empty store, right after the update's reboot: the engine is
+ * stopped (while it runs, its mounts under the store make a rename fail, "Device or resource busy",
+ * stop 36), the store moved aside on resin-data, and the engine and the supervisor started again.
+ * Done after the reboot rather than as the updater switches the boot: the updater reboots within
+ * a second of that, sooner than the engine stops. A failure here is the harness's.
+ */
+export async function restartEngineOnEmptyStore(device: Device): Promise<void> {
+  const stop = (pidFile: string) =>
+    `p=$(cat ${pidFile} 2>/dev/null) && kill "$p" 2>/dev/null; n=0; while [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ $n -lt 90 ]; do n=$((n + 1)); sleep 1; done`;
+  const result = await device.exec(
+    [
+      stop('/run/dockerd.pid'),
+      stop('/run/containerd.pid'),
+      'grep " /mnt/data/docker/" /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n 1 umount -l',
+      'mv /mnt/data/docker "/mnt/data/docker.lost-by-hupbench-$(date +%s)" && sync',
+      '/etc/rc.d/S50engine start && /etc/rc.d/S60supervisor start',
+    ].join('; '),
+    { timeoutMs: 240_000 },
+  );
+  if (result.exitCode !== 0)
+    throw new InfraError(
+      `The harness could not restart the engine on an empty store to provoke the re-pull: ${(result.stderr || result.stdout).trim()}`,
+    );
 }
 
 /** config.json names the app by digest (the container keeps its name, `app`). */

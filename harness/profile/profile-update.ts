@@ -16,13 +16,7 @@ import type { HupRun } from '../updater/runner.ts';
 import { measureUpdate } from '../bandwidth/measure-update.ts';
 import type { UpdateTraffic } from '../bandwidth/update-traffic-schema.ts';
 import { expectSupervisorAndAppRunning, pullAllowanceMs, SERVICES_PULL_MB } from '../device/services.ts';
-import {
-  expectPinnedAppPulled,
-  loseEngineStore,
-  pinAppByDigest,
-  publishPreloadedApp,
-  STORE_LOST_AT_PHASE,
-} from './app-repull.ts';
+import { expectPinnedAppPulled, pinAppByDigest, publishPreloadedApp, restartEngineOnEmptyStore } from './app-repull.ts';
 
 export interface ProfilePlayed {
   run?: HupRun;
@@ -72,26 +66,22 @@ export async function updateProfiled(
     );
     note(`profile app: config.json now names the app ${repull.pinned} (the image it runs)`);
   }
-  // The re-pull provoked: the new OS's engine starts on an empty store.
-  const at = repull && {
-    phase: STORE_LOST_AT_PHASE,
-    connection: 'resumes' as const,
-    action: async () => {
-      await loseEngineStore(device);
-      note(`profile app: the engine's store moved aside as the updater entered ${STORE_LOST_AT_PHASE}`);
-    },
-  };
   let played: { run?: HupRun; judgement?: Judgement };
   try {
     link.armOutages(rig, note);
     played = playFault
       ? await playFault()
-      : { run: await runUpdate(ctx, source.path, { timeoutMs: timeoutFor(ctx, source, profile), at }) };
+      : { run: await runUpdate(ctx, source.path, { timeoutMs: timeoutFor(ctx, source, profile) }) };
   } finally {
     await link.restore(rig);
     if (profile.link?.resetEverySeconds)
       note(`profile link: the registry's connections were reset ${link.resets()} times`);
   }
+  if (repull && played.run?.exitCode === 0 && played.run.reboots > 0)
+    await ctx.board.step(
+      `profile ${profile.name}: the new OS's engine restarted on an empty store (the re-pull provoked)`,
+      () => restartEngineOnEmptyStore(device),
+    );
   const settled = played.judgement ? undefined : await settledDevice(ctx, source);
   const judgement = played.judgement ?? judgeExpected(profile, source, played.run!, settled!);
   const traffic = played.run
