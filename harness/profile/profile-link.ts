@@ -65,11 +65,12 @@ export async function applyLink(registry: StartedRegistry, link: ProfileLink | u
     await inRegistryNetns(registry, ['iptables', '-A', ...lossRule(link.lossPercent)]);
     words.push(`${link.lossPercent}% of the registry's packets dropped`);
   }
-  const resets: { count: number; timer?: NodeJS.Timeout } = { count: 0 };
+  const resets: { count: number; timer?: NodeJS.Timeout; standing?: Promise<unknown> } = { count: 0 };
   if (link?.resetEverySeconds) {
     resets.timer = setInterval(() => {
       resets.count += 1;
-      inRegistryNetns(registry, ['iptables', '-I', ...resetRule])
+      // Kept, so the restore waits for a reset under way (nsenter takes seconds on a loaded host).
+      resets.standing = inRegistryNetns(registry, ['iptables', '-I', ...resetRule])
         .then(() => new Promise((r) => setTimeout(r, RESET_MS)))
         .finally(() => inRegistryNetns(registry, ['iptables', '-D', ...resetRule]))
         .catch(() => undefined);
@@ -100,8 +101,8 @@ export async function applyLink(registry: StartedRegistry, link: ProfileLink | u
       if (link?.lossPercent)
         await inRegistryNetns(registry, ['iptables', '-D', ...lossRule(link.lossPercent)]).catch(() => undefined);
       clearInterval(resets.timer);
-      // A reset that stood at the moment of the restore is taken down by its own timer.
-      await new Promise((r) => setTimeout(r, resets.timer ? RESET_MS + 200 : 0));
+      // A reset under way at the moment of the restore is taken down before the restore returns.
+      await resets.standing;
     },
   };
 }
