@@ -2,8 +2,7 @@
 // the bytes that should not have been needed: a blob served twice, a blob of an image the device
 // already ran pulled again, a download retried past the blob's size. Pure: the meter (meter.ts)
 // gathers the log, the phases and what the device held.
-import type { AccessLogEntry } from '../registry/access-log.ts';
-import { requestKind } from '../registry/access-log.ts';
+import { type AccessLogEntry, requestKind } from '../registry/access-log.ts';
 import { componentOf, componentOfRepository, isDeviceRequest } from './components.ts';
 import type { ByComponent, Component, Finding, PhaseTraffic } from './update-traffic-schema.ts';
 
@@ -71,8 +70,7 @@ export function accountUpdate(input: AccountInput): Accounted {
     add(components, component, entry.bytes);
     phase.bytes += entry.bytes;
     add(phase.byComponent, component, entry.bytes);
-    const { kind, repository } = requestKind(entry);
-    const digest = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(entry.path)?.[1];
+    const { kind, repository, reference: digest } = requestKind(entry);
     if (kind === 'blob' && digest && entry.method === 'GET' && entry.bytes > 0) {
       const blob = blobs.get(digest) ?? { repository: repository!, served: [] };
       blob.served.push({ bytes: entry.bytes, phase: phase.name });

@@ -5,7 +5,9 @@
 // at each boot), less the harness's own SSH payload in the same windows. What it does not see: the
 // seconds between the updater's exit and the reboot, and a pre-step's reboot until its rerun.
 import { APP_REFERENCE, supervisorReference } from '../../images/containers/container-images.ts';
+import { UPLINK_STATS } from '../device/uplink-counters.ts';
 import type { Device } from '../device/device.ts';
+import { type AccessLogEntry, requestKind } from '../registry/access-log.ts';
 import type { StartedRegistry } from '../registry/registry.ts';
 import type { SshBytes } from '../ssh/ssh-traffic.ts';
 import type { HupRun } from '../updater/runner.ts';
@@ -77,14 +79,26 @@ export function phasesOf(run: HupRun, startMs: number): PhaseStart[] {
   return phases;
 }
 
-/** Sizes of the blobs served more than once (or at all, when few), for the findings. */
-async function blobSizes(registry: StartedRegistry, entries: Array<{ path: string }>): Promise<Map<string, number>> {
+/**
+ * Sizes of the blobs whose findings need one: those fetched more than once or in part (a Range
+ * request's 206). A single whole download's bytes are its size.
+ */
+async function blobSizes(registry: StartedRegistry, entries: AccessLogEntry[]): Promise<Map<string, number>> {
+  const fetched = new Map<string, { path: string; requests: number; partial: boolean }>();
+  for (const e of entries) {
+    const { kind, reference } = requestKind(e);
+    if (kind !== 'blob' || e.method !== 'GET' || e.status >= 400 || !reference) continue;
+    const blob = fetched.get(reference) ?? { path: e.path, requests: 0, partial: false };
+    blob.requests += 1;
+    blob.partial ||= e.status === 206;
+    fetched.set(reference, blob);
+  }
   const sizes = new Map<string, number>();
-  const blobs = new Set(entries.flatMap((e) => /^\/v2\/.+\/blobs\/sha256:[0-9a-f]{64}$/.exec(e.path)?.[0] ?? []));
-  for (const blobPath of blobs) {
-    const res = await fetch(`${registry.url}${blobPath}`, { method: 'HEAD' }).catch(() => undefined);
+  for (const [digest, blob] of fetched) {
+    if (blob.requests < 2 && !blob.partial) continue;
+    const res = await fetch(`${registry.url}${blob.path}`, { method: 'HEAD' }).catch(() => undefined);
     const length = Number(res?.headers.get('content-length'));
-    if (res?.ok && Number.isFinite(length)) sizes.set(blobPath.slice(blobPath.lastIndexOf('/') + 1), length);
+    if (res?.ok && Number.isFinite(length)) sizes.set(digest, length);
   }
   return sizes;
 }
@@ -106,9 +120,7 @@ async function deviceTraffic(device: Device, run: HupRun): Promise<DeviceTraffic
   if (run.reboots > 0) {
     // Since the new OS booted: its counters, and the SSH connections the harness made to it.
     const read = await device
-      .exec(
-        "i=$(ls /sys/class/net | grep -v '^lo$' | head -n 1); s=/sys/class/net/$i/statistics; echo $i $(cat $s/rx_bytes) $(cat $s/tx_bytes)",
-      )
+      .exec(`${UPLINK_STATS}; echo $iface $(cat $s/rx_bytes) $(cat $s/tx_bytes)`)
       .catch(() => undefined);
     const m = read?.exitCode === 0 ? /^(\S+) (\d+) (\d+)/.exec(read.stdout.trim()) : null;
     if (!m) return undefined;
@@ -118,7 +130,7 @@ async function deviceTraffic(device: Device, run: HupRun): Promise<DeviceTraffic
     ssh = add(ssh, device.sshTraffic.total(run.exitedAt));
     covers.push('the new OS from its boot until now');
   } else {
-    const read = await device.exec("ls /sys/class/net | grep -v '^lo$' | head -n 1").catch(() => undefined);
+    const read = await device.exec(`${UPLINK_STATS}; echo $iface`).catch(() => undefined);
     iface = read?.stdout.trim() ?? '';
   }
   return {

@@ -2,6 +2,7 @@
 // pull for longer than the updater retries (it must fail cleanly and a rerun succeed), the link drops
 // mid-layer and comes back inside the retry window (the update completes through a retried pull), or
 // the registry is reached over a slow link for the whole update (it completes, nothing pulled twice).
+import { UPLINK_STATS } from '../device/uplink-counters.ts';
 import { shapeRegistry, startRegistryAgain, stopRegistry, unshapeRegistry } from '../registry/registry-faults.ts';
 import { contractOfScript, ENGINE_STALL_S, retryWindowS } from '../updater/profiles/index.ts';
 import { waitFor } from '../wait.ts';
@@ -91,7 +92,7 @@ export const linkDrop: DropFault = {
   atFraction: DROP_AT,
   outageMs: DROP_MS,
   async strike({ board }, layer) {
-    const counter = "s=/sys/class/net/$(ls /sys/class/net | grep -v '^lo$' | head -n 1)/statistics/rx_bytes";
+    const counter = `${UPLINK_STATS}; s=$s/rx_bytes`;
     const start = Number((await board.device.check(`${counter}; cat $s`)).trim());
     const want = Math.round(layer.size * DROP_AT);
     // Note: an on-device loop, not polls over SSH: the layer moves at MB/s and a poll costs a round trip.

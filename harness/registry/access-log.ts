@@ -41,11 +41,14 @@ export function parseAccessLogLine(line: string): AccessLogEntry | undefined {
 
 export type BlobKind = 'blob' | 'manifest' | 'other';
 
-/** What a request fetched, from its path: /v2/<name>/blobs/<digest> or /v2/<name>/manifests/<ref>. */
-export function requestKind(entry: AccessLogEntry): { kind: BlobKind; repository?: string } {
-  const m = /^\/v2\/(.+)\/(blobs|manifests)\/([^/?]+)/.exec(entry.path);
+/**
+ * What a request fetched, from its path: /v2/<name>/blobs/<digest> or /v2/<name>/manifests/<ref>.
+ * `reference`: the blob's digest, or the manifest's tag or digest.
+ */
+export function requestKind(entry: { path: string }): { kind: BlobKind; repository?: string; reference?: string } {
+  const m = /^\/v2\/(.+)\/(blobs|manifests)\/([^/?]+)(?:\?|$)/.exec(entry.path);
   if (!m || m[3] === 'uploads') return { kind: 'other' };
-  return { kind: m[2] === 'blobs' ? 'blob' : 'manifest', repository: m[1] };
+  return { kind: m[2] === 'blobs' ? 'blob' : 'manifest', repository: m[1], reference: m[3] };
 }
 
 export interface BytesServed {

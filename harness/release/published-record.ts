@@ -2,7 +2,7 @@
 // results by the worker that published it, so a verdict can set the registry's access log against it.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AccessLogEntry } from '../registry/access-log.ts';
+import { type AccessLogEntry, requestKind } from '../registry/access-log.ts';
 
 export interface PublishedArtifact {
   version: string;
@@ -40,7 +40,9 @@ export async function writeRegistryRecord(dir: string, name: string, served: Ser
 /** The blobs an access log shows served to GETs. */
 export function servedBlobs(entries: AccessLogEntry[]): ServedBlob[] {
   return entries.flatMap((e) => {
-    const m = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(e.path);
-    return e.method === 'GET' && e.status === 200 && m ? [{ repository: m[1]!, digest: m[2]!, bytes: e.bytes }] : [];
+    const { kind, repository, reference } = requestKind(e);
+    return e.method === 'GET' && e.status === 200 && kind === 'blob'
+      ? [{ repository: repository!, digest: reference!, bytes: e.bytes }]
+      : [];
   });
 }

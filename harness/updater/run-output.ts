@@ -1,6 +1,7 @@
 // The updater as the device runs it, and what its output says: the wrapped command (network counters,
 // exit code and a liveness ticker around the updater), whole lines out of streamed chunks, and the
 // run's result read through the updater's contract (exit meaning, error line, log path).
+import { UPLINK_STATS } from '../device/uplink-counters.ts';
 import type { DetachedRunResult } from './detached-run.ts';
 import { errorLine, exitMeaning, logPathIn } from './profiles/contract.ts';
 import type { UpdaterContract } from './profiles/types.ts';
@@ -18,8 +19,7 @@ export const TICK_LINE = new RegExp(`^${TICK} (\\d+)$`);
  */
 export function wrappedCommand(remote: string, args: string[]): string {
   return [
-    "iface=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)",
-    's=/sys/class/net/$iface/statistics',
+    UPLINK_STATS,
     'rx0=$(cat $s/rx_bytes); tx0=$(cat $s/tx_bytes)',
     // A liveness ticker in RAM beside the updater: when the app's heartbeat stops and this does too,
     // the whole device stalled (e.g. an overloaded host starving the emulator), not the app.

@@ -4,7 +4,7 @@ import { expect, test } from '@playwright/test';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { accountUpdate } from '../../harness/bandwidth/account.ts';
-import { parseAccessLogLine, parseLogTime } from '../../harness/registry/access-log.ts';
+import { parseAccessLogLine, parseLogTime, requestKind } from '../../harness/registry/access-log.ts';
 import { startRegistry } from '../../harness/registry/registry.ts';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -16,6 +16,21 @@ test('the access log time reads as ms since the epoch, its offset applied', () =
   expect(parseLogTime('30/Nov/2026:10:00:00 +0000')).toBe(Date.UTC(2026, 10, 30, 10, 0, 0));
   expect(parseLogTime('30/Nov/2026:12:00:00 +0200')).toBe(Date.UTC(2026, 10, 30, 10, 0, 0));
   expect(parseLogTime('yesterday')).toBeNaN();
+});
+
+test('a request path names what it fetched: a blob by digest, a manifest by tag, an upload as neither', () => {
+  expect(requestKind({ path: `/v2/resin/resinos/blobs/${digest('a')}` })).toEqual({
+    kind: 'blob',
+    repository: 'resin/resinos',
+    reference: digest('a'),
+  });
+  expect(requestKind({ path: '/v2/hupbench/app/manifests/preloaded?x=1' })).toEqual({
+    kind: 'manifest',
+    repository: 'hupbench/app',
+    reference: 'preloaded',
+  });
+  expect(requestKind({ path: '/v2/hupbench/app/blobs/uploads/0d1e?_state=abc' })).toEqual({ kind: 'other' });
+  expect(requestKind({ path: '/v2/' })).toEqual({ kind: 'other' });
 });
 
 test('bytes split by component and phase; the harness own requests and failures are not billed', () => {
