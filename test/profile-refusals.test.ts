@@ -5,7 +5,10 @@ import { test, expect } from '@playwright/test';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { cardBytesFor, placePartitions } from '../images/lib/layout.ts';
 import { loadReleases } from '../images/lib/releases.ts';
+
+const MiB = 1024 * 1024;
 import { checkProfileForRig, parseProfile, ProfileError } from '../harness/profile/load-profile.ts';
 import { hupbench } from './hupbench-command.ts';
 
@@ -81,12 +84,20 @@ test.describe('hupbench run --profile refuses a bad profile before any board sta
   }
 });
 
-test('a bigger card makes room: the same data on card.sizeMiB 2048 is accepted', async () => {
+test('a bigger card makes room: data that does not fit the default card is accepted on a bigger one', async () => {
   const releases = await loadReleases();
   const on = { rigName: RIG, deviceType: 'beaglebone-black', releases };
-  const big = parseProfile(`${good}data: { totalMB: 900, files: 90 }\ncard: { sizeMiB: 2048 }\n`, 'big.yaml');
+  // The partitions depend on the engine the images were built for (moby's roots are bigger): size
+  // the data between the default card's resin-data and that of a card 1 GiB bigger.
+  const dataPartition = (cardBytes: number) =>
+    placePartitions('2.x', cardBytes).find((p) => p.label === 'resin-data')!.sizeBytes;
+  const defaultCard = cardBytesFor();
+  const bigMiB = defaultCard / MiB + 1024;
+  const totalMB = Math.round(((dataPartition(defaultCard) + dataPartition(bigMiB * MiB)) / 2 / 1e6) * 0.85);
+  const data = `data: { totalMB: ${totalMB}, files: 90 }\n`;
+  const big = parseProfile(`${good}${data}card: { sizeMiB: ${bigMiB} }\n`, 'big.yaml');
   expect(checkProfileForRig(big, 'big.yaml', on).version).toBe('2.9.7+rev1');
-  const small = parseProfile(`${good}data: { totalMB: 900, files: 90 }\n`, 'small.yaml');
+  const small = parseProfile(`${good}${data}`, 'small.yaml');
   expect(() => checkProfileForRig(small, 'small.yaml', on)).toThrow(ProfileError);
 });
 
