@@ -3,21 +3,10 @@
 // iptables `statistic` rule dropping that share of its packets for the loss, another resetting
 // its connections at intervals: this host's kernel has no netem), and the device's link taken down and up by the rig for each outage, timed from the
 // start of the update. Nothing outside the registry's namespace and the board's link is touched.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { shapeRegistry, unshapeRegistry } from '../registry/registry-faults.ts';
+import { inRegistryNetns, shapeRegistry, unshapeRegistry } from '../registry/registry-faults.ts';
 import type { StartedRegistry } from '../registry/registry.ts';
 import type { Rig } from '../rig/rig.ts';
 import type { ProfileLink } from './profile-schema.ts';
-
-const run = promisify(execFile);
-
-async function inRegistryNetns(registry: StartedRegistry, args: string[]): Promise<void> {
-  const pid = (await run('docker', ['inspect', '-f', '{{.State.Pid}}', registry.containerId])).stdout.trim();
-  if (!pid || pid === '0')
-    throw new Error(`The registry container ${registry.containerId.slice(0, 12)} is not running`);
-  await run('nsenter', ['-t', pid, '-n', ...args]);
-}
 
 const lossRule = (percent: number) => [
   'OUTPUT',

@@ -24,18 +24,19 @@ export async function startRegistryAgain(registry: StartedRegistry): Promise<voi
   });
 }
 
-async function inRegistryNetns(registry: StartedRegistry, args: string[]): Promise<void> {
+/** Runs a command in the registry container's network namespace (its link); its stdout. */
+export async function inRegistryNetns(registry: StartedRegistry, args: string[]): Promise<string> {
   const { stdout } = await run('docker', ['inspect', '-f', '{{.State.Pid}}', registry.containerId]);
   const pid = stdout.trim();
   if (!pid || pid === '0')
     throw new Error(
-      `The registry container ${registry.containerId.slice(0, 12)} is not running; cannot shape its network`,
+      `The registry container ${registry.containerId.slice(0, 12)} is not running; cannot reach its network namespace`,
     );
   try {
-    await run('nsenter', ['-t', pid, '-n', ...args]);
+    return (await run('nsenter', ['-t', pid, '-n', ...args])).stdout;
   } catch (error) {
     throw new Error(
-      `${args.join(' ')} in the registry's network namespace failed (needs root and the sch_tbf qdisc): ${(error as Error).message}`,
+      `${args.join(' ')} in the registry's network namespace failed (needs root, tc's sch_tbf and iptables): ${(error as Error).message}`,
     );
   }
 }
