@@ -50,6 +50,12 @@ interface Outcome {
 }
 
 await using registry = await startRegistry({ log: say });
+// Interrupted: the registry container (and the link rules in its namespace) go with it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    say(`${signal}: removing the registry`);
+    void Promise.resolve(registry[Symbol.asyncDispose]()).finally(() => process.exit(130));
+  });
 const outcomes: Outcome[] = [];
 for (const every of resetEvery) {
   for (let i = 0; i < runs; i += 1) outcomes.push(await pullOnce(every, i));
@@ -62,9 +68,11 @@ async function engineLog(): Promise<string | undefined> {
   return file && (await stat(file).catch(() => undefined))?.isFile() ? file : undefined;
 }
 
-/** Bytes the registry's interface has sent, in its own namespace. */
+/** Bytes the registry's interface has sent, in its own namespace (/proc/net follows it; /sys would show the host's). */
 async function wireBytes(): Promise<number> {
-  return Number((await inRegistryNetns(registry, ['cat', '/sys/class/net/eth0/statistics/tx_bytes'])).trim());
+  const dev = await inRegistryNetns(registry, ['cat', '/proc/net/dev']);
+  const eth0 = /^\s*eth0:\s*(.*)$/m.exec(dev)?.[1]?.trim().split(/\s+/);
+  return Number(eth0?.[8]); // receive: bytes packets errs drop fifo frame compressed multicast; then transmit bytes
 }
 
 /** A layer of one file of random bytes, stored (gzip level 0): its size on the wire is its size. */
@@ -110,7 +118,7 @@ async function pullOnce(every: number, run: number): Promise<Outcome> {
   const pull = await $({ nothrow: true, quiet: true, timeout: `${boundS}s` })`docker pull ${image}`;
   const seconds = (Date.now() - started) / 1000;
   await link.restore();
-  const resets = link.resets();
+  const resets = link.resets().struck;
   const wire = (await wireBytes()) - wireFrom;
   const said = log ? (await readFile(log)).subarray(logFrom).toString() : undefined;
   await $({ nothrow: true, quiet: true })`docker rmi ${image}`;

@@ -1,9 +1,11 @@
 // A profile's link, made the way the registry-slow fault makes one: the registry container's egress
 // shaped in its own network namespace (tc's token bucket for the rate, as shapeRegistry does; an
-// iptables `statistic` rule dropping that share of its packets for the loss, another resetting
-// its connections at intervals: this host's kernel has no netem), and the device's link taken down and up by the rig for each outage, timed from the
-// start of the update. Nothing outside the registry's namespace and the board's link is touched.
+// iptables `statistic` rule dropping that share of its packets for the loss, as this host's kernel
+// has no netem; its connections killed at intervals), and the device's link taken down and up by the
+// rig for each outage, timed from the start of the update. Nothing outside the registry's namespace
+// and the board's link is touched.
 import { inRegistryNetns, shapeRegistry, unshapeRegistry } from '../registry/registry-faults.ts';
+import { REGISTRY_PORT } from '../registry/registry-image.ts';
 import type { StartedRegistry } from '../registry/registry.ts';
 import type { Rig } from '../rig/rig.ts';
 import type { ProfileLink } from './profile-schema.ts';
@@ -23,23 +25,34 @@ const lossRule = (percent: number) => [
 ];
 
 /**
- * Resets instead of drops: while this rule stands, each TCP segment that reaches the registry is
- * answered with a reset, so the peer's side of every busy connection is killed mid-transfer and the
- * client sees it (a reset of the registry's own side instead leaves the client waiting on a silent
- * connection). By time, not by a share of packets: the interface hands iptables segments of up to
- * 64 KB (GSO), so a per-packet chance would say little about how often a download breaks.
+ * A reset kills the registry's established connections from its side (`ss -K`: the kernel aborts
+ * each socket and answers the peer with a reset), as a mobile link that drops its session ends
+ * every download in flight, however slow. Rejecting the client's segments with resets for a moment
+ * (the earlier way) broke a download at 4 Mbit/s, but at 80 kbit/s the reset queued behind the
+ * shaper's backlog and reached the client out of its window: a 1.5 MB pull went through 6 such
+ * resets unbroken (bench/engine-pull-link.ts). An idle link has nothing to break.
  */
-const resetRule = ['INPUT', '-i', 'eth0', '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'];
-/** How long each reset stands: long enough to meet a segment of every busy connection. */
-const RESET_MS = 300;
+async function resetConnections(registry: StartedRegistry): Promise<number> {
+  const killed = await inRegistryNetns(registry, [
+    'ss',
+    '-K',
+    '-H',
+    '-t',
+    '-n',
+    'state',
+    'established',
+    `( sport = :${REGISTRY_PORT} )`,
+  ]);
+  return killed.split('\n').filter((l) => l.trim()).length;
+}
 
 export interface AppliedLink {
   /** What was applied, in words (for the progress and the verdict). */
   description: string;
   /** Arms the outages, timed from now (call as the update starts). */
   armOutages(rig: Rig, note: (line: string) => void): void;
-  /** How many times the registry's connections were reset so far. */
-  resets(): number;
+  /** How many resets so far, and how many of them broke a connection (an idle link has none to break). */
+  resets(): { applied: number; struck: number };
   /** Ends every outage (on the rig that had them) and removes the shaping. */
   restore(rig?: Rig): Promise<void>;
 }
@@ -54,15 +67,23 @@ export async function applyLink(registry: StartedRegistry, link: ProfileLink | u
     await inRegistryNetns(registry, ['iptables', '-A', ...lossRule(link.lossPercent)]);
     words.push(`${link.lossPercent}% of the registry's packets dropped`);
   }
-  const resets: { count: number; timer?: NodeJS.Timeout; standing?: Promise<unknown> } = { count: 0 };
+  const resets: { applied: number; struck: number; timer?: NodeJS.Timeout; standing?: Promise<unknown> } = {
+    applied: 0,
+    struck: 0,
+  };
   if (link?.resetEverySeconds) {
     resets.timer = setInterval(() => {
-      resets.count += 1;
+      if (resets.standing) return; // the last one is still under way (a loaded host)
+      resets.applied += 1;
       // Kept, so the restore waits for a reset under way (nsenter takes seconds on a loaded host).
-      resets.standing = inRegistryNetns(registry, ['iptables', '-I', ...resetRule])
-        .then(() => new Promise((r) => setTimeout(r, RESET_MS)))
-        .finally(() => inRegistryNetns(registry, ['iptables', '-D', ...resetRule]))
-        .catch(() => undefined);
+      resets.standing = resetConnections(registry)
+        .then((killed) => {
+          if (killed) resets.struck += 1;
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          resets.standing = undefined;
+        });
     }, link.resetEverySeconds * 1000);
     words.push(`the registry's connections reset every ${link.resetEverySeconds} s`);
   }
@@ -71,7 +92,7 @@ export async function applyLink(registry: StartedRegistry, link: ProfileLink | u
   const timers: NodeJS.Timeout[] = [];
   return {
     description: words.join(', ') || 'no link conditions',
-    resets: () => resets.count,
+    resets: () => ({ applied: resets.applied, struck: resets.struck }),
     armOutages(rig, note) {
       for (const o of outages) {
         timers.push(

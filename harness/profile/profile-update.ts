@@ -74,8 +74,10 @@ export async function updateProfiled(
       : { run: await runUpdate(ctx, source.path, { timeoutMs: timeoutFor(ctx, source, profile) }) };
   } finally {
     await link.restore(rig);
-    if (profile.link?.resetEverySeconds)
-      note(`profile link: the registry's connections were reset ${link.resets()} times`);
+    if (profile.link?.resetEverySeconds) {
+      const { applied, struck } = link.resets();
+      note(`profile link: the registry's connections were reset ${applied} times; ${struck} met a busy connection`);
+    }
   }
   if (repull && played.run?.exitCode === 0 && played.run.reboots > 0)
     await ctx.board.step(

@@ -56,7 +56,9 @@ test('over a lossy link with TCP resets a resumed pull completes, and its retrie
     await link.restore();
   }
   expect(`sha256:${createHash('sha256').update(got.body).digest('hex')}`, 'the blob arrived whole').toBe(digest);
-  expect(got.tries, `${link.resets()} resets broke the download at least once`).toBeGreaterThan(1);
+  const resets = link.resets();
+  expect(resets.struck, `${resets.applied} resets, some met the download`).toBeGreaterThan(0);
+  expect(got.tries, `${resets.struck} resets broke the download at least once`).toBeGreaterThan(1);
 
   const out = accountUpdate({
     entries: (await registry.accessLog()).slice(mark),
