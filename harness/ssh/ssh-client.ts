@@ -82,41 +82,67 @@ export class DeviceSsh {
     const started = Date.now();
     const timeoutMs = opts.timeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
+      let stdout = '';
+      let stderr = '';
+      let stream: Parameters<Parameters<Client['exec']>[1]>[1] | undefined;
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.off('close', onConnectionClose);
+        finish();
+      };
+      // The timeout covers the channel's opening too: a connection that died as the device rebooted
+      // never answers the request (stop 37: a rollback's reboot left an exec waiting 30 minutes).
+      const timer = setTimeout(() => {
+        stream?.close();
+        settle(() =>
+          reject(
+            new InfraError(
+              `\`${command}\` did not finish on ${this.where} within ${timeoutMs}ms${stream ? '' : ' (no channel opened)'}. Output so far:\n${stdout.slice(-2000)}`,
+            ),
+          ),
+        );
+      }, timeoutMs);
+      // The connection closed before the command had a channel: it did not run, or its end is unknown.
+      const onConnectionClose = () => {
+        if (!stream)
+          settle(() =>
+            reject(
+              new InfraError(`SSH to ${this.where} closed before \`${command.slice(0, 80)}\` started (a reboot?)`),
+            ),
+          );
+      };
+      client.on('close', onConnectionClose);
       // Note: a connection that is closing makes exec throw ("Not connected") instead of calling back.
       const exec = (cb: Parameters<Client['exec']>[1]) => {
         try {
           client.exec(command, cb);
         } catch (error) {
-          reject(new ExecRefused(`SSH exec on ${this.where} failed: ${(error as Error).message}`));
+          settle(() => reject(new ExecRefused(`SSH exec on ${this.where} failed: ${(error as Error).message}`)));
         }
       };
-      exec((err, stream) => {
-        if (err) return reject(new ExecRefused(`SSH exec on ${this.where} failed: ${err.message}`));
-        let stdout = '';
-        let stderr = '';
-        const timer = setTimeout(() => {
-          stream.close();
-          reject(
-            new InfraError(
-              `\`${command}\` did not finish on ${this.where} within ${timeoutMs}ms. Output so far:\n${stdout.slice(-2000)}`,
-            ),
-          );
-        }, timeoutMs);
-        stream.on('data', (d: Buffer) => {
+      exec((err, opened) => {
+        if (err) return settle(() => reject(new ExecRefused(`SSH exec on ${this.where} failed: ${err.message}`)));
+        if (settled) return void opened.close(); // opened after the timeout
+        stream = opened;
+        opened.on('data', (d: Buffer) => {
           stdout += d.toString();
           opts.onStdout?.(d.toString());
         });
-        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        stream.on('close', (code: number | null, signal?: string) => {
-          clearTimeout(timer);
+        opened.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        opened.on('close', (code: number | null, signal?: string) => {
           // Note: no exit code means the connection dropped (a reboot or power cut mid-command).
-          resolve({
-            command,
-            exitCode: code ?? (signal ? 128 : 255),
-            stdout,
-            stderr,
-            durationMs: Date.now() - started,
-          });
+          settle(() =>
+            resolve({
+              command,
+              exitCode: code ?? (signal ? 128 : 255),
+              stdout,
+              stderr,
+              durationMs: Date.now() - started,
+            }),
+          );
         });
       });
     });

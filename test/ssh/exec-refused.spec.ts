@@ -67,3 +67,34 @@ test('an exec refused on a connection that then closes is run again on a new con
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('an exec on a connection that stops answering (a device rebooting) fails within its timeout, never hangs', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'hupbench-ssh-'));
+  const keyPath = path.join(dir, 'client_rsa');
+  await writeFile(keyPath, rsaPem(), { mode: 0o600 });
+  // The server takes the session request and never answers it; keepalives still get their replies.
+  const server = new ssh2.Server({ hostKeys: [rsaPem()] }, (client) => {
+    client.on('error', () => undefined);
+    client.on('authentication', (ctx) => ctx.accept());
+    client.on('ready', () => client.on('session', () => undefined));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const ssh = new DeviceSsh({
+    host: '127.0.0.1',
+    port: (server.address() as AddressInfo).port,
+    username: 'root',
+    privateKeyPath: keyPath,
+  });
+  try {
+    await ssh.waitReachable(10_000);
+    const started = Date.now();
+    await expect(ssh.exec('docker ps', { timeoutMs: 1500 })).rejects.toThrow(
+      /`docker ps` did not finish on root@127\.0\.0\.1:\d+ within 1500ms \(no channel opened\)/,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  } finally {
+    await ssh.close();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  }
+});
