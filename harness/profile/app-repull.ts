@@ -51,7 +51,7 @@ export async function publishPreloadedApp(
 }
 
 /**
- * The new OS's engine restarted on an empty store, right after the update's reboot: the engine is
+ * The new OS's engine restarted on an empty store, once rollback-health has kept the new OS: the engine is
  * stopped (while it runs, its mounts under the store make a rename fail, "Device or resource busy",
  * stop 36), the store moved aside on resin-data, and the engine and the supervisor started again.
  * Done after the reboot rather than as the updater switches the boot: the updater reboots within

@@ -16,6 +16,7 @@ import type { HupRun } from '../updater/runner.ts';
 import { measureUpdate } from '../bandwidth/measure-update.ts';
 import type { UpdateTraffic } from '../bandwidth/update-traffic-schema.ts';
 import { expectSupervisorAndAppRunning, pullAllowanceMs, SERVICES_PULL_MB } from '../device/services.ts';
+import { awaitTrialVerdict } from '../scenarios/history-steps.ts';
 import { expectPinnedAppPulled, pinAppByDigest, publishPreloadedApp, restartEngineOnEmptyStore } from './app-repull.ts';
 
 export interface ProfilePlayed {
@@ -79,11 +80,15 @@ export async function updateProfiled(
       note(`profile link: the registry's connections were reset ${applied} times; ${struck} met a busy connection`);
     }
   }
-  if (repull && played.run?.exitCode === 0 && played.run.reboots > 0)
+  if (repull && played.run?.exitCode === 0 && played.run.reboots > 0) {
+    // After rollback-health kept the new OS: during its trial the emptied store made the supervisor
+    // miss its checks (it must be pulled again first), and the device rolled back (stop 37).
+    await awaitTrialVerdict(ctx);
     await ctx.board.step(
       `profile ${profile.name}: the new OS's engine restarted on an empty store (the re-pull provoked)`,
       () => restartEngineOnEmptyStore(device),
     );
+  }
   const settled = played.judgement ? undefined : await settledDevice(ctx, source);
   const judgement = played.judgement ?? judgeExpected(profile, source, played.run!, settled!);
   const traffic = played.run
