@@ -45,6 +45,8 @@ interface Outcome {
   layerBytes: number;
   /** What the registry's interface sent: TCP/IP and retransmissions included, what a reset lost in flight not. */
   wireBytes: number;
+  /** After a failed pull: what the next pull of the layer took. */
+  nextPull: string;
   engineRetries: number;
   error: string;
 }
@@ -87,6 +89,19 @@ async function randomLayer(mb: number): Promise<Buffer> {
   }
 }
 
+/** Pulls the image again, the link clean; how its first request for the layer was answered. */
+async function pullAgain(image: string, digest: string): Promise<string> {
+  const mark = await registry.mark();
+  const pull = await $({ nothrow: true, quiet: true, timeout: '120s' })`docker pull ${image}`;
+  const first = (await registry.accessLog())
+    .slice(mark)
+    .find((e) => e.method === 'GET' && e.path.endsWith(`/blobs/${digest}`));
+  if (pull.exitCode !== 0 || !first) return `failed again (${pull.stderr.trim().split('\n').at(-1)})`;
+  return first.status === 206
+    ? `resumed (206, ${(first.bytes / 1e6).toFixed(2)} MB)`
+    : `the whole layer again (${first.status}, ${(first.bytes / 1e6).toFixed(2)} MB)`;
+}
+
 /** One pull of a fresh random layer (nothing cached) through the link; the registry's view of it. */
 async function pullOnce(every: number, run: number): Promise<Outcome> {
   const layer = await randomLayer(layerMB);
@@ -121,9 +136,12 @@ async function pullOnce(every: number, run: number): Promise<Outcome> {
   const resets = link.resets().struck;
   const wire = (await wireBytes()) - wireFrom;
   const said = log ? (await readFile(log)).subarray(logFrom).toString() : undefined;
+  const entries = (await registry.accessLog()).slice(mark);
+  // After a failed pull, the next one (as the updater's retry) on a clean link: does it resume?
+  const again = pull.exitCode === 0 ? undefined : await pullAgain(image, digest);
   await $({ nothrow: true, quiet: true })`docker rmi ${image}`;
   const out = accountUpdate({
-    entries: (await registry.accessLog()).slice(mark),
+    entries,
     phases: [{ name: 'pull', startMs: started - 1000 }],
     blobSizes: new Map([[digest, layer.byteLength]]),
   });
@@ -141,6 +159,7 @@ async function pullOnce(every: number, run: number): Promise<Outcome> {
     layerRequests: finding?.requests ?? (out.components.hostOS ? 1 : 0),
     layerBytes: out.components.hostOS ?? 0,
     wireBytes: wire,
+    nextPull: again ?? '',
     engineRetries: said === undefined ? Number.NaN : tries.filter((l) => /retrying/.test(l)).length,
     error:
       pull.exitCode === 0
@@ -156,23 +175,30 @@ console.log(
   `\nThe real engine's pull (dockerd ${engineVersion}) of a ${layerMB} MB layer at ${rateKbit} kbit/s, ${lossPercent}% of the registry's packets dropped, ${runs} run(s) per case. Medians where runs > 1.\n`,
 );
 console.log(
-  '| connections reset | completed | seconds | resets | requests for the layer | registry bytes (MB) | beyond the layer (MB) | on the wire (MB) | engine retries | error |',
+  '| connections reset | completed | seconds | resets | requests for the layer | registry bytes (MB) | beyond the layer (MB) | on the wire (MB) | engine retries | error | the next pull (clean link) |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const every of resetEvery) {
   const of = outcomes.filter((o) => o.resetEvery === every);
   const m = (f: (o: Outcome) => number) => median(of.map(f));
-  console.log(
-    `| ${every ? `every ${every} s` : 'never'} | ${of.filter((o) => o.completed).length}/${of.length} | ${m((o) => o.seconds).toFixed(0)} | ${m((o) => o.resets)} | ${m((o) => o.layerRequests)} | ${mb(m((o) => o.layerBytes))} | ${mb(
+  const distinct = (f: (o: Outcome) => string) => [...new Set(of.map(f).filter(Boolean))].join('; ') || '–';
+  const cells = [
+    every ? `every ${every} s` : 'never',
+    `${of.filter((o) => o.completed).length}/${of.length}`,
+    m((o) => o.seconds).toFixed(0),
+    m((o) => o.resets),
+    m((o) => o.layerRequests),
+    mb(m((o) => o.layerBytes)),
+    mb(
       Math.max(
         0,
         m((o) => o.layerBytes - o.layerSize),
       ),
-    )} | ${mb(m((o) => o.wireBytes))} | ${m((o) => o.engineRetries)} | ${
-      of
-        .map((o) => o.error)
-        .filter(Boolean)
-        .join('; ') || '–'
-    } |`,
-  );
+    ),
+    mb(m((o) => o.wireBytes)),
+    m((o) => o.engineRetries),
+    distinct((o) => o.error),
+    distinct((o) => o.nextPull),
+  ];
+  console.log(`| ${cells.join(' | ')} |`);
 }

@@ -24,8 +24,9 @@ export const finding = z.object({
    * - served-twice: the whole blob was served more than once in the update (a double download);
    * - held-pulled-again: a blob of an image the device ran before the update was served in it
    *   (e.g. the app pulled again after the update, a supervisor layer it had cached);
-   * - retried: a blob took more than one request (broken downloads resumed or restarted) and more
-   *   bytes than its size.
+   * - retried: a blob took more than one request (broken downloads resumed or restarted), sized by
+   *   what the registry wrote beyond the blob's size (sent again, or lost in flight as a connection
+   *   broke: the device's counters say what crossed the link).
    */
   kind: z.enum(FINDING_KINDS),
   component,
