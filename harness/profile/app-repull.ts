@@ -1,10 +1,10 @@
 // The forum's case, provoked: the app a device has run for months pulled whole again by an update.
 // The new OS's engine starts on an empty store, as when an update moves the engine to another storage
 // driver or data root without migrating the images (balenaOS's move from aufs to overlay2): the
-// harness restarts the new OS's engine on an empty store right after the update's reboot (the old
-// store stays on resin-data, unused). After the reboot the supervisor is pulled again, then the app. The preloaded app is
-// published as it is on the card (the same blobs) and config.json names it by its registry digest,
-// so what the device pulls is the very image it held.
+// harness restarts the new OS's engine on an empty store once rollback-health has kept the new OS
+// (the old store stays on resin-data, unused). The supervisor is pulled again, then the app. The
+// preloaded app is published as it is on the card (the same blobs) and config.json names it by its
+// registry digest, so what the device pulls is the very image it held.
 // A finding on the way (stop 36): naming the card's app by digest alone does not make the engine
 // pull it again. The engine fetched the manifest, found its config digest in its store and took
 // nothing more (`docker load` keeps no registry digest, but an image's config digest is its ID).
@@ -51,9 +51,9 @@ export async function publishPreloadedApp(
 }
 
 /**
- * The new OS's engine restarted on an empty store, once rollback-health has kept the new OS: the engine is
- * stopped (while it runs, its mounts under the store make a rename fail, "Device or resource busy",
- * stop 36), the store moved aside on resin-data, and the engine and the supervisor started again.
+ * The new OS's engine restarted on an empty store: the engine is stopped (while it runs, its mounts
+ * under the store make a rename fail, "Device or resource busy", stop 36), the store moved aside on
+ * resin-data, and the engine and the supervisor started again.
  * Done after the reboot rather than as the updater switches the boot: the updater reboots within
  * a second of that, sooner than the engine stops. A failure here is the harness's.
  */

@@ -1,7 +1,7 @@
 // SSH to the device with ssh2: exec with exit codes, SFTP upload, and reconnect across reboots.
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { Client, type ConnectConfig } from 'ssh2';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { CommandResult } from '../command-result.ts';
 import { InfraError } from '../errors.ts';
 import { waitFor } from '../wait.ts';
@@ -84,7 +84,7 @@ export class DeviceSsh {
     return new Promise((resolve, reject) => {
       let stdout = '';
       let stderr = '';
-      let stream: Parameters<Parameters<Client['exec']>[1]>[1] | undefined;
+      let stream: ClientChannel | undefined;
       let settled = false;
       const settle = (finish: () => void) => {
         if (settled) return;
