@@ -18,7 +18,7 @@ export class ProfileError extends Error {
 
 const MiB = 1024 * 1024;
 /** As seedResinData: filesystem overhead and the engine's own files need the rest. */
-const DATA_SHARE = 0.85;
+export const DATA_SHARE = 0.85;
 
 /** Parses and validates a profile's text; `file` names it in every message. */
 export function parseProfile(text: string, file: string): DeviceProfile {
